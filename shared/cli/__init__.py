@@ -1,0 +1,1 @@
+"""The `latchkey` command line (see CONTRACT.md)."""

@@ -1,0 +1,52 @@
+"""`latchkey keys rotate|list`: signing keys (see shared.keyring for the life cycle)."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from shared.cli.output import emit
+from shared.config import Settings
+from shared.db import connect
+from shared.keyring import create_key
+from shared.models import StoredSigningKey
+from shared.stores.pg_signing_keys import PgSigningKeys
+
+
+def register(commands) -> None:
+    keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True)
+    rotate = keys.add_parser("rotate", help="announce a new signing key (active at once if there is none)")
+    rotate.add_argument("--json", action="store_true")
+    rotate.set_defaults(handler=run_rotate)
+    listing = keys.add_parser("list", help="list signing keys (public parts only)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=run_list)
+
+
+def describe(key: StoredSigningKey) -> dict:
+    return {"kid": key.kid, "alg": key.alg, "status": key.status, "created_at": key.created_at.isoformat(),
+            "activates_at": key.activates_at.isoformat(),
+            "retired_at": key.retired_at.isoformat() if key.retired_at else None,
+            "publish_until": key.publish_until.isoformat() if key.publish_until else None}
+
+
+async def run_rotate(args, env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    conn = await connect(settings)
+    try:
+        key = await create_key(conn, settings)
+    finally:
+        await conn.close()
+    emit(describe(key), args.json, f"key {key.kid} ({key.alg}) is {key.status}, signs from {key.activates_at:%Y-%m-%d %H:%M:%S %Z}")
+    return 0
+
+
+async def run_list(args, env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    conn = await connect(settings)
+    try:
+        keys = await PgSigningKeys(conn).all()
+    finally:
+        await conn.close()
+    emit([describe(k) for k in keys], args.json,
+         "\n".join(f"{k.kid}  {k.alg}  {k.status}" for k in keys) or "no keys")
+    return 0

@@ -1,0 +1,50 @@
+"""Entry point of the `latchkey` console script: parse, dispatch, turn errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Sequence
+
+import asyncpg
+from redis.exceptions import RedisError
+
+from shared.cli import clients, demo, keys, migrate, serve, users
+from shared.errors import ConfigError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not a usage dump
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="latchkey", description="Latchkey OAuth 2.0 / OpenID Connect authorization server")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for module in (migrate, clients, users, keys, serve, demo):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        result = args.handler(args, os.environ)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except (UsageError, ConfigError) as exc:
+        print(f"latchkey: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, asyncpg.PostgresError, RedisError) as exc:
+        print(f"latchkey: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""`latchkey serve authorize|token|resource`: run one service (uvloop where available)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from typing import Mapping
+
+from aiohttp import web
+
+from shared.config import Settings
+from shared.web.access_log import PathOnlyAccessLogger
+
+SERVICES = ("authorize", "token", "resource")
+
+
+def register(commands) -> None:
+    serve = commands.add_parser("serve", help="run a service")
+    serve.add_argument("service", choices=SERVICES)
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=run)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # platforms without uvloop run on the default loop
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def run(args, env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    factory = importlib.import_module(f"services.{args.service}.app").create_app
+    port = args.port or getattr(settings, f"{args.service}_port")
+    host = args.host or settings.host
+    loop = new_event_loop()
+    asyncio.set_event_loop(loop)
+    logging.getLogger("latchkey").info("%s listening on http://%s:%d", args.service, host, port)
+    web.run_app(factory(settings), host=host, port=port, loop=loop, print=None,
+                access_log_class=PathOnlyAccessLogger)
+    return 0

@@ -1,0 +1,206 @@
+"""One frozen settings object, read from the environment and validated at start.
+
+Nothing here is a module-level singleton: each process calls ``Settings.from_env()`` once and
+hands the result to the app factories. Every lifetime and limit is a named field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+from shared.errors import ConfigError
+
+# Published in the README as an example; refused outside dev mode.
+DEV_KEY_ENCRYPTION_KEY = "bGF0Y2hrZXktZGV2LW9ubHkta2V5LWRvLW5vdC11c2U="
+SIGNING_ALGS = ("RS256", "ES256", "EdDSA")
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    name: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"must be an integer, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"must be true or false, got {raw!r}")
+
+
+def _base_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an absolute http(s) URL, got {raw!r}")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment")
+    return raw.rstrip("/")
+
+
+def _dsn(schemes: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if urlsplit(raw).scheme not in schemes:
+            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return raw
+
+    return parse
+
+
+def _key_encryption_key(raw: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError):
+        raise ValueError("must be 32 bytes, base64url-encoded") from None
+    if len(key) != 32:
+        raise ValueError(f"must decode to 32 bytes (AES-256), got {len(key)}")
+    return key
+
+
+def _alg(raw: str) -> str:
+    if raw not in SIGNING_ALGS:
+        raise ValueError(f"must be one of {', '.join(SIGNING_ALGS)}, got {raw!r}")
+    return raw
+
+
+def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> Any:
+    return field(default=default, metadata={"env": EnvVar(env, parse, help)})
+
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = _setting("DATABASE_URL", "", _dsn(("postgres", "postgresql")), "PostgreSQL DSN (required)")
+    redis_url: str = _setting("REDIS_URL", "", _dsn(("redis", "rediss", "unix")), "Redis URL, server >= 6.2 (required)")
+    redis_prefix: str = _setting("LATCHKEY_REDIS_PREFIX", "latchkey:", str, "prefix of every Redis key")
+    dev_mode: bool = _setting("LATCHKEY_DEV", False, _bool, "allow unsafe dev settings (http issuer, dev key)")
+    issuer: str = _setting("LATCHKEY_ISSUER", "http://localhost:8001", _base_url, "issuer; public URL of authorize")
+    token_url: str = _setting("LATCHKEY_TOKEN_URL", "http://localhost:8002", _base_url, "public URL of token")
+    resource_url: str = _setting("LATCHKEY_RESOURCE_URL", "http://localhost:8003", _base_url, "public URL of resource")
+    audience: str = _setting("LATCHKEY_AUDIENCE", "", str, "access-token audience (default: resource URL)")
+    key_encryption_key: bytes = _setting(
+        "LATCHKEY_KEY_ENCRYPTION_KEY", b"", _key_encryption_key, "AES-256 key that encrypts signing keys at rest"
+    )
+    host: str = _setting("LATCHKEY_HOST", "127.0.0.1", str, "address the services listen on")
+    authorize_port: int = _setting("LATCHKEY_AUTHORIZE_PORT", 8001, _int_between(1, 65535), "authorize port")
+    token_port: int = _setting("LATCHKEY_TOKEN_PORT", 8002, _int_between(1, 65535), "token port")
+    resource_port: int = _setting("LATCHKEY_RESOURCE_PORT", 8003, _int_between(1, 65535), "resource port")
+    db_pool_min: int = _setting("LATCHKEY_DB_POOL_MIN", 2, _int_between(1, 100), "PostgreSQL pool minimum")
+    db_pool_max: int = _setting("LATCHKEY_DB_POOL_MAX", 10, _int_between(1, 500), "PostgreSQL pool maximum")
+    max_body_bytes: int = _setting("LATCHKEY_MAX_BODY_BYTES", 16384, _int_between(1024, 1 << 20), "request body limit")
+    max_params: int = _setting("LATCHKEY_MAX_PARAMS", 50, _int_between(10, 1000), "most parameters in a request")
+    code_ttl: int = _setting("LATCHKEY_CODE_TTL_SECONDS", 60, _int_between(1, 600), "authorization code lifetime")
+    code_replay_window: int = _setting(
+        "LATCHKEY_CODE_REPLAY_WINDOW_SECONDS", 15 * MINUTE, _int_between(60, DAY), "how long a used code is remembered"
+    )
+    transaction_ttl: int = _setting("LATCHKEY_TRANSACTION_TTL_SECONDS", 10 * MINUTE, _int_between(60, HOUR), "login/consent transaction lifetime")
+    session_ttl: int = _setting("LATCHKEY_SESSION_TTL_SECONDS", 8 * HOUR, _int_between(60, 30 * DAY), "login session lifetime")
+    login_max_failures_user: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_USER", 5, _int_between(1, 1000), "failed logins per user per window")
+    login_max_failures_ip: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_IP", 20, _int_between(1, 10000), "failed logins per IP per window")
+    login_failure_window: int = _setting("LATCHKEY_LOGIN_FAILURE_WINDOW_SECONDS", 15 * MINUTE, _int_between(10, DAY), "throttle window")
+    require_pkce: bool = _setting("LATCHKEY_REQUIRE_PKCE", True, _bool, "require PKCE for confidential clients too (OAuth 2.1)")
+    access_token_ttl: int = _setting("LATCHKEY_ACCESS_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, DAY), "access token lifetime")
+    id_token_ttl: int = _setting("LATCHKEY_ID_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, DAY), "ID token lifetime")
+    refresh_token_ttl: int = _setting("LATCHKEY_REFRESH_TOKEN_TTL_SECONDS", 30 * DAY, _int_between(60, 365 * DAY), "refresh absolute lifetime")
+    refresh_idle_ttl: int = _setting("LATCHKEY_REFRESH_IDLE_TTL_SECONDS", 7 * DAY, _int_between(60, 365 * DAY), "refresh idle lifetime")
+    refresh_grace: int = _setting("LATCHKEY_REFRESH_GRACE_SECONDS", 0, _int_between(0, 300), "reuse grace for a lost response")
+    signing_alg: str = _setting("LATCHKEY_SIGNING_ALG", "RS256", _alg, "signing algorithm of new keys")
+    jwks_max_age: int = _setting("LATCHKEY_JWKS_MAX_AGE_SECONDS", 5 * MINUTE, _int_between(0, DAY), "JWKS Cache-Control max-age")
+    key_announce: int = _setting("LATCHKEY_KEY_ANNOUNCE_SECONDS", 10 * MINUTE, _int_between(1, 30 * DAY), "a next key is published this long before it signs")
+    key_rotation_interval: int = _setting("LATCHKEY_KEY_ROTATION_SECONDS", 30 * DAY, _int_between(0, 365 * DAY), "automatic rotation period (0: off)")
+    client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
+    argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 2, _int_between(1, 20), "argon2id iterations")
+    argon2_memory_kib: int = _setting("LATCHKEY_ARGON2_MEMORY_KIB", 19456, _int_between(8, 4 << 20), "argon2id memory (KiB)")
+    argon2_parallelism: int = _setting("LATCHKEY_ARGON2_PARALLELISM", 1, _int_between(1, 16), "argon2id lanes")
+    hash_workers: int = _setting("LATCHKEY_HASH_WORKERS", 2, _int_between(1, 64), "threads for password hashing")
+    jwks_url: str = _setting("LATCHKEY_JWKS_URL", "", str, "JWKS the resource service trusts (default: token URL)")
+    jwks_refetch_cooldown: int = _setting("LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS", 30, _int_between(1, HOUR), "least time between JWKS refetches")
+    clock_leeway: int = _setting("LATCHKEY_CLOCK_LEEWAY_SECONDS", 30, _int_between(0, 300), "allowed clock skew")
+    check_revocation: bool = _setting("LATCHKEY_CHECK_REVOCATION", True, _bool, "resource checks the jti denylist")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            var: EnvVar = f.metadata["env"]
+            raw = env.get(var.name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = var.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{var.name} {exc}") from None
+        values.update(overrides)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    @property
+    def access_audience(self) -> str:
+        return self.audience or self.resource_url
+
+    @property
+    def trusted_jwks_url(self) -> str:
+        return self.jwks_url or f"{self.token_url}/jwks"
+
+    @property
+    def issuer_is_https(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    def validate(self) -> None:
+        """Refuse settings that are unsafe or inconsistent; each message names the variable."""
+        if not self.database_url:
+            raise ConfigError("DATABASE_URL is required (e.g. postgresql://user@host:5432/latchkey)")
+        if not self.redis_url:
+            raise ConfigError("REDIS_URL is required (e.g. redis://localhost:6379/0)")
+        if not self.key_encryption_key:
+            raise ConfigError("LATCHKEY_KEY_ENCRYPTION_KEY is required (32 random bytes, base64url)")
+        if self.key_announce <= self.jwks_max_age:
+            raise ConfigError("LATCHKEY_KEY_ANNOUNCE_SECONDS must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS so caches see a key before it signs")
+        if self.db_pool_min > self.db_pool_max:
+            raise ConfigError("LATCHKEY_DB_POOL_MIN must not exceed LATCHKEY_DB_POOL_MAX")
+        if self.dev_mode:
+            return
+        if self.key_encryption_key == _key_encryption_key(DEV_KEY_ENCRYPTION_KEY):
+            raise ConfigError("LATCHKEY_KEY_ENCRYPTION_KEY is the published dev key; generate your own or set LATCHKEY_DEV=1")
+        for name, url in (("LATCHKEY_ISSUER", self.issuer), ("LATCHKEY_TOKEN_URL", self.token_url),
+                          ("LATCHKEY_RESOURCE_URL", self.resource_url)):
+            if url.startswith("http://") and not is_loopback_url(url):
+                raise ConfigError(f"{name} must be https outside dev mode (loopback http is allowed), got {url}")
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def documented_variables() -> list[tuple[str, str, Any]]:
+    """(name, help, default) of every variable, for the README table and `--help`."""
+    return [(f.metadata["env"].name, f.metadata["env"].help, f.default) for f in fields(Settings)]

@@ -1,0 +1,1 @@
+"""Hashing, password verification, signing keys and key encryption."""

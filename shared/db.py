@@ -1,0 +1,41 @@
+"""The asyncpg pool: one per process, opened and closed with the app (cleanup_ctx)."""
+
+from __future__ import annotations
+
+import json
+from typing import AsyncIterator
+
+import asyncpg
+
+from shared.config import Settings
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(settings: Settings) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        settings.database_url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        init=_init_connection,
+        # Explicit limits: a stuck query or a stuck connect never hangs a request forever.
+        timeout=10,
+        command_timeout=10,
+    )
+
+
+async def connect(settings: Settings) -> asyncpg.Connection:
+    """A single connection, for the CLI."""
+    conn = await asyncpg.connect(settings.database_url, timeout=10)
+    await _init_connection(conn)
+    return conn
+
+
+async def pool_context(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(settings)
+    try:
+        yield pool
+    finally:
+        await pool.close()

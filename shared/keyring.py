@@ -1,0 +1,78 @@
+"""Key rotation without downtime (RFC 7517 key sets, OIDC Core §10.1.1).
+
+A new key is published as ``next`` for the announce window (longer than the JWKS cache
+lifetime), then becomes ``active``; the old key is retired but stays published until every
+token it signed has expired.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+
+from shared.config import Settings
+from shared.crypto.keys import SigningKey, decrypt_private_key, encrypt_private_key, generate_private_key, public_jwk
+from shared.models import StoredSigningKey
+from shared.stores.pg_signing_keys import PgSigningKeys
+
+ROTATION_LOCK_ID = 0x4C4B_524F_5441_5445  # "LKROTATE": one rotator across replicas
+
+
+def retired_key_publish_seconds(settings: Settings) -> int:
+    """How long a retired key must stay in the JWKS: the longest-lived token it signed, plus slack."""
+    return max(settings.access_token_ttl, settings.id_token_ttl) + settings.clock_leeway + settings.jwks_max_age
+
+
+async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None) -> StoredSigningKey:
+    """Adds a key: active at once when there is none (first start), else announced as next."""
+    now = now or datetime.now(timezone.utc)
+    keys = PgSigningKeys(conn)
+    private_key = generate_private_key(settings.signing_alg)
+    jwk = public_jwk(private_key, settings.signing_alg)
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+        first = await keys.active() is None
+        stored = StoredSigningKey(
+            kid=jwk["kid"], alg=settings.signing_alg, status="active" if first else "next", public_jwk=jwk,
+            private_key_encrypted=encrypt_private_key(private_key, settings.key_encryption_key, jwk["kid"]),
+            created_at=now, activates_at=now if first else now + timedelta(seconds=settings.key_announce),
+            retired_at=None, publish_until=None,
+        )
+        await keys.insert(stored)
+    return stored
+
+
+async def rotate_if_due(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None) -> bool:
+    """One step of the automatic schedule; only the replica holding the advisory lock acts.
+
+    Promotes a due ``next`` key, and announces a new one when the active key is older than the
+    rotation interval and none is waiting. Returns True when anything changed.
+    """
+    now = now or datetime.now(timezone.utc)
+    if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ROTATION_LOCK_ID):
+        return False
+    try:
+        keys = PgSigningKeys(conn)
+        changed = await keys.promote_due(now, retired_key_publish_seconds(settings)) is not None
+        if settings.key_rotation_interval <= 0:
+            return changed
+        current = await keys.all()
+        active = next((k for k in current if k.status == "active"), None)
+        waiting = any(k.status == "next" for k in current)
+        interval = timedelta(seconds=settings.key_rotation_interval)
+        if active is None or (not waiting and active.activates_at + interval <= now):
+            await create_key(conn, settings, now)
+            changed = True
+        return changed
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", ROTATION_LOCK_ID)
+
+
+def load_signing_key(stored: StoredSigningKey, kek: bytes) -> SigningKey:
+    """Decrypts once; callers keep the result in memory and never decrypt per request."""
+    return SigningKey(
+        kid=stored.kid, alg=stored.alg,
+        private_key=decrypt_private_key(stored.private_key_encrypted, kek, stored.kid),
+        public_jwk=stored.public_jwk,
+    )

@@ -1,0 +1,143 @@
+"""The records the stores hand out: plain frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+KeyStatus = Literal["next", "active", "retired"]
+
+# Scopes the server knows; a client may be allowed any subset (plus API scopes it registers).
+STANDARD_SCOPES: dict[str, str] = {
+    "openid": "Sign you in and know who you are",
+    "profile": "See your name and username",
+    "email": "See your email address",
+    "offline_access": "Stay signed in when you are away (refresh tokens)",
+    "notes:read": "Read your notes",
+    "notes:write": "Create and change your notes",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    client_id: str
+    name: str
+    secret_hash: str | None
+    redirect_uris: tuple[str, ...]
+    allowed_scopes: frozenset[str]
+    grant_types: frozenset[str]
+    token_endpoint_auth_method: AuthMethod
+    is_public: bool
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UUID
+    username: str
+    password_hash: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSigningKey:
+    kid: str
+    alg: str
+    status: KeyStatus
+    public_jwk: dict[str, Any]
+    private_key_encrypted: bytes
+    created_at: datetime
+    activates_at: datetime
+    retired_at: datetime | None
+    publish_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    id: UUID
+    family_id: UUID
+    parent_id: UUID | None
+    client_id: str
+    user_id: UUID
+    scope: tuple[str, ...]
+    resource: str | None
+    auth_time: datetime
+    expires_at: datetime
+    family_expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewRefreshToken:
+    """What the token service asks the store to persist (the raw token is never stored)."""
+
+    token_hash: str
+    family_id: UUID
+    client_id: str
+    user_id: UUID
+    scope: tuple[str, ...]
+    resource: str | None
+    auth_time: datetime
+    expires_at: datetime
+    family_expires_at: datetime
+    access_jti: str | None = None
+    access_expires_at: datetime | None = None
+    parent_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationGrant:
+    """The validated authorization request bound to a code (RFC 6749 §4.1.2)."""
+
+    client_id: str
+    redirect_uri: str
+    scope: tuple[str, ...]
+    user_id: str
+    auth_time: int
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    resource: str | None = None
+    # Every token issued from this code belongs to this grant, so a replay can revoke them.
+    grant_id: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> AuthorizationGrant:
+        data = json.loads(raw)
+        data["scope"] = tuple(data["scope"])
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeUse:
+    """Left behind when a code is consumed, so a replay can find what was issued from it."""
+
+    grant_id: str
+    access_jti: str
+    access_expires_at: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> CodeUse:
+        return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    event_type: str
+    client_id: str | None = None
+    user_id: str | None = None
+    remote_addr: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)

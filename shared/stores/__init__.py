@@ -1,0 +1,1 @@
+"""Storage ports (typing.Protocol) and their asyncpg / redis.asyncio adapters."""

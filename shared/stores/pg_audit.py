@@ -1,0 +1,28 @@
+"""Security events (code replay, refresh reuse, PKCE failure, bad client auth) in audit_events.
+
+Callers pass identifiers only: never a secret, code or token value.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+
+from shared.models import AuditEvent
+
+log = logging.getLogger("latchkey.audit")
+
+
+class PgAudit:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
+        self._db = pool
+
+    async def record(self, event: AuditEvent) -> None:
+        log.warning("security event %s client=%s user=%s details=%s",
+                    event.event_type, event.client_id, event.user_id, event.details)
+        await self._db.execute(
+            """INSERT INTO audit_events (event_type, client_id, user_id, remote_addr, details)
+               VALUES ($1, $2, $3::uuid, $4, $5)""",
+            event.event_type, event.client_id, event.user_id, event.remote_addr, event.details,
+        )

@@ -1,0 +1,81 @@
+"""Refresh tokens by hash, rotated atomically (RFC 9700 §4.14.2).
+
+Rotation is one statement: the UPDATE that marks the old token used only matches while it is
+unused, so of any number of concurrent refreshes exactly one inserts a successor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from shared.models import NewRefreshToken, RefreshToken
+
+_COLUMNS = ("id, family_id, parent_id, client_id, user_id, scope, resource, auth_time, expires_at, "
+            "family_expires_at, used_at, revoked_at")
+_INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope, resource, auth_time, "
+                   "expires_at, family_expires_at, access_jti, access_expires_at")
+
+
+def _to_token(row: asyncpg.Record) -> RefreshToken:
+    return RefreshToken(**{**dict(row), "scope": tuple(row["scope"])})
+
+
+def _args(new: NewRefreshToken) -> tuple:
+    return (new.token_hash, new.family_id, new.parent_id, new.client_id, new.user_id, list(new.scope),
+            new.resource, new.auth_time, new.expires_at, new.family_expires_at, new.access_jti,
+            new.access_expires_at)
+
+
+class PgRefreshTokens:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
+        self._db = pool
+
+    async def issue(self, new: NewRefreshToken) -> UUID:
+        return await self._db.fetchval(
+            f"INSERT INTO refresh_tokens ({_INSERT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
+            *_args(new),
+        )
+
+    async def find(self, token_hash: str) -> RefreshToken | None:
+        row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM refresh_tokens WHERE token_hash = $1", token_hash)
+        return _to_token(row) if row else None
+
+    async def rotate(self, old_id: UUID, new: NewRefreshToken, grace_seconds: int = 0) -> bool:
+        """Marks ``old_id`` used and inserts ``new`` as its child, or does nothing and says False.
+
+        Within ``grace_seconds`` of its first use a token may be rotated once more (a client that
+        lost the response); past that, a used token never matches.
+        """
+        inserted = await self._db.fetchval(
+            f"""WITH old AS (
+                    UPDATE refresh_tokens SET used_at = coalesce(used_at, now())
+                    WHERE id = $13 AND revoked_at IS NULL
+                      AND (used_at IS NULL OR used_at > now() - make_interval(secs => $14))
+                    RETURNING id)
+                INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
+                SELECT $1,$2,old.id,$4,$5,$6,$7,$8,$9,$10,$11,$12 FROM old
+                RETURNING id""",
+            *_args(new), old_id, float(grace_seconds),
+        )
+        return inserted is not None
+
+    async def revoke_family(self, family_id: UUID) -> list[tuple[str, datetime]]:
+        """Revokes every token of the grant; returns the access-token jtis to denylist."""
+        rows = await self._db.fetch(
+            """UPDATE refresh_tokens SET revoked_at = now()
+               WHERE family_id = $1 AND revoked_at IS NULL
+               RETURNING access_jti, access_expires_at""",
+            family_id,
+        )
+        return [(r["access_jti"], r["access_expires_at"]) for r in rows if r["access_jti"]]
+
+    async def family_access_tokens(self, family_id: UUID) -> list[tuple[str, datetime]]:
+        """Access tokens issued in a grant, revoked or not (for denylisting on revocation)."""
+        rows = await self._db.fetch(
+            "SELECT access_jti, access_expires_at FROM refresh_tokens WHERE family_id = $1 AND access_jti IS NOT NULL",
+            family_id,
+        )
+        return [(r["access_jti"], r["access_expires_at"]) for r in rows]

@@ -1,0 +1,52 @@
+"""Single-use authorization codes in Redis (RFC 6749 §4.1.2, §10.5).
+
+A code is stored under the SHA-256 of its value with a TTL, and consumed with GETDEL inside a
+tiny Lua script that, in the same atomic step and round trip, leaves a "used" marker: a
+replayed code is then recognised and what was issued from it can be revoked.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from shared.crypto.digests import sha256_hex
+from shared.models import AuthorizationGrant, CodeUse
+
+_CONSUME = """
+local grant = redis.call('GETDEL', KEYS[1])
+if grant then
+  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+end
+return grant
+"""
+
+
+class RedisCodeStore:
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._consume = redis.register_script(_CONSUME)
+
+    def _code_key(self, code: str) -> str:
+        return f"{self._prefix}code:{sha256_hex(code)}"
+
+    def _used_key(self, code: str) -> str:
+        return f"{self._prefix}code-used:{sha256_hex(code)}"
+
+    async def save(self, code: str, grant: AuthorizationGrant, ttl: int) -> None:
+        # NX: a 256-bit code never collides, but if it did we must not overwrite a grant.
+        if not await self._redis.set(self._code_key(code), grant.to_json(), ex=ttl, nx=True):
+            raise RuntimeError("authorization code collision")
+
+    async def consume(self, code: str, use: CodeUse, replay_window: int) -> AuthorizationGrant | None:
+        raw = await self._consume(keys=[self._code_key(code), self._used_key(code)],
+                                  args=[use.to_json(), replay_window])
+        return AuthorizationGrant.from_json(raw) if raw else None
+
+    async def find_use(self, code: str) -> CodeUse | None:
+        raw = await self._redis.get(self._used_key(code))
+        return CodeUse.from_json(raw) if raw else None
+
+    async def ttl(self, code: str) -> int:
+        """Seconds left (-2 when gone); for tests and diagnostics."""
+        return await self._redis.ttl(self._code_key(code))

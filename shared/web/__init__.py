@@ -1,0 +1,1 @@
+"""aiohttp pieces every service shares: access log, error rendering, security headers."""
