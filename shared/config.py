@@ -163,7 +163,7 @@ class Settings:
 
     @property
     def trusted_jwks_url(self) -> str:
-        return self.jwks_url or f"{self.token_url}/jwks"
+        return self.jwks_url or f"{self.token_url}/jwks"  # shared.endpoints.JWKS_PATH
 
     @property
     def issuer_is_https(self) -> bool:

@@ -1,0 +1,51 @@
+"""The one place a service turns exceptions into responses.
+
+``OAuthError`` renders as RFC 6749 §5.2 / RFC 6750 §3 JSON with its status and challenge;
+aiohttp's own HTTP errors (404, 405, 413, ...) pass through; anything else is logged with its
+traceback and becomes a bare ``server_error``: internals are never shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from shared.errors import OAuthError, ServerError
+
+log = logging.getLogger("latchkey.errors")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def oauth_error_response(error: OAuthError) -> web.Response:
+    body = error.body()
+    headers = {**NO_STORE, **error.headers()}
+    if not body:
+        return web.Response(status=error.status, headers=headers)
+    return web.json_response(body, status=error.status, headers=headers)
+
+
+@web.middleware
+async def json_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except OAuthError as error:
+        return oauth_error_response(error)
+    except web.HTTPException as exc:
+        if exc.status >= 400 and exc.content_type != "application/json":
+            # Give clients a machine-readable body for plain aiohttp errors too.
+            error = "invalid_request" if exc.status < 500 else "server_error"
+            return web.json_response({"error": error, "error_description": exc.reason},
+                                     status=exc.status, headers={**NO_STORE, **_allow(exc)})
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return oauth_error_response(ServerError())
+
+
+def _allow(exc: web.HTTPException) -> dict[str, str]:
+    allow = exc.headers.get("Allow")
+    return {"Allow": allow} if allow else {}
