@@ -1,0 +1,37 @@
+# Latchkey: `make run` brings the suite up, `make test` runs the tests (see README.md).
+# Only standard make and a POSIX shell: a fresh machine needs Python >= 3.11 and nothing else.
+
+# The first Python >= 3.11 on PATH (pyenv shims for missing versions fail the check and are skipped).
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+# Rebuilt when the pins change; otherwise a repeat `make install` does nothing.
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench clean
+
+install: $(STAMP)
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "latchkey: Python 3.11 or newer is required (none found on PATH)" >&2; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "latchkey: $(PYTHON) -m venv failed; on Debian/Ubuntu install the python3-venv package" >&2; exit 1; }
+
+$(STAMP): $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+# Embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set; Ctrl-C stops everything.
+run: install
+	$(BIN)/python -m shared.devrun
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) .devdata .pytest_cache
