@@ -60,8 +60,13 @@ def _base_url(raw: str) -> str:
 
 def _dsn(schemes: tuple[str, ...]) -> Callable[[str], str]:
     def parse(raw: str) -> str:
-        if urlsplit(raw).scheme not in schemes:
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes:
             raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        try:
+            parts.port
+        except ValueError:  # the URL itself is not echoed: it may hold a password
+            raise ValueError("has an invalid port (not a number up to 65535)") from None
         return raw
 
     return parse
@@ -81,6 +86,13 @@ def _alg(raw: str) -> str:
     if raw not in SIGNING_ALGS:
         raise ValueError(f"must be one of {', '.join(SIGNING_ALGS)}, got {raw!r}")
     return raw
+
+
+def _alg_list(raw: str) -> tuple[str, ...]:
+    algs = tuple(dict.fromkeys(a.strip() for a in raw.split(",") if a.strip()))
+    if not algs:
+        raise ValueError("must name at least one algorithm")
+    return tuple(_alg(a) for a in algs)
 
 
 def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> Any:
@@ -130,6 +142,9 @@ class Settings:
     jwks_max_age: int = _setting("LATCHKEY_JWKS_MAX_AGE_SECONDS", 5 * MINUTE, _int_between(0, DAY), "JWKS Cache-Control max-age")
     key_announce: int = _setting("LATCHKEY_KEY_ANNOUNCE_SECONDS", 10 * MINUTE, _int_between(1, 30 * DAY), "a next key is published this long before it signs")
     key_rotation_interval: int = _setting("LATCHKEY_KEY_ROTATION_SECONDS", 30 * DAY, _int_between(0, 365 * DAY), "automatic rotation period (0: off)")
+    key_poll_interval: int = _setting("LATCHKEY_KEY_POLL_SECONDS", 5, _int_between(1, 300), "how often the token service looks for new signing keys")
+    key_rotation_check: int = _setting("LATCHKEY_KEY_ROTATION_CHECK_SECONDS", 60, _int_between(1, DAY), "how often the rotation schedule is checked")
+    token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
     argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 2, _int_between(1, 20), "argon2id iterations")
     argon2_memory_kib: int = _setting("LATCHKEY_ARGON2_MEMORY_KIB", 19456, _int_between(8, 4 << 20), "argon2id memory (KiB)")
@@ -139,6 +154,14 @@ class Settings:
     jwks_refetch_cooldown: int = _setting("LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS", 30, _int_between(1, HOUR), "least time between JWKS refetches")
     clock_leeway: int = _setting("LATCHKEY_CLOCK_LEEWAY_SECONDS", 30, _int_between(0, 300), "allowed clock skew")
     check_revocation: bool = _setting("LATCHKEY_CHECK_REVOCATION", True, _bool, "resource checks the jti denylist")
+    bearer_algs: tuple[str, ...] = _setting(
+        "LATCHKEY_BEARER_ALGS", SIGNING_ALGS, _alg_list, "algorithms a bearer verifier accepts (comma-separated)"
+    )
+    jwks_fetch_timeout: int = _setting("LATCHKEY_JWKS_FETCH_TIMEOUT_SECONDS", 5, _int_between(1, 60), "JWKS fetch timeout")
+    jwks_max_bytes: int = _setting("LATCHKEY_JWKS_MAX_BYTES", 65536, _int_between(1024, 1 << 20), "largest JWKS accepted")
+    jwks_cache_cap: int = _setting("LATCHKEY_JWKS_CACHE_MAX_SECONDS", HOUR, _int_between(0, DAY), "longest a JWKS is cached, whatever max-age says")
+    note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")
+    notes_page_size: int = _setting("LATCHKEY_NOTES_PAGE_SIZE", 50, _int_between(1, 500), "most notes one GET returns")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:

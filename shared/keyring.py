@@ -7,6 +7,7 @@ token it signed has expired.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
@@ -28,7 +29,8 @@ async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime
     """Adds a key: active at once when there is none (first start), else announced as next."""
     now = now or datetime.now(timezone.utc)
     keys = PgSigningKeys(conn)
-    private_key = generate_private_key(settings.signing_alg)
+    # RSA generation takes ~0.1 s of CPU: off the event loop, like every other slow call.
+    private_key = await asyncio.to_thread(generate_private_key, settings.signing_alg)
     jwk = public_jwk(private_key, settings.signing_alg)
     async with conn.transaction():
         await conn.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
@@ -65,6 +67,17 @@ async def rotate_if_due(conn: asyncpg.Connection, settings: Settings, now: datet
             await create_key(conn, settings, now)
             changed = True
         return changed
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", ROTATION_LOCK_ID)
+
+
+async def ensure_active_key(conn: asyncpg.Connection, settings: Settings) -> None:
+    """First start: create the signing key if there is none; replicas starting together wait
+    on the rotation lock so exactly one key is made."""
+    await conn.execute("SELECT pg_advisory_lock($1)", ROTATION_LOCK_ID)
+    try:
+        if await PgSigningKeys(conn).active() is None:
+            await create_key(conn, settings)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", ROTATION_LOCK_ID)
 

@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ConfigError) as exc:
         print(f"latchkey: error: {exc}", file=sys.stderr)
         return 2
-    except (OSError, asyncpg.PostgresError, RedisError) as exc:
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RedisError) as exc:
         print(f"latchkey: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
               file=sys.stderr)
         return 1

@@ -7,10 +7,7 @@ import importlib
 import logging
 from typing import Mapping
 
-from aiohttp import web
-
 from shared.config import Settings
-from shared.web.access_log import PathOnlyAccessLogger
 
 SERVICES = ("authorize", "token", "resource")
 
@@ -32,6 +29,11 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def run(args, env: Mapping[str, str]) -> int:
+    # Imported here: aiohttp is half the start-up time of every other `latchkey` command.
+    from aiohttp import web
+
+    from shared.web.access_log import PathOnlyAccessLogger
+
     settings = Settings.from_env(env)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     factory = importlib.import_module(f"services.{args.service}.app").create_app

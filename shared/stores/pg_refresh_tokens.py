@@ -6,12 +6,13 @@ unused, so of any number of concurrent refreshes exactly one inserts a successor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-from shared.models import NewRefreshToken, RefreshToken
+from shared.models import NewRefreshToken, RefreshRotation, RefreshToken
 
 _COLUMNS = ("id, family_id, parent_id, client_id, user_id, scope, resource, auth_time, expires_at, "
             "family_expires_at, used_at, revoked_at")
@@ -46,31 +47,72 @@ class PgRefreshTokens:
     async def rotate(self, old_id: UUID, new: NewRefreshToken, grace_seconds: int = 0) -> bool:
         """Marks ``old_id`` used and inserts ``new`` as its child, or does nothing and says False.
 
-        Within ``grace_seconds`` of its first use a token may be rotated once more (a client that
-        lost the response); past that, a used token never matches.
+        Within ``grace_seconds`` of its first use a token may be rotated again (a client that lost
+        the response); past that, or with no grace, a used token never matches.
         """
+        # With no grace the test is only "used_at IS NULL": comparing used_at with this
+        # statement's now() would let a rotation that started earlier than the winner pass too.
         inserted = await self._db.fetchval(
             f"""WITH old AS (
                     UPDATE refresh_tokens SET used_at = coalesce(used_at, now())
-                    WHERE id = $13 AND revoked_at IS NULL
-                      AND (used_at IS NULL OR used_at > now() - make_interval(secs => $14))
+                    WHERE id = $3 AND revoked_at IS NULL
+                      AND (used_at IS NULL OR ($13::float8 > 0
+                           AND used_at > now() - make_interval(secs => $13::float8)))
                     RETURNING id)
                 INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
                 SELECT $1,$2,old.id,$4,$5,$6,$7,$8,$9,$10,$11,$12 FROM old
                 RETURNING id""",
-            *_args(new), old_id, float(grace_seconds),
+            *_args(replace(new, parent_id=old_id)), float(grace_seconds),
         )
         return inserted is not None
 
+    async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshToken | None:
+        """The whole refresh in one round trip: find, check, mark used and insert the successor.
+
+        Matches only a live token (unrevoked, unexpired, unused or within the grace period) of
+        this client, whose user is enabled and whose scope and resource cover the request; the
+        successor inherits the family, scope, resource and absolute expiry. Returns it, or None
+        when any check fails: the caller then reads the token with ``find`` to say which.
+        """
+        row = await self._db.fetchrow(
+            f"""WITH old AS (
+                    UPDATE refresh_tokens t SET used_at = coalesce(t.used_at, now())
+                    WHERE t.token_hash = $1 AND t.client_id = $2 AND t.revoked_at IS NULL
+                      AND (t.used_at IS NULL OR ($3::float8 > 0
+                           AND t.used_at > now() - make_interval(secs => $3::float8)))
+                      AND t.expires_at > now() AND t.family_expires_at > now()
+                      AND ($4::text[] IS NULL OR $4::text[] <@ t.scope)
+                      AND ($5::text IS NULL OR $5::text = coalesce(t.resource, $6::text))
+                      AND EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id AND NOT u.disabled)
+                    RETURNING t.*)
+                INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
+                SELECT $7, old.family_id, old.id, old.client_id, old.user_id, old.scope, old.resource,
+                       old.auth_time, least(now() + make_interval(secs => $8::float8), old.family_expires_at),
+                       old.family_expires_at, $9, $10
+                FROM old
+                RETURNING {_COLUMNS}""",
+            rotation.token_hash, rotation.client_id, float(rotation.grace_seconds),
+            None if rotation.scope is None else list(rotation.scope), rotation.resource,
+            rotation.default_resource, rotation.new_token_hash, float(rotation.idle_seconds),
+            rotation.access_jti, rotation.access_expires_at,
+        )
+        return _to_token(row) if row else None
+
     async def revoke_family(self, family_id: UUID) -> list[tuple[str, datetime]]:
-        """Revokes every token of the grant; returns the access-token jtis to denylist."""
-        rows = await self._db.fetch(
+        """Revokes every token of the grant; returns the access-token jtis to denylist.
+
+        A rotation that commits while the UPDATE waits for its row lock inserts a child the
+        UPDATE's snapshot cannot see; repeating until nothing is left revokes that child too.
+        """
+        revoked: list[tuple[str, datetime]] = []
+        while rows := await self._db.fetch(
             """UPDATE refresh_tokens SET revoked_at = now()
                WHERE family_id = $1 AND revoked_at IS NULL
                RETURNING access_jti, access_expires_at""",
             family_id,
-        )
-        return [(r["access_jti"], r["access_expires_at"]) for r in rows if r["access_jti"]]
+        ):
+            revoked += [(r["access_jti"], r["access_expires_at"]) for r in rows if r["access_jti"]]
+        return revoked
 
     async def family_access_tokens(self, family_id: UUID) -> list[tuple[str, datetime]]:
         """Access tokens issued in a grant, revoked or not (for denylisting on revocation)."""

@@ -60,8 +60,8 @@ class PgSigningKeys:
             if kid is None:
                 return None
             await conn.execute(
-                """UPDATE signing_keys SET status = 'retired', retired_at = $1,
-                       publish_until = $1 + make_interval(secs => $2)
+                """UPDATE signing_keys SET status = 'retired', retired_at = $1::timestamptz,
+                       publish_until = $1::timestamptz + make_interval(secs => $2)
                    WHERE status = 'active'""",
                 now, float(publish_old_for_seconds),
             )

@@ -1,0 +1,86 @@
+"""`latchkey` success paths (CONTRACT.md): one JSON document on stdout with --json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from argon2 import PasswordHasher
+
+from shared.crypto.digests import sha256_hex
+from shared.migrate import available_migrations
+from tests.support.databases import fresh_database
+
+LATEST = available_migrations()[-1].version
+
+
+async def test_migrate_applies_everything_once(server_urls, latchkey):
+    async with fresh_database(server_urls[0], migrated=False) as url:
+        first = await latchkey("migrate", "--json", env={"DATABASE_URL": url})
+        again = await latchkey("migrate", "--json", env={"DATABASE_URL": url})
+        human = await latchkey("migrate", env={"DATABASE_URL": url})
+    assert (first.code, first.stderr) == (0, "")
+    assert json.loads(first.stdout) == {"applied": [m.version for m in available_migrations()], "current": LATEST}
+    assert json.loads(again.stdout) == {"applied": [], "current": LATEST}
+    assert human.code == 0 and f"schema version {LATEST}" in human.stdout
+
+
+async def test_confidential_client_gets_a_secret_stored_only_as_a_hash(latchkey, db):
+    result = await latchkey("client", "create", "--name", "Billing", "--redirect-uri", "https://billing.example/cb",
+                            "--redirect-uri", "http://127.0.0.1:9000/cb", "--scope", "openid email", "--json")
+    assert (result.code, result.stderr) == (0, "")
+    doc = json.loads(result.stdout)
+    assert doc["redirect_uris"] == ["https://billing.example/cb", "http://127.0.0.1:9000/cb"]
+    assert (doc["name"], doc["scope"], doc["public"]) == ("Billing", "email openid", False)
+    assert doc["token_endpoint_auth_method"] == "client_secret_basic"
+    assert len(doc["client_secret"]) >= 43
+    row = await db.fetchrow("SELECT * FROM clients WHERE client_id = $1", doc["client_id"])
+    assert row["secret_hash"] == sha256_hex(doc["client_secret"])
+    assert doc["client_secret"] not in repr(dict(row))
+    assert (row["redirect_uris"], sorted(row["allowed_scopes"])) == (doc["redirect_uris"], ["email", "openid"])
+
+
+async def test_public_client_has_no_secret(latchkey, db):
+    result = await latchkey("client", "create", "--name", "SPA", "--redirect-uri", "https://spa.example/cb",
+                            "--public", "--json")
+    assert result.code == 0
+    doc = json.loads(result.stdout)
+    assert "client_secret" not in doc
+    assert (doc["public"], doc["token_endpoint_auth_method"]) == (True, "none")
+    assert doc["scope"] == "email offline_access openid profile"  # the default
+    row = await db.fetchrow("SELECT secret_hash, is_public FROM clients WHERE client_id = $1", doc["client_id"])
+    assert (row["secret_hash"], row["is_public"]) == (None, True)
+
+
+async def test_user_create_stores_an_argon2id_hash_not_the_password(latchkey, db):
+    password = "correct horse battery staple"
+    result = await latchkey("user", "create", "--username", "Grace", "--email", "grace@example.com",
+                            "--name", "Grace Hopper", "--password-stdin", "--json", stdin=password + "\n")
+    assert (result.code, result.stderr) == (0, "")
+    doc = json.loads(result.stdout)
+    assert doc["username"] == "Grace" and doc["id"]
+    row = await db.fetchrow("SELECT * FROM users WHERE id = $1::uuid", doc["id"])
+    assert (row["email"], row["name"], row["disabled"]) == ("grace@example.com", "Grace Hopper", False)
+    assert row["password_hash"].startswith("$argon2id$")
+    assert password not in repr(dict(row))
+    assert PasswordHasher().verify(row["password_hash"], password)
+
+
+async def test_keys_rotate_then_list(server_urls, latchkey):
+    async with fresh_database(server_urls[0]) as url:  # no key yet, whatever other tests did
+        env = {"DATABASE_URL": url}
+        first = json.loads((await latchkey("keys", "rotate", "--json", env=env)).stdout)
+        second = json.loads((await latchkey("keys", "rotate", "--json", env=env)).stdout)
+        listed = await latchkey("keys", "list", "--json", env=env)
+    assert (first["status"], second["status"]) == ("active", "next")
+    assert first["alg"] == "RS256" and first["kid"] != second["kid"]
+    assert listed.code == 0
+    keys = json.loads(listed.stdout)
+    assert [(k["kid"], k["status"]) for k in keys] == [(first["kid"], "active"), (second["kid"], "next")]
+    assert "PRIVATE" not in listed.stdout and '"d"' not in listed.stdout
+
+
+@pytest.mark.parametrize("args", [["keys", "list"], ["migrate"]], ids=["keys list", "migrate"])
+async def test_without_json_output_is_short_text(latchkey, args):
+    result = await latchkey(*args)
+    assert result.code == 0 and not result.stdout.lstrip().startswith(("{", "["))

@@ -1,0 +1,138 @@
+"""PgRefreshTokens: stored by hash, rotated atomically, revoked per family (RFC 9700 §4.14.2)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shared.crypto.digests import new_secret, sha256_hex
+from shared.models import NewRefreshToken
+from shared.stores.pg_refresh_tokens import PgRefreshTokens
+from tests.support.factories import make_client, make_user
+
+
+@dataclasses.dataclass(frozen=True)
+class Grant:
+    client_id: str
+    user_id: uuid.UUID
+    family_id: uuid.UUID
+
+
+@pytest.fixture
+async def grant(pool, settings) -> Grant:
+    user, client = await make_user(pool, settings), await make_client(pool)
+    return Grant(client.client_id, user.id, uuid.uuid4())
+
+
+def new_token(grant: Grant, *, jti: str | None = None) -> tuple[str, NewRefreshToken]:
+    raw, now = new_secret(), datetime.now(timezone.utc)
+    return raw, NewRefreshToken(
+        token_hash=sha256_hex(raw), family_id=grant.family_id, client_id=grant.client_id, user_id=grant.user_id,
+        scope=("openid", "offline_access"), resource="https://api.example", auth_time=now,
+        expires_at=now + timedelta(days=7), family_expires_at=now + timedelta(days=30),
+        access_jti=jti or new_secret(16), access_expires_at=now + timedelta(minutes=10),
+    )
+
+
+async def _family_size(pool, grant: Grant) -> int:
+    return await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1", grant.family_id)
+
+
+async def test_issue_then_find_by_hash(pool, grant):
+    raw, new = new_token(grant)
+    token_id = await PgRefreshTokens(pool).issue(new)
+    found = await PgRefreshTokens(pool).find(sha256_hex(raw))
+    assert (found.id, found.family_id, found.client_id, found.user_id) == (token_id, grant.family_id,
+                                                                          grant.client_id, grant.user_id)
+    assert found.scope == ("openid", "offline_access")
+    assert (found.parent_id, found.used_at, found.revoked_at) == (None, None, None)
+    assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE token_hash = $1", raw) == 0
+
+
+async def test_unknown_hash_is_none(pool):
+    assert await PgRefreshTokens(pool).find(sha256_hex("never issued")) is None
+
+
+async def test_rotate_marks_the_old_token_used_and_links_the_child(pool, grant):
+    tokens = PgRefreshTokens(pool)
+    old_raw, old = new_token(grant)
+    old_id = await tokens.issue(old)
+    child_raw, child = new_token(grant)
+    assert await tokens.rotate(old_id, child) is True
+    assert (await tokens.find(sha256_hex(old_raw))).used_at is not None
+    successor = await tokens.find(sha256_hex(child_raw))
+    assert (successor.parent_id, successor.family_id, successor.used_at) == (old_id, grant.family_id, None)
+
+
+@pytest.mark.parametrize("spoil", ["used", "revoked"])
+async def test_a_spent_token_cannot_rotate(pool, grant, spoil):
+    tokens = PgRefreshTokens(pool)
+    old_id = await tokens.issue(new_token(grant)[1])
+    if spoil == "used":
+        assert await tokens.rotate(old_id, new_token(grant)[1]) is True
+    else:
+        await tokens.revoke_family(grant.family_id)
+    size = await _family_size(pool, grant)
+    assert await tokens.rotate(old_id, new_token(grant)[1]) is False
+    assert await _family_size(pool, grant) == size
+
+
+async def test_ten_concurrent_rotations_exactly_one_succeeds(pool, grant):
+    tokens = PgRefreshTokens(pool)
+    old_id = await tokens.issue(new_token(grant)[1])
+    results = await asyncio.gather(*(tokens.rotate(old_id, new_token(grant)[1]) for _ in range(10)))
+    assert results.count(True) == 1
+    assert await _family_size(pool, grant) == 2
+
+
+async def test_within_the_grace_period_a_used_token_rotates_again(pool, grant):
+    tokens = PgRefreshTokens(pool)
+    old_id = await tokens.issue(new_token(grant)[1])
+    assert await tokens.rotate(old_id, new_token(grant)[1], grace_seconds=30) is True
+    assert await tokens.rotate(old_id, new_token(grant)[1], grace_seconds=30) is True
+    # Once the grace period is over, the used token is dead.
+    await pool.execute("UPDATE refresh_tokens SET used_at = now() - interval '31 seconds' WHERE id = $1", old_id)
+    assert await tokens.rotate(old_id, new_token(grant)[1], grace_seconds=30) is False
+    assert await _family_size(pool, grant) == 3
+
+
+async def test_revoke_family_revokes_every_token_and_returns_live_jtis(pool, grant):
+    tokens = PgRefreshTokens(pool)
+    first_id = await tokens.issue(new_token(grant, jti="jti-1")[1])
+    await tokens.rotate(first_id, new_token(grant, jti="jti-2")[1])
+    other = Grant(grant.client_id, grant.user_id, uuid.uuid4())
+    other_raw, other_new = new_token(other, jti="jti-other")
+    await tokens.issue(other_new)
+
+    revoked = await tokens.revoke_family(grant.family_id)
+    assert sorted(jti for jti, _ in revoked) == ["jti-1", "jti-2"]
+    assert all(expires > datetime.now(timezone.utc) for _, expires in revoked)
+    assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL",
+                               grant.family_id) == 0
+    assert (await tokens.find(sha256_hex(other_raw))).revoked_at is None
+    assert await tokens.revoke_family(grant.family_id) == []  # already revoked: nothing new to denylist
+    assert sorted(j for j, _ in await tokens.family_access_tokens(grant.family_id)) == ["jti-1", "jti-2"]
+
+
+async def test_a_rotation_racing_the_family_revocation_leaves_no_live_child(pool, grant):
+    tokens = PgRefreshTokens(pool)
+    old_id = await tokens.issue(new_token(grant, jti="jti-old")[1])
+    rotating = await pool.acquire()
+    try:
+        # The rotation is mid-transaction when the revocation starts, and commits after it.
+        transaction = rotating.transaction()
+        await transaction.start()
+        assert await PgRefreshTokens(rotating).rotate(old_id, new_token(grant, jti="jti-child")[1]) is True
+        revocation = asyncio.create_task(tokens.revoke_family(grant.family_id))
+        await asyncio.sleep(0.2)
+        await transaction.commit()
+        revoked = await asyncio.wait_for(revocation, timeout=10)
+    finally:
+        await pool.release(rotating)
+    assert sorted(jti for jti, _ in revoked) == ["jti-child", "jti-old"]
+    assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL",
+                               grant.family_id) == 0

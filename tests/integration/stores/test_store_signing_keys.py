@@ -1,0 +1,168 @@
+"""PgSigningKeys and the keyring life cycle next -> active -> retired (RFC 7517, OIDC Core §10.1.1).
+
+Each test has a database of its own (fixture keys_conn): at most one key is active at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+import jwt
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from shared.crypto.keys import encrypt_private_key, generate_private_key, public_jwk
+from shared.db import connect
+from shared.keyring import (
+    ROTATION_LOCK_ID, create_key, ensure_active_key, load_signing_key, retired_key_publish_seconds, rotate_if_due,
+)
+from shared.models import StoredSigningKey
+from shared.stores.pg_signing_keys import PgSigningKeys
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def s(keys_settings):
+    """ES256 keeps key generation fast; rotation every day, announced 10 minutes ahead."""
+    return dataclasses.replace(keys_settings, signing_alg="ES256", key_rotation_interval=86400, key_announce=600)
+
+
+def _stored(kek: bytes, status: str, now: datetime) -> StoredSigningKey:
+    private_key = generate_private_key("ES256")
+    jwk = public_jwk(private_key, "ES256")
+    return StoredSigningKey(kid=jwk["kid"], alg="ES256", status=status, public_jwk=jwk,
+                            private_key_encrypted=encrypt_private_key(private_key, kek, jwk["kid"]),
+                            created_at=now, activates_at=now, retired_at=None, publish_until=None)
+
+
+async def _statuses(conn) -> list[tuple[str, str]]:
+    return [(k.kid, k.status) for k in await PgSigningKeys(conn).all()]
+
+
+async def test_insert_then_read_back(keys_conn, s):
+    keys, now = PgSigningKeys(keys_conn), datetime.now(timezone.utc)
+    active = _stored(s.key_encryption_key, "active", now)
+    await keys.insert(active)
+    assert await keys.all() == [active]
+    assert await keys.active() == active
+    assert await keys.published() == [active]
+    with pytest.raises(asyncpg.UniqueViolationError):  # a second signer is refused by the schema
+        await keys.insert(_stored(s.key_encryption_key, "active", now))
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
+async def test_create_key_first_active_then_announced(keys_conn, s, alg):
+    s = dataclasses.replace(s, signing_alg=alg)
+    now = datetime.now(timezone.utc)
+    first = await create_key(keys_conn, s, now)
+    second = await create_key(keys_conn, s, now)
+    assert (first.status, first.activates_at, first.alg) == ("active", now, alg)
+    assert (second.status, second.activates_at) == ("next", now + timedelta(seconds=s.key_announce))
+    assert [k.kid for k in await PgSigningKeys(keys_conn).published()] == [first.kid, second.kid]
+    assert (await PgSigningKeys(keys_conn).active()).kid == first.kid
+
+
+async def test_stored_private_key_is_encrypted_and_loads_once_decrypted(keys_conn, s):
+    stored = await create_key(keys_conn, s)
+    raw = await keys_conn.fetchval("SELECT private_key_encrypted FROM signing_keys WHERE kid = $1", stored.kid)
+    assert b"PRIVATE KEY" not in raw
+    signer = load_signing_key((await PgSigningKeys(keys_conn).all())[0], s.key_encryption_key)
+    token = jwt.encode({"sub": "alice"}, signer.private_key, algorithm=signer.alg, headers={"kid": signer.kid})
+    assert jwt.decode(token, jwt.PyJWK(stored.public_jwk).key, algorithms=[signer.alg]) == {"sub": "alice"}
+    with pytest.raises(InvalidTag):
+        load_signing_key(stored, bytes(32))
+
+
+async def test_promote_due_activates_next_and_retires_the_old_key(keys_conn, s):
+    now = datetime.now(timezone.utc)
+    old = await create_key(keys_conn, s, now)
+    new = await create_key(keys_conn, s, now)
+    keys = PgSigningKeys(keys_conn)
+    assert await keys.promote_due(new.activates_at - timedelta(seconds=1), 930) is None
+    assert await _statuses(keys_conn) == [(old.kid, "active"), (new.kid, "next")]
+    assert await keys.promote_due(new.activates_at, 930) == new.kid
+    assert await _statuses(keys_conn) == [(old.kid, "retired"), (new.kid, "active")]
+    retired = (await keys.all())[0]
+    assert retired.retired_at == new.activates_at
+    assert retired.publish_until == new.activates_at + timedelta(seconds=930)
+
+
+async def test_rotate_if_due_follows_the_schedule(keys_conn, s):
+    t0 = datetime.now(timezone.utc) - 3 * DAY
+    announce = timedelta(seconds=s.key_announce)
+    steps = [  # (when, changed, statuses after)
+        (t0, True, ["active"]),
+        (t0 + DAY / 2, False, ["active"]),
+        (t0 + DAY, True, ["active", "next"]),
+        (t0 + DAY + announce / 2, False, ["active", "next"]),
+        (t0 + DAY + announce, True, ["retired", "active"]),
+        (t0 + DAY + announce + timedelta(hours=1), False, ["retired", "active"]),
+    ]
+    for when, changed, statuses in steps:
+        assert await rotate_if_due(keys_conn, s, when) is changed, when - t0
+        assert [status for _, status in await _statuses(keys_conn)] == statuses, when - t0
+
+
+async def test_a_retired_key_stays_published_until_publish_until(keys_conn, s):
+    # Announced long enough ago that promoting it now is due: the old key retires now.
+    now = datetime.now(timezone.utc)
+    old = await create_key(keys_conn, s, now - DAY)
+    new = await create_key(keys_conn, s, now - DAY)
+    assert await rotate_if_due(keys_conn, s) is True
+    published = await PgSigningKeys(keys_conn).published()
+    assert [(k.kid, k.status) for k in published] == [(old.kid, "retired"), (new.kid, "active")]
+    assert published[0].publish_until > now + timedelta(seconds=retired_key_publish_seconds(s) - 60)
+
+
+async def test_a_retired_key_is_unpublished_after_publish_until(keys_conn, s):
+    # The same rotation a day ago: every token the old key signed has expired since.
+    then = datetime.now(timezone.utc) - 2 * DAY
+    await create_key(keys_conn, s, then)
+    new = await create_key(keys_conn, s, then)
+    assert await rotate_if_due(keys_conn, s, new.activates_at) is True
+    assert [(k.kid, k.status) for k in await PgSigningKeys(keys_conn).published()] == [(new.kid, "active")]
+    assert len(await PgSigningKeys(keys_conn).all()) == 2
+
+
+async def test_rotation_does_nothing_while_another_replica_holds_the_lock(keys_conn, keys_settings, s):
+    other_replica = await connect(keys_settings)
+    try:
+        assert await other_replica.fetchval("SELECT pg_try_advisory_lock($1)", ROTATION_LOCK_ID)
+        assert await rotate_if_due(keys_conn, s) is False
+        assert await _statuses(keys_conn) == []
+        await other_replica.execute("SELECT pg_advisory_unlock($1)", ROTATION_LOCK_ID)
+        assert await rotate_if_due(keys_conn, s) is True
+    finally:
+        await other_replica.close()
+
+
+@pytest.mark.parametrize("step", [rotate_if_due, ensure_active_key], ids=["rotate_if_due", "ensure_active_key"])
+async def test_replicas_starting_together_make_exactly_one_key(keys_settings, s, step):
+    conns = [await connect(keys_settings) for _ in range(4)]
+    try:
+        await asyncio.gather(*(step(conn, s) for conn in conns))
+        assert [status for _, status in await _statuses(conns[0])] == ["active"]
+    finally:
+        for conn in conns:
+            await conn.close()
+
+
+async def test_ensure_active_key_keeps_an_existing_key(keys_conn, s):
+    first = await create_key(keys_conn, s)
+    await ensure_active_key(keys_conn, s)
+    assert await _statuses(keys_conn) == [(first.kid, "active")]
+
+
+async def test_rotation_interval_zero_promotes_but_never_announces(keys_conn, s):
+    s = dataclasses.replace(s, key_rotation_interval=0)
+    t0 = datetime.now(timezone.utc) - 400 * DAY
+    await create_key(keys_conn, s, t0)
+    assert await rotate_if_due(keys_conn, s) is False
+    new = await create_key(keys_conn, s, t0)
+    assert await rotate_if_due(keys_conn, s) is True
+    assert (await PgSigningKeys(keys_conn).active()).kid == new.kid
+    assert len(await PgSigningKeys(keys_conn).all()) == 2

@@ -1,0 +1,95 @@
+"""Versioned migrations on a real PostgreSQL: fresh, repeated, concurrent, failing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from shared import migrate as migrate_module
+from shared.migrate import MIGRATION_LOCK_ID, Migration, available_migrations, migrate
+from tests.support.databases import fresh_database
+
+TABLES = {"schema_migrations", "clients", "users", "signing_keys", "refresh_tokens", "consents", "audit_events"}
+
+
+@pytest.fixture
+async def empty_db(server_urls) -> str:
+    async with fresh_database(server_urls[0], migrated=False) as url:
+        yield url
+
+
+async def _recorded(conn: asyncpg.Connection) -> list[tuple[int, str]]:
+    rows = await conn.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
+    return [(r["version"], r["name"]) for r in rows]
+
+
+async def _tables(conn: asyncpg.Connection) -> set[str]:
+    rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return {r["tablename"] for r in rows}
+
+
+def test_migration_files_are_numbered_from_one_without_gaps():
+    versions = [m.version for m in available_migrations()]
+    assert versions == list(range(1, len(versions) + 1))
+
+
+async def test_fresh_database_gets_every_migration_recorded(empty_db):
+    conn = await asyncpg.connect(empty_db)
+    try:
+        applied = await migrate(conn)
+        assert [m.version for m in applied] == [m.version for m in available_migrations()]
+        assert await _recorded(conn) == [(m.version, m.name) for m in available_migrations()]
+        assert TABLES <= await _tables(conn)
+    finally:
+        await conn.close()
+
+
+async def test_applying_twice_is_a_no_op(empty_db):
+    conn = await asyncpg.connect(empty_db)
+    try:
+        await migrate(conn)
+        before = await conn.fetch("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
+        assert await migrate(conn) == []
+        assert await conn.fetch("SELECT version, name, applied_at FROM schema_migrations ORDER BY version") == before
+    finally:
+        await conn.close()
+
+
+async def test_two_concurrent_runs_both_succeed_and_apply_each_migration_once(empty_db):
+    holder, first, second = [await asyncpg.connect(empty_db) for _ in range(3)]
+    try:
+        # Hold the lock so both runs are provably in flight together, then let them race.
+        await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
+        runs = asyncio.gather(migrate(first), migrate(second))
+        await asyncio.sleep(0.3)
+        waiting = await holder.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database ="
+            " (SELECT oid FROM pg_database WHERE datname = current_database())")
+        assert waiting == 2
+        assert "schema_migrations" not in await _tables(holder)
+        await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
+        applied_first, applied_second = await asyncio.wait_for(runs, timeout=30)
+        versions = sorted(m.version for m in applied_first + applied_second)
+        assert versions == [m.version for m in available_migrations()]
+        assert [] in (applied_first, applied_second)
+        assert await _recorded(holder) == [(m.version, m.name) for m in available_migrations()]
+    finally:
+        for conn in (holder, first, second):
+            await conn.close()
+
+
+async def test_a_failing_migration_is_rolled_back_and_releases_the_lock(empty_db, monkeypatch):
+    broken = Migration(9999, "broken", "CREATE TABLE half_done (id int); SELECT no_such_function();")
+    monkeypatch.setattr(migrate_module, "available_migrations", lambda: [*available_migrations(), broken])
+    conn, other = await asyncpg.connect(empty_db), await asyncpg.connect(empty_db)
+    try:
+        with pytest.raises(asyncpg.UndefinedFunctionError):
+            await migrate(conn)
+        assert [v for v, _ in await _recorded(conn)] == [m.version for m in available_migrations()]
+        assert "half_done" not in await _tables(conn)
+        assert await other.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_ID) is True
+    finally:
+        await conn.close()
+        await other.close()
