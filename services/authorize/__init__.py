@@ -1,0 +1,1 @@
+"""The authorize service: authorization endpoint, login, consent, logout and discovery."""

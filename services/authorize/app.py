@@ -1,0 +1,50 @@
+"""The authorize service's app factory: ``create_app(settings) -> web.Application``.
+
+Nothing connects here; the pool, Redis client and hashing executor open in cleanup_ctx when
+the app starts and close when it stops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from services.authorize.cookies import Cookies
+from services.authorize.core.authorization_request import Policy
+from services.authorize.core.discovery import server_metadata
+from services.authorize.deps import Paths
+from services.authorize.error_pages import html_error_middleware
+from services.authorize.keys import COOKIES, DISCOVERY, PATHS, POLICY, SETTINGS, STYLESHEET
+from services.authorize.resources import CLEANUP_CONTEXTS
+from services.authorize.routes import routes
+from shared.config import Settings
+from shared.web.security_headers import PAGE_CSP, security_headers_middleware
+
+HERE = Path(__file__).parent
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        # Outermost first: security headers land on every response, error pages included.
+        middlewares=[security_headers_middleware(https=settings.issuer_is_https, csp=PAGE_CSP),
+                     html_error_middleware],
+    )
+    stylesheet = (HERE / "static" / "style.css").read_bytes()
+    app[SETTINGS] = settings
+    app[POLICY] = Policy(require_pkce=settings.require_pkce, audience=settings.access_audience)
+    app[PATHS] = Paths.under(urlsplit(settings.issuer).path.rstrip("/"), hashlib.sha256(stylesheet).hexdigest()[:12])
+    app[COOKIES] = Cookies(secure=settings.issuer_is_https, session_ttl=settings.session_ttl)
+    app[DISCOVERY] = json.dumps(server_metadata(settings), indent=2).encode()
+    app[STYLESHEET] = stylesheet
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                         undefined=jinja2.StrictUndefined, default_helpers=False)
+    app.cleanup_ctx.extend(CLEANUP_CONTEXTS)
+    app.add_routes(routes())
+    return app

@@ -1,0 +1,176 @@
+"""Validating an authorization request once the client and redirect URI are verified.
+
+RFC 6749 §4.1.1, OIDC Core §3.1.2.1-2, RFC 7636 §4.3 (PKCE), RFC 8707 §2 (resource). Each
+rule is a small step, run in the order ``validate_authorization_request`` shows; the first
+failure raises the OAuthError the client receives at its redirect URI.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from services.authorize.core.client_redirect import VerifiedRedirect
+from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
+from services.authorize.core.params import Params
+from services.authorize.core.scopes import OFFLINE_ACCESS, parse_scope
+from shared.errors import ConsentRequired, InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedResponseType
+from shared.models import Client
+from shared.pkce import S256, is_valid_code_challenge
+
+# Parameters this endpoint defines; RFC 6749 §3.1 forbids repeating them. Others are ignored.
+SINGLE_VALUED = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
+                 "code_challenge_method", "nonce", "prompt", "max_age", "response_mode", "login_hint",
+                 "request", "request_uri", "display", "ui_locales", "id_token_hint", "acr_values", "claims")
+PROMPTS = frozenset({"none", "login", "consent", "select_account"})
+USERNAME_MAX = 100  # users.username length limit in the schema
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    require_pkce: bool
+    audience: str  # the only resource (RFC 8707) tokens are issued for
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    client_id: str
+    redirect_uri: str
+    redirect_uri_sent: bool
+    scope: tuple[str, ...]
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    prompt: frozenset[str] = frozenset()
+    max_age: int | None = None
+    resource: str | None = None
+    login_hint: str | None = None
+
+
+def validate_authorization_request(params: Params, client: Client, redirect: VerifiedRedirect,
+                                   policy: Policy) -> AuthorizationRequest:
+    no_repeated_parameters(params)
+    response_type_is_code(params)
+    no_request_objects(params)
+    response_mode_is_query(params)
+    client_may_use_code_flow(client)
+    scope = parse_scope(params.first("scope"), client)
+    challenge = pkce_challenge(params, client, policy.require_pkce)
+    prompt = parse_prompt(params.first("prompt"))
+    return AuthorizationRequest(
+        client_id=client.client_id, redirect_uri=redirect.uri, redirect_uri_sent=redirect.sent,
+        scope=offline_access_rule(scope, prompt), state=params.first("state"), nonce=params.first("nonce"),
+        code_challenge=challenge, code_challenge_method=S256 if challenge else None, prompt=prompt,
+        max_age=parse_max_age(params.first("max_age")), resource=resource_indicator(params, policy.audience),
+        login_hint=_login_hint(params.first("login_hint")),
+    )
+
+
+def no_repeated_parameters(params: Params) -> None:
+    for name in SINGLE_VALUED:
+        if params.is_repeated(name):
+            raise InvalidRequest(f"parameter {name} was sent more than once")
+
+
+def response_type_is_code(params: Params) -> None:
+    response_type = params.first("response_type")
+    if response_type is None:
+        raise InvalidRequest("response_type is required")
+    if response_type != "code":
+        raise UnsupportedResponseType("only response_type=code is supported")
+
+
+def no_request_objects(params: Params) -> None:
+    """OIDC Core §6: request objects are not supported; say so with the dedicated errors."""
+    if params.first("request") is not None:
+        raise RequestNotSupported("request objects are not supported")
+    if params.first("request_uri") is not None:
+        raise RequestUriNotSupported("request_uri is not supported")
+
+
+def response_mode_is_query(params: Params) -> None:
+    mode = params.first("response_mode")
+    if mode is not None and mode != "query":
+        raise InvalidRequest("only response_mode=query is supported")
+
+
+def client_may_use_code_flow(client: Client) -> None:
+    if "authorization_code" not in client.grant_types:
+        raise UnauthorizedClient("this client may not use the authorization code grant")
+
+
+def pkce_challenge(params: Params, client: Client, require_pkce: bool) -> str | None:
+    """RFC 7636 §4.3 with S256 only; public clients always, all clients when the policy says."""
+    challenge, method = params.first("code_challenge"), params.first("code_challenge_method")
+    if challenge is None:
+        if method is not None:
+            raise InvalidRequest("code_challenge_method was sent without code_challenge")
+        if client.is_public:
+            raise InvalidRequest("public clients must use PKCE: send code_challenge with code_challenge_method=S256")
+        if require_pkce:
+            raise InvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256")
+        return None
+    if method != S256:
+        # Absent means plain (§4.3), which this server refuses like any other method.
+        raise InvalidRequest("code_challenge_method must be S256")
+    if not is_valid_code_challenge(challenge):
+        raise InvalidRequest("code_challenge must be the 43-character base64url SHA-256 of the verifier")
+    return challenge
+
+
+def parse_prompt(raw: str | None) -> frozenset[str]:
+    """OIDC Core §3.1.2.1: space-delimited; ``none`` must stand alone."""
+    values = frozenset(v for v in (raw or "").split(" ") if v)
+    if not values <= PROMPTS:
+        raise InvalidRequest("prompt may only contain none, login, consent or select_account")
+    if "none" in values and len(values) > 1:
+        raise InvalidRequest("prompt=none cannot be combined with other values")
+    return values
+
+
+def parse_max_age(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not _DIGITS.fullmatch(raw):
+        raise InvalidRequest("max_age must be a non-negative number of seconds")
+    return int(raw)
+
+
+def resource_indicator(params: Params, audience: str) -> str | None:
+    """RFC 8707 §2: an absolute URI without fragment, and the one resource this server serves."""
+    values = set(params.all("resource"))
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidTarget("only one resource can be requested")
+    resource = values.pop()
+    try:
+        absolute = bool(urlsplit(resource).scheme)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        absolute = False
+    if not absolute or "#" in resource:
+        raise InvalidTarget("resource must be an absolute URI without a fragment")
+    if resource != audience:
+        raise InvalidTarget("the requested resource is not served by this authorization server")
+    return resource
+
+
+def offline_access_rule(scope: tuple[str, ...], prompt: frozenset[str]) -> tuple[str, ...]:
+    """OIDC Core §11: offline access needs consent given now, which prompt=none rules out.
+
+    The request is then processed without offline_access, as §11 says, rather than failed;
+    unless nothing else was asked for.
+    """
+    if "none" not in prompt or OFFLINE_ACCESS not in scope:
+        return scope
+    rest = tuple(s for s in scope if s != OFFLINE_ACCESS)
+    if not rest:
+        raise ConsentRequired("offline_access needs the user's consent, which prompt=none rules out")
+    return rest
+
+
+def _login_hint(raw: str | None) -> str | None:
+    return raw if raw is not None and len(raw) <= USERNAME_MAX else None

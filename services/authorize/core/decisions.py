@@ -1,0 +1,52 @@
+"""What an authorization request needs next: login, consent, or nothing (OIDC Core §3.1.2.3-4).
+
+Pure rules over the validated request and what is known about the user; ``prompt=none``
+turns "needs login" into login_required and "needs consent" into consent_required.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.authorize.core.authorization_request import AuthorizationRequest
+from services.authorize.core.scopes import OFFLINE_ACCESS
+from shared.errors import ConsentRequired, LoginRequired
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """Who the browser's session says the user is, and since when."""
+
+    user_id: str
+    username: str
+    auth_time: int
+
+
+def must_log_in(request: AuthorizationRequest, user: Authenticated | None, now: int) -> bool:
+    """True when the user must (re-)authenticate before a code can be issued."""
+    needed = (
+        user is None
+        or bool(request.prompt & {"login", "select_account"})
+        or (request.max_age is not None and _too_old(user.auth_time, request.max_age, now))
+    )
+    if needed and "none" in request.prompt:
+        raise LoginRequired("the user is not signed in" if user is None else "the user must sign in again")
+    return needed
+
+
+def must_consent(request: AuthorizationRequest, granted: frozenset[str]) -> bool:
+    """True when the consent screen must be shown: asked for, new scopes, or offline access."""
+    needed = (
+        "consent" in request.prompt
+        # OIDC Core §11: refresh tokens for offline access need consent given now, every time.
+        or OFFLINE_ACCESS in request.scope
+        or not granted.issuperset(request.scope)
+    )
+    if needed and "none" in request.prompt:
+        raise ConsentRequired("the user has not approved this client for the requested scope")
+    return needed
+
+
+def _too_old(auth_time: int, max_age: int, now: int) -> bool:
+    # max_age=0 means "authenticate now", the same as prompt=login (OIDC Core §3.1.2.1 errata).
+    return max_age == 0 or now - auth_time > max_age

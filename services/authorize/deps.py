@@ -1,0 +1,38 @@
+"""What the handlers work with: the storage ports, built once per process in cleanup_ctx."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.endpoints import CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH
+from shared.stores.ports import Audit, Clients, CodeStore, Consents, Users
+from shared.stores.redis_sessions import RedisSessions
+from shared.stores.redis_throttle import RedisLoginThrottle
+from shared.stores.redis_transactions import RedisTransactions
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    clients: Clients
+    users: Users
+    consents: Consents
+    codes: CodeStore
+    sessions: RedisSessions
+    transactions: RedisTransactions
+    throttle: RedisLoginThrottle
+    audit: Audit
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Where our own pages live as the browser sees them: under the issuer's path (a gateway prefix)."""
+
+    login: str
+    consent: str
+    logout: str
+    stylesheet: str
+
+    @classmethod
+    def under(cls, base: str, stylesheet_version: str) -> Paths:
+        return cls(login=base + LOGIN_PATH, consent=base + CONSENT_PATH, logout=base + LOGOUT_PATH,
+                   stylesheet=f"{base}/static/style.css?v={stylesheet_version}")

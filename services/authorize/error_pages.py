@@ -1,0 +1,71 @@
+"""The one place the authorize service turns exceptions into responses.
+
+- an error for a verified client goes to its redirect URI, with state and iss (RFC 6749
+  §4.1.2.1, RFC 9207);
+- anything before the client and redirect URI are verified is a page, never a redirect;
+- aiohttp's own HTTP errors (404, 405, 413, ...) become pages with the same status;
+- a store that is down is a 503 page; anything else is logged and shown as a bare 500 page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from services.authorize.core.errors import CannotRedirect
+from services.authorize.core.redirects import error_response
+from services.authorize.keys import SETTINGS
+from services.authorize.pages import message_page, redirect
+from services.authorize.unavailable import STORE_ERRORS
+from shared.errors import OAuthError
+from shared.web.errors import Handler
+
+log = logging.getLogger("latchkey.authorize")
+
+
+class ErrorForClient(Exception):
+    """An OAuthError about a request whose client and redirect URI are verified."""
+
+    def __init__(self, error: OAuthError, redirect_uri: str, state: str | None) -> None:
+        super().__init__(error.error)
+        self.error = error
+        self.redirect_uri = redirect_uri
+        self.state = state
+
+
+_HTTP_MESSAGES = {
+    404: "There is no page at this address.",
+    405: "This address does not accept that kind of request.",
+    413: "The request is larger than this server accepts.",
+}
+
+
+@web.middleware
+async def html_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ErrorForClient as exc:
+        location = error_response(exc.redirect_uri, exc.error, state=exc.state, issuer=request.app[SETTINGS].issuer)
+        return redirect(location, after_post=request.method == "POST")
+    except CannotRedirect as exc:
+        return message_page(request, "This request cannot be completed", exc.message, status=exc.status)
+    except OAuthError as exc:
+        return message_page(request, "This request cannot be completed", exc.description or exc.error,
+                            status=exc.status)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = message_page(request, exc.reason, _HTTP_MESSAGES.get(exc.status, "The request could not be "
+                                "understood."), status=exc.status)
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except STORE_ERRORS:
+        log.warning("store unavailable on %s %s", request.method, request.path, exc_info=True)
+        return message_page(request, "Temporarily unavailable", "Sign-in is temporarily unavailable. "
+                            "Please try again in a moment.", status=503)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return message_page(request, "Something went wrong", "Something went wrong on our side. "
+                            "Please try again.", status=500)

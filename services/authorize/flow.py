@@ -1,0 +1,88 @@
+"""The steps between a validated request and its code: login and consent, or straight through.
+
+Shared by /authorize (a returning user), /login and /consent. The pure rules live in
+core.decisions; this module only does the I/O around them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+from aiohttp import web
+
+from services.authorize.core.authorization_request import AuthorizationRequest
+from services.authorize.core.decisions import Authenticated, must_consent, must_log_in
+from services.authorize.core.errors import CannotRedirect
+from services.authorize.core.grants import grant_for
+from services.authorize.core.redirects import code_response
+from services.authorize.core.transaction import Transaction
+from services.authorize.keys import COOKIES, PATHS, SETTINGS, STORES
+from services.authorize.pages import redirect
+from services.authorize.sessions import EXPIRED, as_authenticated, current_session, now
+from shared.crypto.digests import new_secret, sha256_hex
+from shared.models import Client
+
+
+async def start(request: web.Request, authz: AuthorizationRequest, client: Client) -> web.Response:
+    """A returning user with consent gets the code at once; anyone else goes into a transaction."""
+    stores = request.app[STORES]
+    _, session = await current_session(request)
+    user = as_authenticated(session)
+    granted: frozenset[str] = frozenset()
+    if user is not None and not must_log_in(authz, user, now()):
+        # One round trip for both: is the account still usable, and what did it approve?
+        account, granted = await asyncio.gather(stores.users.get(user.user_id),
+                                                stores.consents.granted_scopes(user.user_id, client.client_id))
+        if account is None or account.disabled:
+            user = None
+    if must_log_in(authz, user, now()):  # raises login_required for prompt=none
+        return await begin(request, authz, client, user=None)
+    assert user is not None
+    if must_consent(authz, granted):
+        return await begin(request, authz, client, user=user, granted=granted)
+    return await issue_code(request, authz, user)
+
+
+async def begin(request: web.Request, authz: AuthorizationRequest, client: Client,
+                user: Authenticated | None, granted: frozenset[str] = frozenset()) -> web.Response:
+    """Stores the transaction and sends the browser to the login page (or consent, if known)."""
+    app = request.app
+    browser = app[COOKIES].browser_id(request)
+    new_browser = browser is None
+    browser = browser or new_secret(32)
+    tx = Transaction(request=authz, client_name=client.name, csrf=new_secret(32), browser=sha256_hex(browser),
+                     user=user).with_granted(granted)
+    tx_id = await app[STORES].transactions.create(tx.to_record(), app[SETTINGS].transaction_ttl)
+    page = app[PATHS].consent if user else app[PATHS].login
+    response = redirect(f"{page}?tx={tx_id}", after_post=request.method == "POST")
+    if new_browser:
+        app[COOKIES].set_browser(response, browser)
+    return response
+
+
+async def after_login(request: web.Request, tx_id: str, tx: Transaction) -> web.Response:
+    assert tx.user is not None
+    granted = await request.app[STORES].consents.granted_scopes(tx.user.user_id, tx.request.client_id)
+    if must_consent(tx.request, granted):
+        if not await request.app[STORES].transactions.replace(tx_id, tx.with_granted(granted).to_record()):
+            raise CannotRedirect(EXPIRED)
+        return redirect(f"{request.app[PATHS].consent}?tx={tx_id}", after_post=True)
+    return await complete(request, tx_id, tx)
+
+
+async def complete(request: web.Request, tx_id: str, tx: Transaction) -> web.Response:
+    """Ends the transaction exactly once (a double submit finds it gone) and issues the code."""
+    assert tx.user is not None
+    if await request.app[STORES].transactions.take(tx_id) is None:
+        raise CannotRedirect(EXPIRED)
+    return await issue_code(request, tx.request, tx.user)
+
+
+async def issue_code(request: web.Request, authz: AuthorizationRequest, user: Authenticated) -> web.Response:
+    """RFC 6749 §4.1.2: a 256-bit single-use code bound to the request, living code_ttl seconds."""
+    settings = request.app[SETTINGS]
+    code = new_secret(32)
+    await request.app[STORES].codes.save(code, grant_for(authz, user, str(uuid4())), settings.code_ttl)
+    location = code_response(authz.redirect_uri, code=code, state=authz.state, issuer=settings.issuer)
+    return redirect(location, after_post=request.method == "POST")

@@ -1,0 +1,38 @@
+"""Reading parameters from the query string or a form body, strictly (see core.params).
+
+Malformed input is a 4xx page before any logic runs: it cannot be trusted enough to find the
+client it claims to come from.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.authorize.core.errors import CannotRedirect
+from services.authorize.core.params import MalformedParameters, Params, parse_urlencoded
+from services.authorize.keys import SETTINGS
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def query_params(request: web.Request) -> Params:
+    return _parse(request.rel_url.raw_query_string, request)
+
+
+async def form_params(request: web.Request) -> Params:
+    if request.content_type != FORM:
+        raise CannotRedirect(f"The form must be sent as {FORM}.", status=415)
+    body = await request.read()  # bounded by client_max_size: larger bodies are a 413
+    return _parse(body, request)
+
+
+async def authorization_params(request: web.Request) -> Params:
+    """RFC 6749 §3.1: GET carries the query; POST a form body (OIDC Core §3.1.2.1)."""
+    return await form_params(request) if request.method == "POST" else query_params(request)
+
+
+def _parse(raw: str | bytes, request: web.Request) -> Params:
+    try:
+        return parse_urlencoded(raw, max_params=request.app[SETTINGS].max_params)
+    except MalformedParameters as exc:
+        raise CannotRedirect(f"The request is malformed: {exc}.") from None

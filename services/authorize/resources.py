@@ -1,0 +1,68 @@
+"""Every resource of the service, opened and closed with the app (aiohttp cleanup_ctx)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from services.authorize.deps import Stores
+from services.authorize.keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
+from shared.crypto.passwords import Passwords
+from shared.db import create_pool
+from shared.redis_client import create_redis
+from shared.stores.pg_audit import PgAudit
+from shared.stores.pg_clients import CachedClients, PgClients
+from shared.stores.pg_consents import PgConsents
+from shared.stores.pg_users import PgUsers
+from shared.stores.redis_codes import RedisCodeStore
+from shared.stores.redis_sessions import RedisSessions
+from shared.stores.redis_throttle import RedisLoginThrottle
+from shared.stores.redis_transactions import RedisTransactions
+
+
+async def postgres(app: web.Application) -> AsyncIterator[None]:
+    app[POOL] = await create_pool(app[SETTINGS])
+    yield
+    await app[POOL].close()
+
+
+async def redis(app: web.Application) -> AsyncIterator[None]:
+    app[REDIS] = create_redis(app[SETTINGS])
+    yield
+    await app[REDIS].aclose()
+
+
+async def hash_executor(app: web.Application) -> AsyncIterator[None]:
+    """argon2 runs here, never on the event loop; the pool size bounds hashing memory."""
+    settings = app[SETTINGS]
+    app[HASH_EXECUTOR] = ThreadPoolExecutor(max_workers=settings.hash_workers, thread_name_prefix="argon2")
+    yield
+    app[HASH_EXECUTOR].shutdown(wait=True, cancel_futures=True)
+
+
+async def stores(app: web.Application) -> AsyncIterator[None]:
+    settings, pool, client = app[SETTINGS], app[POOL], app[REDIS]
+    prefix = settings.redis_prefix
+    # The decoy hash costs one argon2 run: do it off the loop too.
+    app[PASSWORDS] = await asyncio.get_running_loop().run_in_executor(app[HASH_EXECUTOR], functools.partial(
+        Passwords, app[HASH_EXECUTOR], time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib, parallelism=settings.argon2_parallelism))
+    app[STORES] = Stores(
+        clients=CachedClients(PgClients(pool), settings.client_cache_ttl),
+        users=PgUsers(pool),
+        consents=PgConsents(pool),
+        codes=RedisCodeStore(client, prefix),
+        sessions=RedisSessions(client, prefix),
+        transactions=RedisTransactions(client, prefix),
+        throttle=RedisLoginThrottle(client, prefix, max_per_user=settings.login_max_failures_user,
+                                    max_per_ip=settings.login_max_failures_ip, window=settings.login_failure_window),
+        audit=PgAudit(pool),
+    )
+    yield
+
+
+CLEANUP_CONTEXTS = (postgres, redis, hash_executor, stores)

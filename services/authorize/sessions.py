@@ -1,0 +1,64 @@
+"""The browser's login session and the transaction it is working on."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from services.authorize.core.decisions import Authenticated
+from services.authorize.core.errors import CannotRedirect
+from services.authorize.core.params import Params
+from services.authorize.core.transaction import Transaction
+from services.authorize.inputs import query_params
+from services.authorize.keys import COOKIES, SETTINGS, STORES
+from shared.crypto.digests import constant_time_equals, new_secret, sha256_hex
+from shared.stores.redis_sessions import Session
+
+EXPIRED = ("This sign-in request has expired or was already completed. "
+           "Return to the application and start again.")
+
+
+async def current_session(request: web.Request) -> tuple[str | None, Session | None]:
+    session_id = request.app[COOKIES].session_id(request)
+    if session_id is None:
+        return None, None
+    return session_id, await request.app[STORES].sessions.get(session_id)
+
+
+def as_authenticated(session: Session | None) -> Authenticated | None:
+    if session is None:
+        return None
+    return Authenticated(session.user_id, session.username, session.auth_time)
+
+
+async def start_session(request: web.Request, user: Authenticated) -> str:
+    """A new session id at every login (no fixation); the browser's old session ends."""
+    session = Session(user_id=user.user_id, username=user.username, auth_time=user.auth_time, csrf=new_secret(32))
+    return await request.app[STORES].sessions.start(session, request.app[SETTINGS].session_ttl,
+                                                    replacing=request.app[COOKIES].session_id(request))
+
+
+async def load_transaction(request: web.Request) -> tuple[str, Transaction]:
+    """The transaction named in the URL, which must belong to this browser."""
+    tx_id = query_params(request).first("tx")
+    if tx_id is None:
+        raise CannotRedirect("This sign-in link is incomplete. Return to the application and start again.")
+    record = await request.app[STORES].transactions.get(tx_id)
+    if record is None:
+        raise CannotRedirect(EXPIRED)
+    tx = Transaction.from_record(record)
+    browser = request.app[COOKIES].browser_id(request) or ""
+    if not constant_time_equals(tx.browser, sha256_hex(browser)):
+        raise CannotRedirect("This sign-in request was started in another browser, or this browser blocks "
+                             "cookies. Return to the application and start again here.")
+    return tx_id, tx
+
+
+def check_csrf(form: Params, expected: str) -> None:
+    if not constant_time_equals(form.first("csrf") or "", expected):
+        raise CannotRedirect("This form has expired. Go back, reload the page and try again.", status=403)
+
+
+def now() -> int:
+    return int(time.time())

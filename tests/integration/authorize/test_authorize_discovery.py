@@ -1,0 +1,40 @@
+"""Discovery documents (RFC 8414, OIDC Discovery) and the health endpoints."""
+
+import pytest
+
+PATHS = ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_discovery_is_built_from_settings(authorize_client, app_settings, path):
+    response = await authorize_client.get(path, headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert response.status == 200 and response.content_type == "application/json"
+    document = await response.json()
+    assert document["issuer"] == app_settings.issuer
+    assert document["authorization_endpoint"] == app_settings.issuer + "/authorize"
+    assert document["token_endpoint"] == app_settings.token_url + "/token"
+    assert document["userinfo_endpoint"] == app_settings.resource_url + "/userinfo"
+    assert document["end_session_endpoint"] == app_settings.issuer + "/logout"
+    urls = [v for k, v in document.items() if k.endswith("_endpoint") or k == "jwks_uri"]
+    assert len(urls) == 7 and all(u.startswith(("http://", "https://")) for u in urls)
+    assert "evil.example" not in await response.text()
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["authorization_response_iss_parameter_supported"] is True
+    assert "none" not in document["id_token_signing_alg_values_supported"]
+    assert set(document["scopes_supported"]) >= {"openid", "profile", "email", "offline_access"}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_both_documents_agree(authorize_client):
+    first, second = [await (await authorize_client.get(p)).json() for p in PATHS]
+    assert first == second
+
+
+async def test_healthz(authorize_client):
+    response = await authorize_client.get("/healthz")
+    assert (response.status, await response.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_checks_postgres_and_redis(authorize_client):
+    response = await authorize_client.get("/readyz")
+    assert (response.status, await response.json()) == (200, {"status": "ok", "postgres": "ok", "redis": "ok"})

@@ -1,0 +1,50 @@
+"""/logout: asks first, ends the session on a CSRF-checked POST, clears the cookie."""
+
+import pytest
+
+from shared.crypto.digests import sha256_hex
+from tests.integration.authorize.conftest import CALLBACK
+from tests.support.flows import Pkce, authorization_params, authorize_as_browser, open_page, redirect_query
+
+PKCE = Pkce.new()
+
+
+@pytest.fixture
+def params(web_app):
+    return authorization_params(client_id=web_app.client_id, redirect_uri=CALLBACK, scope="openid",
+                                code_verifier=PKCE.verifier)
+
+
+@pytest.fixture
+async def signed_in(authorize_client, params, user):
+    await authorize_as_browser(authorize_client, params, username=user.username, password=user.password)
+    return authorize_client
+
+
+def session_id(client):
+    return next(c.value for c in client.session.cookie_jar if c.key == "latchkey_session")
+
+
+async def test_logout_without_a_session_just_says_signed_out(authorize_client):
+    response = await authorize_client.get("/logout")
+    assert response.status == 200 and "You are signed out" in await response.text()
+
+
+async def test_logout_asks_then_ends_the_session(signed_in, params, redis, app_settings, user):
+    key = f"{app_settings.redis_prefix}session:{sha256_hex(session_id(signed_in))}"
+    page = await open_page(signed_in, "/logout")
+    assert user.username in page.html and '<form method="post"' in page.html
+    assert await redis.exists(key)  # GET changes nothing
+    response = await signed_in.post("/logout", data={"csrf": page.csrf})
+    assert response.status == 200 and "You are signed out" in await response.text()
+    assert response.cookies["latchkey_session"]["max-age"] == "0"
+    assert not await redis.exists(key)
+    after = await signed_in.get("/authorize", params=dict(params, prompt="none"), allow_redirects=False)
+    assert redirect_query(after)["error"] == "login_required"
+
+
+async def test_logout_with_a_forged_csrf_keeps_the_session(signed_in, params, redis, app_settings):
+    key = f"{app_settings.redis_prefix}session:{sha256_hex(session_id(signed_in))}"
+    response = await signed_in.post("/logout", data={"csrf": "forged"})
+    assert response.status == 403
+    assert await redis.exists(key)

@@ -1,0 +1,79 @@
+"""A signed-in browser: prompt=none, prompt=login, max_age, disabled users (OIDC Core §3.1.2.1)."""
+
+import time
+
+import pytest
+
+from tests.integration.authorize.conftest import CALLBACK
+from tests.support.flows import Pkce, authorization_params, authorize_as_browser, redirect_query
+
+PKCE = Pkce.new()
+
+
+@pytest.fixture
+def params(web_app):
+    return authorization_params(client_id=web_app.client_id, redirect_uri=CALLBACK, scope="openid profile",
+                                code_verifier=PKCE.verifier)
+
+
+@pytest.fixture
+async def signed_in(authorize_client, params, user):
+    """The browser has signed in and consented to openid profile once."""
+    await authorize_as_browser(authorize_client, params, username=user.username, password=user.password)
+    return authorize_client
+
+
+async def authorize(client, params, **extra):
+    return await client.get("/authorize", params={**params, **extra}, allow_redirects=False)
+
+
+async def test_prompt_none_with_session_and_consent_gets_a_code(signed_in, params):
+    response = await authorize(signed_in, params, prompt="none")
+    assert response.status == 302
+    assert set(redirect_query(response)) == {"code", "state", "iss"}
+
+
+async def test_prompt_none_without_consent_is_consent_required(signed_in, params, app_settings):
+    response = await authorize(signed_in, params, prompt="none", scope="openid profile email")
+    assert redirect_query(response) == {"error": "consent_required", "state": "st-1", "iss": app_settings.issuer,
+                                        "error_description": "the user has not approved this client for the "
+                                                             "requested scope"}
+
+
+async def test_prompt_none_with_offline_access_drops_it(signed_in, params, take_grant):
+    response = await authorize(signed_in, params, prompt="none", scope="openid offline_access")
+    grant = await take_grant(redirect_query(response)["code"])
+    assert grant.scope == ("openid",)
+
+
+async def test_prompt_login_forces_the_login_page(signed_in, params):
+    response = await authorize(signed_in, params, prompt="login")
+    assert response.headers["Location"].startswith("/login?tx=")
+
+
+@pytest.mark.parametrize("max_age, goes_to", [
+    pytest.param("0", "/login?tx=", id="max_age=0 forces login"),
+    pytest.param("3600", CALLBACK, id="a recent login satisfies max_age"),
+])
+async def test_max_age(signed_in, params, max_age, goes_to):
+    response = await authorize(signed_in, params, max_age=max_age)
+    assert response.headers["Location"].startswith(goes_to)
+
+
+async def test_max_age_exceeded_with_prompt_none_is_login_required(signed_in, params):
+    response = await authorize(signed_in, params, prompt="none", max_age="0")
+    assert redirect_query(response)["error"] == "login_required"
+
+
+async def test_a_forced_login_updates_auth_time(signed_in, params, user, take_grant):
+    callback = await authorize_as_browser(signed_in, {**params, "max_age": "0"}, username=user.username,
+                                          password=user.password)
+    grant = await take_grant(callback["code"])
+    assert abs(grant.auth_time - time.time()) < 5
+
+
+async def test_a_disabled_users_session_no_longer_counts(signed_in, params, user, pool):
+    await pool.execute("UPDATE users SET disabled = true WHERE id = $1", user.record.id)
+    assert redirect_query(await authorize(signed_in, params, prompt="none"))["error"] == "login_required"
+    assert (await authorize(signed_in, params)).headers["Location"].startswith("/login?tx=")
+

@@ -1,0 +1,42 @@
+"""Strict urlencoded parsing: what is accepted, what is refused as malformed (core.params)."""
+
+import pytest
+
+from services.authorize.core.params import MalformedParameters, parse_urlencoded
+
+
+@pytest.mark.parametrize("raw, expected", [
+    pytest.param("a=1&b=2", {"a": ("1",), "b": ("2",)}, id="plain pairs"),
+    pytest.param("a=x+y%2B", {"a": ("x y+",)}, id="plus is a space, %2B is a plus"),
+    pytest.param("n=caf%C3%A9", {"n": ("caf\u00e9",)}, id="UTF-8 percent-escapes decode"),
+    pytest.param("a=1&a=2", {"a": ("1", "2")}, id="repeated values keep their order"),
+    pytest.param("a=&b", {}, id="empty values count as absent (RFC 6749 3.1)"),
+    pytest.param("a=1&&b=2&", {"a": ("1",), "b": ("2",)}, id="empty pairs are skipped"),
+    pytest.param("", {}, id="empty input"),
+    pytest.param("s=%3Cscript%3E", {"s": ("<script>",)}, id="markup is just text here"),
+    pytest.param(b"a=1", {"a": ("1",)}, id="bytes input"),
+])
+def test_accepted(raw, expected):
+    assert dict(parse_urlencoded(raw, max_params=10).values) == expected
+
+
+@pytest.mark.parametrize("raw, reason", [
+    pytest.param("a=%ZZ", "broken percent-escape", id="non-hex escape"),
+    pytest.param("a=%4", "broken percent-escape", id="truncated escape"),
+    pytest.param("a=%FF%FE", "not valid UTF-8", id="invalid UTF-8"),
+    pytest.param("a=%C3", "not valid UTF-8", id="truncated UTF-8 sequence"),
+    pytest.param("a=%00", "control characters", id="NUL byte"),
+    pytest.param("a=x%0Ay", "control characters", id="newline"),
+    pytest.param(b"a=caf\xc3\xa9", "not percent-encoded", id="raw non-ASCII bytes in a body"),
+    pytest.param("&".join(f"p{i}=1" for i in range(11)), "more than 10 parameters", id="too many parameters"),
+])
+def test_refused(raw, reason):
+    with pytest.raises(MalformedParameters, match=reason):
+        parse_urlencoded(raw, max_params=10)
+
+
+def test_helpers():
+    params = parse_urlencoded("a=1&a=2&b=3", max_params=10)
+    assert (params.first("a"), params.first("z"), params.all("a")) == ("1", None, ("1", "2"))
+    assert params.is_repeated("a") and not params.is_repeated("b")
+    assert params.repeated() == ["a"]
