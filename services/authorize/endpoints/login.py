@@ -14,10 +14,11 @@ from services.authorize import flow
 from services.authorize.core.decisions import Authenticated
 from services.authorize.core.transaction import Transaction
 from services.authorize.inputs import form_params
-from services.authorize.keys import COOKIES, PASSWORDS, STORES
+from services.authorize.keys import COOKIES, PASSWORDS, SETTINGS, STORES
 from services.authorize.pages import message_page, render
 from services.authorize.sessions import check_csrf, load_transaction, now, start_session
 from shared.models import AuditEvent, User
+from shared.web.client_address import client_address
 
 WRONG_CREDENTIALS = "That username and password do not match. Please try again."
 MISSING_CREDENTIALS = "Enter your username and password."
@@ -35,7 +36,8 @@ async def submit(request: web.Request) -> web.Response:
     username, password = form.first("username") or "", form.first("password") or ""
     if not username or not password:
         return login_page(request, tx, username=username, error=MISSING_CREDENTIALS)
-    stores, ip = request.app[STORES], request.remote or "unknown"
+    stores = request.app[STORES]
+    ip = client_address(request, request.app[SETTINGS].trusted_proxies)
     attempts = await stores.throttle.check(username, ip)
     if attempts.blocked:
         return message_page(request, "Too many attempts", "Too many sign-in attempts. "
