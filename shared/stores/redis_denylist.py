@@ -31,3 +31,8 @@ class RedisDenylist:
 
     async def contains(self, jti: str) -> bool:
         return bool(await self._redis.exists(self._key(jti)))
+
+    async def contains_many(self, jtis: list[str]) -> list[bool]:
+        """One round trip for many ids (the bearer verifier batches concurrent checks)."""
+        values = await self._redis.mget([self._key(jti) for jti in jtis])
+        return [value is not None for value in values]

@@ -1,0 +1,1 @@
+"""Example applications built on Latchkey (not part of the server suite)."""

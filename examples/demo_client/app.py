@@ -1,0 +1,42 @@
+"""The demo app's factory: ``create_app(config)``; nothing connects at import time."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import aiohttp
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from shared.web.security_headers import PAGE_CSP, security_headers_middleware
+from examples.demo_client.config import DemoConfig
+from examples.demo_client.middleware import error_page_middleware, session_middleware
+from examples.demo_client.provider import Provider
+from examples.demo_client.routes import route_table
+from examples.demo_client.sessions import SessionStore
+from examples.demo_client.state import CONFIG, HTTP, PROVIDER, SESSIONS, TOKENS
+from examples.demo_client.token_client import TokenClient
+
+
+def create_app(config: DemoConfig) -> web.Application:
+    app = web.Application(middlewares=[
+        security_headers_middleware(https=config.secure_cookies, csp=PAGE_CSP),
+        error_page_middleware,
+        session_middleware,
+    ])
+    app[CONFIG] = config
+    app[SESSIONS] = SessionStore(config.session_ttl, config.max_sessions)
+    aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("examples.demo_client", "templates"), autoescape=True)
+    app.cleanup_ctx.append(_http_client)
+    app.add_routes(route_table())
+    return app
+
+
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    """One pooled HTTP client for discovery, JWKS, the token service and the API."""
+    async with aiohttp.ClientSession() as session:
+        app[HTTP] = session
+        app[PROVIDER] = Provider(session, app[CONFIG].issuer, app[CONFIG].http_timeout)
+        app[TOKENS] = TokenClient(session, app[CONFIG])
+        yield

@@ -1,0 +1,1 @@
+"""One module per page or action of the demo app."""

@@ -1,0 +1,28 @@
+"""The resource service's one route table."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shared.endpoints import USERINFO_PATH
+from shared.web.health import healthz, readyz_handler
+from services.resource import notes
+from services.resource.state import POOL, REDIS
+from services.resource.userinfo import userinfo
+from services.resource.whoami import WHOAMI_PATH, whoami
+
+# Reachable without a token (the bearer middleware skips them).
+PUBLIC_PATHS = ("/healthz", "/readyz")
+
+
+def route_table() -> list[web.RouteDef]:
+    return [
+        web.get("/healthz", healthz),
+        web.get("/readyz", readyz_handler(POOL, REDIS)),
+        web.get(USERINFO_PATH, userinfo),
+        web.post(USERINFO_PATH, userinfo),
+        web.get(notes.NOTES_PATH, notes.list_notes),
+        web.post(notes.NOTES_PATH, notes.create_note),
+        web.get(notes.NOTES_PATH + "/{note_id}", notes.get_note),
+        web.get(WHOAMI_PATH, whoami),
+    ]

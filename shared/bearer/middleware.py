@@ -1,0 +1,72 @@
+"""The verifier in aiohttp: a middleware that guards every route, and ``@require_scope``.
+
+Both raise ``shared.errors`` bearer errors (RFC 6750 §3); the app's one error middleware
+(``shared.web.errors.json_error_middleware``) renders them with their WWW-Authenticate challenge.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Awaitable, Callable, Iterable
+
+from aiohttp import web
+
+from shared.bearer.extract import extract_token
+from shared.bearer.token import AccessToken
+from shared.bearer.verifier import BearerVerifier
+from shared.errors import InsufficientScope
+
+BEARER_VERIFIER = web.AppKey("bearer_verifier", BearerVerifier)
+ACCESS_TOKEN = web.RequestKey("access_token", AccessToken)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# RFC 6750 §2.2: only these requests may carry the token in a form-encoded body.
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_FORM = "application/x-www-form-urlencoded"
+
+
+async def _body_tokens(request: web.Request) -> list[str]:
+    if request.method not in _BODY_METHODS or request.content_type != _FORM:
+        return []
+    form = await request.post()  # bounded by the app's client_max_size; cached for the handler
+    return [v for v in form.getall("access_token", []) if isinstance(v, str)]
+
+
+async def authenticate(request: web.Request) -> AccessToken:
+    """The verified token of this request (verified once, then remembered on the request)."""
+    if ACCESS_TOKEN in request:
+        return request[ACCESS_TOKEN]
+    token = extract_token(request.headers.getall("Authorization", []), await _body_tokens(request))
+    access = await request.config_dict[BEARER_VERIFIER].verify(token)
+    request[ACCESS_TOKEN] = access
+    return access
+
+
+def bearer_middleware(*, public_paths: Iterable[str] = ()) -> Callable:
+    """Every request needs a valid bearer token, except the paths listed (health checks)."""
+    public = frozenset(public_paths)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path not in public:
+            await authenticate(request)
+        return await handler(request)
+
+    return middleware
+
+
+def require_scope(*scopes: str) -> Callable[[Handler], Handler]:
+    """Guards one handler: a valid token (from the middleware, or verified here) with all ``scopes``."""
+    needed = " ".join(scopes)
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            access = await authenticate(request)
+            if not access.has_scopes(*scopes):
+                raise InsufficientScope(f"requires scope {needed}", scope=needed)
+            return await handler(request)
+
+        return guarded
+
+    return decorate

@@ -1,0 +1,235 @@
+"""Resource-service benchmark: `python -m tests.bench.bench_resource` (part of `make bench`).
+
+Issue 5 asks the protected API to reach at least 90% of a floor measured in the same run: a
+bare aiohttp handler verifying an RS256 JWT with a cached key. Both run as separate server
+processes on uvloop (the resource service exactly as `latchkey serve resource`, denylist off
+and on), and wrk drives each in turn with 2 threads and 64 connections. Other load on the
+machine drifts, so the floor and the target are measured in interleaved rounds and each
+round's ratio is taken against that round's floor; the medians are reported. Endpoints that
+also query PostgreSQL are measured once, for the record. The JWKS the resource service trusts
+is served by this process; the PostgreSQL database (fresh, removed afterwards) and the Redis
+key prefix are private to the run. Needs DATABASE_URL, REDIS_URL and wrk (apt-get install wrk).
+
+BENCH_SECONDS (default 10) sets each measurement's length, BENCH_ROUNDS (default 3) the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from statistics import median
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+import jwt
+from aiohttp import web
+
+from shared.cli.serve import new_event_loop
+from shared.config import Settings
+from shared.crypto.keys import generate_private_key, public_jwk
+from shared.db import create_pool
+from tests.bench.support import REPO_ROOT, free_port, serve, subprocess_server
+from tests.conftest import settings_env
+from tests.support.databases import fresh_database
+from tests.support.factories import make_user
+
+TARGET_RATIO = 0.90
+THREADS, CONNECTIONS = 2, 64
+ISSUER, AUDIENCE = "http://localhost:8001", "http://localhost:8003"
+# The token only (the target), then with one PostgreSQL query each (for the record).
+PATHS = ("/api/whoami", "/userinfo", "/api/notes")
+FLOOR = "floor: bare handler, RS256 verify, cached key"
+
+
+# --- the floor: the least a server verifying an RS256 access token can do -----------------
+
+def floor_app(jwk: dict, issuer: str, audience: str) -> web.Application:
+    key = jwt.PyJWK(jwk).key  # decoded once, like the verifier's cache
+
+    async def protected(request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        try:
+            claims = jwt.decode(token, key, algorithms=["RS256"], audience=audience, issuer=issuer)
+        except jwt.PyJWTError:
+            return web.json_response({"error": "invalid_token"}, status=401)
+        return web.json_response({"sub": claims["sub"]})
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.add_routes([web.get("/protected", protected), web.get("/healthz", healthz)])
+    return app
+
+
+def run_floor(port: int) -> None:
+    app = floor_app(json.loads(os.environ["BENCH_JWK"]), ISSUER, AUDIENCE)
+    web.run_app(app, host="127.0.0.1", port=port, loop=new_event_loop(), print=None, access_log=None)
+
+
+# --- pieces of the run ---------------------------------------------------------------------
+
+@contextmanager
+def jwks_server(jwk: dict) -> Iterator[str]:
+    body = json.dumps({"keys": [jwk]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "public, max-age=3600")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/jwks"
+    finally:
+        server.shutdown()
+
+
+@dataclass(frozen=True)
+class Measured:
+    name: str
+    rps: float
+    non_2xx: int
+
+
+def wrk(name: str, url: str, token: str, seconds: int) -> Measured:
+    args = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}", url]
+    output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return Measured(name, rps, int(errors.group(1)) if errors else 0)
+
+
+def warm_up(url: str, token: str) -> None:
+    wrk("warm-up", url, token, 2)  # connections, caches, the JWKS fetch
+
+
+def report_line(name: str, rps: float, ratio: float, non_2xx: int = 0) -> None:
+    errors = f"  ({non_2xx} non-2xx!)" if non_2xx else ""
+    print(f"{name:<52} {rps:9.0f} req/s  {ratio:6.1%} of floor{errors}", flush=True)
+
+
+# --- the run -----------------------------------------------------------------------------
+
+def _mint(private_key, kid: str, sub: str, scope: str) -> str:
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": sub, "aud": AUDIENCE, "client_id": "bench", "scope": scope,
+              "exp": now + 3600, "iat": now, "jti": secrets.token_urlsafe(16), "auth_time": now}
+    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid, "typ": "at+jwt"})
+
+
+async def _bench_user(env: dict[str, str]) -> str:
+    settings = Settings.from_env(env)
+    pool = await create_pool(settings)
+    try:
+        return str((await make_user(pool, settings)).id)
+    finally:
+        await pool.close()
+
+
+@contextmanager
+def _servers(env: dict[str, str], jwk: dict, logs: Path) -> Iterator[dict[str, str]]:
+    """The floor and the resource service (denylist off, then on), all up at once: base URLs."""
+    with ExitStack() as stack:
+        port = free_port()
+        stack.enter_context(subprocess_server(
+            ["-m", "tests.bench.bench_resource", "--serve-floor", str(port)], {"BENCH_JWK": json.dumps(jwk)},
+            f"http://127.0.0.1:{port}/healthz", logs / "floor.log"))
+        bases = {"floor": f"http://127.0.0.1:{port}"}
+        for label, revocation in (("denylist off", "0"), ("denylist on", "1")):
+            server = stack.enter_context(serve("resource", {**env, "LATCHKEY_CHECK_REVOCATION": revocation},
+                                               log_path=logs / f"resource-{label.replace(' ', '-')}.log"))
+            bases[label] = str(server)  # its base URL
+        yield bases
+
+
+def _target_rounds(bases: dict[str, str], token: str, seconds: int, rounds: int) -> dict[str, bool]:
+    """Floor and target in turn, ``rounds`` times; prints medians; whether each mode met the target."""
+    floors: list[float] = []
+    ratios: dict[str, list[float]] = {"denylist on": [], "denylist off": []}
+    rates: dict[str, list[float]] = {label: [] for label in ratios}
+    errors = 0
+    for _ in range(rounds):
+        floor = wrk(FLOOR, bases["floor"] + "/protected", token, seconds)
+        floors.append(floor.rps)
+        for label in ratios:
+            result = wrk(label, bases[label] + PATHS[0], token, seconds)
+            rates[label].append(result.rps)
+            ratios[label].append(result.rps / floor.rps)
+            errors += result.non_2xx + floor.non_2xx
+        print(f"  round {len(floors)}: floor {floor.rps:.0f} req/s; GET {PATHS[0]} "
+              + ", ".join(f"{label} {r[-1]:.0%}" for label, r in ratios.items()), flush=True)
+    report_line(FLOOR, median(floors), 1.0)
+    for label in ratios:
+        report_line(f"resource GET {PATHS[0]} ({label})", median(rates[label]), median(ratios[label]))
+    return {label: errors == 0 and median(r) >= TARGET_RATIO for label, r in ratios.items()}
+
+
+async def run(seconds: int, rounds: int) -> int:
+    private_key = generate_private_key("RS256")
+    jwk = public_jwk(private_key, "RS256")
+    kek = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    logs = REPO_ROOT / ".devdata" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    async with fresh_database(os.environ["DATABASE_URL"]) as database_url:
+        env = settings_env(database_url, os.environ["REDIS_URL"], f"lkbench:{secrets.token_hex(4)}:", kek)
+        token = _mint(private_key, jwk["kid"], await _bench_user(env), "openid notes:read")
+        with jwks_server(jwk) as jwks_url:
+            env.update({"LATCHKEY_JWKS_URL": jwks_url, "LATCHKEY_ISSUER": ISSUER, "LATCHKEY_RESOURCE_URL": AUDIENCE})
+            with _servers(env, jwk, logs) as bases:
+                for base in bases.values():
+                    warm_up(base + ("/protected" if base == bases["floor"] else PATHS[0]), token)
+                print(f"wrk -t{THREADS} -c{CONNECTIONS}, {seconds} s per measurement, medians of {rounds} "
+                      f"interleaved rounds; server logs in {logs}", flush=True)
+                met = _target_rounds(bases, token, seconds, rounds)
+                floor = wrk(FLOOR, bases["floor"] + "/protected", token, seconds).rps
+                for label in ("denylist off", "denylist on"):
+                    for path in PATHS[1:]:  # for the record: one PostgreSQL query each
+                        result = wrk(path, bases[label] + path, token, seconds)
+                        report_line(f"resource GET {path} ({label})", result.rps, result.rps / floor, result.non_2xx)
+    verdicts = ", ".join(f"{label}{' (the default)' if label == 'denylist on' else ''} {'met' if ok else 'NOT met'}"
+                         for label, ok in met.items())
+    print(f"target: GET {PATHS[0]} >= {TARGET_RATIO:.0%} of the floor: {verdicts}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_floor:
+        run_floor(args.serve_floor)
+        return 0
+    if shutil.which("wrk") is None:
+        print("bench_resource: wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+        return 2
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        print("bench_resource: set DATABASE_URL and REDIS_URL", file=sys.stderr)
+        return 2
+    return asyncio.run(run(int(os.environ.get("BENCH_SECONDS", "10")), int(os.environ.get("BENCH_ROUNDS", "3"))))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

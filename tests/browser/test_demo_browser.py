@@ -1,0 +1,158 @@
+"""The demo app in a real headless Chromium, against all three services served in-process on
+spare ports over the run's PostgreSQL and Redis: open it, sign in, consent, see the claims and
+the resource API's answers; then add a note, refresh, revoke and log out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib.util
+import os
+import re
+from typing import AsyncIterator
+
+import pytest
+
+from tests.integration.resource.serving import RunningApp, spare_socket, url_of
+from tests.support.factories import make_client, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SERVICES = ("services.authorize.app", "services.token.app", "services.resource.app")
+PASSWORD = "correct horse battery staple"
+
+pytestmark = pytest.mark.browser
+
+
+def _skip_reason() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    for module in SERVICES:
+        if importlib.util.find_spec(module) is None:
+            return f"{module} does not exist yet"
+    return None
+
+
+if (reason := _skip_reason()) is not None:
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.async_api import Page, async_playwright, expect  # noqa: E402
+
+from examples.demo_client.app import create_app as create_demo  # noqa: E402
+from examples.demo_client.config import DemoConfig  # noqa: E402
+from services.authorize.app import create_app as create_authorize  # noqa: E402
+from services.resource.app import create_app as create_resource  # noqa: E402
+from services.token.app import create_app as create_token  # noqa: E402
+
+
+@dataclasses.dataclass
+class Suite:
+    demo_url: str
+    username: str
+    name: str
+
+
+@contextlib.asynccontextmanager
+async def running_suite(settings, pool) -> AsyncIterator[Suite]:
+    sockets = {name: spare_socket() for name in ("authorize", "token", "resource", "demo")}
+    urls = {name: url_of(sock) for name, sock in sockets.items()}
+    suite_settings = dataclasses.replace(settings, issuer=urls["authorize"], token_url=urls["token"],
+                                         resource_url=urls["resource"], audience="", jwks_url="")
+    registered = await make_client(pool, redirect_uris=(urls["demo"] + "/callback",), name="Latchkey Demo App")
+    user = await make_user(pool, settings, password=PASSWORD, name="Ada Lovelace", email="ada@example.com")
+    demo_config = DemoConfig(public_url=urls["demo"], issuer=urls["authorize"], resource_url=urls["resource"],
+                             client_id=registered.client_id, client_secret=registered.secret or "")
+    async with contextlib.AsyncExitStack() as stack:
+        # The token service first: the resource service fetches its JWKS when it starts.
+        await stack.enter_async_context(RunningApp(create_token(suite_settings), sockets["token"]))
+        await stack.enter_async_context(RunningApp(create_authorize(suite_settings), sockets["authorize"]))
+        await stack.enter_async_context(RunningApp(create_resource(suite_settings), sockets["resource"]))
+        await stack.enter_async_context(RunningApp(create_demo(demo_config), sockets["demo"]))
+        yield Suite(urls["demo"], user.username, "Ada Lovelace")
+
+
+@pytest.fixture
+async def browser_page() -> AsyncIterator[Page]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = await browser.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            await browser.close()
+
+
+def watch_problems(page: Page) -> list[tuple[str, str]]:
+    """(url, message) of console errors (CSP violations among them) and failed requests."""
+    problems: list[tuple[str, str]] = []
+    page.on("console", lambda m: problems.append((m.location.get("url", ""), m.text)) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: problems.append((r.url, f"failed: {r.failure}")))
+    return problems
+
+
+async def _sign_in(page: Page, suite: Suite) -> None:
+    await page.goto(suite.demo_url)
+    await page.get_by_role("link", name="Sign in with Latchkey").click()
+    await page.locator("input[name=username]").fill(suite.username)
+    await page.locator("input[name=password]").fill(PASSWORD)
+    await page.locator("form[method=post] [type=submit]").first.click()
+    await page.locator("button[name=decision][value=allow]").click()
+    await page.wait_for_url(suite.demo_url + "/")
+
+
+async def test_sign_in_consent_and_see_claims_and_api_answers(settings, pool, browser_page):
+    page = browser_page
+    problems = watch_problems(page)
+    async with running_suite(settings, pool) as suite:
+        await _sign_in(page, suite)
+        await expect(page.get_by_role("heading", name=f"Hello, {suite.name}")).to_be_visible()
+        id_claims = page.locator("section[aria-labelledby=id-heading] table")
+        await expect(id_claims).to_contain_text("nonce")
+        await expect(id_claims).to_contain_text("at_hash")
+        access_claims = page.locator("section[aria-labelledby=access-heading]")
+        await expect(access_claims).to_contain_text("at+jwt")
+        await expect(access_claims).to_contain_text("notes:read")
+        answers = page.locator("section[aria-labelledby=api-heading] article")
+        userinfo, whoami, notes = (answers.filter(has_text=re.compile(rf"GET http\S+{path} ")) for path in
+                                   ("/userinfo", "/api/whoami", "/api/notes"))
+        await expect(userinfo.locator(".status")).to_have_text("200")
+        await expect(userinfo).to_contain_text(f'"preferred_username": "{suite.username}"')
+        await expect(userinfo).to_contain_text('"email": "ada@example.com"')
+        await expect(whoami.locator(".status")).to_have_text("200")
+        await expect(whoami).to_contain_text('"scope": "email notes:read notes:write offline_access openid profile"')
+        await expect(notes.locator(".status")).to_have_text("200")
+
+        await page.get_by_label("New note").fill("written through the browser")
+        await page.get_by_role("button", name="Save note with POST /api/notes").click()
+        await expect(page.locator(".notes")).to_contain_text("written through the browser")
+
+        await page.get_by_role("button", name="Refresh tokens").click()
+        await expect(page.locator(".flash")).to_contain_text("Tokens refreshed")
+        await expect(notes.locator(".status")).to_have_text("200")
+
+        await page.get_by_role("button", name="Revoke tokens").click()
+        await expect(page.locator(".flash")).to_contain_text("Tokens revoked")
+        for answer in (userinfo, whoami, notes):
+            await expect(answer.locator(".status")).to_have_text("401")
+            await expect(answer).to_contain_text('error="invalid_token", error_description="token revoked"')
+
+        await page.get_by_role("button", name="Log out").click()
+        await expect(page.get_by_role("heading", name="You are signed out of the demo app")).to_be_visible()
+        await page.goto(suite.demo_url)
+        await expect(page.get_by_role("link", name="Sign in with Latchkey")).to_be_visible()
+    # The demo's pages load cleanly under their CSP: no inline script or style, nothing blocked.
+    assert [p for p in problems if p[0].startswith(suite.demo_url)] == []
+
+
+async def test_a_callback_with_a_forged_state_is_refused(settings, pool, browser_page):
+    page = browser_page
+    async with running_suite(settings, pool) as suite:
+        await page.goto(suite.demo_url)
+        await page.get_by_role("link", name="Sign in with Latchkey").click()
+        await page.locator("input[name=username]").wait_for()
+        response = await page.goto(suite.demo_url + "/callback?code=stolen&state=forged")
+        assert response is not None and response.status == 400
+        await expect(page.get_by_role("alert")).to_contain_text("state parameter does not match")
