@@ -155,7 +155,6 @@ class Settings:
     key_rotation_interval: int = _setting("LATCHKEY_KEY_ROTATION_SECONDS", 30 * DAY, _int_between(0, 365 * DAY), "automatic rotation period (0: off)")
     key_poll_interval: int = _setting("LATCHKEY_KEY_POLL_SECONDS", 5, _int_between(1, 300), "how often the token service looks for new signing keys")
     key_rotation_check: int = _setting("LATCHKEY_KEY_ROTATION_CHECK_SECONDS", 60, _int_between(1, DAY), "how often the rotation schedule is checked")
-    signing_workers: int = _setting("LATCHKEY_SIGNING_WORKERS", 2, _int_between(0, 64), "threads that sign tokens (0: sign on the event loop)")
     token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
     argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 2, _int_between(1, 20), "argon2id iterations")

@@ -141,3 +141,23 @@ class AuditEvent:
     user_id: str | None = None
     remote_addr: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRotation:
+    """One refresh (RFC 6749 §6): the presented token's hash and what its successor needs.
+
+    The successor keeps the presented token's scope (§6: "identical"); ``scope`` only narrows
+    the access token issued with it and must lie within the token's scope.
+    """
+
+    token_hash: str
+    client_id: str
+    new_token_hash: str
+    idle_seconds: int
+    grace_seconds: int
+    access_jti: str
+    access_expires_at: datetime
+    scope: tuple[str, ...] | None = None
+    resource: str | None = None
+    default_resource: str = ""

@@ -17,7 +17,7 @@ from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.redirects import error_response
 from services.authorize.keys import SETTINGS
 from services.authorize.pages import message_page, redirect
-from services.authorize.unavailable import STORE_ERRORS
+from shared.stores.outages import STORE_ERRORS
 from shared.errors import OAuthError
 from shared.web.errors import Handler
 

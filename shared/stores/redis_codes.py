@@ -7,15 +7,23 @@ replayed code is then recognised and what was issued from it can be revoked.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import uuid
+
 from redis.asyncio import Redis
 
 from shared.crypto.digests import sha256_hex
 from shared.models import AuthorizationGrant, CodeUse
 
+# The caller cannot know the grant id before the code is consumed, so the script copies it
+# from the stored grant into the marker (cjson is part of every Redis >= 2.6).
 _CONSUME = """
 local grant = redis.call('GETDEL', KEYS[1])
 if grant then
-  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+  local use = cjson.decode(ARGV[1])
+  use['grant_id'] = cjson.decode(grant)['grant_id']
+  redis.call('SET', KEYS[2], cjson.encode(use), 'EX', ARGV[2])
 end
 return grant
 """
@@ -34,13 +42,18 @@ class RedisCodeStore:
         return f"{self._prefix}code-used:{sha256_hex(code)}"
 
     async def save(self, code: str, grant: AuthorizationGrant, ttl: int) -> None:
+        if not grant.grant_id:
+            # Every token issued from the code joins this grant, so a replay can revoke them all.
+            grant = dataclasses.replace(grant, grant_id=str(uuid.uuid4()))
         # NX: a 256-bit code never collides, but if it did we must not overwrite a grant.
         if not await self._redis.set(self._code_key(code), grant.to_json(), ex=ttl, nx=True):
             raise RuntimeError("authorization code collision")
 
     async def consume(self, code: str, use: CodeUse, replay_window: int) -> AuthorizationGrant | None:
-        raw = await self._consume(keys=[self._code_key(code), self._used_key(code)],
-                                  args=[use.to_json(), replay_window])
+        """GETDEL plus the used marker, one round trip. ``use.grant_id`` is taken from the grant."""
+        # Built by hand: dataclasses.asdict costs more than the rest of this call on the hot path.
+        marker = json.dumps({"access_jti": use.access_jti, "access_expires_at": use.access_expires_at})
+        raw = await self._consume(keys=[self._code_key(code), self._used_key(code)], args=[marker, replay_window])
         return AuthorizationGrant.from_json(raw) if raw else None
 
     async def find_use(self, code: str) -> CodeUse | None:

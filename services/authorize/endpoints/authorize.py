@@ -17,7 +17,7 @@ from services.authorize.core.errors import CannotRedirect
 from services.authorize.error_pages import ErrorForClient
 from services.authorize.inputs import authorization_params
 from services.authorize.keys import POLICY, STORES
-from services.authorize.unavailable import STORE_ERRORS
+from shared.stores.outages import STORE_ERRORS
 from shared.errors import OAuthError, TemporarilyUnavailable
 from shared.models import Client
 

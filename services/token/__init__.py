@@ -1,0 +1,1 @@
+"""The token service: code exchange, refresh, JWKS, revocation and introspection."""

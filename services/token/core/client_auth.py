@@ -1,0 +1,93 @@
+"""Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3).
+
+``read_credentials`` finds which method a request uses: HTTP Basic with the id and secret
+form-urlencoded first (§2.3.1, Appendix B), the secret in the body (client_secret_post), or
+only a client_id (``none``, a public client, §2.1). Exactly one method per request.
+``check_client`` then says why the credentials fail for the registered client, or None: the
+method must be the one the client registered, and the secret is compared as a SHA-256 digest
+in constant time. Descriptions stay generic; the reason goes to the audit trail.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from shared.crypto.digests import constant_time_equals, sha256_hex
+from shared.errors import InvalidClient, InvalidRequest
+from shared.models import AuthMethod, Client
+
+AUTH_FAILED = "client authentication failed"
+# Compared against when the client is unknown, so that path costs the same digest and compare.
+_DECOY_HASH = sha256_hex("latchkey-decoy-client-secret")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    client_id: str
+    secret: str | None
+    method: AuthMethod
+
+    @property
+    def used_basic(self) -> bool:
+        return self.method == "client_secret_basic"
+
+
+def _decode_basic(value: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise InvalidClient("malformed Basic credentials", used_basic=True) from None
+    raw_id, colon, raw_secret = decoded.partition(":")
+    if not colon:
+        raise InvalidClient("malformed Basic credentials", used_basic=True)
+    try:
+        # Appendix B: both halves are form-urlencoded before being joined with ':'.
+        client_id = unquote_plus(raw_id, errors="strict")
+        secret = unquote_plus(raw_secret, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidClient("malformed Basic credentials", used_basic=True) from None
+    if not client_id:
+        raise InvalidClient("malformed Basic credentials", used_basic=True)
+    return client_id, secret
+
+
+def _from_basic(authorization: str, form: Mapping[str, str]) -> ClientCredentials:
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        raise InvalidClient("only Basic client authentication is supported", used_basic=True)
+    client_id, secret = _decode_basic(value)
+    if "client_secret" in form:
+        raise InvalidRequest("use exactly one client authentication method")
+    if form.get("client_id", client_id) != client_id:
+        raise InvalidRequest("client_id does not match the Basic credentials")
+    return ClientCredentials(client_id, secret, "client_secret_basic")
+
+
+def read_credentials(authorization: str | None, form: Mapping[str, str]) -> ClientCredentials:
+    if authorization is not None:
+        return _from_basic(authorization, form)
+    client_id = form.get("client_id")
+    if client_id is None:
+        raise InvalidClient("client authentication required")
+    secret = form.get("client_secret")
+    if secret is None:
+        return ClientCredentials(client_id, None, "none")
+    return ClientCredentials(client_id, secret, "client_secret_post")
+
+
+def check_client(credentials: ClientCredentials, client: Client | None) -> str | None:
+    """Why these credentials do not authenticate ``client`` (for the audit trail), or None."""
+    expected = client.secret_hash if client is not None and client.secret_hash else _DECOY_HASH
+    given = sha256_hex(credentials.secret) if credentials.secret is not None else ""
+    secret_matches = constant_time_equals(given, expected)
+    if client is None:
+        return "unknown client"
+    if credentials.method != client.token_endpoint_auth_method:
+        return f"used {credentials.method}, registered {client.token_endpoint_auth_method}"
+    if credentials.method != "none" and not secret_matches:
+        return "wrong secret"
+    return None

@@ -1,0 +1,132 @@
+"""The authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3).
+
+The code is consumed first, in one atomic GETDEL that also leaves a "used" marker, so every
+later check runs on a code nobody else can redeem: a wrong client, redirect URI or PKCE
+verifier burns it. A code that is already gone but has a marker is a replay: the grant's
+tokens are revoked (§4.1.2, §10.5) and the answer is invalid_grant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import NoReturn
+from uuid import UUID
+
+from shared.crypto.digests import new_secret, sha256_hex
+from shared.errors import InvalidGrant
+from shared.models import AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken
+from shared.pkce import verify_code_verifier
+from services.token.core.audience import token_audience
+from services.token.core.claims import AccessPlan
+from services.token.core.context import GrantPorts, TokenRequest
+from services.token.core.form import required
+from services.token.core.issuer import Subject, TokenResponse
+from services.token.core.revocation import at, grant_family, revoke_grant
+from services.token.core.scopes import format_scope
+
+REFRESH_TOKEN_BYTES = 32  # 256 bits (RFC 6749 §10.10 asks for at least 128)
+
+
+class PkceMismatch(InvalidGrant):
+    """RFC 7636 §4.6: audited, then answered like any other invalid_grant."""
+
+
+def check_client_owns_code(grant: AuthorizationGrant, client: Client) -> None:
+    if grant.client_id != client.client_id:
+        raise InvalidGrant("the authorization code was issued to another client")
+
+
+def check_redirect_uri(grant: AuthorizationGrant, client: Client, redirect_uri: str | None) -> None:
+    """§4.1.3: required and identical when the authorization request had one."""
+    if grant.redirect_uri:
+        if redirect_uri != grant.redirect_uri:
+            raise InvalidGrant("redirect_uri does not match the authorization request")
+    elif redirect_uri is not None and redirect_uri not in client.redirect_uris:
+        raise InvalidGrant("redirect_uri is not registered for this client")
+
+
+def check_pkce(grant: AuthorizationGrant, verifier: str | None) -> None:
+    """A verifier exactly when a challenge was sent (RFC 9700 §2.1.1), and it must match."""
+    if grant.code_challenge is None:
+        if verifier is not None:
+            raise PkceMismatch("code_verifier sent but the authorization request had no code_challenge")
+        return
+    if verifier is None:
+        raise PkceMismatch("code_verifier is required")
+    if grant.code_challenge_method != "S256" or not verify_code_verifier(verifier, grant.code_challenge):
+        raise PkceMismatch("code_verifier does not match the code_challenge")
+
+
+def wants_refresh_token(scope: tuple[str, ...], client: Client) -> bool:
+    """Refresh tokens only for offline_access, and only to clients allowed the refresh grant."""
+    return "offline_access" in scope and "refresh_token" in client.grant_types
+
+
+async def exchange_code(request: TokenRequest, ports: GrantPorts) -> TokenResponse:
+    code = required(request.form, "code")
+    plan = ports.issuer.plan(request.now)
+    use = CodeUse(grant_id="", access_jti=plan.jti, access_expires_at=plan.expires_at)
+    grant = await ports.codes.consume(code, use, ports.settings.code_replay_window)
+    if grant is None:
+        await replayed(code, request, ports)
+    # A replay re-revokes the grant once this deadline has passed, so nothing issued late survives.
+    async with asyncio.timeout(ports.settings.token_issue_deadline):
+        check_client_owns_code(grant, request.client)
+        check_redirect_uri(grant, request.client, request.form.get("redirect_uri"))
+        await check_pkce_audited(grant, request, ports)
+        audience = token_audience(request.form.get("resource"), grant.resource, ports.settings.access_audience)
+        return await _issue(grant, plan, audience, request, ports)
+
+
+async def check_pkce_audited(grant: AuthorizationGrant, request: TokenRequest, ports: GrantPorts) -> None:
+    try:
+        check_pkce(grant, request.form.get("code_verifier"))
+    except PkceMismatch as failure:
+        await ports.audit.record(AuditEvent("pkce_failure", client_id=request.client.client_id, user_id=grant.user_id,
+                                            remote_addr=request.remote_addr,
+                                            details={"grant_id": grant.grant_id, "reason": failure.description}))
+        raise
+
+
+async def _issue(grant: AuthorizationGrant, plan: AccessPlan, audience: str, request: TokenRequest,
+                 ports: GrantPorts) -> TokenResponse:
+    client = request.client
+    refresh_token = new_secret(REFRESH_TOKEN_BYTES) if wants_refresh_token(grant.scope, client) else None
+    subject = Subject(user_id=grant.user_id, client_id=client.client_id, scope=format_scope(grant.scope),
+                      auth_time=grant.auth_time)
+    if refresh_token is not None:
+        await ports.refresh_tokens.issue(_first_refresh_token(refresh_token, grant, plan, request.now, ports))
+    return ports.issuer.issue(plan, subject, audience=audience, nonce=grant.nonce,
+                              with_id_token="openid" in grant.scope, refresh_token=refresh_token)
+
+
+def _first_refresh_token(value: str, grant: AuthorizationGrant, plan: AccessPlan, now: int,
+                        ports: GrantPorts) -> NewRefreshToken:
+    settings = ports.settings
+    issued = at(now)
+    family_expires_at = issued + timedelta(seconds=settings.refresh_token_ttl)
+    return NewRefreshToken(
+        token_hash=sha256_hex(value), family_id=grant_family(grant.grant_id), client_id=grant.client_id,
+        user_id=UUID(grant.user_id), scope=grant.scope, resource=grant.resource, auth_time=at(grant.auth_time),
+        expires_at=min(issued + timedelta(seconds=settings.refresh_idle_ttl), family_expires_at),
+        family_expires_at=family_expires_at, access_jti=plan.jti, access_expires_at=at(plan.expires_at),
+    )
+
+
+async def replayed(code: str, request: TokenRequest, ports: GrantPorts) -> NoReturn:
+    """Always raises. A used code revokes everything issued from it (RFC 6749 §4.1.2)."""
+    use = await ports.codes.find_use(code)
+    if use is None:
+        raise InvalidGrant("the authorization code is invalid or expired")
+    family = grant_family(use.grant_id)
+    await revoke_grant(family, ports.refresh_tokens, ports.denylist, also=[(use.access_jti, at(use.access_expires_at))])
+    # The first exchange may still be between consuming the code and storing its refresh token;
+    # it must finish within the issue deadline, so one more sweep after it catches a late insert.
+    consumed_at = use.access_expires_at - ports.settings.access_token_ttl
+    settle = consumed_at + ports.settings.token_issue_deadline + 1 - request.now
+    if settle > 0:
+        ports.resweep(family, float(settle))
+    await ports.audit.record(AuditEvent("code_replay", client_id=request.client.client_id,
+                                        remote_addr=request.remote_addr, details={"grant_id": use.grant_id}))
+    raise InvalidGrant("the authorization code was already used")

@@ -1,0 +1,42 @@
+"""Token introspection (RFC 7662 §2.2).
+
+A client learns about its own live tokens only; for anything else (unknown, expired, revoked,
+rotated, or another client's) the answer is exactly {"active": false}.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from shared.config import Settings
+from shared.crypto.digests import sha256_hex
+from shared.models import Client, RefreshToken
+from services.token.core.ports import Denylist, RefreshTokens
+from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
+from services.token.core.scopes import format_scope
+
+INACTIVE: dict[str, Any] = {"active": False}
+_ACCESS_CLAIMS = ("iss", "sub", "aud", "client_id", "scope", "exp", "iat", "jti", "auth_time")
+
+
+def refresh_token_is_live(token: RefreshToken | None, client: Client, now: datetime, grace_seconds: int) -> bool:
+    return (token is not None and token.client_id == client.client_id and token.revoked_at is None
+            and (token.used_at is None or token.used_at > now - timedelta(seconds=grace_seconds))
+            and min(token.expires_at, token.family_expires_at) > now)
+
+
+async def introspect(token: str, client: Client, *, settings: Settings, keys: VerificationKeys,
+                     refresh_tokens: RefreshTokens, denylist: Denylist) -> dict[str, Any]:
+    if looks_like_jwt(token):
+        claims = read_access_token(token, keys, settings.issuer)
+        if claims is None or claims["client_id"] != client.client_id or await denylist.contains(claims["jti"]):
+            return INACTIVE
+        return {"active": True, "token_type": "Bearer", **{k: claims[k] for k in _ACCESS_CLAIMS if k in claims}}
+    found = await refresh_tokens.find(sha256_hex(token))
+    if not refresh_token_is_live(found, client, datetime.now(timezone.utc), settings.refresh_grace):
+        return INACTIVE
+    assert found is not None
+    return {"active": True, "token_type": "refresh_token", "iss": settings.issuer, "sub": str(found.user_id),
+            "client_id": found.client_id, "scope": format_scope(found.scope),
+            "exp": int(min(found.expires_at, found.family_expires_at).timestamp())}

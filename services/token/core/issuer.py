@@ -1,0 +1,73 @@
+"""Signing the tokens of a response with the active key, and the response itself (RFC 6749 §5.1).
+
+Signing runs on the event loop: an RS256 signature is about 0.4 ms of CPU. A thread pool was
+measured too (the crypto library releases the GIL while signing) and was slower on the
+2-core target machine: the handoffs cost more than the overlap gained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.config import Settings
+from shared.tokens.jws import JwsSigner
+from shared.tokens.minting import mint_access_token, mint_id_token
+from services.token.core.claims import AccessPlan, access_token_claims, id_token_claims
+
+class ActiveKey(Protocol):
+    """Where the current signing key comes from (decrypted once, never per request)."""
+
+    def signer(self) -> JwsSigner: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResponse:
+    access_token: str
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+    id_token: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"access_token": self.access_token, "token_type": "Bearer",
+                                "expires_in": self.expires_in, "scope": self.scope}
+        if self.refresh_token is not None:
+            body["refresh_token"] = self.refresh_token
+        if self.id_token is not None:
+            body["id_token"] = self.id_token
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Who and what a token is about: the same for the access and the ID token."""
+
+    user_id: str
+    client_id: str
+    scope: str
+    auth_time: int
+
+
+class TokenIssuer:
+    def __init__(self, settings: Settings, keys: ActiveKey) -> None:
+        self._settings = settings
+        self._keys = keys
+
+    def plan(self, now: int) -> AccessPlan:
+        return AccessPlan.new(now, self._settings.access_token_ttl)
+
+    def issue(self, plan: AccessPlan, subject: Subject, *, audience: str, nonce: str | None = None,
+              with_id_token: bool = False, refresh_token: str | None = None) -> TokenResponse:
+        settings, signer = self._settings, self._keys.signer()
+        access = mint_access_token(signer, access_token_claims(
+            plan, issuer=settings.issuer, subject=subject.user_id, audience=audience,
+            client_id=subject.client_id, scope=subject.scope, auth_time=subject.auth_time))
+        id_token = None
+        if with_id_token:
+            claims = id_token_claims(issuer=settings.issuer, subject=subject.user_id, client_id=subject.client_id,
+                                     now=plan.issued_at, ttl=settings.id_token_ttl, auth_time=subject.auth_time,
+                                     nonce=nonce)
+            id_token = mint_id_token(signer, claims, access)
+        return TokenResponse(access_token=access, expires_in=plan.expires_at - plan.issued_at,
+                             scope=subject.scope, refresh_token=refresh_token, id_token=id_token)

@@ -1,0 +1,106 @@
+"""The refresh_token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
+
+The happy path is one statement (PgRefreshTokens.rotate_by_hash): find the token, check it,
+mark it used and insert its successor. Only when that matches nothing is the token read
+again, and the steps below, in order, name what was wrong; a token used twice revokes its
+whole family. The successor keeps the token's scope; a requested scope only narrows the
+access token (§6).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import NoReturn
+
+from shared.crypto.digests import new_secret, sha256_hex
+from shared.errors import InvalidGrant, InvalidTarget
+from shared.models import AuditEvent, RefreshRotation, RefreshToken
+from services.token.core.claims import AccessPlan
+from services.token.core.context import GrantPorts, TokenRequest
+from services.token.core.form import required
+from services.token.core.issuer import Subject, TokenResponse
+from services.token.core.revocation import at, revoke_grant
+from services.token.core.scopes import format_scope, narrowed, parse_scope
+from services.token.core.code_grant import REFRESH_TOKEN_BYTES
+
+
+class RefreshReuse(InvalidGrant):
+    """A rotated token came back: someone holds a copy. Its family is revoked."""
+
+
+def check_exists(token: RefreshToken | None, request: TokenRequest) -> RefreshToken:
+    # Another client's token is answered as if it did not exist (§5.2: issued to another client).
+    if token is None or token.client_id != request.client.client_id:
+        raise InvalidGrant("the refresh token is invalid")
+    return token
+
+
+def check_not_revoked(token: RefreshToken) -> None:
+    if token.revoked_at is not None:
+        raise InvalidGrant("the refresh token was revoked")
+
+
+def check_not_reused(token: RefreshToken, now: datetime, grace_seconds: int) -> None:
+    if token.used_at is not None and token.used_at <= now - timedelta(seconds=grace_seconds):
+        raise RefreshReuse("the refresh token was already used")
+
+
+def check_not_expired(token: RefreshToken, now: datetime) -> None:
+    if min(token.expires_at, token.family_expires_at) <= now:
+        raise InvalidGrant("the refresh token has expired")
+
+
+def check_resource(token: RefreshToken, requested: str | None, default: str) -> None:
+    if requested is not None and requested != (token.resource or default):
+        raise InvalidTarget("the requested resource was not granted")
+
+
+async def refresh(request: TokenRequest, ports: GrantPorts) -> TokenResponse:
+    presented = required(request.form, "refresh_token")
+    raw_scope = request.form.get("scope")
+    scope = parse_scope(raw_scope) if raw_scope is not None else None
+    resource = request.form.get("resource")
+    plan = ports.issuer.plan(request.now)
+    successor_value = new_secret(REFRESH_TOKEN_BYTES)
+    successor = await ports.refresh_tokens.rotate_by_hash(
+        _rotation(presented, successor_value, scope, resource, plan, request, ports))
+    if successor is None:
+        await explain_failure(sha256_hex(presented), scope, resource, request, ports)
+    subject = Subject(user_id=str(successor.user_id), client_id=request.client.client_id,
+                      scope=format_scope(narrowed(scope, successor.scope)),
+                      auth_time=int(successor.auth_time.timestamp()))
+    # OIDC Core §12.2: a refresh response may omit the ID token; ours does (one signature less).
+    return ports.issuer.issue(plan, subject, audience=successor.resource or ports.settings.access_audience,
+                              refresh_token=successor_value)
+
+
+def _rotation(presented: str, successor: str, scope: tuple[str, ...] | None, resource: str | None,
+              plan: AccessPlan, request: TokenRequest, ports: GrantPorts) -> RefreshRotation:
+    settings = ports.settings
+    return RefreshRotation(
+        token_hash=sha256_hex(presented), client_id=request.client.client_id, new_token_hash=sha256_hex(successor),
+        idle_seconds=settings.refresh_idle_ttl, grace_seconds=settings.refresh_grace, access_jti=plan.jti,
+        access_expires_at=at(plan.expires_at), scope=scope, resource=resource,
+        default_resource=settings.access_audience,
+    )
+
+
+async def explain_failure(token_hash: str, scope: tuple[str, ...] | None, resource: str | None,
+                          request: TokenRequest, ports: GrantPorts) -> NoReturn:
+    """Always raises: the first failing step says why the rotation matched nothing."""
+    token = check_exists(await ports.refresh_tokens.find(token_hash), request)
+    now = datetime.now(timezone.utc)
+    check_not_revoked(token)
+    try:
+        check_not_reused(token, now, ports.settings.refresh_grace)
+    except RefreshReuse:
+        await revoke_grant(token.family_id, ports.refresh_tokens, ports.denylist)
+        await ports.audit.record(AuditEvent(
+            "refresh_reuse", client_id=token.client_id, user_id=str(token.user_id),
+            remote_addr=request.remote_addr, details={"family_id": str(token.family_id), "token_id": str(token.id)}))
+        raise
+    check_not_expired(token, now)
+    narrowed(scope, token.scope)
+    check_resource(token, resource, ports.settings.access_audience)
+    # Everything above passed, so the user is disabled or a concurrent refresh won the race.
+    raise InvalidGrant("the refresh token is no longer valid")

@@ -1,0 +1,58 @@
+"""Revoking a whole grant: its refresh-token family in PostgreSQL, its access tokens by jti.
+
+RFC 6749 §4.1.2 and §10.5 (a replayed code), RFC 9700 §4.14.2 (a reused refresh token) and
+RFC 7009 §2.1 (revoking a refresh token revokes the tokens of the same grant) all end here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from uuid import UUID
+
+from shared.crypto.digests import sha256_hex
+from shared.errors import InvalidGrant
+from shared.models import Client
+from services.token.core.ports import Denylist, RefreshTokens
+from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
+
+
+def grant_family(grant_id: str) -> UUID:
+    """The refresh family of a code's grant; a grant id that is not a UUID maps to a stable one."""
+    try:
+        return UUID(grant_id)
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"latchkey:grant:{grant_id}")
+
+
+def at(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc)
+
+
+async def revoke_grant(family_id: UUID, refresh_tokens: RefreshTokens, denylist: Denylist,
+                       also: Iterable[tuple[str, datetime]] = ()) -> None:
+    """Revokes the family and denylists each access token until it would have expired anyway."""
+    access_tokens = await refresh_tokens.revoke_family(family_id)
+    await denylist.add_many([*also, *access_tokens])
+
+
+async def revoke_presented(token: str, client: Client, *, issuer: str, keys: VerificationKeys,
+                           refresh_tokens: RefreshTokens, denylist: Denylist) -> None:
+    """RFC 7009 §2.1. An unknown, invalid or expired token is not an error (§2.2); a token of
+    another client is refused (§2.1) with invalid_grant (RFC 6749 §5.2: "issued to another
+    client"). A refresh token takes its whole grant with it; an access token only itself."""
+    if looks_like_jwt(token):
+        claims = read_access_token(token, keys, issuer)
+        if claims is None:
+            return
+        if claims["client_id"] != client.client_id:
+            raise InvalidGrant("the token was issued to another client")
+        await denylist.add_many([(claims["jti"], at(claims["exp"]))])
+        return
+    found = await refresh_tokens.find(sha256_hex(token))
+    if found is None:
+        return
+    if found.client_id != client.client_id:
+        raise InvalidGrant("the token was issued to another client")
+    await revoke_grant(found.family_id, refresh_tokens, denylist)

@@ -1,0 +1,26 @@
+"""POST /introspect (RFC 7662 §2): a confidential client asks whether its token is live.
+
+Introspection needs real client authentication (§2.1), so a public client is refused.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shared.errors import InvalidClient
+from shared.web.errors import NO_STORE
+from services.token.authentication import authenticate, read_form
+from services.token.core.form import required
+from services.token.core.introspection import introspect
+from services.token.keys import DENYLIST, KEY_CACHE, REFRESH_TOKENS, SETTINGS
+
+
+async def introspection(request: web.Request) -> web.Response:
+    form = await read_form(request)
+    client = await authenticate(request, form)
+    if client.is_public:
+        raise InvalidClient("introspection requires a confidential client")
+    app = request.app
+    body = await introspect(required(form, "token"), client, settings=app[SETTINGS], keys=app[KEY_CACHE],
+                            refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST])
+    return web.json_response(body, headers=NO_STORE)

@@ -1,0 +1,23 @@
+"""POST /revoke (RFC 7009 §2): the client revokes one of its own tokens.
+
+200 with an empty body whether or not the token was known (§2.2), so a client cannot probe.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shared.web.errors import NO_STORE
+from services.token.authentication import authenticate, read_form
+from services.token.core.form import required
+from services.token.core.revocation import revoke_presented
+from services.token.keys import DENYLIST, KEY_CACHE, REFRESH_TOKENS, SETTINGS
+
+
+async def revoke(request: web.Request) -> web.Response:
+    form = await read_form(request)
+    client = await authenticate(request, form)
+    app = request.app
+    await revoke_presented(required(form, "token"), client, issuer=app[SETTINGS].issuer, keys=app[KEY_CACHE],
+                           refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST])
+    return web.Response(status=200, headers=NO_STORE)

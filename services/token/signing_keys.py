@@ -1,0 +1,80 @@
+"""The signing-key cache: keys decrypted once, the JWKS (RFC 7517 §5) rendered once.
+
+The published set is re-read every few seconds (one small query); when the (kid, status)
+pairs change, only keys not seen before are decrypted, in a worker thread so the event loop
+never waits on AES or PEM parsing, and the whole state is swapped in one assignment. Requests
+only read ``signer()`` and ``jwks_body``: no I/O, no decryption.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+
+import jwt
+
+from shared.errors import TemporarilyUnavailable
+from shared.keyring import load_signing_key
+from shared.models import StoredSigningKey
+from shared.tokens.jws import JwsSigner
+
+log = logging.getLogger("latchkey.token.keys")
+_SIGNING_STATUSES = ("next", "active")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyState:
+    active: JwsSigner | None = None
+    public: dict[str, jwt.PyJWK] = field(default_factory=dict)
+    jwks_body: bytes = b'{"keys":[]}'
+    statuses: frozenset[tuple[str, str]] = frozenset()
+
+
+def render_jwks(stored: list[StoredSigningKey]) -> bytes:
+    """Public halves only: kty and key members, kid, use and alg (set by shared.crypto.keys)."""
+    return json.dumps({"keys": [k.public_jwk for k in stored]}, separators=(",", ":")).encode()
+
+
+class KeyCache:
+    def __init__(self, key_encryption_key: bytes) -> None:
+        self._kek = key_encryption_key
+        self._signers: dict[str, JwsSigner] = {}
+        self._state = KeyState()
+
+    def signer(self) -> JwsSigner:
+        active = self._state.active
+        if active is None:
+            raise TemporarilyUnavailable("no signing key is loaded yet")
+        return active
+
+    def verification_key(self, kid: str) -> jwt.PyJWK | None:
+        return self._state.public.get(kid)
+
+    @property
+    def jwks_body(self) -> bytes:
+        return self._state.jwks_body
+
+    @property
+    def kids(self) -> frozenset[str]:
+        return frozenset(kid for kid, _ in self._state.statuses)
+
+    async def load(self, stored: list[StoredSigningKey]) -> bool:
+        """Takes the published keys; returns True when anything changed."""
+        statuses = frozenset((k.kid, k.status) for k in stored)
+        if statuses == self._state.statuses:
+            return False
+        loop = asyncio.get_running_loop()
+        for key in stored:
+            if key.status in _SIGNING_STATUSES and key.kid not in self._signers:
+                signing_key = await loop.run_in_executor(None, load_signing_key, key, self._kek)
+                self._signers[key.kid] = JwsSigner(signing_key)
+        wanted = {k.kid for k in stored if k.status in _SIGNING_STATUSES}
+        self._signers = {kid: s for kid, s in self._signers.items() if kid in wanted}
+        active = next((self._signers[k.kid] for k in stored if k.status == "active"), None)
+        self._state = KeyState(active=active, public={k.kid: jwt.PyJWK(k.public_jwk) for k in stored},
+                               jwks_body=render_jwks(stored), statuses=statuses)
+        log.info("signing keys: active %s, published %s", active.kid if active else None,
+                 sorted(k.kid for k in stored))
+        return True

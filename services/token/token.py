@@ -1,0 +1,24 @@
+"""POST /token (RFC 6749 §3.2): parse, authenticate the client, dispatch on grant_type, render.
+
+Every answer, success or error, carries Cache-Control: no-store and Pragma: no-cache (§5.1).
+"""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from shared.web.errors import NO_STORE
+from services.token.authentication import authenticate, read_form
+from services.token.core.context import TokenRequest
+from services.token.core.grants import GRANT_HANDLERS, grant_type_of
+from services.token.keys import GRANT_PORTS
+
+
+async def token(request: web.Request) -> web.Response:
+    form = await read_form(request)
+    client = await authenticate(request, form)
+    handler = GRANT_HANDLERS[grant_type_of(form, client)]
+    response = await handler(TokenRequest(client, form, int(time.time()), request.remote), request.app[GRANT_PORTS])
+    return web.json_response(response.body(), headers=NO_STORE)

@@ -1,0 +1,34 @@
+"""`make bench`: every benchmark, each against its baseline measured in the same run.
+
+Uses DATABASE_URL / REDIS_URL when set, else the same servers `make test` would use
+(testcontainers or the embedded ones). Each benchmark runs in its own process, one after the
+other, so they never compete for the two cores.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.support.servers import test_servers
+
+BENCHMARKS = ("tests.bench.bench_token", "tests.bench.bench_flow", "tests.bench.bench_resource")
+
+
+def main(argv: list[str]) -> int:
+    selected = [b for b in BENCHMARKS if not argv or any(a in b for a in argv)]
+    failed = []
+    with test_servers() as (database_url, redis_url):
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        for module in selected:
+            print(f"\n=== {module}", flush=True)
+            if subprocess.run([sys.executable, "-m", module], env=env).returncode != 0:
+                failed.append(module)
+    if failed:
+        print(f"\nfailed: {' '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

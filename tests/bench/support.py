@@ -1,0 +1,101 @@
+"""Reusable pieces for benchmarks: services as subprocesses, and a closed-loop load generator.
+
+``serve`` starts ``python -m shared.cli.main serve <svc> --port P`` (uvloop, exactly as
+`latchkey serve`) with a given environment and waits for /healthz. ``run_load`` (from
+tests/bench/loadgen.py, re-exported here) drives a server from a separate process, so the
+measuring client does not share the server's event loop or interpreter, with N connections
+each sending its next request as soon as the last answer arrived, for D seconds after a
+warm-up, and reports req/s, p50/p99 and the CPU both sides used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+from tests.bench.loadgen import (  # noqa: F401  (re-exported: benchmarks import them from here)
+    FixedRequests, LoadResult, RepeatRequest, Request, RequestSource, combine, fixed_requests, format_result,
+    process_cpu_seconds, repeat_request, run_load,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- processes -----------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def subprocess_server(args: Sequence[str], env: Mapping[str, str], health_url: str,
+                      log_path: Path | None = None) -> Iterator[subprocess.Popen]:
+    """Starts a server process, waits until ``health_url`` answers 200, stops it on exit."""
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen([sys.executable, *args], env={**os.environ, **env}, cwd=REPO_ROOT,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(health_url, process=process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if log_path:
+            log.close()
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    pid: int
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@contextlib.contextmanager
+def serve(service: str, env: Mapping[str, str], port: int | None = None,
+          log_path: Path | None = None) -> Iterator[RunningServer]:
+    """Runs `latchkey serve <service>` until the block ends; yields its URL and pid."""
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = ["-m", "shared.cli.main", "serve", service, "--host", "127.0.0.1", "--port", str(port)]
+    with subprocess_server(args, env, f"{base}/healthz", log_path) as process:
+        yield RunningServer(base, process.pid)
+
+
+@contextlib.contextmanager
+def serve_module(module: str, env: Mapping[str, str], port: int | None = None,
+                 log_path: Path | None = None) -> Iterator[RunningServer]:
+    """Runs ``python -m <module> --port P`` (e.g. a floor handler); it must answer /healthz."""
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    with subprocess_server(["-m", module, "--port", str(port)], env, f"{base}/healthz", log_path) as process:
+        yield RunningServer(base, process.pid)

@@ -1,0 +1,153 @@
+"""POST /token before any grant logic: body format, client authentication, grant types
+(RFC 6749 §2.3, §3.2, §5.2) and the headers of every answer."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from shared.crypto.digests import sha256_hex
+from shared.models import Client
+from shared.stores.pg_clients import PgClients
+from tests.integration.token.helpers import basic, code_form, error_of, exchange, issue_code
+from tests.support.factories import RegisteredClient, make_client
+
+
+async def audit_rows(pool, client_id: str | None, event: str = "client_auth_failure") -> list[dict]:
+    rows = await pool.fetch("SELECT * FROM audit_events WHERE event_type = $1 AND client_id IS NOT DISTINCT FROM $2",
+                            event, client_id)
+    return [dict(r) for r in rows]
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/json", b'{"grant_type": "authorization_code"}'),
+    ("multipart/form-data; boundary=x", b"--x--"),
+    ("text/plain", b"grant_type=authorization_code"),
+], ids=["json", "multipart", "text/plain"])
+async def test_only_form_bodies_are_accepted(http, app_client, content_type, body):
+    response = await http.post("/token", data=body, headers={
+        "Content-Type": content_type, "Authorization": basic(app_client.client_id, app_client.secret)})
+    assert response.status == 400 and await error_of(response) == "invalid_request"
+
+
+async def test_a_repeated_parameter_is_invalid_request(http, app_client):
+    response = await http.post("/token", data="grant_type=authorization_code&code=a&code=b", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(app_client.client_id, app_client.secret)})
+    assert response.status == 400 and await error_of(response) == "invalid_request"
+    assert "code" in (await response.json())["error_description"]
+
+
+async def test_a_body_over_the_limit_is_413_json(http, settings, app_client):
+    response = await http.post("/token", data="code=" + "x" * settings.max_body_bytes, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(app_client.client_id, app_client.secret)})
+    assert response.status == 413 and await error_of(response) == "invalid_request"
+
+
+@pytest.mark.parametrize("grant_type, error", [
+    ("password", "unsupported_grant_type"), ("client_credentials", "unsupported_grant_type"),
+    ("urn:ietf:params:oauth:grant-type:device_code", "unsupported_grant_type"), (None, "invalid_request"),
+], ids=["password", "client_credentials", "device_code", "no grant_type"])
+async def test_only_code_and_refresh_grants_are_supported(http, app_client, grant_type, error):
+    form = {"grant_type": grant_type} if grant_type else {"code": "x"}
+    response = await http.post("/token", data=form, headers={"Authorization": basic(app_client.client_id, app_client.secret)})
+    assert response.status == 400 and await error_of(response) == error
+
+
+async def test_a_grant_the_client_was_not_registered_for_is_unauthorized_client(http, pool):
+    client = await make_client(pool, grant_types=["authorization_code"])
+    response = await http.post("/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
+                               headers={"Authorization": basic(client.client_id, client.secret)})
+    assert response.status == 400 and await error_of(response) == "unauthorized_client"
+
+
+async def test_a_wrong_basic_secret_is_401_with_a_basic_challenge_and_audited(http, pool, app_client):
+    response = await http.post("/token", data={"grant_type": "authorization_code", "code": "x"},
+                               headers={"Authorization": basic(app_client.client_id, "not-the-secret")})
+    assert response.status == 401 and await error_of(response) == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+    assert response.headers["Cache-Control"] == "no-store" and response.headers["Pragma"] == "no-cache"
+    [row] = await audit_rows(pool, app_client.client_id)
+    assert row["details"]["method"] == "client_secret_basic" and row["details"]["reason"] == "wrong secret"
+    assert "not-the-secret" not in str(row) and app_client.secret not in str(row)
+
+
+@pytest.mark.parametrize("form_auth, reason", [
+    ({"client_secret": "wrong"}, "wrong secret"),
+    ({}, "used none, registered client_secret_post"),
+], ids=["wrong secret in the body", "no secret at all"])
+async def test_a_failed_post_authentication_is_401_without_a_challenge(http, pool, post_client, form_auth, reason):
+    response = await http.post("/token", data={"grant_type": "authorization_code", "code": "x",
+                                                "client_id": post_client.client_id, **form_auth})
+    assert response.status == 401 and await error_of(response) == "invalid_client"
+    assert "WWW-Authenticate" not in response.headers
+    assert [r["details"]["reason"] for r in await audit_rows(pool, post_client.client_id)] == [reason]
+
+
+@pytest.mark.parametrize("headers, form", [
+    ({}, {}),
+    ({"Authorization": "Basic %%%"}, {}),
+    ({"Authorization": "Bearer abc"}, {}),
+    ({}, {"client_id": "lk_nobody", "client_secret": "x"}),
+], ids=["no client authentication", "malformed Basic", "a Bearer header", "unknown client"])
+async def test_missing_or_broken_client_authentication_is_invalid_client(http, headers, form):
+    response = await http.post("/token", data={"grant_type": "authorization_code", "code": "x", **form}, headers=headers)
+    assert response.status == 401 and await error_of(response) == "invalid_client"
+    assert ("WWW-Authenticate" in response.headers) == ("Authorization" in headers)
+
+
+async def test_two_authentication_methods_at_once_are_invalid_request(http, app_client):
+    response = await http.post("/token", data={"grant_type": "authorization_code", "code": "x",
+                                                "client_secret": app_client.secret},
+                               headers={"Authorization": basic(app_client.client_id, app_client.secret)})
+    assert response.status == 400 and await error_of(response) == "invalid_request"
+
+
+async def test_the_registered_method_is_enforced(http, redis, settings, app_client, user):
+    issued = await issue_code(redis, settings, app_client, user)
+    form = {**code_form(issued), "client_id": app_client.client_id, "client_secret": app_client.secret}
+    response = await http.post("/token", data=form)  # right secret, but in the body: registered for Basic
+    assert response.status == 401 and await error_of(response) == "invalid_client"
+
+
+async def test_a_public_client_sending_a_secret_is_refused(http, public_client):
+    response = await http.post("/token", data={"grant_type": "authorization_code", "code": "x",
+                                                "client_id": public_client.client_id, "client_secret": "guess"})
+    assert response.status == 401 and await error_of(response) == "invalid_client"
+
+
+async def test_basic_credentials_are_form_urlencoded_before_base64(http, pool, redis, settings, user):
+    """RFC 6749 Appendix B: an id and secret with ':', '+', '%' and spaces still authenticate."""
+    client_id, secret = "lk_odd: id+%", "s3cr:t +%/é"
+    await PgClients(pool).create(Client(
+        client_id=client_id, name="Odd", secret_hash=sha256_hex(secret), redirect_uris=("https://app.example/callback",),
+        allowed_scopes=frozenset({"openid"}), grant_types=frozenset({"authorization_code"}),
+        token_endpoint_auth_method="client_secret_basic", is_public=False))
+    registered = RegisteredClient(await PgClients(pool).get(client_id), secret)
+    issued = await issue_code(redis, settings, registered, user, scope="openid")
+    assert (await exchange(http, registered, issued)).status == 200
+    raw = base64.b64encode(f"{client_id}:{secret}".encode()).decode()  # not urlencoded: wrong
+    response = await http.post("/token", data=code_form(issued), headers={"Authorization": f"Basic {raw}"})
+    assert response.status == 401
+
+
+async def test_get_is_not_allowed(http):
+    response = await http.get("/token")
+    assert response.status == 405 and response.headers["Allow"] == "POST"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_health_endpoints(http):
+    assert (await (await http.get("/healthz")).json())["status"] == "ok"
+    ready = await http.get("/readyz")
+    assert ready.status == 200 and await ready.json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
+
+
+async def test_a_store_outage_is_503_temporarily_unavailable(start_token_app, redis, settings, app_client, user):
+    issued = await issue_code(redis, settings, app_client, user)
+    async with start_token_app(redis_url="redis://127.0.0.1:1/0") as http:  # nothing listens there
+        response = await exchange(http, app_client, issued)
+        assert response.status == 503 and await error_of(response) == "temporarily_unavailable"
+        assert response.headers["Cache-Control"] == "no-store"
+        ready = await http.get("/readyz")
+        assert ready.status == 503 and (await ready.json())["redis"] == "down"

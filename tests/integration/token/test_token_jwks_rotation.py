@@ -1,0 +1,200 @@
+"""The JWKS (RFC 7517 §5) and key rotation without downtime: a new key is published before it
+signs, the old one stays published while its tokens live, replicas agree on the schedule, and
+tokens issued during a rotation all verify against the jwks_uri (PyJWT's PyJWKClient)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from typing import AsyncIterator
+
+import jwt
+import pytest
+
+from shared.config import Settings
+from shared.db import connect, create_pool
+from shared.keyring import create_key
+from shared.stores.pg_signing_keys import PgSigningKeys
+from tests.integration.token.helpers import exchange, issue_code, running
+from tests.support.databases import fresh_database
+from tests.support.factories import make_client, make_user
+
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+
+def kid_of(token: str) -> str:
+    return jwt.get_unverified_header(token)["kid"]
+
+
+async def verify_with_jwks_uri(url: str, tokens: list[tuple[str, str]], issuer: str) -> list[dict]:
+    """Verifies (token, audience) pairs with one PyJWKClient, as a relying party would. It
+    fetches with urllib (blocking), so it runs in a thread beside the server."""
+    def verify() -> list[dict]:
+        client = jwt.PyJWKClient(url)
+        claims = []
+        for token, audience in tokens:
+            key = client.get_signing_key_from_jwt(token)
+            claims.append(jwt.decode(token, key.key, algorithms=[key.algorithm_name], audience=audience, issuer=issuer))
+        return claims
+    return await asyncio.to_thread(verify)
+
+
+async def test_the_jwks_is_public_cacheable_and_verifies_issued_tokens(http, redis, settings, app_client, user):
+    response = await http.get("/jwks")
+    assert response.status == 200 and response.content_type == "application/json"
+    assert response.headers["Cache-Control"] == f"public, max-age={settings.jwks_max_age}"
+    keys = (await response.json())["keys"]
+    assert keys and len({k["kid"] for k in keys}) == len(keys)
+    for key in keys:
+        assert key["use"] == "sig" and key["alg"] in ("RS256", "ES256", "EdDSA") and key["kty"] in ("RSA", "EC", "OKP")
+        assert not PRIVATE_MEMBERS & key.keys()
+    issued = await issue_code(redis, settings, app_client, user, scope="openid")
+    body = await (await exchange(http, app_client, issued)).json()
+    access, id_token = await verify_with_jwks_uri(
+        str(http.make_url("/jwks")), [(body["access_token"], settings.access_audience),
+                                      (body["id_token"], app_client.client_id)], settings.issuer)
+    assert access["sub"] == id_token["sub"] == str(user.id)
+
+
+@dataclasses.dataclass
+class Private:
+    settings: Settings
+    pool: object
+
+
+@pytest.fixture
+async def private(server_urls, settings) -> AsyncIterator[Private]:
+    """A database of its own (the one active key is global state) and fast rotation timings."""
+    async with fresh_database(server_urls[0]) as url:
+        fast = dataclasses.replace(settings, database_url=url, key_announce=2, jwks_max_age=1, key_poll_interval=1,
+                                   key_rotation_check=1)
+        pool = await create_pool(fast)
+        try:
+            yield Private(fast, pool)
+        finally:
+            await pool.close()
+
+
+async def rotate_now(settings: Settings) -> str:
+    """What `latchkey keys rotate` does: announce a new key."""
+    conn = await connect(settings)
+    try:
+        return (await create_key(conn, settings)).kid
+    finally:
+        await conn.close()
+
+
+async def wait_until(predicate, timeout: float = 8.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.2)
+
+
+async def published_kids(http) -> set[str]:
+    return {k["kid"] for k in (await (await http.get("/jwks")).json())["keys"]}
+
+
+async def test_a_new_key_is_published_before_it_signs(private, redis):
+    client, user = await make_client(private.pool), await make_user(private.pool, private.settings)
+    async with running(private.settings) as http:
+        old = (await PgSigningKeys(private.pool).active()).kid
+        new = await rotate_now(private.settings)
+        await wait_until(lambda: _contains(http, new))
+        issued = await issue_code(redis, private.settings, client, user)
+        body = await (await exchange(http, client, issued)).json()
+        assert kid_of(body["access_token"]) == old  # announced, not yet signing
+        await wait_until(lambda: _signs_with(http, redis, private.settings, client, user, new))
+        assert old in await published_kids(http)  # retired, still published for its live tokens
+        statuses = {k.kid: k.status for k in await PgSigningKeys(private.pool).all()}
+        assert statuses == {old: "retired", new: "active"}
+
+
+async def _contains(http, kid: str) -> bool:
+    return kid in await published_kids(http)
+
+
+async def _signs_with(http, redis, settings, client, user, kid: str) -> bool:
+    issued = await issue_code(redis, settings, client, user, scope="notes:read")
+    return kid_of((await (await exchange(http, client, issued)).json())["access_token"]) == kid
+
+
+async def test_key_rotation_while_tokens_are_in_flight_loses_none(private, redis):
+    client, user = await make_client(private.pool), await make_user(private.pool, private.settings)
+    settings = private.settings
+    issued_tokens: list[tuple[str, str]] = []
+    statuses: list[int] = []
+
+    async with running(settings) as http:
+        stop = asyncio.Event()
+
+        async def keep_exchanging() -> None:
+            while not stop.is_set():
+                issued = await issue_code(redis, settings, client, user, scope="openid notes:read")
+                response = await exchange(http, client, issued)
+                statuses.append(response.status)
+                if response.status == 200:
+                    body = await response.json()
+                    issued_tokens.append((body["access_token"], body["id_token"]))
+
+        workers = [asyncio.create_task(keep_exchanging()) for _ in range(4)]
+        await asyncio.sleep(0.5)
+        new = await rotate_now(settings)
+
+        async def new_key_signed_a_while() -> bool:
+            return sum(kid_of(access) == new for access, _ in issued_tokens) >= 20
+
+        try:
+            await wait_until(new_key_signed_a_while, timeout=20)
+        finally:
+            stop.set()
+            await asyncio.gather(*workers)
+        pairs = [pair for access, id_token in issued_tokens
+                 for pair in ((access, settings.access_audience), (id_token, client.client_id))]
+        verified = await verify_with_jwks_uri(str(http.make_url("/jwks")), pairs, settings.issuer)
+        assert len(verified) == 2 * len(issued_tokens)
+
+    assert statuses and set(statuses) == {200}
+    kids = [kid_of(access) for access, _ in issued_tokens]
+    assert kids[-1] == new and len(set(kids)) == 2  # the rotation happened mid-run
+    switch = kids.index(new)
+    assert set(kids[switch:]) == {new}  # once the new key signs, the old one never does again
+
+
+async def test_replicas_follow_one_automatic_schedule(private):
+    """Two token services on one database, rotating every 2 s: the advisory lock lets one act at
+    a time, so there is never more than one announced key and always exactly one active."""
+    settings = dataclasses.replace(private.settings, key_rotation_interval=2, key_announce=2)
+    async with running(settings) as first, running(settings) as second:
+        initial = (await PgSigningKeys(private.pool).active()).kid
+        seen_next: list[int] = []
+        deadline = time.monotonic() + 20
+        while (active := (await PgSigningKeys(private.pool).active()).kid) == initial:
+            assert time.monotonic() < deadline, "no automatic rotation happened"
+            keys = await PgSigningKeys(private.pool).all()
+            seen_next.append(sum(k.status == "next" for k in keys))
+            assert sum(k.status == "active" for k in keys) == 1
+            await asyncio.sleep(0.2)
+        assert max(seen_next) == 1  # announced first, and only one key at a time
+        await wait_until(lambda: _both_publish(first, second, active))
+
+
+async def _both_publish(first, second, kid: str) -> bool:
+    return kid in await published_kids(first) and kid in await published_kids(second)
+
+
+@pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
+async def test_other_signing_algorithms_are_published_and_verify(private, redis, alg):
+    settings = dataclasses.replace(private.settings, signing_alg=alg)
+    client, user = await make_client(private.pool), await make_user(private.pool, settings)
+    async with running(settings) as http:
+        [published] = (await (await http.get("/jwks")).json())["keys"]
+        assert published["alg"] == alg
+        issued = await issue_code(redis, settings, client, user, scope="openid")
+        body = await (await exchange(http, client, issued)).json()
+        assert jwt.get_unverified_header(body["access_token"])["alg"] == alg
+        access, id_token = await verify_with_jwks_uri(
+            str(http.make_url("/jwks")), [(body["access_token"], settings.access_audience),
+                                          (body["id_token"], client.client_id)], settings.issuer)
+        assert access["sub"] == id_token["sub"] == str(user.id)

@@ -1,0 +1,79 @@
+"""services.token.signing_keys.KeyCache: keys decrypted once, JWKS public only, swap on change."""
+
+import json
+import os
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+
+from services.token import signing_keys
+from services.token.signing_keys import KeyCache
+from shared.crypto.keys import encrypt_private_key, generate_private_key, public_jwk
+from shared.errors import TemporarilyUnavailable
+from shared.models import StoredSigningKey
+
+KEK = os.urandom(32)
+NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
+
+
+def stored(alg: str = "RS256", status: str = "active") -> StoredSigningKey:
+    private_key = generate_private_key(alg)
+    jwk = public_jwk(private_key, alg)
+    return StoredSigningKey(kid=jwk["kid"], alg=alg, status=status, public_jwk=jwk,
+                            private_key_encrypted=encrypt_private_key(private_key, KEK, jwk["kid"]),
+                            created_at=NOW, activates_at=NOW, retired_at=None, publish_until=None)
+
+
+@pytest.fixture
+def decryptions(monkeypatch) -> list[str]:
+    seen: list[str] = []
+    real = signing_keys.load_signing_key
+
+    def counting(key, kek):
+        seen.append(key.kid)
+        return real(key, kek)
+
+    monkeypatch.setattr(signing_keys, "load_signing_key", counting)
+    return seen
+
+
+async def test_an_empty_cache_cannot_sign():
+    with pytest.raises(TemporarilyUnavailable):
+        KeyCache(KEK).signer()
+
+
+async def test_keys_are_decrypted_once_and_only_new_ones_later(decryptions):
+    cache, active, upcoming = KeyCache(KEK), stored(), stored("ES256", "next")
+    assert await cache.load([active]) is True
+    assert await cache.load([active]) is False
+    assert await cache.load([active, upcoming]) is True
+    assert decryptions == [active.kid, upcoming.kid]
+    assert cache.signer().kid == active.kid
+
+
+async def test_promotion_switches_the_signer_without_decrypting_again(decryptions):
+    cache, old, new = KeyCache(KEK), stored(), stored("EdDSA", "next")
+    await cache.load([old, new])
+    await cache.load([replace(old, status="retired"), replace(new, status="active")])
+    assert cache.signer().kid == new.kid and cache.signer().alg == "EdDSA"
+    assert decryptions == [old.kid, new.kid]
+    assert cache.verification_key(old.kid) is not None  # still published for tokens it signed
+
+
+async def test_retired_keys_are_published_but_never_decrypted(decryptions):
+    cache, retired, active = KeyCache(KEK), stored(status="retired"), stored()
+    await cache.load([retired, active])
+    assert decryptions == [active.kid]
+    assert cache.kids == {retired.kid, active.kid}
+
+
+async def test_the_jwks_holds_public_members_only():
+    cache = KeyCache(KEK)
+    keys = [stored("RS256"), stored("ES256", "next"), stored("EdDSA", "retired")]
+    await cache.load(keys)
+    document = json.loads(cache.jwks_body)
+    assert [k["kid"] for k in document["keys"]] == [k.kid for k in keys]
+    for jwk in document["keys"]:
+        assert jwk["use"] == "sig" and jwk["alg"] in ("RS256", "ES256", "EdDSA")
+        assert not {"d", "p", "q", "dp", "dq", "qi"} & jwk.keys()
