@@ -19,6 +19,7 @@ from shared.config import Settings
 from shared.db import create_pool
 from shared.migrate import migrate
 from shared.redis_client import create_redis
+from tests.support.redis_keys import delete_prefix
 from tests.support.servers import test_servers
 
 RUN_ID = secrets.token_hex(4)
@@ -102,7 +103,5 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
     try:
         yield client
     finally:
-        keys = [k async for k in client.scan_iter(match=f"{settings.redis_prefix}*", count=500)]
-        if keys:
-            await client.delete(*keys)
+        await delete_prefix(client, settings.redis_prefix)
         await client.aclose()

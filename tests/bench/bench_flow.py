@@ -33,6 +33,7 @@ from shared.db import create_pool
 from shared.redis_client import create_redis
 from tests.bench.support import serve
 from tests.support.databases import fresh_database
+from tests.support.redis_keys import delete_prefix
 from tests.support.factories import make_client
 from tests.support.flows import Pkce, authorization_params, csrf_token
 
@@ -161,9 +162,7 @@ async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int
             ceiling = await asyncio.to_thread(argon2_ceiling, settings)
             return outcome, ceiling
         finally:
-            keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=1000)]
-            for start in range(0, len(keys), 1000):
-                await redis.delete(*keys[start:start + 1000])
+            await delete_prefix(redis, prefix)
             await redis.aclose()
             await pool.close()
 

@@ -47,6 +47,7 @@ from tests.bench.support import (
     LoadResult, Request, RunningServer, combine, format_result, run_load, serve, serve_module,
 )
 from tests.support.databases import fresh_database
+from tests.support.redis_keys import delete_prefix
 from tests.support.factories import make_client, make_user
 
 REDIRECT_URI = "https://app.example/callback"
@@ -160,9 +161,7 @@ async def deployment(admin_url: str, redis_url: str, signing_alg: str) -> AsyncI
                 yield Deployment(settings, env, pool, redis, client.client_id, user.id,
                                  _basic(client.client_id, client.secret or ""), token)
         finally:
-            keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=1000)]
-            for start in range(0, len(keys), 1000):
-                await redis.delete(*keys[start:start + 1000])
+            await delete_prefix(redis, prefix)
             await redis.aclose()
             await pool.close()
 

@@ -24,30 +24,11 @@ from shared.devstack import (PG_PORT_ENV, REDIS_PORT_ENV, PortInUseError, find_r
                              postgres_binaries, spare_port, spawn, start_postgres, start_redis)
 from shared.devstack.redis_server import MIN_VERSION, redis_version
 
+from tests.support.processes import processes_under
+
 REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="leftover checks read /proc; PR_SET_PDEATHSIG is Linux-only")
-
-
-def processes_under(path: Path) -> list[int]:
-    """Live (non-zombie) processes whose working directory or command line lies under path."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        try:
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            cwd = ""
-        if str(path) in cmdline or cwd == str(path) or cwd.startswith(f"{path}/"):
-            found.append(int(entry.name))
-    return found
 
 
 def eventually(check: Callable[[], bool], timeout: float = 15.0) -> bool:

@@ -26,33 +26,14 @@ import pytest
 from shared.devstack import port_is_free, spare_port
 from shared.devstack.banner import READY_LINE
 
+from tests.support.processes import processes_under
+
 REPO = Path(__file__).resolve().parents[3]
 CLI = Path(sys.executable).parent / "latchkey"
 PORT_VARS = ("LATCHKEY_DEV_PG_PORT", "LATCHKEY_DEV_REDIS_PORT", "LATCHKEY_AUTHORIZE_PORT",
              "LATCHKEY_TOKEN_PORT", "LATCHKEY_RESOURCE_PORT", "LATCHKEY_DEMO_PORT")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="leftover checks read /proc")
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def processes_under(path: Path) -> list[int]:
-    """Live (non-zombie) processes whose working directory or command line lies under path."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        try:
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            cwd = ""
-        if str(path) in cmdline or cwd == str(path) or cwd.startswith(f"{path}/"):
-            found.append(int(entry.name))
-    return found
 
 
 @dataclass

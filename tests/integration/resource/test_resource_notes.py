@@ -69,7 +69,7 @@ async def test_scopes_guard_each_method(http, resource_url, user, token_for, sco
                             headers=bearer_header(token_for(user, scope))) as response:
         assert response.status == status
         needed = "notes:read" if method == "GET" else "notes:write"
-        assert f'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+        assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
         assert f'scope="{needed}"' in response.headers["WWW-Authenticate"]
 
 

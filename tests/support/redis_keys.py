@@ -1,0 +1,13 @@
+"""Removing what a test run or benchmark wrote under its private Redis key prefix."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+BATCH = 1000
+
+
+async def delete_prefix(redis: Redis, prefix: str) -> None:
+    keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=BATCH)]
+    for start in range(0, len(keys), BATCH):
+        await redis.delete(*keys[start:start + BATCH])
