@@ -203,14 +203,19 @@ class Settings:
     def issuer_is_https(self) -> bool:
         return self.issuer.startswith("https://")
 
+    def require_key_encryption_key(self) -> bytes:
+        """Only the token service and `latchkey keys` hold the key that decrypts signing keys;
+        the other services run without it, so their compromise does not expose the keys."""
+        if not self.key_encryption_key:
+            raise ConfigError("LATCHKEY_KEY_ENCRYPTION_KEY is required (32 random bytes, base64url)")
+        return self.key_encryption_key
+
     def validate(self) -> None:
         """Refuse settings that are unsafe or inconsistent; each message names the variable."""
         if not self.database_url:
             raise ConfigError("DATABASE_URL is required (e.g. postgresql://user@host:5432/latchkey)")
         if not self.redis_url:
             raise ConfigError("REDIS_URL is required (e.g. redis://localhost:6379/0)")
-        if not self.key_encryption_key:
-            raise ConfigError("LATCHKEY_KEY_ENCRYPTION_KEY is required (32 random bytes, base64url)")
         if self.key_announce <= self.jwks_max_age:
             raise ConfigError("LATCHKEY_KEY_ANNOUNCE_SECONDS must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS so caches see a key before it signs")
         if self.db_pool_min > self.db_pool_max:

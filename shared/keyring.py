@@ -37,7 +37,7 @@ async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime
         first = await keys.active() is None
         stored = StoredSigningKey(
             kid=jwk["kid"], alg=settings.signing_alg, status="active" if first else "next", public_jwk=jwk,
-            private_key_encrypted=encrypt_private_key(private_key, settings.key_encryption_key, jwk["kid"]),
+            private_key_encrypted=encrypt_private_key(private_key, settings.require_key_encryption_key(), jwk["kid"]),
             created_at=now, activates_at=now if first else now + timedelta(seconds=settings.key_announce),
             retired_at=None, publish_until=None,
         )

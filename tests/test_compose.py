@@ -98,8 +98,9 @@ def test_environment_is_a_valid_production_configuration(name):
     assert settings.host == "0.0.0.0"
 
 
-@pytest.mark.parametrize("missing", sorted(SECRETS))
-@pytest.mark.parametrize("name", LATCHKEY_ROLES)
+@pytest.mark.parametrize(("name", "missing"), [
+    *[(name, "POSTGRES_PASSWORD") for name in LATCHKEY_ROLES], ("token", "LATCHKEY_KEY_ENCRYPTION_KEY"),
+])
 def test_secrets_are_required_not_defaulted(name, missing):
     with pytest.raises(LookupError, match=missing):
         service_env(name, {k: v for k, v in SECRETS.items() if k != missing})
@@ -159,3 +160,9 @@ def test_everything_the_dockerfile_copies_exists(source):
     copied = " ".join(_instructions("COPY"))
     assert source in copied
     assert (ROOT / source).exists()
+
+
+@pytest.mark.parametrize("service", ["migrate", "authorize", "resource"])
+def test_only_the_token_service_gets_the_key_encryption_key(service):
+    assert "LATCHKEY_KEY_ENCRYPTION_KEY" not in service_env(service, SECRETS)
+    assert "LATCHKEY_KEY_ENCRYPTION_KEY" in service_env("token", SECRETS)

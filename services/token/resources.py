@@ -40,7 +40,7 @@ async def postgres(app: web.Application) -> AsyncIterator[None]:
 async def redis(app: web.Application) -> AsyncIterator[None]:
     client = create_redis(app[SETTINGS])
     app[REDIS] = client
-    app[DENYLIST] = RedisDenylist(client, app[SETTINGS].redis_prefix)
+    app[DENYLIST] = RedisDenylist(client, app[SETTINGS].redis_prefix, leeway=app[SETTINGS].clock_leeway)
     yield
     await client.aclose()
 
@@ -53,7 +53,7 @@ async def signing_keys(app: web.Application) -> AsyncIterator[None]:
         await ensure_active_key(conn, settings)
     finally:
         await conn.close()
-    cache = KeyCache(settings.key_encryption_key)
+    cache = KeyCache(settings.require_key_encryption_key())
     await refresh_keys(cache, app[POOL])
     app[KEY_CACHE] = cache
     wake = asyncio.Event()

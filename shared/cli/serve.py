@@ -35,6 +35,8 @@ def run(args, env: Mapping[str, str]) -> int:
     from shared.web.access_log import PathOnlyAccessLogger
 
     settings = Settings.from_env(env)
+    if args.service == "token":
+        settings.require_key_encryption_key()  # fail with one line now, not inside the app's start-up
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     factory = importlib.import_module(f"services.{args.service}.app").create_app
     port = args.port or getattr(settings, f"{args.service}_port")

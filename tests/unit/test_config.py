@@ -73,7 +73,6 @@ def test_padded_standard_base64_key_is_accepted():
     ({"REDIS_URL": "http://cache:6379"}, "REDIS_URL"),
     ({"DATABASE_URL": None}, "DATABASE_URL"),
     ({"REDIS_URL": None}, "REDIS_URL"),
-    ({"LATCHKEY_KEY_ENCRYPTION_KEY": None}, "LATCHKEY_KEY_ENCRYPTION_KEY"),
     ({"LATCHKEY_KEY_ENCRYPTION_KEY": "c2hvcnQ"}, "LATCHKEY_KEY_ENCRYPTION_KEY"),
     ({"LATCHKEY_KEY_ENCRYPTION_KEY": "!!!!"}, "LATCHKEY_KEY_ENCRYPTION_KEY"),
     ({"LATCHKEY_KEY_ANNOUNCE_SECONDS": "300", "LATCHKEY_JWKS_MAX_AGE_SECONDS": "300"},
@@ -81,7 +80,7 @@ def test_padded_standard_base64_key_is_accepted():
     ({"LATCHKEY_DB_POOL_MIN": "20", "LATCHKEY_DB_POOL_MAX": "10"}, "LATCHKEY_DB_POOL_MIN"),
 ], ids=["code ttl not a number", "code ttl zero", "code ttl above limit", "port out of range",
         "bool neither", "issuer not http", "issuer relative", "issuer with query", "symmetric alg",
-        "database not postgres", "database port not a number", "redis not redis", "database missing", "redis missing", "kek missing",
+        "database not postgres", "database port not a number", "redis not redis", "database missing", "redis missing",
         "kek too short", "kek not base64", "announce not longer than jwks cache", "pool min above max"])
 def test_bad_values_are_refused_naming_the_variable(changes, named):
     with pytest.raises(ConfigError) as caught:
@@ -147,3 +146,9 @@ def test_every_setting_has_its_own_documented_variable():
     assert len(names) == len(set(names)) == len(dataclasses.fields(Settings))
     assert all(n in ("DATABASE_URL", "REDIS_URL") or n.startswith("LATCHKEY_") for n in names)
     assert all(help_text for _, help_text, _ in documented)
+
+
+def test_only_the_token_service_needs_the_key_encryption_key():
+    settings = from_env(LATCHKEY_KEY_ENCRYPTION_KEY=None)  # authorize and resource start without it
+    with pytest.raises(ConfigError, match="^LATCHKEY_KEY_ENCRYPTION_KEY is required"):
+        settings.require_key_encryption_key()
