@@ -10,9 +10,13 @@ Both are HttpOnly, SameSite=Lax and path "/"; over https they are Secure and use
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from aiohttp import web
+
+# What we issue: shared.crypto.digests.new_secret(32), i.e. secrets.token_urlsafe(32).
+ISSUED_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +33,10 @@ class Cookies:
         return "__Host-latchkey_browser" if self.secure else "latchkey_browser"
 
     def session_id(self, request: web.Request) -> str | None:
-        return request.cookies.get(self.session_name) or None
+        return _issued(request, self.session_name)
 
     def browser_id(self, request: web.Request) -> str | None:
-        return request.cookies.get(self.browser_name) or None
+        return _issued(request, self.browser_name)
 
     def set_session(self, response: web.StreamResponse, session_id: str) -> None:
         response.set_cookie(self.session_name, session_id, max_age=self.session_ttl, **self._attributes())
@@ -46,3 +50,12 @@ class Cookies:
 
     def _attributes(self) -> dict:
         return {"path": "/", "secure": self.secure, "httponly": True, "samesite": "Lax"}
+
+
+def _issued(request: web.Request, name: str) -> str | None:
+    """The cookie's value if it has the exact shape of one we issue; anything else is absent.
+
+    Header bytes that are not UTF-8 reach us surrogate-escaped; hashing them would raise.
+    """
+    value = request.cookies.get(name)
+    return value if value is not None and ISSUED_VALUE.fullmatch(value) else None

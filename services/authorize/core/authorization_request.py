@@ -159,10 +159,11 @@ def resource_indicator(params: Params, audience: str) -> str | None:
 
 
 def offline_access_rule(scope: tuple[str, ...], prompt: frozenset[str]) -> tuple[str, ...]:
-    """OIDC Core §11: offline access needs consent given now, which prompt=none rules out.
+    """OIDC Core §11: offline access needs consent, which prompt=none cannot ask for.
 
     The request is then processed without offline_access, as §11 says, rather than failed;
-    unless nothing else was asked for.
+    unless nothing else was asked for. Deliberately stricter than §11 requires: a silent
+    request never yields offline access, even when consent for it is remembered.
     """
     if "none" not in prompt or OFFLINE_ACCESS not in scope:
         return scope

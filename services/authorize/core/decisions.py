@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.authorize.core.authorization_request import AuthorizationRequest
-from services.authorize.core.scopes import OFFLINE_ACCESS
 from shared.errors import ConsentRequired, LoginRequired
 
 
@@ -35,13 +34,14 @@ def must_log_in(request: AuthorizationRequest, user: Authenticated | None, now: 
 
 
 def must_consent(request: AuthorizationRequest, granted: frozenset[str]) -> bool:
-    """True when the consent screen must be shown: asked for, new scopes, or offline access."""
-    needed = (
-        "consent" in request.prompt
-        # OIDC Core §11: refresh tokens for offline access need consent given now, every time.
-        or OFFLINE_ACCESS in request.scope
-        or not granted.issuperset(request.scope)
-    )
+    """True when the consent screen must be shown: asked for, or a scope not yet approved.
+
+    OIDC Core §11: offline_access needs prompt=consent "unless other conditions for processing
+    the request permitting offline access" hold; consent this user already gave this client
+    for offline_access is such a condition, so it is treated like any other remembered scope.
+    (With prompt=none it was already dropped at parsing: see offline_access_rule.)
+    """
+    needed = "consent" in request.prompt or not granted.issuperset(request.scope)
     if needed and "none" in request.prompt:
         raise ConsentRequired("the user has not approved this client for the requested scope")
     return needed

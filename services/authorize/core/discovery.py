@@ -1,7 +1,8 @@
 """Authorization server metadata (RFC 8414 §2) and OpenID Provider metadata (OIDC Discovery §3).
 
 Built once from configuration: the issuer and every URL come from settings, never from the
-request, so a forged Host header cannot change them.
+request, so a forged Host header cannot change them. No end_session_endpoint: /logout is a
+sign-out page, not OIDC RP-Initiated Logout (it takes no id_token_hint or redirect).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ def server_metadata(settings: Settings) -> dict[str, Any]:
         "userinfo_endpoint": urls.userinfo,
         "revocation_endpoint": urls.revocation,
         "introspection_endpoint": urls.introspection,
-        "end_session_endpoint": urls.logout,
         "scopes_supported": list(STANDARD_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -6,7 +6,6 @@ request for the same or fewer scopes skips this page; deny is access_denied at t
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -54,15 +53,14 @@ async def submit(request: web.Request) -> web.Response:
 
 
 async def allow(request: web.Request, tx: Transaction) -> web.Response:
-    """Issues the code while remembering any newly approved scopes (consent only grows)."""
+    """Remembers any newly approved scopes (consent only grows), then issues the code.
+
+    In this order: a code is never issued for a consent that failed to be stored.
+    """
     assert tx.user is not None
-    issuing = flow.issue_code(request, tx.request, tx.user)
-    if not tx.adds_consent:
-        return await issuing
-    remembering = request.app[STORES].consents.grant(tx.user.user_id, tx.request.client_id,
-                                                     frozenset(tx.request.scope))
-    _, response = await asyncio.gather(remembering, issuing)
-    return response
+    if tx.adds_consent:
+        await request.app[STORES].consents.grant(tx.user.user_id, tx.request.client_id, frozenset(tx.request.scope))
+    return await flow.issue_code(request, tx.request, tx.user)
 
 
 async def same_user_still_signed_in(request: web.Request, tx: Transaction) -> None:

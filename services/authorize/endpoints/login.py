@@ -1,12 +1,10 @@
 """GET and POST /login: username and password for the transaction in the URL.
 
-An unknown user and a wrong password get the same page after the same argon2 work; repeated
-failures per username and per client IP are refused with 429 before any hashing.
+An unknown user and a wrong password get the same page after the same argon2 work; attempts per
+username and per client IP are counted before any hashing; past the limit they get 429.
 """
 
 from __future__ import annotations
-
-import asyncio
 
 from aiohttp import web
 
@@ -38,23 +36,23 @@ async def submit(request: web.Request) -> web.Response:
         return login_page(request, tx, username=username, error=MISSING_CREDENTIALS)
     stores = request.app[STORES]
     ip = client_address(request, request.app[SETTINGS].trusted_proxies)
-    attempts = await stores.throttle.check(username, ip)
-    if attempts.blocked:
+    # Counted before hashing, atomically: concurrent attempts cannot all slip under the limit.
+    attempt = await stores.throttle.reserve(username, ip)
+    if attempt.blocked:
         return message_page(request, "Too many attempts", "Too many sign-in attempts. "
                             "Please wait a few minutes and try again.", status=429)
     user = await authenticate(request, username, password)
     if user is None:
-        if limit := await stores.throttle.record_failure(username, ip):
+        if limit := stores.throttle.limit_reached(attempt):
             await stores.audit.record(AuditEvent("login_throttled", client_id=tx.request.client_id, remote_addr=ip,
                                                  details={"limit": limit}))
         return login_page(request, tx, username=username, error=WRONG_CREDENTIALS)
-    if attempts.user_failures:
-        await stores.throttle.clear_user(username)
+    await stores.throttle.succeeded(username, ip)
     signed_in = Authenticated(user_id=str(user.id), username=user.username, auth_time=now())
-    # Independent round trips, so concurrent: the new session and the consent lookup.
-    session_id, response = await asyncio.gather(start_session(request, signed_in),
-                                                flow.after_login(request, tx_id, tx.authenticated(signed_in)))
-    request.app[COOKIES].set_session(response, session_id)
+    # In sequence: the old session ends only once the flow has moved on, so a transaction that
+    # can no longer finish (e.g. a double submit) does not silently sign the user out.
+    response = await flow.after_login(request, tx_id, tx.authenticated(signed_in))
+    request.app[COOKIES].set_session(response, await start_session(request, signed_in))
     return response
 
 

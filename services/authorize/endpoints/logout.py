@@ -1,7 +1,8 @@
-"""GET and POST /logout: ends the browser's session (the discovery end_session_endpoint).
+"""GET and POST /logout: the user-facing sign-out page; ends the browser's session.
 
 GET only asks; the session ends on a POST carrying the session's CSRF token, so a link or an
-image on another site cannot sign the user out. post_logout_redirect_uri is not supported.
+image on another site cannot sign the user out. This is not OIDC RP-Initiated Logout: it
+takes no id_token_hint or post_logout_redirect_uri, so discovery has no end_session_endpoint.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ async def test_an_unknown_decision_is_refused(authorize_client, web_app, user):
     pytest.param("openid profile", True, id="same scopes skip the consent page"),
     pytest.param("openid", True, id="fewer scopes skip the consent page"),
     pytest.param("openid profile email", False, id="a new scope asks again"),
-    pytest.param("openid offline_access", False, id="offline_access always asks"),
+    pytest.param("openid offline_access", False, id="offline_access not yet approved asks"),
 ])
 async def test_remembered_consent(authorize_client, web_app, user, second_scope, skips_consent):
     await authorize_as_browser(authorize_client, params_for(web_app.client_id), username=user.username,
@@ -138,3 +138,27 @@ async def test_consent_grows_with_new_scopes(authorize_client, web_app, user, po
     await authorize_as_browser(authorize_client, params_for(web_app.client_id, "openid email"),
                                username=user.username, password=user.password)
     assert await PgConsents(pool).granted_scopes(user.id, web_app.client_id) == {"openid", "profile", "email"}
+
+
+async def test_remembered_offline_access_skips_the_consent_page(authorize_client, web_app, user, take_grant):
+    offline = "openid profile offline_access"
+    await authorize_as_browser(authorize_client, params_for(web_app.client_id, offline), username=user.username,
+                               password=user.password)
+    again = await authorize_client.get("/authorize", params=params_for(web_app.client_id, offline),
+                                       allow_redirects=False)
+    assert again.headers["Location"].startswith(CALLBACK + "?")
+    grant = await take_grant(redirect_query(again)["code"])
+    assert grant is not None and "offline_access" in grant.scope
+    asked = await authorize_client.get("/authorize", params=params_for(web_app.client_id, offline, prompt="consent"),
+                                       allow_redirects=False)
+    assert asked.headers["Location"].startswith("/consent?tx=")  # prompt=consent still asks
+
+
+async def test_no_code_is_issued_when_consent_cannot_be_remembered(authorize_client, app_settings, web_app, user,
+                                                                  pool, redis):
+    page = await consent_page(authorize_client, params_for(web_app.client_id), user)
+    await pool.execute("DELETE FROM users WHERE id = $1", user.record.id)  # storing consent will now fail
+    response = await authorize_client.post(page.location, data={"csrf": page.csrf, "decision": "allow"},
+                                           allow_redirects=False)
+    assert response.status == 500
+    assert await redis.keys(f"{app_settings.redis_prefix}code:*") == []  # remember first, then issue

@@ -1,11 +1,12 @@
 """A signed-in browser: prompt=none, prompt=login, max_age, disabled users (OIDC Core §3.1.2.1)."""
 
+import asyncio
 import time
 
 import pytest
 
 from tests.integration.authorize.conftest import CALLBACK
-from tests.support.flows import Pkce, authorization_params, authorize_as_browser, redirect_query
+from tests.support.flows import Pkce, authorization_params, authorize_as_browser, open_page, redirect_query, submit_login
 
 PKCE = Pkce.new()
 
@@ -77,3 +78,14 @@ async def test_a_disabled_users_session_no_longer_counts(signed_in, params, user
     assert redirect_query(await authorize(signed_in, params, prompt="none"))["error"] == "login_required"
     assert (await authorize(signed_in, params)).headers["Location"].startswith("/login?tx=")
 
+
+
+async def test_a_login_that_cannot_finish_leaves_the_session_alone(signed_in, params, user, redis, app_settings):
+    """A double-submitted login form: the losing submissions start no session of their own."""
+    page = await open_page(signed_in, (await authorize(signed_in, params, prompt="login")).headers["Location"])
+    responses = await asyncio.gather(*(submit_login(signed_in, page, user.username, user.password)
+                                       for _ in range(4)))  # fewer than the throttle's in-flight limit
+    assert sorted(r.status for r in responses) == [303] + [400] * 3
+    assert all("Set-Cookie" not in r.headers for r in responses if r.status == 400)
+    sessions = await redis.keys(f"{app_settings.redis_prefix}session:*")
+    assert len(sessions) == 1  # the winner's; the old one ended, no orphan was started

@@ -1,5 +1,7 @@
 """Repeated failed logins are refused with 429 per username and per client IP (Redis counters)."""
 
+import asyncio
+
 import pytest
 
 from shared.crypto.digests import sha256_hex
@@ -77,3 +79,28 @@ async def test_counters_expire_with_the_window(make_authorize_client, params, re
     for key in keys:  # one counter per username, one per IP, both hashed
         assert await redis.get(key) == b"1"
         assert 110 <= await redis.ttl(key) <= 120
+
+
+ATTEMPTS = 40
+
+
+@pytest.mark.parametrize("limits, usernames", [
+    pytest.param({"login_max_failures_user": 3}, lambda i: "target", id="concurrent attempts on one user"),
+    pytest.param({"login_max_failures_ip": 3}, lambda i: f"user-{i}", id="concurrent attempts from one IP"),
+])
+async def test_concurrent_attempts_cannot_outrun_the_limit(make_authorize_client, params, limits, usernames):
+    client = await make_authorize_client(**limits)
+    page = await open_login(client, params)
+    responses = await asyncio.gather(*(submit_login(client, page, usernames(i), "wrong") for i in range(ATTEMPTS)))
+    statuses = sorted(r.status for r in responses)
+    assert statuses == [200] * 3 + [429] * (ATTEMPTS - 3)  # only 3 passwords were ever checked
+
+
+async def test_successful_logins_do_not_use_up_the_ip_limit(make_authorize_client, params, user):
+    client = await make_authorize_client(login_max_failures_ip=2)
+    for _ in range(3):
+        page = await open_login(client, dict(params, prompt="login"))
+        assert (await submit_login(client, page, user.username, user.password)).status == 303
+    await submit_login(client, page, "ghost", "wrong")
+    assert (await submit_login(client, await open_login(client, dict(params, prompt="login")),
+                               user.username, user.password)).status == 303  # one failure is under the limit

@@ -48,8 +48,12 @@ def test_prompt_none_login_required(user, max_age):
     pytest.param(request(), frozenset({"openid", "profile", "email"}), False, id="fewer scopes than granted"),
     pytest.param(request(), frozenset({"openid"}), True, id="a new scope asks again"),
     pytest.param(request(prompt=["consent"]), frozenset({"openid", "profile"}), True, id="prompt=consent asks"),
-    pytest.param(request(scope=("openid", "offline_access")), frozenset({"openid", "offline_access"}), True,
-                 id="offline_access always asks (OIDC Core 11)"),
+    pytest.param(request(scope=("openid", "offline_access")), frozenset({"openid", "offline_access"}), False,
+                 id="offline_access already approved skips (OIDC Core 11)"),
+    pytest.param(request(scope=("openid", "offline_access")), frozenset({"openid", "profile"}), True,
+                 id="offline_access not yet approved asks"),
+    pytest.param(request(scope=("openid", "offline_access"), prompt=["consent"]),
+                 frozenset({"openid", "offline_access"}), True, id="prompt=consent asks even for remembered offline"),
 ])
 def test_must_consent(req, granted, expected):
     assert must_consent(req, granted) is expected

@@ -20,7 +20,6 @@ def metadata():
 @pytest.mark.parametrize("name, value", [
     ("issuer", "https://id.example"),
     ("authorization_endpoint", "https://id.example/authorize"),
-    ("end_session_endpoint", "https://id.example/logout"),
     ("token_endpoint", "https://tok.example/token"),
     ("jwks_uri", "https://tok.example/jwks"),
     ("revocation_endpoint", "https://tok.example/revoke"),
@@ -32,6 +31,11 @@ def metadata():
 ])
 def test_metadata_values(metadata, name, value):
     assert metadata[name] == value
+
+
+def test_no_end_session_endpoint(metadata):
+    """/logout is a sign-out page, not OIDC RP-Initiated Logout (no id_token_hint, no redirect)."""
+    assert "end_session_endpoint" not in metadata
 
 
 def test_no_unsigned_algorithm(metadata):
