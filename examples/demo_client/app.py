@@ -39,4 +39,7 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
         app[HTTP] = session
         app[PROVIDER] = Provider(session, app[CONFIG].issuer, app[CONFIG].http_timeout)
         app[TOKENS] = TokenClient(session, app[CONFIG])
-        yield
+        try:
+            yield
+        finally:
+            await app[PROVIDER].close()

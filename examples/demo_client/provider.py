@@ -49,7 +49,8 @@ class ProviderMetadata:
             token_endpoint=document["token_endpoint"], jwks_uri=document["jwks_uri"],
             userinfo_endpoint=document["userinfo_endpoint"],
             revocation_endpoint=document.get("revocation_endpoint"),
-            end_session_endpoint=document.get("end_session_endpoint"),
+            # Latchkey advertises none (its /logout is a sign-out page, not RP-Initiated Logout).
+            end_session_endpoint=document.get("end_session_endpoint") or f"{document['issuer']}/logout",
             iss_parameter_supported=document.get("authorization_response_iss_parameter_supported") is True,
             id_token_algs=algs or frozenset({"RS256"}),
         )
@@ -77,6 +78,11 @@ class Provider:
                         algorithms=self._metadata.id_token_algs, cooldown=JWKS_REFETCH_COOLDOWN,
                         default_max_age=JWKS_DEFAULT_MAX_AGE, max_age_cap=JWKS_MAX_AGE_CAP)
         return self._metadata
+
+    async def close(self) -> None:
+        """Stops a background JWKS refetch still in flight (the cache revalidates stale keys)."""
+        if self._keys is not None:
+            await self._keys.close()
 
     async def id_token_key(self, kid: str) -> VerificationKey:
         await self.metadata()

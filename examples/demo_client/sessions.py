@@ -6,6 +6,7 @@ Nothing but a 256-bit random id ever reaches the browser; the tokens stay on the
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections import OrderedDict
@@ -46,6 +47,9 @@ class DemoSession:
     pending: PendingLogin | None = None
     tokens: TokenSet | None = None
     flash: str | None = None
+    # Serialises refresh/revoke/logout: a double-clicked "Refresh tokens" must not present the same
+    # refresh token twice, which the token service rightly takes for reuse (RFC 9700 §4.14.2).
+    token_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     def csrf_matches(self, presented: str | None) -> bool:
         return presented is not None and constant_time_equals(presented, self.csrf)

@@ -1,7 +1,8 @@
 """/api/notes: a user's own notes. GET needs notes:read, POST needs notes:write.
 
 The owner is always the token's subject, never a request parameter: no request can name
-another user's notes, and a note id that is not the caller's is simply not found.
+another user's notes, and a note id that is not the caller's is simply not found. A token whose
+user was deleted or disabled is refused as invalid_token, as /userinfo refuses it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from services.resource.state import NOTES, SETTINGS
 NOTES_PATH = "/api/notes"
 
 
+def _inactive_user() -> InvalidToken:
+    return InvalidToken("the token's user no longer exists or is disabled")
+
+
 async def _json_body(request: web.Request) -> Any:
     if request.content_type != "application/json":
         raise InvalidRequest("send application/json")
@@ -32,7 +37,10 @@ async def _json_body(request: web.Request) -> Any:
 @require_scope("notes:read")
 async def list_notes(request: web.Request) -> web.Response:
     owner = owner_of(request[ACCESS_TOKEN].subject)
-    notes = await request.app[NOTES].list_for(owner, request.app[SETTINGS].notes_page_size)
+    try:
+        notes = await request.app[NOTES].list_for(owner, request.app[SETTINGS].notes_page_size)
+    except UnknownOwner:
+        raise _inactive_user() from None
     return web.json_response({"notes": [note_json(n) for n in notes]})
 
 
@@ -43,7 +51,10 @@ async def get_note(request: web.Request) -> web.Response:
         note_id = UUID(request.match_info["note_id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    note = await request.app[NOTES].get_for(owner, note_id)
+    try:
+        note = await request.app[NOTES].get_for(owner, note_id)
+    except UnknownOwner:
+        raise _inactive_user() from None
     if note is None:
         raise web.HTTPNotFound()
     return web.json_response(note_json(note))
@@ -56,5 +67,5 @@ async def create_note(request: web.Request) -> web.Response:
     try:
         note = await request.app[NOTES].create(owner, body)
     except UnknownOwner:
-        raise InvalidToken("the token's user no longer exists") from None
+        raise _inactive_user() from None
     return web.json_response(note_json(note), status=201, headers={"Location": f"{NOTES_PATH}/{note.id}"})

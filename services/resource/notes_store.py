@@ -1,4 +1,8 @@
-"""Notes in PostgreSQL. Every query is scoped by the owner: there is no way to ask for all notes."""
+"""Notes in PostgreSQL. Every query is scoped by the owner: there is no way to ask for all notes.
+
+Each query also checks, in the same round trip, that the owner is still an enabled user: a
+token outlives a disabled account by up to its lifetime, and /userinfo refuses it too.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import asyncpg
 
 
 class UnknownOwner(Exception):
-    """The owner id names no user (deleted since the token was issued)."""
+    """The owner id names no enabled user (deleted or disabled since the token was issued)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,23 +29,36 @@ class PgNotes:
         self._db = pool
 
     async def list_for(self, owner: UUID, limit: int) -> list[Note]:
+        # One row per note, or a single all-NULL row when an enabled owner has none; no row: no owner.
         rows = await self._db.fetch(
-            "SELECT id, body, created_at FROM notes WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+            "SELECT n.id, n.body, n.created_at FROM users u LEFT JOIN LATERAL ("
+            " SELECT id, body, created_at FROM notes WHERE user_id = u.id"
+            " ORDER BY created_at DESC, id LIMIT $2) n ON true"
+            " WHERE u.id = $1 AND NOT u.disabled ORDER BY n.created_at DESC, n.id",
             owner, limit,
         )
-        return [Note(**r) for r in rows]
+        if not rows:
+            raise UnknownOwner(str(owner))
+        return [Note(**r) for r in rows if r["id"] is not None]
 
     async def get_for(self, owner: UUID, note_id: UUID) -> Note | None:
         row = await self._db.fetchrow(
-            "SELECT id, body, created_at FROM notes WHERE user_id = $1 AND id = $2", owner, note_id
+            "SELECT n.id, n.body, n.created_at FROM users u"
+            " LEFT JOIN notes n ON n.user_id = u.id AND n.id = $2 WHERE u.id = $1 AND NOT u.disabled",
+            owner, note_id,
         )
-        return Note(**row) if row else None
+        if row is None:
+            raise UnknownOwner(str(owner))
+        return Note(**row) if row["id"] is not None else None
 
     async def create(self, owner: UUID, body: str) -> Note:
         try:
             row = await self._db.fetchrow(
-                "INSERT INTO notes (user_id, body) VALUES ($1, $2) RETURNING id, body, created_at", owner, body
+                "INSERT INTO notes (user_id, body) SELECT id, $2 FROM users WHERE id = $1 AND NOT disabled"
+                " RETURNING id, body, created_at", owner, body,
             )
-        except asyncpg.ForeignKeyViolationError:
+        except asyncpg.ForeignKeyViolationError:  # the user was deleted between the SELECT and the INSERT
             raise UnknownOwner(str(owner)) from None
+        if row is None:
+            raise UnknownOwner(str(owner))
         return Note(**row)

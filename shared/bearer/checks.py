@@ -5,6 +5,7 @@ Pure functions over the parsed header and claims: no I/O, no clock of their own.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Mapping
 
 from shared.bearer.jws import VerificationKey
@@ -18,7 +19,8 @@ ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    # json.loads reads NaN and Infinity; neither is a time (and int() of them would raise).
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_text(value: Any) -> bool:
@@ -46,9 +48,12 @@ def check_header(header: Mapping[str, Any], policy: VerifierPolicy) -> str:
             raise InvalidToken(f"{name} header not accepted")
     if "crit" in header:
         raise InvalidToken("critical header extensions not supported")  # RFC 7515 §4.1.11
-    if header.get("typ") not in ACCESS_TOKEN_TYPES:
+    # Every header value is attacker-chosen JSON: type-check before hashing or comparing it.
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ not in ACCESS_TOKEN_TYPES:
         raise InvalidToken("not an access token (typ must be at+jwt)")
-    if header.get("alg") not in policy.algorithms:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in policy.algorithms:
         raise InvalidToken("algorithm not accepted")
     kid = header.get("kid")
     if not _is_text(kid):

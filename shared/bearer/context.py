@@ -24,7 +24,8 @@ def jwks_cache(session: aiohttp.ClientSession, settings: Settings, url: str | No
     fetcher = HttpJwksFetcher(session, url or settings.trusted_jwks_url, timeout=settings.jwks_fetch_timeout,
                               max_bytes=settings.jwks_max_bytes)
     return JwksCache(fetcher, algorithms=frozenset(settings.bearer_algs), cooldown=settings.jwks_refetch_cooldown,
-                     default_max_age=settings.jwks_max_age, max_age_cap=settings.jwks_cache_cap)
+                     default_max_age=settings.jwks_max_age, max_age_cap=settings.jwks_cache_cap,
+                     max_stale=settings.jwks_cache_cap)
 
 
 def bearer_context(settings: Settings, *, redis_key: web.AppKey[Redis] | None = None

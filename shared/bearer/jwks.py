@@ -3,12 +3,15 @@
 Keys are decoded once per fetch and reused for every request. A kid we do not know triggers
 a refetch at most once per cooldown, with a single fetch in flight however many requests wait
 on it, so tokens with random kids cannot turn into a request flood against the token service.
-When keys cannot be had, unverifiable tokens get a 503, never acceptance.
+A known key past max-age is served at once while a background refetch runs (stale-while-
+revalidate, RFC 5861 §3), but only for ``max_stale`` seconds more: after that, and when keys
+cannot be had at all, unverifiable tokens get a 503, never acceptance.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -68,12 +71,14 @@ def usable_key(jwk: Any, algorithms: frozenset[str]) -> VerificationKey | None:
     if not isinstance(jwk, dict):
         return None
     kid, alg = jwk.get("kid"), jwk.get("alg")
-    if not isinstance(kid, str) or not kid or alg not in algorithms or alg not in KEY_SHAPES:
+    # One malformed member (a list where a string belongs) skips that key, never the whole set.
+    if not isinstance(kid, str) or not kid or not isinstance(alg, str) or alg not in algorithms \
+            or alg not in KEY_SHAPES:
         return None
     if jwk.get("use", "sig") != "sig" or "d" in jwk:
         return None  # an encryption key, or a private key that should never have been published
     key_ops = jwk.get("key_ops")
-    if key_ops is not None and "verify" not in key_ops:
+    if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
         return None
     kty, crv = KEY_SHAPES[alg]
     if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv):
@@ -104,12 +109,15 @@ class JwksCache:
     """Maps a kid to its decoded key; see the module docstring for the refetch rules."""
 
     def __init__(self, fetcher: JwksFetcher, *, algorithms: frozenset[str], cooldown: float,
-                 default_max_age: int, max_age_cap: int, clock: Callable[[], float] = time.monotonic) -> None:
+                 default_max_age: int, max_age_cap: int, max_stale: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._fetcher = fetcher
         self._algorithms = algorithms
         self._cooldown = cooldown
         self._default_max_age = default_max_age
         self._max_age_cap = max_age_cap
+        # How long past max-age a known key is still served while refetches fail.
+        self._max_stale = max_age_cap if max_stale is None else max_stale
         self._clock = clock
         self._keys: dict[str, VerificationKey] = {}
         self._fresh_until = -math.inf
@@ -120,15 +128,20 @@ class JwksCache:
 
     async def key_for(self, kid: str) -> VerificationKey:
         key = self._keys.get(kid)
-        if key is not None and self._clock() < self._fresh_until:
+        now = self._clock()
+        if key is not None and now < self._fresh_until:
             return key
+        if key is not None and now < self._fresh_until + self._max_stale:
+            self._start_refresh()  # stale-while-revalidate (RFC 5861 §3): nobody waits on it
+            return key
+        # An unknown kid (maybe a rotated-in key), or keys too stale to use: wait for a refetch.
         await self._refresh_if_allowed()
         key = self._keys.get(kid)
-        if key is not None:
-            return key  # fresh, or stale while the JWKS cannot be refetched (stale-if-error)
         if not self._last_fetch_ok:
             raise VerifierUnavailable("signing keys are unavailable")
-        raise InvalidToken("unknown signing key")
+        if key is None:
+            raise InvalidToken("unknown signing key")
+        return key
 
     async def prime(self) -> None:
         """The first fetch at start-up; if it fails, the first request may try again at once."""
@@ -136,17 +149,26 @@ class JwksCache:
         if not self._last_fetch_ok:
             self._next_fetch_at = -math.inf
 
+    async def settled(self) -> None:
+        """Waits for the refetch in flight, if any (tests; a background refresh is never awaited)."""
+        if self._inflight is not None:
+            await asyncio.shield(self._inflight)
+
     async def close(self) -> None:
         if self._inflight is not None:
             self._inflight.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._inflight
+
+    def _start_refresh(self) -> None:
+        """One fetch in flight, and at most one per cooldown, however many requests ask."""
+        if self._inflight is None and self._clock() >= self._next_fetch_at:
+            self._inflight = asyncio.create_task(self._fetch())
 
     async def _refresh_if_allowed(self) -> None:
-        if self._inflight is None:
-            if self._clock() < self._next_fetch_at:
-                return
-            self._inflight = asyncio.create_task(self._fetch())
+        self._start_refresh()
         # Shielded: a waiting request that is cancelled must not cancel the fetch for the others.
-        await asyncio.shield(self._inflight)
+        await self.settled()
 
     async def _fetch(self) -> None:
         started = self._clock()

@@ -51,7 +51,7 @@ def b64url_decode(segment: str) -> bytes:
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: deeply nested arrays in a forged header
         raise InvalidToken("malformed token") from None
     if not isinstance(value, dict):
         raise InvalidToken("malformed token")

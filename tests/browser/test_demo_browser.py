@@ -5,6 +5,7 @@ the resource API's answers; then add a note, refresh, revoke and log out.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import importlib.util
@@ -156,3 +157,23 @@ async def test_a_callback_with_a_forged_state_is_refused(settings, pool, browser
         response = await page.goto(suite.demo_url + "/callback?code=stolen&state=forged")
         assert response is not None and response.status == 400
         await expect(page.get_by_role("alert")).to_contain_text("state parameter does not match")
+
+
+async def test_a_double_clicked_refresh_rotates_once_and_keeps_the_session(settings, pool, browser_page):
+    """Two POST /refresh at once (a double click) must not present one refresh token twice: the
+    token service would take that for reuse and revoke the whole family (RFC 9700 §4.14.2)."""
+    page = browser_page
+    async with running_suite(settings, pool) as suite:
+        await _sign_in(page, suite)
+        csrf = await page.locator("form[action='/refresh'] input[name=csrf]").get_attribute("value")
+        answers = await asyncio.gather(*(page.request.post(suite.demo_url + "/refresh", form={"csrf": csrf})
+                                         for _ in range(2)))
+        assert [a.status for a in answers] == [200, 200], [await a.text() for a in answers]
+        await page.reload()
+        notes = page.locator("section[aria-labelledby=api-heading] article").filter(
+            has_text=re.compile(r"GET http\S+/api/notes "))
+        await expect(notes.locator(".status")).to_have_text("200")
+        # The rotated refresh token still works: the family was not revoked as replayed.
+        await page.get_by_role("button", name="Refresh tokens").click()
+        await expect(page.locator(".flash")).to_contain_text("Tokens refreshed")
+        await expect(notes.locator(".status")).to_have_text("200")

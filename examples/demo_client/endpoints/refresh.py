@@ -13,13 +13,16 @@ from examples.demo_client.token_set import token_set_from
 
 async def refresh(request: web.Request) -> web.Response:
     session = await signed_in_post(request)
-    tokens = session.tokens
-    assert tokens is not None
-    if not tokens.refresh_token:
-        raise DemoError("There is no refresh token to use (revoked, or offline_access was not granted).")
-    metadata = await request.app[PROVIDER].metadata()
-    response = await request.app[TOKENS].refresh(metadata.token_endpoint, tokens.refresh_token)
-    session.tokens = await token_set_from(response, request.app[PROVIDER], request.app[CONFIG], nonce=None,
-                                          previous=tokens)
+    presented = session.tokens.refresh_token if session.tokens else None
+    async with session.token_lock:
+        tokens = session.tokens  # re-read: another request may have changed them while we waited
+        if tokens is None or (tokens.refresh_token != presented and tokens.refresh_token is not None):
+            return redirect("/")  # a second click: the first one already refreshed (or signed out)
+        if not tokens.refresh_token:
+            raise DemoError("There is no refresh token to use (revoked, or offline_access was not granted).")
+        metadata = await request.app[PROVIDER].metadata()
+        response = await request.app[TOKENS].refresh(metadata.token_endpoint, tokens.refresh_token)
+        session.tokens = await token_set_from(response, request.app[PROVIDER], request.app[CONFIG], nonce=None,
+                                              previous=tokens)
     session.flash = "Tokens refreshed: a new access token, and the refresh token was rotated."
     return redirect("/")

@@ -83,5 +83,10 @@ def retyped(token: str, **header_changes: Any) -> str:
     return _b64(json.dumps(header).encode()) + "." + payload_b64 + "." + signature
 
 
+def forge_raw_header(raw_header: bytes, claims: dict[str, Any]) -> str:
+    """Any header bytes at all (wrong JSON types, deep nesting), with a junk signature."""
+    return _b64(raw_header) + "." + _b64(json.dumps(claims).encode()) + "." + _b64(b"junk")
+
+
 def bearer_header(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

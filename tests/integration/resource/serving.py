@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
@@ -45,7 +46,10 @@ class JwksServer:
         self.keys = list(jwks)
         self.cache_control = cache_control
         self.status = 200
+        self.hanging = asyncio.Event()  # set: answers are held back (a hung token service) until stop()
         self.hits = 0
+        self._stopped = False
+        self._released = asyncio.Event()
         app = web.Application()
         app.router.add_get("/jwks", self._jwks)
         self._running = RunningApp(app)
@@ -53,6 +57,8 @@ class JwksServer:
 
     async def _jwks(self, request: web.Request) -> web.Response:
         self.hits += 1
+        if self.hanging.is_set():
+            await self._released.wait()
         if self.status != 200:
             return web.Response(status=self.status)
         return web.json_response({"keys": self.keys}, headers={"Cache-Control": self.cache_control})
@@ -61,5 +67,12 @@ class JwksServer:
         await self._running.__aenter__()
         return self
 
+    async def stop(self) -> None:
+        """Goes down for good: from now on connections to it are refused."""
+        if not self._stopped:
+            self._stopped = True
+            self._released.set()
+            await self._running.__aexit__(None, None, None)
+
     async def __aexit__(self, *exc: Any) -> None:
-        await self._running.__aexit__(*exc)
+        await self.stop()

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from shared.stores.redis_denylist import RedisDenylist
 from tests.integration.resource.conftest import resource_service
 from tests.integration.resource.minting import (
-    access_claims, bearer_header, forge_alg_none, forge_hs256_with_public_key, mint, new_key, retyped,
+    access_claims, bearer_header, forge_alg_none, forge_hs256_with_public_key, forge_raw_header, mint, new_key,
+    retyped,
 )
 from tests.integration.resource.serving import JwksServer
 
@@ -102,6 +103,19 @@ CASES = {
         aud="test-client", nonce="n", client_id=None), typ="JWT")), 401, "invalid_token"),
     "access claims under typ JWT": Case(header(lambda c: mint(c.key, c.claims(), typ="JWT")), 401, "invalid_token",
                                         "typ must be at+jwt"),
+    # Forged headers and claims of the wrong JSON type: 401 invalid_token, never a 500.
+    "header alg a list": Case(header(lambda c: forge_raw_header(
+        b'{"typ":"at+jwt","alg":["RS256"],"kid":"k"}', c.claims())), 401, "invalid_token", "algorithm not accepted"),
+    "header kid an object": Case(header(lambda c: forge_raw_header(
+        b'{"typ":"at+jwt","alg":"RS256","kid":{"a":1}}', c.claims())), 401, "invalid_token", "kid header missing"),
+    "5 KB of nested arrays as the header": Case(header(lambda c: forge_raw_header(b"[" * 5000, c.claims())),
+                                                401, "invalid_token", "malformed token"),
+    "signed exp Infinity": Case(header(lambda c: c.token(exp=float("inf"))), 401, "invalid_token",
+                                "exp claim malformed"),
+    "signed iat NaN": Case(header(lambda c: c.token(iat=float("nan"))), 401, "invalid_token", "iat claim malformed"),
+    "signed aud a number": Case(header(lambda c: c.token(aud=7)), 401, "invalid_token", "aud claim malformed"),
+    "signed scope a list": Case(header(lambda c: c.token(scope=["notes:read"])), 401, "invalid_token",
+                                "scope claim malformed"),
     "missing scope": Case(header(lambda c: c.token(scope="openid")), 403, "insufficient_scope",
                           'error="insufficient_scope"'),
     "form body token on POST /userinfo": Case(lambda c: {"data": {"access_token": c.token()}}, 200,

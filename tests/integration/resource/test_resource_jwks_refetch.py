@@ -1,5 +1,6 @@
 """The JWKS cache of a running resource service against a JWKS served over real HTTP:
-Cache-Control honoured, unknown kids refetched at most once per cooldown, outages give 503.
+Cache-Control honoured, unknown kids refetched at most once per cooldown, stale keys served while
+a refetch runs but only for a bounded time, outages give 503.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ async def _status(http, url: str, token: str) -> tuple[int, str]:
 async def _wait_for_prime(server: JwksServer) -> None:
     for _ in range(100):
         if server.hits:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def _wait_for_hits(server: JwksServer, hits: int) -> None:
+    for _ in range(200):
+        if server.hits >= hits:
+            await asyncio.sleep(0.05)  # the fetch that was answered is being applied
             return
         await asyncio.sleep(0.01)
 
@@ -71,8 +80,43 @@ async def test_max_age_is_honoured_and_a_withdrawn_key_stops_working(http, setti
             jwks.keys = []
             assert (await _status(http, api.url, token))[0] == 200  # still fresh: no refetch
             await asyncio.sleep(1.2)
+            assert (await _status(http, api.url, token))[0] == 200  # stale: served while revalidating
+            await _wait_for_hits(jwks, 2)
             status, challenge = await _status(http, api.url, token)
             assert status == 401 and "unknown signing key" in challenge
+
+
+async def test_a_stale_key_is_served_without_waiting_for_a_hanging_refetch(http, settings, user):
+    key = new_key()
+    async with JwksServer([key.public_jwk], cache_control="max-age=1") as jwks:
+        async with resource_service(settings, jwks.url, jwks_refetch_cooldown=COOLDOWN, check_revocation=False,
+                                    jwks_fetch_timeout=10) as api:
+            token = mint(key, access_claims(settings, str(user.id), "notes:read"))
+            assert (await _status(http, api.url, token))[0] == 200
+            jwks.hanging.set()  # the token service stops answering
+            await asyncio.sleep(1.2)
+            started = time.monotonic()
+            answers = await asyncio.gather(*(_status(http, api.url, token) for _ in range(20)))
+            assert {status for status, _ in answers} == {200}
+            assert time.monotonic() - started < 2, "requests waited on the JWKS refetch"
+            assert jwks.hits == 2  # one background refetch for all twenty
+
+
+async def test_stale_keys_stop_working_a_bounded_time_after_the_jwks_goes_down(http, settings, user):
+    key = new_key()
+    async with JwksServer([key.public_jwk], cache_control="max-age=1") as jwks:
+        # Fresh for 1 s, then usable stale for jwks_cache_cap = 1 s more while refetches fail.
+        async with resource_service(settings, jwks.url, jwks_refetch_cooldown=COOLDOWN, check_revocation=False,
+                                    jwks_cache_cap=1) as api:
+            token = mint(key, access_claims(settings, str(user.id), "notes:read"))
+            assert (await _status(http, api.url, token))[0] == 200
+            await jwks.stop()
+            await asyncio.sleep(1.2)
+            assert (await _status(http, api.url, token))[0] == 200  # stale, within the bound
+            await asyncio.sleep(1.2)
+            status, challenge = await _status(http, api.url, token)
+            assert status == 503 and challenge.startswith("Bearer ")
+            assert (await _status(http, api.url, token))[0] == 503
 
 
 async def test_cold_start_outage_is_503_then_recovers(http, settings, user):

@@ -100,3 +100,39 @@ async def test_note_ids_that_are_not_uuids_are_not_found(http, resource_url, use
         assert r.status == 404
     async with http.get(resource_url + "/api/notes/not-a-uuid", headers=bearer_header(token_for(user, "notes:read"))) as r:
         assert r.status == 404
+
+
+async def _note_request(http, url, token, method, note_id):
+    path = "/api/notes" if method != "GET one" else f"/api/notes/{note_id}"
+    kwargs = {"json": {"body": "written after"}} if method == "POST" else {}
+    async with http.request(method.split()[0], url + path, headers=bearer_header(token), **kwargs) as response:
+        return response.status, response.headers.get("WWW-Authenticate", ""), await response.json()
+
+
+@pytest.mark.parametrize("method", ["GET", "GET one", "POST"])
+@pytest.mark.parametrize("change", [
+    pytest.param("UPDATE users SET disabled = true WHERE id = $1", id="disabled user"),
+    pytest.param("DELETE FROM users WHERE id = $1", id="deleted user"),
+])
+async def test_a_disabled_or_deleted_users_token_is_invalid_token(http, resource_url, user, token_for, pool,
+                                                                  method, change):
+    """The same answer as /userinfo gives: the notes API never serves an account that was switched off."""
+    token = token_for(user, "notes:read notes:write")
+    status, note, _ = await _post(http, resource_url, token, {"body": "written before"})
+    assert status == 201
+    await pool.execute(change, user.id)
+    status, challenge, body = await _note_request(http, resource_url, token, method, note["id"])
+    assert status == 401
+    assert body["error"] == "invalid_token" and 'error="invalid_token"' in challenge
+    assert await pool.fetchval("SELECT count(*) FROM notes WHERE user_id = $1 AND body = 'written after'",
+                               user.id) == 0
+
+
+async def test_an_enabled_user_without_notes_gets_an_empty_list(http, resource_url, user, token_for):
+    assert await _list(http, resource_url, token_for(user, "notes:read")) == []
+
+
+async def test_an_unknown_note_of_an_enabled_user_is_not_found(http, resource_url, user, token_for):
+    async with http.get(f"{resource_url}/api/notes/{uuid.uuid4()}",
+                        headers=bearer_header(token_for(user, "notes:read"))) as response:
+        assert response.status == 404

@@ -33,6 +33,15 @@ BAD_HEADERS = [
     pytest.param({"jwk": {"kty": "RSA"}}, "jwk header", id="embedded jwk refused"),
     pytest.param({"x5c": ["MIIB"]}, "x5c header", id="x5c refused"),
     pytest.param({"crit": ["exp"]}, "critical header", id="crit refused"),
+    # Forged headers with the wrong JSON types: 401, never a TypeError (500).
+    pytest.param({"alg": ["RS256"]}, "algorithm not accepted", id="alg a list"),
+    pytest.param({"alg": {"RS256": 1}}, "algorithm not accepted", id="alg an object"),
+    pytest.param({"alg": 256}, "algorithm not accepted", id="alg a number"),
+    pytest.param({"typ": ["at+jwt"]}, "not an access token", id="typ a list"),
+    pytest.param({"typ": {"at+jwt": 1}}, "not an access token", id="typ an object"),
+    pytest.param({"kid": ["k1"]}, "kid header missing", id="kid a list"),
+    pytest.param({"kid": {"k": 1}}, "kid header missing", id="kid an object"),
+    pytest.param({"kid": ""}, "kid header missing", id="kid empty"),
 ]
 
 
@@ -78,6 +87,28 @@ BAD_CLAIMS = [
     pytest.param({"exp": True}, "exp claim malformed", id="exp boolean"),
     pytest.param({"scope": ["openid"]}, "scope claim malformed", id="scope as a list"),
     pytest.param({"sub": ""}, "sub claim malformed", id="empty sub"),
+    # Every claim type assumption, one per case (a signed token is still only JSON).
+    pytest.param({"aud": 7}, "aud claim malformed", id="aud a number"),
+    pytest.param({"aud": {"https://api.example": 1}}, "aud claim malformed", id="aud an object"),
+    pytest.param({"aud": ["https://api.example", 7]}, "aud claim malformed", id="aud list with a number"),
+    pytest.param({"aud": [["https://api.example"]]}, "aud claim malformed", id="aud nested list"),
+    pytest.param({"exp": float("nan")}, "exp claim malformed", id="exp NaN"),
+    pytest.param({"exp": float("inf")}, "exp claim malformed", id="exp Infinity"),
+    pytest.param({"exp": [NOW + 60]}, "exp claim malformed", id="exp a list"),
+    pytest.param({"iat": False}, "iat claim malformed", id="iat boolean"),
+    pytest.param({"iat": float("-inf")}, "iat claim malformed", id="iat minus Infinity"),
+    pytest.param({"iat": "now"}, "iat claim malformed", id="iat text"),
+    pytest.param({"nbf": True}, "nbf claim malformed", id="nbf boolean"),
+    pytest.param({"nbf": "later"}, "nbf claim malformed", id="nbf text"),
+    pytest.param({"nbf": float("nan")}, "nbf claim malformed", id="nbf NaN"),
+    pytest.param({"auth_time": float("nan")}, "auth_time claim malformed", id="auth_time NaN"),
+    pytest.param({"scope": 1}, "scope claim malformed", id="scope a number"),
+    pytest.param({"scope": {"openid": True}}, "scope claim malformed", id="scope an object"),
+    pytest.param({"sub": 42}, "sub claim malformed", id="sub a number"),
+    pytest.param({"jti": ["j1"]}, "jti claim malformed", id="jti a list"),
+    pytest.param({"client_id": None, "azp": "app"}, "client_id claim missing", id="client_id missing"),
+    pytest.param({"client_id": {"id": "app"}}, "client_id claim malformed", id="client_id an object"),
+    pytest.param({"iss": ["https://id.example"]}, "iss claim malformed", id="iss a list"),
 ] + [pytest.param({name: None}, f"{name} claim missing", id=f"{name} missing")
      for name in ("iss", "sub", "aud", "exp", "iat", "jti", "client_id")]
 

@@ -42,6 +42,13 @@ UNUSABLE = [
     pytest.param({**RSA_KEY.public_jwk, "n": "!!"}, ALL, id="broken modulus"),
     pytest.param(_weak_rsa_jwk(), ALL, id="RSA under 2048 bits"),
     pytest.param("not a key", ALL, id="not an object"),
+    pytest.param({**RSA_KEY.public_jwk, "alg": ["RS256"]}, ALL, id="alg a list"),
+    pytest.param({**RSA_KEY.public_jwk, "alg": {"RS256": 1}}, ALL, id="alg an object"),
+    pytest.param({**RSA_KEY.public_jwk, "kid": ["k"]}, ALL, id="kid a list"),
+    pytest.param({**RSA_KEY.public_jwk, "key_ops": 7}, ALL, id="key_ops a number"),
+    pytest.param({**RSA_KEY.public_jwk, "key_ops": "verify"}, ALL, id="key_ops a string"),
+    pytest.param({**RSA_KEY.public_jwk, "use": ["sig"]}, ALL, id="use a list"),
+    pytest.param({**EC_KEY.public_jwk, "crv": ["P-256"]}, ALL, id="crv a list"),
 ]
 
 
@@ -50,6 +57,11 @@ def test_unusable_keys_are_skipped(jwk, algorithms):
     if isinstance(jwk, dict):
         jwk = {k: v for k, v in jwk.items() if v is not None}
     assert usable_key(jwk, algorithms) is None
+
+
+def test_one_malformed_key_is_skipped_not_the_whole_set():
+    forged = {**EC_KEY.public_jwk, "kid": "forged", "alg": ["RS256"]}
+    assert set(parse_jwks({"keys": [forged, RSA_KEY.public_jwk]}, ALL)) == {RSA_KEY.kid}
 
 
 def test_parse_keeps_usable_keys_and_refuses_non_sets():
@@ -106,8 +118,9 @@ class Clock:
         return self.now
 
 
-def cache_for(fetcher, clock, cooldown=30, cap=3600):
-    return JwksCache(fetcher, algorithms=ALL, cooldown=cooldown, default_max_age=300, max_age_cap=cap, clock=clock)
+def cache_for(fetcher, clock, cooldown=30, cap=3600, max_stale=None):
+    return JwksCache(fetcher, algorithms=ALL, cooldown=cooldown, default_max_age=300, max_age_cap=cap,
+                     max_stale=max_stale, clock=clock)
 
 
 async def test_keys_are_fetched_once_and_reused_while_fresh():
@@ -119,15 +132,90 @@ async def test_keys_are_fetched_once_and_reused_while_fresh():
     assert fetcher.calls == 1
 
 
-async def test_refetched_when_max_age_has_passed():
+async def test_refetched_in_the_background_when_max_age_has_passed():
     fetcher, clock = ScriptedFetcher([RSA_KEY.public_jwk], max_age=60), Clock()
     cache = cache_for(fetcher, clock)
     await cache.key_for(RSA_KEY.kid)
     clock.now += 61
     fetcher.jwks = [EC_KEY.public_jwk]  # the old key was withdrawn
+    assert (await cache.key_for(RSA_KEY.kid)).kid == RSA_KEY.kid  # stale, served while revalidating
+    await cache.settled()
+    assert fetcher.calls == 2
     with pytest.raises(InvalidToken, match="unknown signing key"):
         await cache.key_for(RSA_KEY.kid)
+
+
+async def test_a_stale_key_is_served_at_once_while_the_refetch_hangs():
+    fetcher, clock = ScriptedFetcher([RSA_KEY.public_jwk], max_age=60), Clock()
+    cache = cache_for(fetcher, clock, cooldown=30)
+    await cache.key_for(RSA_KEY.kid)
+    fetcher.gate = asyncio.Event()  # the next fetch never answers until released
+    clock.now += 61
+    for _ in range(100):
+        assert (await asyncio.wait_for(cache.key_for(RSA_KEY.kid), 0.5)).kid == RSA_KEY.kid
+    assert fetcher.calls == 2  # one background fetch for all of them
+    fetcher.gate.set()
+    await cache.settled()
     assert fetcher.calls == 2
+
+
+async def test_background_refetches_are_bounded_by_the_cooldown():
+    fetcher, clock = ScriptedFetcher([RSA_KEY.public_jwk], max_age=0), Clock()
+    cache = cache_for(fetcher, clock, cooldown=30)
+    await cache.key_for(RSA_KEY.kid)
+    for _ in range(29):
+        clock.now += 1
+        await cache.key_for(RSA_KEY.kid)
+        await cache.settled()
+    assert fetcher.calls == 1
+    clock.now += 1
+    await cache.key_for(RSA_KEY.kid)
+    await cache.settled()
+    assert fetcher.calls == 2
+
+
+STALE_LIMITS = [
+    pytest.param(60 + 599, True, id="stale within max_stale: served"),
+    pytest.param(60 + 600, False, id="stale beyond max_stale: 503"),
+    pytest.param(60 + 10_000, False, id="long outage: 503"),
+]
+
+
+@pytest.mark.parametrize("elapsed, served", STALE_LIMITS)
+async def test_stale_keys_stop_being_accepted_after_max_stale(elapsed, served):
+    fetcher, clock = ScriptedFetcher([RSA_KEY.public_jwk], max_age=60), Clock()
+    cache = cache_for(fetcher, clock, max_stale=600)
+    await cache.key_for(RSA_KEY.kid)
+    fetcher.fail = True
+    clock.now += elapsed
+    if served:
+        assert (await cache.key_for(RSA_KEY.kid)).kid == RSA_KEY.kid
+    else:
+        with pytest.raises(VerifierUnavailable):
+            await cache.key_for(RSA_KEY.kid)
+
+
+async def test_too_stale_keys_work_again_once_a_refetch_succeeds():
+    fetcher, clock = ScriptedFetcher([RSA_KEY.public_jwk], max_age=60), Clock()
+    cache = cache_for(fetcher, clock, max_stale=600)
+    await cache.key_for(RSA_KEY.kid)
+    fetcher.fail = True
+    clock.now += 1000
+    with pytest.raises(VerifierUnavailable):
+        await cache.key_for(RSA_KEY.kid)
+    fetcher.fail = False
+    clock.now += 30  # the failed fetch's cooldown
+    assert (await cache.key_for(RSA_KEY.kid)).kid == RSA_KEY.kid
+
+
+async def test_max_stale_defaults_to_the_cache_cap():
+    fetcher, clock = ScriptedFetcher([RSA_KEY.public_jwk], max_age=60), Clock()
+    cache = cache_for(fetcher, clock, cap=600)
+    await cache.key_for(RSA_KEY.kid)
+    fetcher.fail = True
+    clock.now += 60 + 600
+    with pytest.raises(VerifierUnavailable):
+        await cache.key_for(RSA_KEY.kid)
 
 
 async def test_max_age_is_capped():
@@ -136,6 +224,7 @@ async def test_max_age_is_capped():
     await cache.key_for(RSA_KEY.kid)
     clock.now += 601
     await cache.key_for(RSA_KEY.kid)
+    await cache.settled()
     assert fetcher.calls == 2
 
 
@@ -206,6 +295,9 @@ async def test_outage_keeps_known_keys_but_unknown_kids_get_503():
     fetcher.fail = True
     clock.now += 61
     assert (await cache.key_for(RSA_KEY.kid)).kid == RSA_KEY.kid  # stale-if-error
+    await cache.settled()
+    assert (await cache.key_for(RSA_KEY.kid)).kid == RSA_KEY.kid  # still, after the refetch failed
+    clock.now += 30
     with pytest.raises(VerifierUnavailable):
         await cache.key_for(EC_KEY.kid)
 

@@ -70,6 +70,11 @@ MALFORMED = [
     pytest.param("e30=.e30.c2ln", id="padded base64"),
     pytest.param("bm90IGpzb24.e30.c2ln", id="header not JSON"),
     pytest.param("WzFd.e30.c2ln", id="header a JSON array"),
+    # ~5 KB of nested arrays: json.loads raises RecursionError, which must not become a 500.
+    pytest.param(base64.urlsafe_b64encode(b"[" * 5000).rstrip(b"=").decode() + ".e30.c2ln", id="deeply nested header"),
+    pytest.param(base64.urlsafe_b64encode(b'{"a":' * 5000).rstrip(b"=").decode() + ".e30.c2ln",
+                 id="deeply nested header object"),
+    pytest.param(base64.urlsafe_b64encode(b"\xff\xfe{}").rstrip(b"=").decode() + ".e30.c2ln", id="header not UTF-8"),
 ]
 
 
