@@ -170,7 +170,7 @@ class Settings:
     )
     jwks_fetch_timeout: int = _setting("LATCHKEY_JWKS_FETCH_TIMEOUT_SECONDS", 5, _int_between(1, 60), "JWKS fetch timeout")
     jwks_max_bytes: int = _setting("LATCHKEY_JWKS_MAX_BYTES", 65536, _int_between(1024, 1 << 20), "largest JWKS accepted")
-    jwks_cache_cap: int = _setting("LATCHKEY_JWKS_CACHE_MAX_SECONDS", HOUR, _int_between(0, DAY), "longest a JWKS is cached, whatever max-age says")
+    jwks_cache_cap: int = _setting("LATCHKEY_JWKS_CACHE_MAX_SECONDS", HOUR, _int_between(0, DAY), "longest a JWKS is cached whatever max-age says, and how long stale keys serve while refetches fail")
     note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")
     notes_page_size: int = _setting("LATCHKEY_NOTES_PAGE_SIZE", 50, _int_between(1, 500), "most notes one GET returns")
 
@@ -216,8 +216,9 @@ class Settings:
             raise ConfigError("DATABASE_URL is required (e.g. postgresql://user@host:5432/latchkey)")
         if not self.redis_url:
             raise ConfigError("REDIS_URL is required (e.g. redis://localhost:6379/0)")
-        if self.key_announce <= self.jwks_max_age:
-            raise ConfigError("LATCHKEY_KEY_ANNOUNCE_SECONDS must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS so caches see a key before it signs")
+        if self.key_announce <= self.jwks_max_age + self.key_poll_interval:
+            raise ConfigError("LATCHKEY_KEY_ANNOUNCE_SECONDS must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS + "
+                              "LATCHKEY_KEY_POLL_SECONDS so caches see a key before it signs")
         if self.db_pool_min > self.db_pool_max:
             raise ConfigError("LATCHKEY_DB_POOL_MIN must not exceed LATCHKEY_DB_POOL_MAX")
         if self.dev_mode:

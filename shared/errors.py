@@ -27,9 +27,12 @@ class OAuthError(Exception):
         self.description = description
 
     def body(self) -> dict[str, str]:
+        """RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E, so
+        whatever a description quotes from the request is filtered to that here, once."""
         body = {"error": self.error}
-        if self.description:
-            body["error_description"] = self.description
+        description = _quote(self.description)
+        if description:
+            body["error_description"] = description
         return body
 
     def headers(self) -> dict[str, str]:
@@ -161,5 +164,5 @@ class VerifierUnavailable(BearerError):
 
 
 def _quote(text: str) -> str:
-    # RFC 6750 §3: error_description is limited to printable ASCII without '"' and '\'.
+    # RFC 6749 §5.2 and RFC 6750 §3: printable ASCII without '"' and '\'.
     return "".join(c for c in text if 0x20 <= ord(c) <= 0x7E and c not in '"\\')

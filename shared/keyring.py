@@ -21,8 +21,11 @@ ROTATION_LOCK_ID = 0x4C4B_524F_5441_5445  # "LKROTATE": one rotator across repli
 
 
 def retired_key_publish_seconds(settings: Settings) -> int:
-    """How long a retired key must stay in the JWKS: the longest-lived token it signed, plus slack."""
-    return max(settings.access_token_ttl, settings.id_token_ttl) + settings.clock_leeway + settings.jwks_max_age
+    """How long a retired key must stay in the JWKS: the longest-lived token it signed, plus the
+    verifiers' clock leeway, their JWKS cache lifetime and our key poll (a replica may sign
+    with the old key until it next polls)."""
+    return (max(settings.access_token_ttl, settings.id_token_ttl) + settings.clock_leeway + settings.jwks_max_age
+            + settings.key_poll_interval)
 
 
 async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None) -> StoredSigningKey:

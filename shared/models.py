@@ -161,3 +161,12 @@ class RefreshRotation:
     scope: tuple[str, ...] | None = None
     resource: str | None = None
     default_resource: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRotated:
+    """A refresh that matched: the successor, and the access tokens (jti, expiry) of any live
+    sibling it replaced (a retry within the grace period revokes the first child)."""
+
+    successor: RefreshToken
+    revoked_access: tuple[tuple[str, datetime], ...] = ()

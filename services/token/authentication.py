@@ -12,6 +12,7 @@ from aiohttp import web
 
 from shared.errors import InvalidClient
 from shared.models import AuditEvent, Client
+from shared.web.client_address import client_address
 from services.token.core.client_auth import AUTH_FAILED, ClientCredentials, check_client, read_credentials
 from services.token.core.form import check_content_type, parse_form
 from services.token.keys import AUDIT, CLIENTS, SETTINGS
@@ -27,7 +28,8 @@ async def read_form(request: web.Request) -> Mapping[str, str]:
 async def _audit_failure(request: web.Request, client_id: str | None, method: str | None, reason: str) -> None:
     await request.app[AUDIT].record(AuditEvent(
         "client_auth_failure", client_id=client_id[:_AUDITED_ID_CHARS] if client_id else None,
-        remote_addr=request.remote, details={"method": method, "reason": reason, "path": request.path}))
+        remote_addr=client_address(request, request.app[SETTINGS].trusted_proxies),
+        details={"method": method, "reason": reason, "path": request.path}))
 
 
 async def authenticate(request: web.Request, form: Mapping[str, str]) -> Client:

@@ -15,6 +15,7 @@ from shared.redis_client import create_redis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
+from shared.stores.pg_users import PgUsers
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
 from services.token.core.context import GrantPorts
@@ -74,7 +75,7 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
     app[GRANT_PORTS] = GrantPorts(
         settings=settings, codes=RedisCodeStore(app[REDIS], settings.redis_prefix),
         refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST], audit=app[AUDIT],
-        issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule,
+        issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, users=PgUsers(app[POOL]),
     )
     yield
     await sweeper.close()

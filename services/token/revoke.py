@@ -18,6 +18,8 @@ async def revoke(request: web.Request) -> web.Response:
     form = await read_form(request)
     client = await authenticate(request, form)
     app = request.app
-    await revoke_presented(required(form, "token"), client, issuer=app[SETTINGS].issuer, keys=app[KEY_CACHE],
-                           refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST])
+    settings = app[SETTINGS]
+    await revoke_presented(required(form, "token"), client, issuer=settings.issuer, keys=app[KEY_CACHE],
+                           refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST],
+                           leeway=settings.clock_leeway)
     return web.Response(status=200, headers=NO_STORE)

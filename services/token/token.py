@@ -9,6 +9,7 @@ import time
 
 from aiohttp import web
 
+from shared.web.client_address import client_address
 from shared.web.errors import NO_STORE
 from services.token.authentication import authenticate, read_form
 from services.token.core.context import TokenRequest
@@ -20,5 +21,7 @@ async def token(request: web.Request) -> web.Response:
     form = await read_form(request)
     client = await authenticate(request, form)
     handler = GRANT_HANDLERS[grant_type_of(form, client)]
-    response = await handler(TokenRequest(client, form, int(time.time()), request.remote), request.app[GRANT_PORTS])
+    ports = request.app[GRANT_PORTS]
+    remote_addr = client_address(request, ports.settings.trusted_proxies)
+    response = await handler(TokenRequest(client, form, int(time.time()), remote_addr), ports)
     return web.json_response(response.body(), headers=NO_STORE)

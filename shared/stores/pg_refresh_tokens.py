@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.models import NewRefreshToken, RefreshRotation, RefreshToken
+from shared.models import NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken
 
 _COLUMNS = ("id, family_id, parent_id, client_id, user_id, scope, resource, auth_time, expires_at, "
             "family_expires_at, used_at, revoked_at")
@@ -20,7 +20,7 @@ _INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope,
                    "expires_at, family_expires_at, access_jti, access_expires_at")
 
 
-def _to_token(row: asyncpg.Record) -> RefreshToken:
+def _to_token(row: asyncpg.Record | dict) -> RefreshToken:
     return RefreshToken(**{**dict(row), "scope": tuple(row["scope"])})
 
 
@@ -66,14 +66,20 @@ class PgRefreshTokens:
         )
         return inserted is not None
 
-    async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshToken | None:
+    async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshRotated | None:
         """The whole refresh in one round trip: find, check, mark used and insert the successor.
 
         Matches only a live token (unrevoked, unexpired, unused or within the grace period) of
         this client, whose user is enabled and whose scope and resource cover the request; the
-        successor inherits the family, scope, resource and absolute expiry. Returns it, or None
-        when any check fails: the caller then reads the token with ``find`` to say which.
+        successor inherits the family, scope, resource and absolute expiry. A retry within the
+        grace period revokes the child the first use made, so a token never has two live
+        children (RFC 9700 §4.14.2). Returns the successor, or None when any check fails: the
+        caller then reads the token with ``find`` to say which.
         """
+        # Every part of the statement shares one snapshot, so neither the siblings UPDATE nor the
+        # final read sees the successor inserted beside them. The read names every earlier child,
+        # revoked or not, so a retry after a failed denylist write denylists them again.
+        # family_id lets both use the family index.
         row = await self._db.fetchrow(
             f"""WITH old AS (
                     UPDATE refresh_tokens t SET used_at = coalesce(t.used_at, now())
@@ -84,19 +90,33 @@ class PgRefreshTokens:
                       AND ($4::text[] IS NULL OR $4::text[] <@ t.scope)
                       AND ($5::text IS NULL OR $5::text = coalesce(t.resource, $6::text))
                       AND EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id AND NOT u.disabled)
-                    RETURNING t.*)
-                INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
-                SELECT $7, old.family_id, old.id, old.client_id, old.user_id, old.scope, old.resource,
-                       old.auth_time, least(now() + make_interval(secs => $8::float8), old.family_expires_at),
-                       old.family_expires_at, $9, $10
-                FROM old
-                RETURNING {_COLUMNS}""",
+                    RETURNING t.*),
+                siblings AS (
+                    UPDATE refresh_tokens c SET revoked_at = now() FROM old
+                    WHERE c.family_id = old.family_id AND c.parent_id = old.id AND c.revoked_at IS NULL),
+                successor AS (
+                    INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
+                    SELECT $7, old.family_id, old.id, old.client_id, old.user_id, old.scope, old.resource,
+                           old.auth_time, least(now() + make_interval(secs => $8::float8), old.family_expires_at),
+                           old.family_expires_at, $9, $10
+                    FROM old
+                    RETURNING {_COLUMNS})
+                SELECT successor.*, s.jtis AS sibling_jtis, s.expiries AS sibling_expiries
+                FROM successor, LATERAL (
+                    SELECT array_agg(c.access_jti) AS jtis, array_agg(c.access_expires_at) AS expiries
+                    FROM refresh_tokens c
+                    WHERE c.family_id = successor.family_id AND c.parent_id = successor.parent_id
+                      AND c.access_jti IS NOT NULL) s""",
             rotation.token_hash, rotation.client_id, float(rotation.grace_seconds),
             None if rotation.scope is None else list(rotation.scope), rotation.resource,
             rotation.default_resource, rotation.new_token_hash, float(rotation.idle_seconds),
             rotation.access_jti, rotation.access_expires_at,
         )
-        return _to_token(row) if row else None
+        if row is None:
+            return None
+        fields = dict(row)
+        revoked = tuple(zip(fields.pop("sibling_jtis") or (), fields.pop("sibling_expiries") or ()))
+        return RefreshRotated(_to_token(fields), revoked)
 
     async def revoke_family(self, family_id: UUID) -> list[tuple[str, datetime]]:
         """Revokes every token of the grant; returns the access-token jtis to denylist.

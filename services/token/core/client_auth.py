@@ -19,6 +19,7 @@ from urllib.parse import unquote_plus
 from shared.crypto.digests import constant_time_equals, sha256_hex
 from shared.errors import InvalidClient, InvalidRequest
 from shared.models import AuthMethod, Client
+from services.token.core.form import has_control_character
 
 AUTH_FAILED = "client authentication failed"
 # Compared against when the client is unknown, so that path costs the same digest and compare.
@@ -50,7 +51,7 @@ def _decode_basic(value: str) -> tuple[str, str]:
         secret = unquote_plus(raw_secret, errors="strict")
     except UnicodeDecodeError:
         raise InvalidClient("malformed Basic credentials", used_basic=True) from None
-    if not client_id:
+    if not client_id or has_control_character(client_id) or has_control_character(secret):
         raise InvalidClient("malformed Basic credentials", used_basic=True)
     return client_id, secret
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.errors import InvalidGrant
-from shared.models import AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken
+from shared.models import AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, User
 from shared.pkce import verify_code_verifier
 from services.token.core.audience import token_audience
 from services.token.core.claims import AccessPlan
@@ -58,6 +58,17 @@ def check_pkce(grant: AuthorizationGrant, verifier: str | None) -> None:
         raise PkceMismatch("code_verifier does not match the code_challenge")
 
 
+def check_user_enabled(user: User | None) -> None:
+    """A user disabled after logging in gets no tokens (as the refresh grant already checks)."""
+    if user is None or user.disabled:
+        raise InvalidGrant("the authorization grant is no longer valid")
+
+
+def response_scope(scope: tuple[str, ...], with_refresh_token: bool) -> tuple[str, ...]:
+    """§5.1: the scope reflects what was granted; offline_access without a refresh token was not."""
+    return scope if with_refresh_token else tuple(s for s in scope if s != "offline_access")
+
+
 def wants_refresh_token(scope: tuple[str, ...], client: Client) -> bool:
     """Refresh tokens only for offline_access, and only to clients allowed the refresh grant."""
     return "offline_access" in scope and "refresh_token" in client.grant_types
@@ -75,6 +86,7 @@ async def exchange_code(request: TokenRequest, ports: GrantPorts) -> TokenRespon
         check_client_owns_code(grant, request.client)
         check_redirect_uri(grant, request.client, request.form.get("redirect_uri"))
         await check_pkce_audited(grant, request, ports)
+        check_user_enabled(await ports.users.get(grant.user_id))
         audience = token_audience(request.form.get("resource"), grant.resource, ports.settings.access_audience)
         return await _issue(grant, plan, audience, request, ports)
 
@@ -93,7 +105,8 @@ async def _issue(grant: AuthorizationGrant, plan: AccessPlan, audience: str, req
                  ports: GrantPorts) -> TokenResponse:
     client = request.client
     refresh_token = new_secret(REFRESH_TOKEN_BYTES) if wants_refresh_token(grant.scope, client) else None
-    subject = Subject(user_id=grant.user_id, client_id=client.client_id, scope=format_scope(grant.scope),
+    scope = response_scope(grant.scope, refresh_token is not None)
+    subject = Subject(user_id=grant.user_id, client_id=client.client_id, scope=format_scope(scope),
                       auth_time=grant.auth_time)
     if refresh_token is not None:
         await ports.refresh_tokens.issue(_first_refresh_token(refresh_token, grant, plan, request.now, ports))

@@ -34,7 +34,7 @@ def grant_type_of(form: Mapping[str, str], client: Client) -> GrantType:
     try:
         grant_type = GrantType(raw)
     except ValueError:
-        raise UnsupportedGrantType(f"grant_type {raw!r} is not supported") from None
+        raise UnsupportedGrantType("this grant_type is not supported") from None
     if grant_type not in client.grant_types:
         raise UnauthorizedClient(f"this client may not use the {grant_type} grant")
     return grant_type

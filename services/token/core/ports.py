@@ -8,7 +8,8 @@ from typing import Protocol
 from uuid import UUID
 
 from shared.models import (
-    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotation, RefreshToken,
+    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
+    User,
 )
 
 
@@ -24,8 +25,13 @@ class Codes(Protocol):
 class RefreshTokens(Protocol):
     async def issue(self, new: NewRefreshToken) -> UUID: ...
     async def find(self, token_hash: str) -> RefreshToken | None: ...
-    async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshToken | None: ...
+    async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshRotated | None: ...
     async def revoke_family(self, family_id: UUID) -> list[tuple[str, datetime]]: ...
+    async def family_access_tokens(self, family_id: UUID) -> list[tuple[str, datetime]]: ...
+
+
+class Users(Protocol):
+    async def get(self, user_id: UUID | str) -> User | None: ...
 
 
 class Denylist(Protocol):

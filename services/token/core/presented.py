@@ -25,8 +25,11 @@ def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2
 
 
-def read_access_token(token: str, keys: VerificationKeys, issuer: str) -> dict[str, Any] | None:
-    """The verified claims of one of our live access tokens, or None."""
+def read_access_token(token: str, keys: VerificationKeys, issuer: str, leeway: int = 0) -> dict[str, Any] | None:
+    """The verified claims of one of our live access tokens, or None.
+
+    ``leeway``: revocation passes the clock leeway the bearer verifiers allow, since a token
+    they still accept must still be revocable; introspection answers by our own clock."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -38,7 +41,7 @@ def read_access_token(token: str, keys: VerificationKeys, issuer: str) -> dict[s
     if key is None:
         return None
     try:
-        return jwt.decode(token, key.key, algorithms=[key.algorithm_name], issuer=issuer,
+        return jwt.decode(token, key.key, algorithms=[key.algorithm_name], issuer=issuer, leeway=leeway,
                           options={"verify_aud": False, "require": _REQUIRED_CLAIMS})
     except jwt.PyJWTError:
         return None

@@ -62,10 +62,13 @@ async def refresh(request: TokenRequest, ports: GrantPorts) -> TokenResponse:
     resource = request.form.get("resource")
     plan = ports.issuer.plan(request.now)
     successor_value = new_secret(REFRESH_TOKEN_BYTES)
-    successor = await ports.refresh_tokens.rotate_by_hash(
+    rotated = await ports.refresh_tokens.rotate_by_hash(
         _rotation(presented, successor_value, scope, resource, plan, request, ports))
-    if successor is None:
+    if rotated is None:
         await explain_failure(sha256_hex(presented), scope, resource, request, ports)
+    # A retry within the grace period replaced the first child: its access token dies with it.
+    await ports.denylist.add_many(list(rotated.revoked_access))
+    successor = rotated.successor
     subject = Subject(user_id=str(successor.user_id), client_id=request.client.client_id,
                       scope=format_scope(narrowed(scope, successor.scope)),
                       auth_time=int(successor.auth_time.timestamp()))
@@ -90,6 +93,10 @@ async def explain_failure(token_hash: str, scope: tuple[str, ...] | None, resour
     """Always raises: the first failing step says why the rotation matched nothing."""
     token = check_exists(await ports.refresh_tokens.find(token_hash), request)
     now = datetime.now(timezone.utc)
+    if token.revoked_at is not None:
+        # Finishes a revocation whose denylist write failed after PostgreSQL committed it; a
+        # child superseded by a grace-period retry has a second holder, so its grant goes too.
+        await revoke_grant(token.family_id, ports.refresh_tokens, ports.denylist)
     check_not_revoked(token)
     try:
         check_not_reused(token, now, ports.settings.refresh_grace)

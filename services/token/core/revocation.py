@@ -32,18 +32,24 @@ def at(timestamp: int) -> datetime:
 
 async def revoke_grant(family_id: UUID, refresh_tokens: RefreshTokens, denylist: Denylist,
                        also: Iterable[tuple[str, datetime]] = ()) -> None:
-    """Revokes the family and denylists each access token until it would have expired anyway."""
-    access_tokens = await refresh_tokens.revoke_family(family_id)
-    await denylist.add_many([*also, *access_tokens])
+    """Revokes the family and denylists each access token until it would have expired anyway.
+
+    Idempotent: every access token of the grant is denylisted, not only those of rows this call
+    revoked, so a retry after a failed denylist write (the family already revoked in
+    PostgreSQL) still finishes the job.
+    """
+    await refresh_tokens.revoke_family(family_id)
+    await denylist.add_many([*also, *await refresh_tokens.family_access_tokens(family_id)])
 
 
 async def revoke_presented(token: str, client: Client, *, issuer: str, keys: VerificationKeys,
-                           refresh_tokens: RefreshTokens, denylist: Denylist) -> None:
+                           refresh_tokens: RefreshTokens, denylist: Denylist, leeway: int = 0) -> None:
     """RFC 7009 §2.1. An unknown, invalid or expired token is not an error (§2.2); a token of
     another client is refused (§2.1) with invalid_grant (RFC 6749 §5.2: "issued to another
-    client"). A refresh token takes its whole grant with it; an access token only itself."""
+    client"). A refresh token takes its whole grant with it; an access token only itself.
+    ``leeway`` is the verifiers' clock leeway: a token just past exp is still accepted there."""
     if looks_like_jwt(token):
-        claims = read_access_token(token, keys, issuer)
+        claims = read_access_token(token, keys, issuer, leeway)
         if claims is None:
             return
         if claims["client_id"] != client.client_id:

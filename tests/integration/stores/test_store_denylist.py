@@ -48,3 +48,15 @@ async def test_add_many_stores_only_the_live_ones(denylist):
     await denylist.add_many([])
     await denylist.add_many([("jti-d", _in(-1))])
     assert await denylist.contains("jti-d") is False
+
+
+@pytest.mark.parametrize("expired_seconds_ago, kept", [(5, True), (29, True), (40, False)],
+                         ids=["just expired", "at the end of the leeway", "past the leeway"])
+async def test_an_entry_outlives_its_token_by_the_clock_leeway(redis, prefix, expired_seconds_ago, kept):
+    # A verifier accepts a token until exp + leeway, so a revocation in that window must stick.
+    denylist = RedisDenylist(redis, prefix, leeway=30)
+    await denylist.add_many([("jti-leeway", _in(-expired_seconds_ago))])
+    assert await denylist.contains("jti-leeway") is kept
+    if kept:
+        assert 30 - expired_seconds_ago - 1 <= await redis.ttl(f"{prefix}revoked-jti:jti-leeway") <= 32 - expired_seconds_ago
+    await redis.delete(f"{prefix}revoked-jti:jti-leeway")

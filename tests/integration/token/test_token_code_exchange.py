@@ -157,3 +157,22 @@ async def test_the_rfc8707_resource_of_the_grant_becomes_the_audience(http, redi
     _, claims = await decode(http, (await response.json())["access_token"], audience="https://notes.example/api",
                              issuer=settings.issuer)
     assert claims["aud"] == "https://notes.example/api"
+
+
+async def test_a_user_disabled_after_login_gets_no_tokens(http, redis, settings, pool, app_client, user):
+    issued = await issue_code(redis, settings, app_client, user)
+    await pool.execute("UPDATE users SET disabled = true WHERE id = $1", user.id)
+    response = await exchange(http, app_client, issued)
+    assert response.status == 400 and await error_of(response) == "invalid_grant"
+    assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE user_id = $1", user.id) == 0
+
+
+async def test_the_scope_leaves_out_offline_access_when_no_refresh_token_is_issued(http, redis, settings, pool, user):
+    # RFC 6749 §5.1: the scope answered is the one granted; without a refresh token no offline access was.
+    client = await make_client(pool, grant_types=["authorization_code"])
+    issued = await issue_code(redis, settings, client, user, scope="openid offline_access notes:read")
+    body = await (await exchange(http, client, issued)).json()
+    assert "refresh_token" not in body and body["scope"] == "openid notes:read"
+    _, claims = await decode(http, body["access_token"], audience=settings.access_audience, issuer=settings.issuer)
+    assert claims["scope"] == "openid notes:read"
+

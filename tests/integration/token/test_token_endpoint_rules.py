@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 
 import pytest
 
 from shared.crypto.digests import sha256_hex
 from shared.models import Client
 from shared.stores.pg_clients import PgClients
-from tests.integration.token.helpers import basic, code_form, error_of, exchange, issue_code
+from tests.integration.token.helpers import basic, code_form, error_of, exchange, issue_code, post_form
 from tests.support.factories import RegisteredClient, make_client
 
 
@@ -151,3 +152,59 @@ async def test_a_store_outage_is_503_temporarily_unavailable(start_token_app, re
         assert response.headers["Cache-Control"] == "no-store"
         ready = await http.get("/readyz")
         assert ready.status == 503 and (await ready.json())["redis"] == "down"
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/introspect"])
+@pytest.mark.parametrize("body", [
+    b"grant_type=authorization_code&code=x&token=x&client_id=lk%00app",
+    b"grant_type=authorization_code&code=x&token=x&client_id=lk_app&client_secret=s%00",
+    b"grant_type=authorization_code&code=x%0A&token=x&client_id=lk_app",
+], ids=["NUL in client_id", "NUL in client_secret", "a line feed in another value"])
+async def test_a_control_character_in_the_form_is_invalid_request(http, path, body):
+    response = await http.post(path, data=body, headers=FORM)
+    assert response.status == 400 and await error_of(response) == "invalid_request"
+
+
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/introspect"])
+@pytest.mark.parametrize("pair", [b"lk\x00app:secret", b"lk%00app:secret", b"lk_app:se%00cret"],
+                         ids=["raw NUL in the id", "encoded NUL in the id", "encoded NUL in the secret"])
+async def test_a_control_character_in_basic_credentials_is_invalid_client(http, path, pair):
+    authorization = "Basic " + base64.b64encode(pair).decode()
+    response = await http.post(path, data={"grant_type": "authorization_code", "code": "x", "token": "x"},
+                               headers={"Authorization": authorization})
+    assert response.status == 401 and await error_of(response) == "invalid_client"
+
+
+async def test_a_nul_resource_on_refresh_is_invalid_request(http, app_client):
+    response = await http.post("/token", data=b"grant_type=refresh_token&refresh_token=abc&resource=%00", headers={
+        **FORM, "Authorization": basic(app_client.client_id, app_client.secret)})
+    assert response.status == 400 and await error_of(response) == "invalid_request"
+
+
+async def test_error_descriptions_carry_only_the_characters_rfc6749_allows(http, app_client):
+    response = await http.post("/token", data=b"grant_type=x%22%5C%C3%A9&code=a&code=%22%5C", headers={
+        **FORM, "Authorization": basic(app_client.client_id, app_client.secret)})
+    description = (await response.json())["error_description"]
+    assert response.status == 400 and description
+    assert all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in description)
+    response = await http.post("/token", data={"grant_type": 'x"\\\u00e9'},
+                               headers={"Authorization": basic(app_client.client_id, app_client.secret)})
+    description = (await response.json())["error_description"]
+    assert await error_of(response) == "unsupported_grant_type"
+    assert all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in description)
+
+
+async def test_audit_records_the_client_behind_a_trusted_proxy(start_token_app, pool, redis, settings, app_client, user):
+    forwarded = {"X-Forwarded-For": "203.0.113.9"}
+    async with start_token_app(trusted_proxies=(ipaddress.ip_network("127.0.0.0/8"),
+                                                ipaddress.ip_network("::1/128"))) as http:
+        await http.post("/token", data={"grant_type": "authorization_code", "code": "x"},
+                        headers={"Authorization": basic(app_client.client_id, "wrong"), **forwarded})
+        issued = await issue_code(redis, settings, app_client, user)
+        await post_form(http, "/token", app_client, code_form(issued, code_verifier="W" * 43), headers=forwarded)
+    for event in ("client_auth_failure", "pkce_failure"):
+        [row] = await audit_rows(pool, app_client.client_id, event)
+        assert str(row["remote_addr"]) == "203.0.113.9", event

@@ -139,3 +139,21 @@ async def test_without_grace_the_retry_is_reuse(http, redis, settings, app_clien
     first = await first_tokens(http, redis, settings, app_client, user)
     assert (await refresh(http, app_client, first["refresh_token"])).status == 200
     assert (await refresh(http, app_client, first["refresh_token"])).status == 400
+
+
+async def test_a_retry_within_grace_revokes_the_first_child(start_token_app, redis, settings, pool, app_client, user):
+    # RFC 9700 §4.14.2: a token never has two live children, grace or not.
+    async with start_token_app(refresh_grace=30) as http:
+        first = await first_tokens(http, redis, settings, app_client, user)
+        lost = await (await refresh(http, app_client, first["refresh_token"])).json()
+        retry = await (await refresh(http, app_client, first["refresh_token"])).json()
+        assert await pool.fetchval("SELECT revoked_at FROM refresh_tokens WHERE token_hash = $1",
+                                   sha256_hex(lost["refresh_token"])) is not None
+        denylist = RedisDenylist(redis, settings.redis_prefix)
+        assert await denylist.contains(jwt.decode(lost["access_token"], options={"verify_signature": False})["jti"])
+        assert not await denylist.contains(jwt.decode(retry["access_token"], options={"verify_signature": False})["jti"])
+        # Whoever holds the superseded child is a second holder: presenting it ends the grant.
+        stale = await refresh(http, app_client, lost["refresh_token"])
+        assert stale.status == 400 and await error_of(stale) == "invalid_grant"
+        assert await error_of(await refresh(http, app_client, retry["refresh_token"])) == "invalid_grant"
+

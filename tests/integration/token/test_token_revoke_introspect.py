@@ -3,6 +3,7 @@ only the client's own tokens, and nothing about a token that is not live."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -121,3 +122,16 @@ async def test_a_public_client_may_revoke_but_not_introspect(http, redis, settin
     assert refused.status == 401 and await error_of(refused) == "invalid_client"
     assert (await revoke(http, public, issued["refresh_token"])).status == 200
     assert await error_of(await refresh(http, public, issued["refresh_token"])) == "invalid_grant"
+
+
+async def test_an_access_token_just_past_exp_can_still_be_revoked(start_token_app, redis, settings, app_client, user):
+    # Bearer verifiers accept a token until exp + the clock leeway; revocation must reach that far.
+    async with start_token_app(access_token_ttl=1) as http:
+        issued = await tokens(http, redis, settings, app_client, user, scope="notes:read")
+        await asyncio.sleep(2.2)
+        assert (await revoke(http, app_client, issued["access_token"])).status == 200
+    claims = jwt.decode(issued["access_token"], options={"verify_signature": False})
+    assert claims["exp"] < time.time()
+    key = f"{settings.redis_prefix}revoked-jti:{claims['jti']}"
+    assert settings.clock_leeway - 3 <= await redis.ttl(key) <= settings.clock_leeway + 1
+

@@ -50,10 +50,14 @@ def test_read_credentials(authorization, form, expected):
     ("Bearer abc", {}, InvalidClient),
     (None, {}, InvalidClient),
     (None, {"client_secret": "s3cret"}, InvalidClient),
+    (basic("lk_app\x00:s3cret"), {}, InvalidClient),
+    (basic("lk%00app:s3cret"), {}, InvalidClient),
+    (basic("lk_app:s3%0Acret"), {}, InvalidClient),
 ], ids=["basic and a body secret: two methods", "basic and a different body client_id",
         "basic value that is not base64", "basic without a colon", "basic with an empty client id",
         "basic that is not utf-8", "basic id with a bad percent escape", "a scheme other than Basic",
-        "no credentials at all", "a secret without a client_id"])
+        "no credentials at all", "a secret without a client_id", "a raw NUL in the basic id",
+        "a percent-encoded NUL in the basic id", "a line feed in the basic secret"])
 def test_read_credentials_refuses(authorization, form, error):
     with pytest.raises(error) as raised:
         read_credentials(authorization, form)

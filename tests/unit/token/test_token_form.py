@@ -1,4 +1,5 @@
-"""core.form: form-urlencoded bodies only, repeated parameters refused (RFC 6749 §3.1, §3.2)."""
+"""core.form: form-urlencoded bodies only, repeated parameters and control characters refused
+(RFC 6749 §3.1, §3.2)."""
 
 import pytest
 
@@ -19,13 +20,19 @@ def test_parse_form_accepts(body, expected):
 
 
 @pytest.mark.parametrize("body, message", [
-    (b"code=a&code=b", "'code' is repeated"),
-    (b"code=a&code=", "'code' is repeated"),
+    (b"code=a&code=b", "code is repeated"),
+    (b"code=a&code=", "code is repeated"),
     (b"a=1&b=2&c=3", "too many parameters"),
     (b"code=%FF", "not valid UTF-8"),
     (b"code=\xff", "not valid UTF-8"),
+    (b"client_id=lk%00app", "client_id contains a control character"),
+    (b"resource=%00", "resource contains a control character"),
+    (b"code=a%0Ab", "code contains a control character"),
+    (b"code=a%7F", "code contains a control character"),
+    (b"code=a%C2%85", "code contains a control character"),
 ], ids=["a parameter twice", "a parameter twice, once empty", "more parameters than the limit",
-        "a percent escape that is not UTF-8", "raw bytes that are not UTF-8"])
+        "a percent escape that is not UTF-8", "raw bytes that are not UTF-8", "a NUL inside a value",
+        "a value that is only NUL", "a line feed", "DEL", "a C1 control (NEL)"])
 def test_parse_form_refuses(body, message):
     with pytest.raises(InvalidRequest, match=message):
         parse_form(body, max_params=2)
