@@ -6,6 +6,7 @@ request for the same or fewer scopes skips this page; deny is access_denied at t
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -41,11 +42,14 @@ async def submit(request: web.Request) -> web.Response:
     check_csrf(form, tx.csrf)
     if tx.user is None:
         raise CannotRedirect("Sign in before answering this request.")
-    await same_user_still_signed_in(request, tx)
     decision = form.first("decision")
     if decision not in DECISIONS:
         raise CannotRedirect("Choose Allow or Deny.")
-    if await request.app[STORES].transactions.take(tx_id) is None:
+    # One round trip for both: taking the transaction before the session check has failed is
+    # harmless, since a user who signed out has to start again anyway.
+    taken, _ = await asyncio.gather(request.app[STORES].transactions.take(tx_id),
+                                    same_user_still_signed_in(request, tx))
+    if taken is None:
         raise CannotRedirect(EXPIRED)
     if decision == "deny":
         raise ErrorForClient(AccessDenied("the user denied the request"), tx.request.redirect_uri, tx.request.state)
