@@ -13,7 +13,6 @@ password hash dominates a flow, so flows/s over that ceiling says how much else 
 from __future__ import annotations
 
 import asyncio
-import base64
 import multiprocessing
 import os
 import secrets
@@ -29,11 +28,7 @@ import aiohttp
 
 from shared.config import Settings
 from shared.crypto.passwords import Passwords
-from shared.db import create_pool
-from shared.redis_client import create_redis
-from tests.bench.support import serve
-from tests.support.databases import fresh_database
-from tests.support.redis_keys import delete_prefix
+from tests.bench.support import bench_stack, serve
 from tests.support.factories import make_client
 from tests.support.flows import Pkce, authorization_params, csrf_token
 
@@ -138,33 +133,23 @@ def argon2_ceiling(settings: Settings, seconds: float = 5.0) -> float:
 
 
 async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int) -> tuple[dict, float]:
-    async with fresh_database(admin_url) as database_url:
-        prefix = f"latchkey-bench:{secrets.token_hex(4)}:"
-        env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "LATCHKEY_REDIS_PREFIX": prefix,
-               "LATCHKEY_DEV": "1", "LATCHKEY_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode()}
-        settings = Settings.from_env(env)
-        pool, redis = await create_pool(settings), create_redis(settings)
-        try:
-            client = await make_client(pool, redirect_uris=(REDIRECT_URI,), name="Bench Flow App")
-            users = await _create_users(pool, settings, int(TARGET_FLOWS * 4 * (seconds + 5)))
-            logs = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
-            with serve("token", env, log_path=logs / "bench-flow-token.log") as token, \
-                    serve("authorize", env, log_path=logs / "bench-flow-authorize.log") as authorize:
-                ctx = multiprocessing.get_context("spawn")
-                results = ctx.Queue()
-                job = {"authorize": authorize.url, "token": token.url, "client_id": client.client_id,
-                       "auth": aiohttp.encode_basic_auth(client.client_id, client.secret or ""), "users": users,
-                       "concurrency": concurrency, "seconds": seconds, "warmup": 2.0}
-                driver = ctx.Process(target=_drive_in_process, args=(job, results))
-                driver.start()
-                outcome = await asyncio.to_thread(results.get, True, seconds + 120)
-                driver.join(10)
-            ceiling = await asyncio.to_thread(argon2_ceiling, settings)
-            return outcome, ceiling
-        finally:
-            await delete_prefix(redis, prefix)
-            await redis.aclose()
-            await pool.close()
+    async with bench_stack(admin_url, redis_url) as stack:
+        client = await make_client(stack.pool, redirect_uris=(REDIRECT_URI,), name="Bench Flow App")
+        users = await _create_users(stack.pool, stack.settings, int(TARGET_FLOWS * 4 * (seconds + 5)))
+        logs = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
+        with serve("token", stack.env, log_path=logs / "bench-flow-token.log") as token, \
+                serve("authorize", stack.env, log_path=logs / "bench-flow-authorize.log") as authorize:
+            ctx = multiprocessing.get_context("spawn")
+            results = ctx.Queue()
+            job = {"authorize": authorize.url, "token": token.url, "client_id": client.client_id,
+                   "auth": aiohttp.encode_basic_auth(client.client_id, client.secret or ""), "users": users,
+                   "concurrency": concurrency, "seconds": seconds, "warmup": 2.0}
+            driver = ctx.Process(target=_drive_in_process, args=(job, results))
+            driver.start()
+            outcome = await asyncio.to_thread(results.get, True, seconds + 120)
+            driver.join(10)
+        ceiling = await asyncio.to_thread(argon2_ceiling, stack.settings)
+        return outcome, ceiling
 
 
 def main() -> int:

@@ -37,17 +37,13 @@ from redis.asyncio import Redis
 
 from shared.config import Settings
 from shared.crypto.digests import new_secret, sha256_hex
-from shared.db import create_pool
 from shared.models import AuthorizationGrant, NewRefreshToken
 from shared.pkce import s256_challenge
-from shared.redis_client import create_redis
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_codes import RedisCodeStore
 from tests.bench.support import (
-    LoadResult, Request, RunningServer, combine, format_result, run_load, serve, serve_module,
+    LoadResult, Request, RunningServer, bench_stack, combine, format_result, run_load, serve, serve_module,
 )
-from tests.support.databases import fresh_database
-from tests.support.redis_keys import delete_prefix
 from tests.support.factories import make_client, make_user
 
 REDIRECT_URI = "https://app.example/callback"
@@ -147,23 +143,12 @@ class Deployment:
 
 @contextlib.asynccontextmanager
 async def deployment(admin_url: str, redis_url: str, signing_alg: str) -> AsyncIterator[Deployment]:
-    async with fresh_database(admin_url) as database_url:
-        prefix = f"latchkey-bench:{secrets.token_hex(4)}:"
-        env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "LATCHKEY_REDIS_PREFIX": prefix,
-               "LATCHKEY_DEV": "1", "LATCHKEY_SIGNING_ALG": signing_alg,
-               "LATCHKEY_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode()}
-        settings = Settings.from_env(env)
-        pool, redis = await create_pool(settings), create_redis(settings)
-        try:
-            client = await make_client(pool, redirect_uris=(REDIRECT_URI,), name="Bench App")
-            user = await make_user(pool, settings, username=f"bench_{secrets.token_hex(4)}")
-            with serve("token", env, log_path=LOGS / f"bench-token-{signing_alg}.log") as token:
-                yield Deployment(settings, env, pool, redis, client.client_id, user.id,
-                                 _basic(client.client_id, client.secret or ""), token)
-        finally:
-            await delete_prefix(redis, prefix)
-            await redis.aclose()
-            await pool.close()
+    async with bench_stack(admin_url, redis_url, LATCHKEY_SIGNING_ALG=signing_alg) as stack:
+        client = await make_client(stack.pool, redirect_uris=(REDIRECT_URI,), name="Bench App")
+        user = await make_user(stack.pool, stack.settings, username=f"bench_{secrets.token_hex(4)}")
+        with serve("token", stack.env, log_path=LOGS / f"bench-token-{signing_alg}.log") as token:
+            yield Deployment(stack.settings, stack.env, stack.pool, stack.redis, client.client_id, user.id,
+                             _basic(client.client_id, client.secret or ""), token)
 
 
 # --- the run -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
 from tests.bench.loadgen import (  # noqa: F401  (re-exported: benchmarks import them from here)
     FixedRequests, LoadResult, RepeatRequest, Request, RequestSource, combine, fixed_requests, format_result,
@@ -99,3 +99,42 @@ def serve_module(module: str, env: Mapping[str, str], port: int | None = None,
     base = f"http://127.0.0.1:{port}"
     with subprocess_server(["-m", module, "--port", str(port)], env, f"{base}/healthz", log_path) as process:
         yield RunningServer(base, process.pid)
+
+
+# --- a private deployment ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BenchStack:
+    """A fresh database and Redis prefix, the env a service needs for them, and open clients."""
+
+    env: dict[str, str]
+    settings: Any
+    pool: Any
+    redis: Any
+
+
+@contextlib.asynccontextmanager
+async def bench_stack(admin_url: str, redis_url: str, **extra_env: str) -> AsyncIterator[BenchStack]:
+    """Everything a benchmark writes lives in its own database and key prefix, removed at the end."""
+    import base64
+    import secrets
+
+    from shared.config import Settings
+    from shared.db import create_pool
+    from shared.redis_client import create_redis
+    from tests.support.databases import fresh_database
+    from tests.support.redis_keys import delete_prefix
+
+    async with fresh_database(admin_url) as database_url:
+        prefix = f"latchkey-bench:{secrets.token_hex(4)}:"
+        env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "LATCHKEY_REDIS_PREFIX": prefix,
+               "LATCHKEY_DEV": "1", "LATCHKEY_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+               **extra_env}
+        settings = Settings.from_env(env)
+        pool, redis = await create_pool(settings), create_redis(settings)
+        try:
+            yield BenchStack(env, settings, pool, redis)
+        finally:
+            await delete_prefix(redis, prefix)
+            await redis.aclose()
+            await pool.close()
