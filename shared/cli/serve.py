@@ -32,18 +32,24 @@ def run(args, env: Mapping[str, str]) -> int:
     # Imported here: aiohttp is half the start-up time of every other `latchkey` command.
     from aiohttp import web
 
-    from shared.web.access_log import PathOnlyAccessLogger
+    from shared.web.access_log import PathOnlyAccessLogger, buffer_access_log
 
     settings = Settings.from_env(env)
     if args.service == "token":
         settings.require_key_encryption_key()  # fail with one line now, not inside the app's start-up
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    console = logging.StreamHandler()
+    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[console])
+    access_log = buffer_access_log(console)
     factory = importlib.import_module(f"services.{args.service}.app").create_app
     port = args.port or getattr(settings, f"{args.service}_port")
     host = args.host or settings.host
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     logging.getLogger("latchkey").info("%s listening on http://%s:%d", args.service, host, port)
-    web.run_app(factory(settings), host=host, port=port, loop=loop, print=None,
-                access_log_class=PathOnlyAccessLogger)
+    try:
+        web.run_app(factory(settings), host=host, port=port, loop=loop, print=None,
+                    access_log_class=PathOnlyAccessLogger)
+    finally:
+        access_log.flush()
     return 0

@@ -1,0 +1,30 @@
+"""Access lines: the path only (never the query), written in batches yet promptly."""
+
+import io
+import logging
+import time
+
+from aiohttp.test_utils import make_mocked_request
+from aiohttp.web import Response
+
+from shared.web.access_log import PathOnlyAccessLogger, buffer_access_log
+
+
+def test_lines_are_batched_then_flushed_within_a_second_without_the_query():
+    stream = io.StringIO()
+    name = f"test.access.{time.monotonic_ns()}"
+    buffered = buffer_access_log(logging.StreamHandler(stream), logger_name=name)
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    try:
+        access = PathOnlyAccessLogger(logger, "")
+        access.log(make_mocked_request("GET", "/callback?code=SECRET-CODE&state=s"), Response(status=302), 0.002)
+        assert stream.getvalue() == "", "a line is written at once: nothing is batched"
+        deadline = time.monotonic() + 3
+        while not stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        line = stream.getvalue()
+        assert "GET /callback 302" in line
+        assert "SECRET-CODE" not in line and "state" not in line
+    finally:
+        logger.removeHandler(buffered)
