@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.endpoints import CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH
-from shared.stores.ports import Audit, Clients, CodeStore, Consents, Users
+from shared.stores.ports import Audit, Clients, Consents, Users
+from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_sessions import RedisSessions
 from shared.stores.redis_throttle import RedisLoginThrottle
 from shared.stores.redis_transactions import RedisTransactions
@@ -16,7 +17,7 @@ class Stores:
     clients: Clients
     users: Users
     consents: Consents
-    codes: CodeStore
+    codes: RedisCodeStore  # not the port: completing a transaction takes it in the same atomic step
     sessions: RedisSessions
     transactions: RedisTransactions
     throttle: RedisLoginThrottle

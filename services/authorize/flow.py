@@ -74,15 +74,23 @@ async def after_login(request: web.Request, tx_id: str, tx: Transaction) -> web.
 async def complete(request: web.Request, tx_id: str, tx: Transaction) -> web.Response:
     """Ends the transaction exactly once (a double submit finds it gone) and issues the code."""
     assert tx.user is not None
-    if await request.app[STORES].transactions.take(tx_id) is None:
-        raise CannotRedirect(EXPIRED)
-    return await issue_code(request, tx.request, tx.user)
+    return await issue_code(request, tx.request, tx.user, completing=tx_id)
 
 
-async def issue_code(request: web.Request, authz: AuthorizationRequest, user: Authenticated) -> web.Response:
-    """RFC 6749 §4.1.2: a 256-bit single-use code bound to the request, living code_ttl seconds."""
-    settings = request.app[SETTINGS]
+async def issue_code(request: web.Request, authz: AuthorizationRequest, user: Authenticated,
+                     completing: str | None = None) -> web.Response:
+    """RFC 6749 §4.1.2: a 256-bit single-use code bound to the request, living code_ttl seconds.
+
+    ``completing`` names the transaction this code ends: it is taken in the same atomic step as
+    the code is saved, so of two racing submits exactly one gets a code, the other EXPIRED.
+    """
+    settings, stores = request.app[SETTINGS], request.app[STORES]
     code = new_secret(32)
-    await request.app[STORES].codes.save(code, grant_for(authz, user, str(uuid4())), settings.code_ttl)
+    grant = grant_for(authz, user, str(uuid4()))
+    if completing is None:
+        await stores.codes.save(code, grant, settings.code_ttl)
+    elif not await stores.codes.save_taking(code, grant, settings.code_ttl,
+                                            taking=stores.transactions.key(completing)):
+        raise CannotRedirect(EXPIRED)
     location = code_response(authz.redirect_uri, code=code, state=authz.state, issuer=settings.issuer)
     return redirect(location, after_post=request.method == "POST")

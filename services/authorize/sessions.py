@@ -14,6 +14,7 @@ from services.authorize.inputs import query_params
 from services.authorize.keys import COOKIES, SETTINGS, STORES
 from shared.crypto.digests import constant_time_equals, new_secret, sha256_hex
 from shared.stores.redis_sessions import Session
+from shared.stores.redis_transactions import Record
 
 EXPIRED = ("This sign-in request has expired or was already completed. "
            "Return to the application and start again.")
@@ -41,10 +42,26 @@ async def start_session(request: web.Request, user: Authenticated) -> str:
 
 async def load_transaction(request: web.Request) -> tuple[str, Transaction]:
     """The transaction named in the URL, which must belong to this browser."""
+    tx_id = _tx_id(request)
+    return tx_id, _of_this_browser(request, await request.app[STORES].transactions.get(tx_id))
+
+
+async def load_transaction_and_session(request: web.Request) -> tuple[str, Transaction, Session | None]:
+    """As load_transaction, with the browser's session read in the same round trip."""
+    tx_id, stores = _tx_id(request), request.app[STORES]
+    record, session = await stores.transactions.get_with_session(tx_id, stores.sessions,
+                                                                 request.app[COOKIES].session_id(request))
+    return tx_id, _of_this_browser(request, record), session
+
+
+def _tx_id(request: web.Request) -> str:
     tx_id = query_params(request).first("tx")
     if tx_id is None:
         raise CannotRedirect("This sign-in link is incomplete. Return to the application and start again.")
-    record = await request.app[STORES].transactions.get(tx_id)
+    return tx_id
+
+
+def _of_this_browser(request: web.Request, record: Record | None) -> Transaction:
     if record is None:
         raise CannotRedirect(EXPIRED)
     tx = Transaction.from_record(record)
@@ -52,7 +69,7 @@ async def load_transaction(request: web.Request) -> tuple[str, Transaction]:
     if not constant_time_equals(tx.browser, sha256_hex(browser)):
         raise CannotRedirect("This sign-in request was started in another browser, or this browser blocks "
                              "cookies. Return to the application and start again here.")
-    return tx_id, tx
+    return tx
 
 
 def check_csrf(form: Params, expected: str) -> None:

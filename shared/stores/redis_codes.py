@@ -28,12 +28,23 @@ end
 return grant
 """
 
+# Completes an authorization transaction: the code is saved only if the transaction key was
+# still there to delete, in one atomic step, so of two racing submits exactly one gets a code.
+# -1: the code already exists (a 256-bit collision; nothing is touched).
+_SAVE_TAKING = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+if redis.call('DEL', KEYS[2]) == 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
 
 class RedisCodeStore:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
         self._consume = redis.register_script(_CONSUME)
+        self._save_taking = redis.register_script(_SAVE_TAKING)
 
     def _code_key(self, code: str) -> str:
         return f"{self._prefix}code:{sha256_hex(code)}"
@@ -42,12 +53,19 @@ class RedisCodeStore:
         return f"{self._prefix}code-used:{sha256_hex(code)}"
 
     async def save(self, code: str, grant: AuthorizationGrant, ttl: int) -> None:
-        if not grant.grant_id:
-            # Every token issued from the code joins this grant, so a replay can revoke them all.
-            grant = dataclasses.replace(grant, grant_id=str(uuid.uuid4()))
+        grant = _with_grant_id(grant)
         # NX: a 256-bit code never collides, but if it did we must not overwrite a grant.
         if not await self._redis.set(self._code_key(code), grant.to_json(), ex=ttl, nx=True):
             raise RuntimeError("authorization code collision")
+
+    async def save_taking(self, code: str, grant: AuthorizationGrant, ttl: int, *, taking: str) -> bool:
+        """Saves the code only if the key ``taking`` (the transaction it completes) is deleted in the
+        same atomic step, one round trip; False, with nothing saved, when that key was already gone."""
+        saved = await self._save_taking(keys=[self._code_key(code), taking],
+                                        args=[_with_grant_id(grant).to_json(), ttl])
+        if saved == -1:
+            raise RuntimeError("authorization code collision")
+        return saved == 1
 
     async def consume(self, code: str, use: CodeUse, replay_window: int) -> AuthorizationGrant | None:
         """GETDEL plus the used marker, one round trip. ``use.grant_id`` is taken from the grant."""
@@ -63,3 +81,8 @@ class RedisCodeStore:
     async def ttl(self, code: str) -> int:
         """Seconds left (-2 when gone); for tests and diagnostics."""
         return await self._redis.ttl(self._code_key(code))
+
+
+def _with_grant_id(grant: AuthorizationGrant) -> AuthorizationGrant:
+    # Every token issued from the code joins this grant, so a replay can revoke them all.
+    return grant if grant.grant_id else dataclasses.replace(grant, grant_id=str(uuid.uuid4()))

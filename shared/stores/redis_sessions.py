@@ -30,9 +30,16 @@ class RedisSessions:
     def _key(self, session_id: str) -> str:
         return f"{self._prefix}session:{sha256_hex(session_id)}"
 
-    async def get(self, session_id: str) -> Session | None:
-        raw = await self._redis.get(self._key(session_id))
+    def key(self, session_id: str) -> str:
+        """The Redis key, for a store that reads it in the same round trip as its own."""
+        return self._key(session_id)
+
+    @staticmethod
+    def parse(raw: bytes | None) -> Session | None:
         return Session(**json.loads(raw)) if raw else None
+
+    async def get(self, session_id: str) -> Session | None:
+        return self.parse(await self._redis.get(self._key(session_id)))
 
     async def start(self, session: Session, ttl: int, *, replacing: str | None = None) -> str:
         """Stores ``session`` under a fresh id and drops ``replacing`` (no session fixation)."""

@@ -6,7 +6,6 @@ request for the same or fewer scopes skips this page; deny is access_denied at t
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -19,17 +18,20 @@ from services.authorize.error_pages import ErrorForClient
 from services.authorize.inputs import form_params
 from services.authorize.keys import PATHS, STORES
 from services.authorize.pages import redirect, render
-from services.authorize.sessions import EXPIRED, check_csrf, current_session, load_transaction
+from services.authorize.sessions import EXPIRED, check_csrf, load_transaction_and_session
 from shared.errors import AccessDenied
+from shared.stores.redis_sessions import Session
 
 DECISIONS = ("allow", "deny")
+SIGNED_OUT = ("You signed out or switched accounts while this request was open. "
+              "Return to the application and start again.")
 
 
 async def show(request: web.Request) -> web.Response:
-    tx_id, tx = await load_transaction(request)
+    tx_id, tx, session = await load_transaction_and_session(request)
     if tx.user is None:
         return redirect(f"{request.app[PATHS].login}?tx={tx_id}", after_post=False)
-    await same_user_still_signed_in(request, tx)
+    check_same_user(session, tx)
     return render(request, "consent.html", {
         "client_name": tx.client_name, "csrf": tx.csrf, "username": tx.user.username,
         "scopes": describe(tx.request.scope), "returns_to": _host(tx.request.redirect_uri),
@@ -37,7 +39,8 @@ async def show(request: web.Request) -> web.Response:
 
 
 async def submit(request: web.Request) -> web.Response:
-    tx_id, tx = await load_transaction(request)
+    """At most three waits: transaction and session together, the consent, the code."""
+    tx_id, tx, session = await load_transaction_and_session(request)
     form = await form_params(request)
     check_csrf(form, tx.csrf)
     if tx.user is None:
@@ -45,34 +48,37 @@ async def submit(request: web.Request) -> web.Response:
     decision = form.first("decision")
     if decision not in DECISIONS:
         raise CannotRedirect("Choose Allow or Deny.")
-    # One round trip for both: taking the transaction before the session check has failed is
-    # harmless, since a user who signed out has to start again anyway.
-    taken, _ = await asyncio.gather(request.app[STORES].transactions.take(tx_id),
-                                    same_user_still_signed_in(request, tx))
-    if taken is None:
-        raise CannotRedirect(EXPIRED)
+    if not _same_user(session, tx):
+        await request.app[STORES].transactions.take(tx_id)  # the user has to start again anyway
+        raise CannotRedirect(SIGNED_OUT)
     if decision == "deny":
+        if await request.app[STORES].transactions.take(tx_id) is None:
+            raise CannotRedirect(EXPIRED)
         raise ErrorForClient(AccessDenied("the user denied the request"), tx.request.redirect_uri, tx.request.state)
-    return await allow(request, tx)
+    return await allow(request, tx_id, tx)
 
 
-async def allow(request: web.Request, tx: Transaction) -> web.Response:
+async def allow(request: web.Request, tx_id: str, tx: Transaction) -> web.Response:
     """Remembers any newly approved scopes (consent only grows), then issues the code.
 
-    In this order: a code is never issued for a consent that failed to be stored.
+    In this order: a code is never issued for a consent that failed to be stored. The code is
+    saved only if the transaction is still there to take (see flow.issue_code); a losing double
+    submit may store the same consent again, which changes nothing.
     """
     assert tx.user is not None
     if tx.adds_consent:
         await request.app[STORES].consents.grant(tx.user.user_id, tx.request.client_id, frozenset(tx.request.scope))
-    return await flow.issue_code(request, tx.request, tx.user)
+    return await flow.issue_code(request, tx.request, tx.user, completing=tx_id)
 
 
-async def same_user_still_signed_in(request: web.Request, tx: Transaction) -> None:
+def check_same_user(session: Session | None, tx: Transaction) -> None:
+    if not _same_user(session, tx):
+        raise CannotRedirect(SIGNED_OUT)
+
+
+def _same_user(session: Session | None, tx: Transaction) -> bool:
     """Consent is given by the user who signed in for this transaction, still signed in here."""
-    _, session = await current_session(request)
-    if session is None or tx.user is None or session.user_id != tx.user.user_id:
-        raise CannotRedirect("You signed out or switched accounts while this request was open. "
-                             "Return to the application and start again.")
+    return session is not None and tx.user is not None and session.user_id == tx.user.user_id
 
 
 def _host(uri: str) -> str:

@@ -1,5 +1,7 @@
 """Consent: the page, allow, deny, and remembered consent (OIDC Core §3.1.2.4, §11)."""
 
+import asyncio
+
 import pytest
 
 from shared.stores.pg_consents import PgConsents
@@ -113,6 +115,17 @@ async def test_consent_cannot_be_submitted_twice(authorize_client, web_app, user
     assert first.status == 303
     assert second.status == 400
     assert "already completed" in await second.text()
+
+
+async def test_racing_consent_submits_issue_exactly_one_code(authorize_client, app_settings, web_app, user, pool,
+                                                             redis):
+    page = await consent_page(authorize_client, params_for(web_app.client_id), user)
+    responses = await asyncio.gather(*(
+        authorize_client.post(page.location, data={"csrf": page.csrf, "decision": "allow"}, allow_redirects=False)
+        for _ in range(5)))
+    assert sorted(r.status for r in responses) == [303, 400, 400, 400, 400]
+    assert len(await redis.keys(f"{app_settings.redis_prefix}code:*")) == 1
+    assert await PgConsents(pool).granted_scopes(user.id, web_app.client_id) == {"openid", "profile"}
 
 
 async def test_consent_page_before_login_sends_to_login(authorize_client, web_app):

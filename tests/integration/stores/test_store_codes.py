@@ -107,3 +107,44 @@ async def test_the_marker_names_the_grant_the_code_belonged_to(codes):
     consumed = await codes.consume(code, CodeUse(grant_id="", access_jti="jti-9", access_expires_at=1), 60)
     assert consumed.grant_id
     assert await codes.find_use(code) == CodeUse(grant_id=consumed.grant_id, access_jti="jti-9", access_expires_at=1)
+
+
+async def test_save_taking_saves_the_code_and_removes_the_transaction(codes, redis, prefix):
+    code, tx_key = new_secret(), f"{prefix}authz-tx:one"
+    await redis.set(tx_key, "{}", ex=60)
+    assert await codes.save_taking(code, grant(), ttl=60, taking=tx_key) is True
+    assert await redis.exists(tx_key) == 0
+    assert 58 <= await codes.ttl(code) <= 60
+    assert await codes.consume(code, use(), REPLAY_WINDOW) == grant()
+
+
+async def test_save_taking_saves_nothing_when_the_transaction_is_gone(codes, redis, prefix):
+    code = new_secret()
+    assert await codes.save_taking(code, grant(), ttl=60, taking=f"{prefix}authz-tx:gone") is False
+    assert await _keys(redis, prefix) == []
+
+
+async def test_twenty_concurrent_save_takings_of_one_transaction_save_one_code(codes, redis, prefix):
+    tx_key = f"{prefix}authz-tx:raced"
+    await redis.set(tx_key, "{}", ex=60)
+    attempts = [new_secret() for _ in range(20)]
+    results = await asyncio.gather(*(codes.save_taking(c, grant(), ttl=60, taking=tx_key) for c in attempts))
+    assert results.count(True) == 1
+    assert [await codes.ttl(c) > 0 for c in attempts] == results
+
+
+async def test_save_taking_a_colliding_code_keeps_both_grant_and_transaction(codes, redis, prefix):
+    code, tx_key = new_secret(), f"{prefix}authz-tx:kept"
+    await codes.save(code, grant(), ttl=60)
+    await redis.set(tx_key, "{}", ex=60)
+    with pytest.raises(RuntimeError):
+        await codes.save_taking(code, grant(client_id="lk_attacker"), ttl=60, taking=tx_key)
+    assert await redis.exists(tx_key) == 1
+    assert (await codes.consume(code, use(), REPLAY_WINDOW)).client_id == "lk_client"
+
+
+async def test_save_taking_gives_a_grant_without_id_one(codes, redis, prefix):
+    code, tx_key = new_secret(), f"{prefix}authz-tx:id"
+    await redis.set(tx_key, "{}", ex=60)
+    await codes.save_taking(code, grant(grant_id=""), ttl=60, taking=tx_key)
+    assert (await codes.consume(code, use(), REPLAY_WINDOW)).grant_id
