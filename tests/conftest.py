@@ -56,8 +56,16 @@ async def database_url(server_urls: tuple[str, str]) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_prefix() -> str:
-    return f"lktest:{RUN_ID}:"
+async def redis_prefix(server_urls: tuple[str, str]) -> AsyncIterator[str]:
+    """This run's key prefix; its keys are removed after every fixture that uses it is gone,
+    so a late write (an app shutting down, a browser's last request) is removed too."""
+    prefix = f"lktest:{RUN_ID}:"
+    yield prefix
+    client = Redis.from_url(server_urls[1])
+    try:
+        await delete_prefix(client, prefix)
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture(scope="session")
@@ -103,5 +111,4 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
     try:
         yield client
     finally:
-        await delete_prefix(client, settings.redis_prefix)
         await client.aclose()
