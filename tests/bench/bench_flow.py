@@ -28,7 +28,7 @@ import aiohttp
 
 from shared.config import Settings
 from shared.crypto.passwords import Passwords
-from tests.bench.support import bench_stack, serve
+from tests.bench.support import bench_stack, serve, servers_from_env
 from tests.support.factories import make_client
 from tests.support.flows import Pkce, authorization_params, csrf_token
 
@@ -153,10 +153,9 @@ async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int
 
 
 def main() -> int:
-    admin_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    if not admin_url or not redis_url:
-        print("bench_flow: set DATABASE_URL and REDIS_URL", file=sys.stderr)
+    if (servers := servers_from_env("bench_flow")) is None:
         return 2
+    admin_url, redis_url = servers
     seconds = float(os.environ.get("BENCH_SECONDS", "10"))
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "16"))
     print(f"full flow benchmark (authorize, login, consent, token): concurrency {concurrency}, {seconds:.0f} s")

@@ -43,6 +43,7 @@ from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_codes import RedisCodeStore
 from tests.bench.support import (
     LoadResult, Request, RunningServer, bench_stack, combine, format_result, run_load, serve, serve_module,
+    servers_from_env,
 )
 from tests.support.factories import make_client, make_user
 
@@ -209,10 +210,9 @@ async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int
 
 
 def main() -> int:
-    admin_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    if not admin_url or not redis_url:
-        print("bench_token: set DATABASE_URL and REDIS_URL", file=sys.stderr)
+    if (servers := servers_from_env("bench_token")) is None:
         return 2
+    admin_url, redis_url = servers
     seconds = float(os.environ.get("BENCH_SECONDS", "5"))
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "16"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))

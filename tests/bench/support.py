@@ -138,3 +138,12 @@ async def bench_stack(admin_url: str, redis_url: str, **extra_env: str) -> Async
             await delete_prefix(redis, prefix)
             await redis.aclose()
             await pool.close()
+
+
+def servers_from_env(benchmark: str) -> tuple[str, str] | None:
+    """DATABASE_URL and REDIS_URL (`make bench` sets both); None after saying what is missing."""
+    admin_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if not admin_url or not redis_url:
+        print(f"{benchmark}: set DATABASE_URL and REDIS_URL (or run `make bench`)", file=sys.stderr)
+        return None
+    return admin_url, redis_url

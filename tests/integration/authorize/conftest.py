@@ -20,6 +20,7 @@ from shared.config import Settings
 from shared.models import AuthorizationGrant, CodeUse, User
 from shared.stores.redis_codes import RedisCodeStore
 from tests.support.factories import RegisteredClient, make_client, make_user
+from tests.support.flows import authorize_as_browser
 
 CALLBACK = "https://app.example/callback"
 PASSWORD = "correct horse battery"
@@ -91,3 +92,10 @@ async def web_app(pool) -> RegisteredClient:
 async def spa(pool) -> RegisteredClient:
     """A public client (no secret): PKCE is mandatory."""
     return await make_client(pool, redirect_uris=("http://127.0.0.1:5173/cb",), public=True, name="Notes SPA")
+
+
+@pytest.fixture
+async def signed_in(authorize_client, params, user):
+    """The browser has signed in and consented once to the module's ``params``."""
+    await authorize_as_browser(authorize_client, params, username=user.username, password=user.password)
+    return authorize_client

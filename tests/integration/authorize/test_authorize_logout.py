@@ -4,7 +4,7 @@ import pytest
 
 from shared.crypto.digests import sha256_hex
 from tests.integration.authorize.conftest import CALLBACK
-from tests.support.flows import Pkce, authorization_params, authorize_as_browser, open_page, redirect_query
+from tests.support.flows import Pkce, authorization_params, open_page, redirect_query
 
 PKCE = Pkce.new()
 
@@ -13,12 +13,6 @@ PKCE = Pkce.new()
 def params(web_app):
     return authorization_params(client_id=web_app.client_id, redirect_uri=CALLBACK, scope="openid",
                                 code_verifier=PKCE.verifier)
-
-
-@pytest.fixture
-async def signed_in(authorize_client, params, user):
-    await authorize_as_browser(authorize_client, params, username=user.username, password=user.password)
-    return authorize_client
 
 
 def session_id(client):

@@ -17,13 +17,6 @@ def params(web_app):
                                 code_verifier=PKCE.verifier)
 
 
-@pytest.fixture
-async def signed_in(authorize_client, params, user):
-    """The browser has signed in and consented to openid profile once."""
-    await authorize_as_browser(authorize_client, params, username=user.username, password=user.password)
-    return authorize_client
-
-
 async def authorize(client, params, **extra):
     return await client.get("/authorize", params={**params, **extra}, allow_redirects=False)
 
