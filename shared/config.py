@@ -149,7 +149,11 @@ class Settings:
     refresh_token_ttl: int = _setting("LATCHKEY_REFRESH_TOKEN_TTL_SECONDS", 30 * DAY, _int_between(60, 365 * DAY), "refresh absolute lifetime")
     refresh_idle_ttl: int = _setting("LATCHKEY_REFRESH_IDLE_TTL_SECONDS", 7 * DAY, _int_between(60, 365 * DAY), "refresh idle lifetime")
     refresh_grace: int = _setting("LATCHKEY_REFRESH_GRACE_SECONDS", 0, _int_between(0, 300), "reuse grace for a lost response")
-    signing_alg: str = _setting("LATCHKEY_SIGNING_ALG", "RS256", _alg, "signing algorithm of new keys")
+    signing_alg: str = _setting("LATCHKEY_SIGNING_ALG", "RS256", _alg, "access-token signing algorithm")
+    id_token_signing_alg: str = _setting(
+        "LATCHKEY_ID_TOKEN_SIGNING_ALG", "ES256", _alg,
+        "ID-token signing algorithm of clients that registered none (RS256 keys are always kept too)",
+    )
     jwks_max_age: int = _setting("LATCHKEY_JWKS_MAX_AGE_SECONDS", 5 * MINUTE, _int_between(0, DAY), "JWKS Cache-Control max-age")
     key_announce: int = _setting("LATCHKEY_KEY_ANNOUNCE_SECONDS", 10 * MINUTE, _int_between(1, 30 * DAY), "a next key is published this long before it signs")
     key_rotation_interval: int = _setting("LATCHKEY_KEY_ROTATION_SECONDS", 30 * DAY, _int_between(0, 365 * DAY), "automatic rotation period (0: off)")
@@ -190,6 +194,12 @@ class Settings:
         settings = cls(**values)
         settings.validate()
         return settings
+
+    @property
+    def key_ring_algs(self) -> tuple[str, ...]:
+        """The algorithms the key ring keeps an active key for. RS256 always: OpenID Connect
+        requires every provider to be able to sign ID tokens with it (Core §15.1)."""
+        return tuple(dict.fromkeys((self.signing_alg, self.id_token_signing_alg, "RS256")))
 
     @property
     def access_audience(self) -> str:

@@ -28,18 +28,21 @@ def retired_key_publish_seconds(settings: Settings) -> int:
             + settings.key_poll_interval)
 
 
-async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None) -> StoredSigningKey:
-    """Adds a key: active at once when there is none (first start), else announced as next."""
+async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None,
+                     alg: str | None = None) -> StoredSigningKey:
+    """Adds a key of ``alg`` (default: the access-token algorithm): active at once when that
+    algorithm has none (first start), else announced as next."""
     now = now or datetime.now(timezone.utc)
+    alg = alg or settings.signing_alg
     keys = PgSigningKeys(conn)
     # RSA generation takes ~0.1 s of CPU: off the event loop, like every other slow call.
-    private_key = await asyncio.to_thread(generate_private_key, settings.signing_alg)
-    jwk = public_jwk(private_key, settings.signing_alg)
+    private_key = await asyncio.to_thread(generate_private_key, alg)
+    jwk = public_jwk(private_key, alg)
     async with conn.transaction():
         await conn.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
-        first = await keys.active() is None
+        first = await keys.active(alg) is None
         stored = StoredSigningKey(
-            kid=jwk["kid"], alg=settings.signing_alg, status="active" if first else "next", public_jwk=jwk,
+            kid=jwk["kid"], alg=alg, status="active" if first else "next", public_jwk=jwk,
             private_key_encrypted=encrypt_private_key(private_key, settings.require_key_encryption_key(), jwk["kid"]),
             created_at=now, activates_at=now if first else now + timedelta(seconds=settings.key_announce),
             retired_at=None, publish_until=None,
@@ -48,39 +51,47 @@ async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime
     return stored
 
 
+def rotated_algs(settings: Settings, current: list[StoredSigningKey]) -> list[str]:
+    """The configured algorithms, and any other that still has an active key: a key that clients
+    registered for keeps rotating even after the configuration moved on."""
+    return list(dict.fromkeys([*settings.key_ring_algs, *(k.alg for k in current if k.status == "active")]))
+
+
 async def rotate_if_due(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None) -> bool:
     """One step of the automatic schedule; only the replica holding the advisory lock acts.
 
-    Promotes a due ``next`` key, and announces a new one when the active key is older than the
-    rotation interval and none is waiting. Returns True when anything changed.
+    Per algorithm: promotes a due ``next`` key, makes a key for a configured algorithm that has
+    none, and announces a new one when the active key is older than the rotation interval and
+    none is waiting. Returns True when anything changed.
     """
     now = now or datetime.now(timezone.utc)
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ROTATION_LOCK_ID):
         return False
     try:
         keys = PgSigningKeys(conn)
-        changed = await keys.promote_due(now, retired_key_publish_seconds(settings)) is not None
-        if settings.key_rotation_interval <= 0:
-            return changed
+        changed = bool(await keys.promote_due(now, retired_key_publish_seconds(settings)))
         current = await keys.all()
-        active = next((k for k in current if k.status == "active"), None)
-        waiting = any(k.status == "next" for k in current)
         interval = timedelta(seconds=settings.key_rotation_interval)
-        if active is None or (not waiting and active.activates_at + interval <= now):
-            await create_key(conn, settings, now)
-            changed = True
+        for alg in rotated_algs(settings, current):
+            active = next((k for k in current if k.alg == alg and k.status == "active"), None)
+            waiting = any(k.alg == alg and k.status == "next" for k in current)
+            due = settings.key_rotation_interval > 0 and active is not None and active.activates_at + interval <= now
+            if active is None or (due and not waiting):
+                await create_key(conn, settings, now, alg)
+                changed = True
         return changed
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", ROTATION_LOCK_ID)
 
 
 async def ensure_active_key(conn: asyncpg.Connection, settings: Settings) -> None:
-    """First start: create the signing key if there is none; replicas starting together wait
-    on the rotation lock so exactly one key is made."""
+    """First start: create a signing key for each configured algorithm that has none; replicas
+    starting together wait on the rotation lock so exactly one key per algorithm is made."""
     await conn.execute("SELECT pg_advisory_lock($1)", ROTATION_LOCK_ID)
     try:
-        if await PgSigningKeys(conn).active() is None:
-            await create_key(conn, settings)
+        for alg in settings.key_ring_algs:
+            if await PgSigningKeys(conn).active(alg) is None:
+                await create_key(conn, settings, alg=alg)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", ROTATION_LOCK_ID)
 

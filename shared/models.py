@@ -32,6 +32,8 @@ class Client:
     grant_types: frozenset[str]
     token_endpoint_auth_method: AuthMethod
     is_public: bool
+    # OIDC Registration §2; None: the server's LATCHKEY_ID_TOKEN_SIGNING_ALG.
+    id_token_signed_response_alg: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ _SIGNING_STATUSES = ("next", "active")
 
 @dataclass(frozen=True, slots=True)
 class KeyState:
-    active: JwsSigner | None = None
+    active: dict[str, JwsSigner] = field(default_factory=dict)  # by algorithm
     public: dict[str, jwt.PyJWK] = field(default_factory=dict)
     jwks_body: bytes = b'{"keys":[]}'
     statuses: frozenset[tuple[str, str]] = frozenset()
@@ -43,10 +43,10 @@ class KeyCache:
         self._signers: dict[str, JwsSigner] = {}
         self._state = KeyState()
 
-    def signer(self) -> JwsSigner:
-        active = self._state.active
+    def signer(self, alg: str) -> JwsSigner:
+        active = self._state.active.get(alg)
         if active is None:
-            raise TemporarilyUnavailable("no signing key is loaded yet")
+            raise TemporarilyUnavailable(f"no {alg} signing key is loaded yet")
         return active
 
     def verification_key(self, kid: str) -> jwt.PyJWK | None:
@@ -72,9 +72,10 @@ class KeyCache:
                 self._signers[key.kid] = JwsSigner(signing_key)
         wanted = {k.kid for k in stored if k.status in _SIGNING_STATUSES}
         self._signers = {kid: s for kid, s in self._signers.items() if kid in wanted}
-        active = next((self._signers[k.kid] for k in stored if k.status == "active"), None)
+        active = {k.alg: self._signers[k.kid] for k in stored if k.status == "active"}
         self._state = KeyState(active=active, public={k.kid: jwt.PyJWK(k.public_jwk) for k in stored},
                                jwks_body=render_jwks(stored), statuses=statuses)
-        log.info("signing keys: active %s, published %s", active.kid if active else None,
+        log.info("signing keys: active %s, published %s",
+                 ", ".join(f"{alg} {signer.kid}" for alg, signer in sorted(active.items())) or None,
                  sorted(k.kid for k in stored))
         return True

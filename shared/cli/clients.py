@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from shared.cli.output import emit
-from shared.config import Settings
+from shared.config import SIGNING_ALGS, Settings
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.db import connect
 from shared.errors import UsageError
@@ -27,13 +27,19 @@ def register(commands) -> None:
     create.add_argument("--auth-method", choices=("client_secret_basic", "client_secret_post"),
                         default="client_secret_basic", help="token endpoint auth method of a confidential client")
     create.add_argument("--grant-type", action="append", choices=GRANT_TYPES, dest="grant_types")
+    create.add_argument("--id-token-alg", choices=SIGNING_ALGS, dest="id_token_alg",
+                        help="ID-token signing algorithm (default: LATCHKEY_ID_TOKEN_SIGNING_ALG)")
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=run_create)
 
 
 def build_client(name: str, redirect_uris: list[str], scope: str, public: bool, auth_method: str,
-                 grant_types: list[str] | None) -> tuple[Client, str | None]:
+                 grant_types: list[str] | None, id_token_alg: str | None = None,
+                 key_ring_algs: tuple[str, ...] = SIGNING_ALGS) -> tuple[Client, str | None]:
     """Validates everything before anything is written; returns the client and its raw secret."""
+    if id_token_alg is not None and id_token_alg not in key_ring_algs:
+        raise UsageError(f"--id-token-alg {id_token_alg} has no signing key; the key ring holds "
+                         f"{', '.join(key_ring_algs)} (LATCHKEY_SIGNING_ALG, LATCHKEY_ID_TOKEN_SIGNING_ALG)")
     if not name.strip() or len(name) > 200:
         raise UsageError("--name must be 1 to 200 characters")
     for uri in redirect_uris:
@@ -50,6 +56,7 @@ def build_client(name: str, redirect_uris: list[str], scope: str, public: bool, 
         redirect_uris=tuple(dict.fromkeys(redirect_uris)), allowed_scopes=frozenset(scopes),
         grant_types=frozenset(grant_types or GRANT_TYPES),
         token_endpoint_auth_method="none" if public else auth_method, is_public=public,
+        id_token_signed_response_alg=id_token_alg,
     )
     return client, secret
 
@@ -64,15 +71,17 @@ def describe(client: Client, secret: str | None) -> dict:
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "public": client.is_public,
     }
+    if client.id_token_signed_response_alg is not None:
+        doc["id_token_signed_response_alg"] = client.id_token_signed_response_alg
     if secret is not None:
         doc["client_secret"] = secret
     return doc
 
 
 async def run_create(args, env: Mapping[str, str]) -> int:
-    client, secret = build_client(args.name, args.redirect_uris, args.scope, args.public, args.auth_method,
-                                  args.grant_types)
     settings = Settings.from_env(env)
+    client, secret = build_client(args.name, args.redirect_uris, args.scope, args.public, args.auth_method,
+                                  args.grant_types, args.id_token_alg, settings.key_ring_algs)
     conn = await connect(settings)
     try:
         await PgClients(conn).create(client)

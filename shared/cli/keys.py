@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Mapping
 
 from shared.cli.output import emit
-from shared.config import Settings
+from shared.config import SIGNING_ALGS, Settings
 from shared.db import connect
-from shared.keyring import create_key
+from shared.keyring import create_key, rotated_algs
 from shared.models import StoredSigningKey
 from shared.stores.pg_signing_keys import PgSigningKeys
 
 
 def register(commands) -> None:
     keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True)
-    rotate = keys.add_parser("rotate", help="announce a new signing key (active at once if there is none)")
+    rotate = keys.add_parser("rotate", help="announce a new signing key per algorithm (active at once if there is none)")
+    rotate.add_argument("--alg", choices=SIGNING_ALGS, help="rotate only this algorithm's key")
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(handler=run_rotate)
     listing = keys.add_parser("list", help="list signing keys (public parts only)")
@@ -30,13 +31,22 @@ def describe(key: StoredSigningKey) -> dict:
 
 
 async def run_rotate(args, env: Mapping[str, str]) -> int:
+    """Every algorithm the key ring uses (configured, or still holding an active key), or one.
+
+    With --json: a list of the new keys, one per algorithm."""
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:
-        key = await create_key(conn, settings)
+        if args.alg:
+            algs = [args.alg]
+        else:
+            algs = rotated_algs(settings, await PgSigningKeys(conn).all())
+        created = [await create_key(conn, settings, alg=alg) for alg in algs]
     finally:
         await conn.close()
-    emit(describe(key), args.json, f"key {key.kid} ({key.alg}) is {key.status}, signs from {key.activates_at:%Y-%m-%d %H:%M:%S %Z}")
+    emit([describe(k) for k in created], args.json,
+         "\n".join(f"key {k.kid} ({k.alg}) is {k.status}, signs from {k.activates_at:%Y-%m-%d %H:%M:%S %Z}"
+                   for k in created))
     return 0
 
 

@@ -8,7 +8,8 @@ import asyncpg
 
 from shared.models import Client
 
-_COLUMNS = "client_id, name, secret_hash, redirect_uris, allowed_scopes, grant_types, token_endpoint_auth_method, is_public"
+_COLUMNS = ("client_id, name, secret_hash, redirect_uris, allowed_scopes, grant_types, token_endpoint_auth_method, "
+            "is_public, id_token_signed_response_alg")
 
 
 def _to_client(row: asyncpg.Record) -> Client:
@@ -17,6 +18,7 @@ def _to_client(row: asyncpg.Record) -> Client:
         redirect_uris=tuple(row["redirect_uris"]), allowed_scopes=frozenset(row["allowed_scopes"]),
         grant_types=frozenset(row["grant_types"]),
         token_endpoint_auth_method=row["token_endpoint_auth_method"], is_public=row["is_public"],
+        id_token_signed_response_alg=row["id_token_signed_response_alg"],
     )
 
 
@@ -30,10 +32,10 @@ class PgClients:
 
     async def create(self, client: Client) -> None:
         await self._db.execute(
-            f"INSERT INTO clients ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            f"INSERT INTO clients ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             client.client_id, client.name, client.secret_hash, list(client.redirect_uris),
             sorted(client.allowed_scopes), sorted(client.grant_types),
-            client.token_endpoint_auth_method, client.is_public,
+            client.token_endpoint_auth_method, client.is_public, client.id_token_signed_response_alg,
         )
 
 

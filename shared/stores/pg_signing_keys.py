@@ -40,30 +40,35 @@ class PgSigningKeys:
         )
         return [_to_key(r) for r in rows]
 
-    async def active(self) -> StoredSigningKey | None:
-        row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM signing_keys WHERE status = 'active'")
+    async def active(self, alg: str) -> StoredSigningKey | None:
+        row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM signing_keys WHERE status = 'active' AND alg = $1",
+                                      alg)
         return _to_key(row) if row else None
 
-    async def promote_due(self, now: datetime, publish_old_for_seconds: int) -> str | None:
-        """Makes the due 'next' key active and retires the old one; returns the new kid, if any.
+    async def promote_due(self, now: datetime, publish_old_for_seconds: int) -> list[str]:
+        """Makes each due 'next' key active and retires the key of its algorithm that signed
+        until then; returns the new active kids.
 
-        Runs in one transaction so there is always exactly one active key.
+        Runs in one transaction so every algorithm always has exactly one active key.
         """
         conn = self._db
         assert isinstance(conn, asyncpg.Connection), "promote_due needs a dedicated connection"
+        promoted: list[tuple[str, str]] = []
         async with conn.transaction():
-            kid = await conn.fetchval(
-                """SELECT kid FROM signing_keys WHERE status = 'next' AND activates_at <= $1
-                   ORDER BY activates_at LIMIT 1 FOR UPDATE""",
+            due = await conn.fetch(
+                """SELECT kid, alg FROM signing_keys WHERE status = 'next' AND activates_at <= $1
+                   ORDER BY activates_at FOR UPDATE""",
                 now,
             )
-            if kid is None:
-                return None
-            await conn.execute(
-                """UPDATE signing_keys SET status = 'retired', retired_at = $1::timestamptz,
-                       publish_until = $1::timestamptz + make_interval(secs => $2)
-                   WHERE status = 'active'""",
-                now, float(publish_old_for_seconds),
-            )
-            await conn.execute("UPDATE signing_keys SET status = 'active' WHERE kid = $1", kid)
-            return kid
+            for kid, alg in due:
+                if alg in (a for _, a in promoted):  # two due keys of one algorithm: the later waits a round
+                    continue
+                await conn.execute(
+                    """UPDATE signing_keys SET status = 'retired', retired_at = $1::timestamptz,
+                           publish_until = $1::timestamptz + make_interval(secs => $2)
+                       WHERE status = 'active' AND alg = $3""",
+                    now, float(publish_old_for_seconds), alg,
+                )
+                await conn.execute("UPDATE signing_keys SET status = 'active' WHERE kid = $1", kid)
+                promoted.append((kid, alg))
+        return [kid for kid, _ in promoted]

@@ -29,8 +29,9 @@ async def make_client(
     db: asyncpg.Pool, *, redirect_uris: tuple[str, ...] = ("https://app.example/callback",),
     scope: str = "openid profile email offline_access notes:read notes:write", public: bool = False,
     auth_method: str = "client_secret_basic", grant_types: list[str] | None = None, name: str = "Test App",
+    id_token_alg: str | None = None,
 ) -> RegisteredClient:
-    client, secret = build_client(name, list(redirect_uris), scope, public, auth_method, grant_types)
+    client, secret = build_client(name, list(redirect_uris), scope, public, auth_method, grant_types, id_token_alg)
     await PgClients(db).create(client)
     return RegisteredClient(client, secret)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.config import SIGNING_ALGS, Settings
+from shared.config import Settings
 from shared.endpoints import Endpoints
 from shared.models import STANDARD_SCOPES
 from shared.pkce import SUPPORTED_METHODS
@@ -38,8 +38,10 @@ def server_metadata(settings: Settings) -> dict[str, Any]:
         "code_challenge_methods_supported": list(SUPPORTED_METHODS),
         "authorization_response_iss_parameter_supported": True,
         "subject_types_supported": ["public"],
-        # Never "none": every ID token is signed (OIDC Discovery §3, RFC 8725 §3.1).
-        "id_token_signing_alg_values_supported": list(SIGNING_ALGS),
+        # The algorithms the key ring holds a key for, the default first; RS256 is always among
+        # them (OIDC Discovery §3). Never "none": every ID token is signed (RFC 8725 §3.1).
+        "id_token_signing_alg_values_supported": list(dict.fromkeys((settings.id_token_signing_alg,
+                                                                     *settings.key_ring_algs))),
         "claims_supported": list(CLAIMS),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": False,

@@ -111,7 +111,8 @@ async def _issue(grant: AuthorizationGrant, plan: AccessPlan, audience: str, req
     if refresh_token is not None:
         await ports.refresh_tokens.issue(_first_refresh_token(refresh_token, grant, plan, request.now, ports))
     return ports.issuer.issue(plan, subject, audience=audience, nonce=grant.nonce,
-                              with_id_token="openid" in grant.scope, refresh_token=refresh_token)
+                              with_id_token="openid" in grant.scope,
+                              id_token_alg=client.id_token_signed_response_alg, refresh_token=refresh_token)
 
 
 def _first_refresh_token(value: str, grant: AuthorizationGrant, plan: AccessPlan, now: int,

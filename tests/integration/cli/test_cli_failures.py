@@ -89,3 +89,9 @@ async def test_unusable_database(latchkey, row_counts, url, names):
 ], ids=["no command", "unknown command", "unknown service"])
 async def test_bad_usage(latchkey, row_counts, args, names):
     await assert_refused(latchkey, row_counts, args, names=names)
+
+
+async def test_id_token_algorithm_without_a_key_in_the_ring(latchkey, row_counts):
+    """The default key ring is RS256 (access tokens, and always) and ES256 (ID tokens)."""
+    await assert_refused(latchkey, row_counts, (*CLIENT, *GOOD_URI, "--id-token-alg", "EdDSA"),
+                         names="--id-token-alg EdDSA has no signing key")

@@ -40,6 +40,16 @@ async def test_confidential_client_gets_a_secret_stored_only_as_a_hash(latchkey,
     assert (row["redirect_uris"], sorted(row["allowed_scopes"])) == (doc["redirect_uris"], ["email", "openid"])
 
 
+async def test_a_client_may_register_its_id_token_algorithm(latchkey, db):
+    result = await latchkey("client", "create", "--name", "Legacy RP", "--redirect-uri", "https://rp.example/cb",
+                            "--id-token-alg", "RS256", "--json")
+    assert (result.code, result.stderr) == (0, "")
+    doc = json.loads(result.stdout)
+    assert doc["id_token_signed_response_alg"] == "RS256"
+    row = await db.fetchrow("SELECT id_token_signed_response_alg FROM clients WHERE client_id = $1", doc["client_id"])
+    assert row["id_token_signed_response_alg"] == "RS256"
+
+
 async def test_public_client_has_no_secret(latchkey, db):
     result = await latchkey("client", "create", "--name", "SPA", "--redirect-uri", "https://spa.example/cb",
                             "--public", "--json")
@@ -48,6 +58,7 @@ async def test_public_client_has_no_secret(latchkey, db):
     assert "client_secret" not in doc
     assert (doc["public"], doc["token_endpoint_auth_method"]) == (True, "none")
     assert doc["scope"] == "email offline_access openid profile"  # the default
+    assert "id_token_signed_response_alg" not in doc  # the server's default applies
     row = await db.fetchrow("SELECT secret_hash, is_public FROM clients WHERE client_id = $1", doc["client_id"])
     assert (row["secret_hash"], row["is_public"]) == (None, True)
 
@@ -67,16 +78,21 @@ async def test_user_create_stores_an_argon2id_hash_not_the_password(latchkey, db
 
 
 async def test_keys_rotate_then_list(server_urls, latchkey):
+    """By default one key per algorithm of the ring: RS256 access tokens, ES256 ID tokens."""
     async with fresh_database(server_urls[0]) as url:  # no key yet, whatever other tests did
         env = {"DATABASE_URL": url}
         first = json.loads((await latchkey("keys", "rotate", "--json", env=env)).stdout)
         second = json.loads((await latchkey("keys", "rotate", "--json", env=env)).stdout)
+        only_es256 = json.loads((await latchkey("keys", "rotate", "--alg", "ES256", "--json", env=env)).stdout)
         listed = await latchkey("keys", "list", "--json", env=env)
-    assert (first["status"], second["status"]) == ("active", "next")
-    assert first["alg"] == "RS256" and first["kid"] != second["kid"]
+    assert [(k["alg"], k["status"]) for k in first] == [("RS256", "active"), ("ES256", "active")]
+    assert [(k["alg"], k["status"]) for k in second] == [("RS256", "next"), ("ES256", "next")]
+    assert [(k["alg"], k["status"]) for k in only_es256] == [("ES256", "next")]
     assert listed.code == 0
     keys = json.loads(listed.stdout)
-    assert [(k["kid"], k["status"]) for k in keys] == [(first["kid"], "active"), (second["kid"], "next")]
+    made = [*first, *second, *only_es256]
+    assert [(k["kid"], k["status"]) for k in keys] == [(k["kid"], k["status"]) for k in made]
+    assert len({k["kid"] for k in keys}) == 5
     assert "PRIVATE" not in listed.stdout and '"d"' not in listed.stdout
 
 

@@ -123,7 +123,7 @@ async def test_refreshed_access_token_works(http, suite, redis, settings, client
 @pytest.fixture
 async def real_signer(suite, pool, settings) -> JwsSigner:
     """The token service's active key, decrypted as the service does, for one-change variants."""
-    stored = await PgSigningKeys(pool).active()
+    stored = await PgSigningKeys(pool).active(settings.signing_alg)
     assert stored is not None
     return JwsSigner(load_signing_key(stored, settings.key_encryption_key))
 

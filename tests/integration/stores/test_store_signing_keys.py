@@ -1,6 +1,7 @@
 """PgSigningKeys and the keyring life cycle next -> active -> retired (RFC 7517, OIDC Core §10.1.1).
 
-Each test has a database of its own (fixture keys_conn): at most one key is active at a time.
+Each test has a database of its own (fixture keys_conn): at most one key of each algorithm is
+active at a time. The settings here keep ES256 (access and ID tokens) and, as always, RS256.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def s(keys_settings):
-    """ES256 keeps key generation fast; rotation every day, announced 10 minutes ahead."""
-    return dataclasses.replace(keys_settings, signing_alg="ES256", key_rotation_interval=86400, key_announce=600)
+    """Key ring ES256 + RS256; rotation every day, announced 10 minutes ahead."""
+    return dataclasses.replace(keys_settings, signing_alg="ES256", id_token_signing_alg="ES256",
+                               key_rotation_interval=86400, key_announce=600)
 
 
 def _stored(kek: bytes, status: str, now: datetime) -> StoredSigningKey:
@@ -39,8 +41,12 @@ def _stored(kek: bytes, status: str, now: datetime) -> StoredSigningKey:
                             created_at=now, activates_at=now, retired_at=None, publish_until=None)
 
 
-async def _statuses(conn) -> list[tuple[str, str]]:
-    return [(k.kid, k.status) for k in await PgSigningKeys(conn).all()]
+async def _statuses(conn, alg: str = "ES256") -> list[tuple[str, str]]:
+    return [(k.kid, k.status) for k in await PgSigningKeys(conn).all() if k.alg == alg]
+
+
+async def _published(conn, alg: str = "ES256") -> list[tuple[str, str]]:
+    return [(k.kid, k.status) for k in await PgSigningKeys(conn).published() if k.alg == alg]
 
 
 async def test_insert_then_read_back(keys_conn, s):
@@ -48,10 +54,20 @@ async def test_insert_then_read_back(keys_conn, s):
     active = _stored(s.key_encryption_key, "active", now)
     await keys.insert(active)
     assert await keys.all() == [active]
-    assert await keys.active() == active
+    assert await keys.active("ES256") == active
+    assert await keys.active("RS256") is None
     assert await keys.published() == [active]
-    with pytest.raises(asyncpg.UniqueViolationError):  # a second signer is refused by the schema
+    with pytest.raises(asyncpg.UniqueViolationError):  # a second signer of one algorithm is refused
         await keys.insert(_stored(s.key_encryption_key, "active", now))
+
+
+async def test_each_algorithm_has_its_own_active_key(keys_conn, s):
+    now = datetime.now(timezone.utc)
+    es256 = await create_key(keys_conn, s, now, "ES256")
+    rs256 = await create_key(keys_conn, s, now, "RS256")
+    assert (es256.status, rs256.status) == ("active", "active")
+    keys = PgSigningKeys(keys_conn)
+    assert ((await keys.active("ES256")).kid, (await keys.active("RS256")).kid) == (es256.kid, rs256.kid)
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
@@ -61,9 +77,9 @@ async def test_create_key_first_active_then_announced(keys_conn, s, alg):
     first = await create_key(keys_conn, s, now)
     second = await create_key(keys_conn, s, now)
     assert (first.status, first.activates_at, first.alg) == ("active", now, alg)
-    assert (second.status, second.activates_at) == ("next", now + timedelta(seconds=s.key_announce))
+    assert (second.status, second.activates_at, second.alg) == ("next", now + timedelta(seconds=s.key_announce), alg)
     assert [k.kid for k in await PgSigningKeys(keys_conn).published()] == [first.kid, second.kid]
-    assert (await PgSigningKeys(keys_conn).active()).kid == first.kid
+    assert (await PgSigningKeys(keys_conn).active(alg)).kid == first.kid
 
 
 async def test_stored_private_key_is_encrypted_and_loads_once_decrypted(keys_conn, s):
@@ -82,13 +98,23 @@ async def test_promote_due_activates_next_and_retires_the_old_key(keys_conn, s):
     old = await create_key(keys_conn, s, now)
     new = await create_key(keys_conn, s, now)
     keys = PgSigningKeys(keys_conn)
-    assert await keys.promote_due(new.activates_at - timedelta(seconds=1), 930) is None
+    assert await keys.promote_due(new.activates_at - timedelta(seconds=1), 930) == []
     assert await _statuses(keys_conn) == [(old.kid, "active"), (new.kid, "next")]
-    assert await keys.promote_due(new.activates_at, 930) == new.kid
+    assert await keys.promote_due(new.activates_at, 930) == [new.kid]
     assert await _statuses(keys_conn) == [(old.kid, "retired"), (new.kid, "active")]
     retired = (await keys.all())[0]
     assert retired.retired_at == new.activates_at
     assert retired.publish_until == new.activates_at + timedelta(seconds=930)
+
+
+async def test_promoting_one_algorithm_leaves_the_other_signing(keys_conn, s):
+    now = datetime.now(timezone.utc)
+    rs256 = await create_key(keys_conn, s, now, "RS256")
+    old = await create_key(keys_conn, s, now, "ES256")
+    new = await create_key(keys_conn, s, now, "ES256")
+    assert await PgSigningKeys(keys_conn).promote_due(new.activates_at, 930) == [new.kid]
+    assert await _statuses(keys_conn, "ES256") == [(old.kid, "retired"), (new.kid, "active")]
+    assert await _statuses(keys_conn, "RS256") == [(rs256.kid, "active")]
 
 
 async def test_rotate_if_due_follows_the_schedule(keys_conn, s):
@@ -104,7 +130,8 @@ async def test_rotate_if_due_follows_the_schedule(keys_conn, s):
     ]
     for when, changed, statuses in steps:
         assert await rotate_if_due(keys_conn, s, when) is changed, when - t0
-        assert [status for _, status in await _statuses(keys_conn)] == statuses, when - t0
+        for alg in ("ES256", "RS256"):  # every algorithm of the ring on the same schedule
+            assert [status for _, status in await _statuses(keys_conn, alg)] == statuses, (alg, when - t0)
 
 
 async def test_a_retired_key_stays_published_until_publish_until(keys_conn, s):
@@ -113,9 +140,9 @@ async def test_a_retired_key_stays_published_until_publish_until(keys_conn, s):
     old = await create_key(keys_conn, s, now - DAY)
     new = await create_key(keys_conn, s, now - DAY)
     assert await rotate_if_due(keys_conn, s) is True
-    published = await PgSigningKeys(keys_conn).published()
-    assert [(k.kid, k.status) for k in published] == [(old.kid, "retired"), (new.kid, "active")]
-    assert published[0].publish_until > now + timedelta(seconds=retired_key_publish_seconds(s) - 60)
+    assert await _published(keys_conn) == [(old.kid, "retired"), (new.kid, "active")]
+    retired = next(k for k in await PgSigningKeys(keys_conn).published() if k.kid == old.kid)
+    assert retired.publish_until > now + timedelta(seconds=retired_key_publish_seconds(s) - 60)
 
 
 async def test_a_retired_key_is_unpublished_after_publish_until(keys_conn, s):
@@ -124,8 +151,8 @@ async def test_a_retired_key_is_unpublished_after_publish_until(keys_conn, s):
     await create_key(keys_conn, s, then)
     new = await create_key(keys_conn, s, then)
     assert await rotate_if_due(keys_conn, s, new.activates_at) is True
-    assert [(k.kid, k.status) for k in await PgSigningKeys(keys_conn).published()] == [(new.kid, "active")]
-    assert len(await PgSigningKeys(keys_conn).all()) == 2
+    assert await _published(keys_conn) == [(new.kid, "active")]
+    assert len(await _statuses(keys_conn)) == 2
 
 
 async def test_rotation_does_nothing_while_another_replica_holds_the_lock(keys_conn, keys_settings, s):
@@ -141,11 +168,13 @@ async def test_rotation_does_nothing_while_another_replica_holds_the_lock(keys_c
 
 
 @pytest.mark.parametrize("step", [rotate_if_due, ensure_active_key], ids=["rotate_if_due", "ensure_active_key"])
-async def test_replicas_starting_together_make_exactly_one_key(keys_settings, s, step):
+async def test_replicas_starting_together_make_exactly_one_key_per_algorithm(keys_settings, s, step):
     conns = [await connect(keys_settings) for _ in range(4)]
     try:
         await asyncio.gather(*(step(conn, s) for conn in conns))
-        assert [status for _, status in await _statuses(conns[0])] == ["active"]
+        for alg in ("ES256", "RS256"):
+            assert [status for _, status in await _statuses(conns[0], alg)] == ["active"], alg
+        assert await _statuses(conns[0], "EdDSA") == []  # not configured: no key
     finally:
         for conn in conns:
             await conn.close()
@@ -155,14 +184,25 @@ async def test_ensure_active_key_keeps_an_existing_key(keys_conn, s):
     first = await create_key(keys_conn, s)
     await ensure_active_key(keys_conn, s)
     assert await _statuses(keys_conn) == [(first.kid, "active")]
+    assert [status for _, status in await _statuses(keys_conn, "RS256")] == ["active"]  # the missing one made
+
+
+async def test_a_key_of_an_algorithm_no_longer_configured_keeps_rotating(keys_conn, s):
+    """A client registered for EdDSA ID tokens keeps getting them after the defaults change."""
+    t0 = datetime.now(timezone.utc) - 3 * DAY
+    eddsa = await create_key(keys_conn, s, t0, "EdDSA")
+    assert await rotate_if_due(keys_conn, s, t0 + DAY) is True
+    statuses = await _statuses(keys_conn, "EdDSA")
+    assert [status for _, status in statuses] == ["active", "next"] and statuses[0][0] == eddsa.kid
 
 
 async def test_rotation_interval_zero_promotes_but_never_announces(keys_conn, s):
     s = dataclasses.replace(s, key_rotation_interval=0)
     t0 = datetime.now(timezone.utc) - 400 * DAY
-    await create_key(keys_conn, s, t0)
+    await create_key(keys_conn, s, t0, "ES256")
+    await create_key(keys_conn, s, t0, "RS256")
     assert await rotate_if_due(keys_conn, s) is False
     new = await create_key(keys_conn, s, t0)
     assert await rotate_if_due(keys_conn, s) is True
-    assert (await PgSigningKeys(keys_conn).active()).kid == new.kid
-    assert len(await PgSigningKeys(keys_conn).all()) == 2
+    assert (await PgSigningKeys(keys_conn).active("ES256")).kid == new.kid
+    assert len(await PgSigningKeys(keys_conn).all()) == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import jwt
 import pytest
 
 from shared.crypto.digests import sha256_hex
@@ -41,10 +42,31 @@ async def test_the_id_token_is_for_the_client_with_nonce_and_at_hash(http, redis
     issued = await issue_code(redis, settings, app_client, user, scope="openid", nonce="n-42")
     body = await (await exchange(http, app_client, issued)).json()
     header, claims = await decode(http, body["id_token"], audience=app_client.client_id, issuer=settings.issuer)
-    assert header["typ"] == "JWT"
+    assert header["typ"] == "JWT" and header["alg"] == "ES256"  # LATCHKEY_ID_TOKEN_SIGNING_ALG's default
     assert claims["sub"] == str(user.id) and claims["azp"] == app_client.client_id
     assert claims["nonce"] == "n-42" and claims["auth_time"] == issued.grant.auth_time
     assert claims["at_hash"] == at_hash(body["access_token"], header["alg"])
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+async def test_a_client_gets_id_tokens_signed_with_its_registered_algorithm(http, redis, settings, pool, user, alg):
+    client = await make_client(pool, id_token_alg=alg)
+    issued = await issue_code(redis, settings, client, user, scope="openid")
+    body = await (await exchange(http, client, issued)).json()
+    header, claims = await decode(http, body["id_token"], audience=client.client_id, issuer=settings.issuer)
+    assert header["alg"] == alg and claims["at_hash"] == at_hash(body["access_token"], alg)
+    assert jwt.get_unverified_header(body["access_token"])["alg"] == "RS256"  # access tokens unchanged
+
+
+async def test_a_client_registered_for_an_algorithm_without_a_key_gets_503(http, redis, settings, pool, user):
+    """Only if the configuration changed under it (the CLI refuses such a client): no ID token
+    in a different algorithm than the client registered."""
+    client = await make_client(pool)
+    await pool.execute("UPDATE clients SET id_token_signed_response_alg = 'EdDSA' WHERE client_id = $1",
+                       client.client_id)
+    issued = await issue_code(redis, settings, client, user, scope="openid")
+    response = await exchange(http, client, issued)
+    assert response.status == 503 and await error_of(response) == "temporarily_unavailable"
 
 
 @pytest.mark.parametrize("scope, has_id_token, has_refresh_token", [

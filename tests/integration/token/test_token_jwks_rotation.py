@@ -99,7 +99,7 @@ async def published_kids(http) -> set[str]:
 async def test_a_new_key_is_published_before_it_signs(private, redis):
     client, user = await make_client(private.pool), await make_user(private.pool, private.settings)
     async with running(private.settings) as http:
-        old = (await PgSigningKeys(private.pool).active()).kid
+        old = (await PgSigningKeys(private.pool).active("RS256")).kid
         new = await rotate_now(private.settings)
         await wait_until(lambda: _contains(http, new))
         issued = await issue_code(redis, private.settings, client, user)
@@ -107,7 +107,7 @@ async def test_a_new_key_is_published_before_it_signs(private, redis):
         assert kid_of(body["access_token"]) == old  # announced, not yet signing
         await wait_until(lambda: _signs_with(http, redis, private.settings, client, user, new))
         assert old in await published_kids(http)  # retired, still published for its live tokens
-        statuses = {k.kid: k.status for k in await PgSigningKeys(private.pool).all()}
+        statuses = {k.kid: k.status for k in await PgSigningKeys(private.pool).all() if k.alg == "RS256"}
         assert statuses == {old: "retired", new: "active"}
 
 
@@ -164,17 +164,19 @@ async def test_key_rotation_while_tokens_are_in_flight_loses_none(private, redis
 
 async def test_replicas_follow_one_automatic_schedule(private):
     """Two token services on one database, rotating every 2 s: the advisory lock lets one act at
-    a time, so there is never more than one announced key and always exactly one active."""
+    a time, so per algorithm there is never more than one announced key and always exactly one
+    active."""
     settings = dataclasses.replace(private.settings, key_rotation_interval=2, key_announce=2)
     async with running(settings) as first, running(settings) as second:
-        initial = (await PgSigningKeys(private.pool).active()).kid
+        initial = (await PgSigningKeys(private.pool).active("RS256")).kid
         seen_next: list[int] = []
         deadline = time.monotonic() + 20
-        while (active := (await PgSigningKeys(private.pool).active()).kid) == initial:
+        while (active := (await PgSigningKeys(private.pool).active("RS256")).kid) == initial:
             assert time.monotonic() < deadline, "no automatic rotation happened"
             keys = await PgSigningKeys(private.pool).all()
-            seen_next.append(sum(k.status == "next" for k in keys))
-            assert sum(k.status == "active" for k in keys) == 1
+            for alg in settings.key_ring_algs:
+                seen_next.append(sum(k.status == "next" and k.alg == alg for k in keys))
+                assert sum(k.status == "active" and k.alg == alg for k in keys) == 1, alg
             await asyncio.sleep(0.2)
         assert max(seen_next) == 1  # announced first, and only one key at a time
         await wait_until(lambda: _both_publish(first, second, active))
@@ -186,14 +188,15 @@ async def _both_publish(first, second, kid: str) -> bool:
 
 @pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
 async def test_other_signing_algorithms_are_published_and_verify(private, redis, alg):
-    settings = dataclasses.replace(private.settings, signing_alg=alg)
+    settings = dataclasses.replace(private.settings, signing_alg=alg, id_token_signing_alg=alg)
     client, user = await make_client(private.pool), await make_user(private.pool, settings)
     async with running(settings) as http:
-        [published] = (await (await http.get("/jwks")).json())["keys"]
-        assert published["alg"] == alg
+        published = (await (await http.get("/jwks")).json())["keys"]
+        assert sorted(k["alg"] for k in published) == sorted([alg, "RS256"])  # RS256: OIDC Core §15.1
         issued = await issue_code(redis, settings, client, user, scope="openid")
         body = await (await exchange(http, client, issued)).json()
         assert jwt.get_unverified_header(body["access_token"])["alg"] == alg
+        assert jwt.get_unverified_header(body["id_token"])["alg"] == alg
         access, id_token = await verify_with_jwks_uri(
             str(http.make_url("/jwks")), [(body["access_token"], settings.access_audience),
                                           (body["id_token"], client.client_id)], settings.issuer)

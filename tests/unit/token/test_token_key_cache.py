@@ -40,7 +40,7 @@ def decryptions(monkeypatch) -> list[str]:
 
 async def test_an_empty_cache_cannot_sign():
     with pytest.raises(TemporarilyUnavailable):
-        KeyCache(KEK).signer()
+        KeyCache(KEK).signer("RS256")
 
 
 async def test_keys_are_decrypted_once_and_only_new_ones_later(decryptions):
@@ -49,16 +49,26 @@ async def test_keys_are_decrypted_once_and_only_new_ones_later(decryptions):
     assert await cache.load([active]) is False
     assert await cache.load([active, upcoming]) is True
     assert decryptions == [active.kid, upcoming.kid]
-    assert cache.signer().kid == active.kid
+    assert cache.signer("RS256").kid == active.kid
+    with pytest.raises(TemporarilyUnavailable):  # announced, not yet signing
+        cache.signer("ES256")
 
 
 async def test_promotion_switches_the_signer_without_decrypting_again(decryptions):
-    cache, old, new = KeyCache(KEK), stored(), stored("EdDSA", "next")
+    cache, old, new = KeyCache(KEK), stored("EdDSA"), stored("EdDSA", "next")
     await cache.load([old, new])
     await cache.load([replace(old, status="retired"), replace(new, status="active")])
-    assert cache.signer().kid == new.kid and cache.signer().alg == "EdDSA"
+    assert cache.signer("EdDSA").kid == new.kid and cache.signer("EdDSA").alg == "EdDSA"
     assert decryptions == [old.kid, new.kid]
     assert cache.verification_key(old.kid) is not None  # still published for tokens it signed
+
+
+async def test_each_algorithm_signs_with_its_own_active_key():
+    cache, rs256, es256 = KeyCache(KEK), stored("RS256"), stored("ES256")
+    await cache.load([rs256, es256])
+    assert (cache.signer("RS256").kid, cache.signer("ES256").kid) == (rs256.kid, es256.kid)
+    with pytest.raises(TemporarilyUnavailable):
+        cache.signer("EdDSA")
 
 
 async def test_retired_keys_are_published_but_never_decrypted(decryptions):
