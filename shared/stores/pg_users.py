@@ -31,6 +31,14 @@ class PgUsers:
         row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", uid)
         return User(**row) if row else None
 
+    async def is_enabled(self, user_id: UUID | str) -> bool:
+        """False for a disabled or unknown user: the token endpoint's only question about users."""
+        try:
+            uid = user_id if isinstance(user_id, UUID) else UUID(user_id)
+        except ValueError:
+            return False
+        return bool(await self._db.fetchval("SELECT NOT disabled FROM users WHERE id = $1", uid))
+
     async def create(
         self, username: str, password_hash: str, *, email: str | None = None, name: str | None = None,
         email_verified: bool = False,

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.errors import InvalidGrant
-from shared.models import AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, User
+from shared.models import AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken
 from shared.pkce import verify_code_verifier
 from services.token.core.audience import token_audience
 from services.token.core.claims import AccessPlan
@@ -58,9 +58,9 @@ def check_pkce(grant: AuthorizationGrant, verifier: str | None) -> None:
         raise PkceMismatch("code_verifier does not match the code_challenge")
 
 
-def check_user_enabled(user: User | None) -> None:
+def check_user_enabled(enabled: bool) -> None:
     """A user disabled after logging in gets no tokens (as the refresh grant already checks)."""
-    if user is None or user.disabled:
+    if not enabled:
         raise InvalidGrant("the authorization grant is no longer valid")
 
 
@@ -86,7 +86,6 @@ async def exchange_code(request: TokenRequest, ports: GrantPorts) -> TokenRespon
         check_client_owns_code(grant, request.client)
         check_redirect_uri(grant, request.client, request.form.get("redirect_uri"))
         await check_pkce_audited(grant, request, ports)
-        check_user_enabled(await ports.users.get(grant.user_id))
         audience = token_audience(request.form.get("resource"), grant.resource, ports.settings.access_audience)
         return await _issue(grant, plan, audience, request, ports)
 
@@ -108,8 +107,12 @@ async def _issue(grant: AuthorizationGrant, plan: AccessPlan, audience: str, req
     scope = response_scope(grant.scope, refresh_token is not None)
     subject = Subject(user_id=grant.user_id, client_id=client.client_id, scope=format_scope(scope),
                       auth_time=grant.auth_time)
+    # Whether the user is still enabled is asked by the refresh-token INSERT when there is one.
     if refresh_token is not None:
-        await ports.refresh_tokens.issue(_first_refresh_token(refresh_token, grant, plan, request.now, ports))
+        first = _first_refresh_token(refresh_token, grant, plan, request.now, ports)
+        check_user_enabled(await ports.refresh_tokens.issue(first) is not None)
+    else:
+        check_user_enabled(await ports.users.is_enabled(grant.user_id))
     return ports.issuer.issue(plan, subject, audience=audience, nonce=grant.nonce,
                               with_id_token="openid" in grant.scope,
                               id_token_alg=client.id_token_signed_response_alg, refresh_token=refresh_token)

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from shared.models import (
     AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
-    User,
 )
 
 
@@ -23,7 +22,7 @@ class Codes(Protocol):
 
 
 class RefreshTokens(Protocol):
-    async def issue(self, new: NewRefreshToken) -> UUID: ...
+    async def issue(self, new: NewRefreshToken) -> UUID | None: ...  # None: the user is disabled or gone
     async def find(self, token_hash: str) -> RefreshToken | None: ...
     async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshRotated | None: ...
     async def revoke_family(self, family_id: UUID) -> list[tuple[str, datetime]]: ...
@@ -31,7 +30,7 @@ class RefreshTokens(Protocol):
 
 
 class Users(Protocol):
-    async def get(self, user_id: UUID | str) -> User | None: ...
+    async def is_enabled(self, user_id: UUID | str) -> bool: ...
 
 
 class Denylist(Protocol):

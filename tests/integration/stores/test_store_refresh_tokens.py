@@ -53,6 +53,14 @@ async def test_issue_then_find_by_hash(pool, grant):
     assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE token_hash = $1", raw) == 0
 
 
+async def test_no_token_is_issued_for_a_disabled_or_deleted_user(pool, grant):
+    await pool.execute("UPDATE users SET disabled = true WHERE id = $1", grant.user_id)
+    assert await PgRefreshTokens(pool).issue(new_token(grant)[1]) is None
+    await pool.execute("DELETE FROM users WHERE id = $1", grant.user_id)
+    assert await PgRefreshTokens(pool).issue(new_token(grant)[1]) is None
+    assert await _family_size(pool, grant) == 0
+
+
 async def test_unknown_hash_is_none(pool):
     assert await PgRefreshTokens(pool).find(sha256_hex("never issued")) is None
 

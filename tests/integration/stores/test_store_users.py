@@ -46,6 +46,15 @@ async def test_duplicate_username_is_refused_in_any_case(pool, spelling):
                          ids=["unknown uuid", "unknown uuid string", "malformed", "empty"])
 async def test_unknown_user_id_is_none(pool, user_id):
     assert await PgUsers(pool).get(user_id) is None
+    assert await PgUsers(pool).is_enabled(user_id) is False
+
+
+async def test_is_enabled_until_disabled(pool):
+    user = await PgUsers(pool).create(_name(), "hash")
+    assert await PgUsers(pool).is_enabled(user.id) is True
+    assert await PgUsers(pool).is_enabled(str(user.id)) is True
+    await pool.execute("UPDATE users SET disabled = true WHERE id = $1", user.id)
+    assert await PgUsers(pool).is_enabled(user.id) is False
 
 
 async def test_unknown_username_is_none(pool):

@@ -181,8 +181,9 @@ async def test_the_rfc8707_resource_of_the_grant_becomes_the_audience(http, redi
     assert claims["aud"] == "https://notes.example/api"
 
 
-async def test_a_user_disabled_after_login_gets_no_tokens(http, redis, settings, pool, app_client, user):
-    issued = await issue_code(redis, settings, app_client, user)
+@pytest.mark.parametrize("scope", ["openid offline_access", "openid"], ids=["with refresh token", "without"])
+async def test_a_user_disabled_after_login_gets_no_tokens(http, redis, settings, pool, app_client, user, scope):
+    issued = await issue_code(redis, settings, app_client, user, scope=scope)
     await pool.execute("UPDATE users SET disabled = true WHERE id = $1", user.id)
     response = await exchange(http, app_client, issued)
     assert response.status == 400 and await error_of(response) == "invalid_grant"

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from services.token.core.code_grant import (
-    PkceMismatch, check_client_owns_code, check_pkce, check_redirect_uri, check_user_enabled, response_scope,
+    PkceMismatch, check_client_owns_code, check_pkce, check_redirect_uri, response_scope,
     wants_refresh_token,
 )
 from services.token.core.grants import GRANT_HANDLERS, GrantType, grant_type_of
@@ -18,7 +18,7 @@ from services.token.core.refresh_grant import (
 )
 from services.token.core.context import TokenRequest
 from shared.errors import InvalidGrant, InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedGrantType
-from shared.models import AuthorizationGrant, Client, RefreshToken, User
+from shared.models import AuthorizationGrant, Client, RefreshToken
 from shared.pkce import s256_challenge
 
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
@@ -144,18 +144,6 @@ def test_refresh_steps_pass(step):
 ], ids=["live", "unknown", "another client's", "revoked", "rotated", "rotated within the grace period", "expired"])
 def test_refresh_token_liveness_for_introspection(token, client_id, grace, live):
     assert refresh_token_is_live(token, replace(CLIENT, client_id=client_id), NOW, grace) is live
-
-
-@pytest.mark.parametrize("disabled, ok", [(False, True), (True, False), (None, False)],
-                         ids=["enabled", "disabled after login", "deleted"])
-def test_the_code_exchange_needs_a_user_still_enabled(disabled, ok):
-    user = None if disabled is None else User(id=uuid4(), username="ada", password_hash="x", email=None,
-                                               email_verified=False, name=None, disabled=disabled)
-    if ok:
-        check_user_enabled(user)
-    else:
-        with pytest.raises(InvalidGrant):
-            check_user_enabled(user)
 
 
 @pytest.mark.parametrize("scope, with_refresh, expected", [
