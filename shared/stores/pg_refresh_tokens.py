@@ -1,12 +1,15 @@
 """Refresh tokens by hash, rotated atomically (RFC 9700 §4.14.2).
 
 Rotation is one statement: the UPDATE that marks the old token used only matches while it is
-unused, so of any number of concurrent refreshes exactly one inserts a successor.
+unused, so of any number of concurrent refreshes exactly one inserts a successor. With a grace
+period (LATCHKEY_REFRESH_GRACE_SECONDS) a used token may be rotated again for a client that lost
+the response; each retry revokes the child before it, so there is still one live token.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 from uuid import UUID
 
@@ -30,6 +33,40 @@ def _args(new: NewRefreshToken) -> tuple:
             new.access_expires_at)
 
 
+# One refresh: match only a live token (see rotate_by_hash), mark it used, revoke the children an
+# earlier use made (a grace-period retry), insert the successor, and name those children's
+# access tokens. Within the grace period a used token matches again only while no child of it
+# was used: once one was, the response was not lost and the parent coming back is a copy.
+_ROTATE = f"""WITH old AS (
+        UPDATE refresh_tokens t SET used_at = coalesce(t.used_at, now())
+        WHERE t.token_hash = $1 AND t.client_id = $2 AND t.revoked_at IS NULL
+          AND (t.used_at IS NULL OR ($3::float8 > 0
+               AND t.used_at > now() - make_interval(secs => $3::float8)
+               AND NOT EXISTS (SELECT 1 FROM refresh_tokens c
+                               WHERE c.family_id = t.family_id AND c.parent_id = t.id AND c.used_at IS NOT NULL)))
+          AND t.expires_at > now() AND t.family_expires_at > now()
+          AND ($4::text[] IS NULL OR $4::text[] <@ t.scope)
+          AND ($5::text IS NULL OR $5::text = coalesce(t.resource, $6::text))
+          AND EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id AND NOT u.disabled)
+        RETURNING t.*),
+    siblings AS (
+        UPDATE refresh_tokens c SET revoked_at = now() FROM old
+        WHERE c.family_id = old.family_id AND c.parent_id = old.id AND c.revoked_at IS NULL),
+    successor AS (
+        INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
+        SELECT $7, old.family_id, old.id, old.client_id, old.user_id, old.scope, old.resource,
+               old.auth_time, least(now() + make_interval(secs => $8::float8), old.family_expires_at),
+               old.family_expires_at, $9, $10
+        FROM old
+        RETURNING {_COLUMNS})
+    SELECT successor.*, s.jtis AS sibling_jtis, s.expiries AS sibling_expiries
+    FROM successor, LATERAL (
+        SELECT array_agg(c.access_jti) AS jtis, array_agg(c.access_expires_at) AS expiries
+        FROM refresh_tokens c
+        WHERE c.family_id = successor.family_id AND c.parent_id = successor.parent_id
+          AND c.access_jti IS NOT NULL) s"""
+
+
 class PgRefreshTokens:
     def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
         self._db = pool
@@ -48,30 +85,9 @@ class PgRefreshTokens:
         row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM refresh_tokens WHERE token_hash = $1", token_hash)
         return _to_token(row) if row else None
 
-    async def rotate(self, old_id: UUID, new: NewRefreshToken, grace_seconds: int = 0) -> bool:
-        """Marks ``old_id`` used and inserts ``new`` as its child, or does nothing and says False.
-
-        Within ``grace_seconds`` of its first use a token may be rotated again (a client that lost
-        the response); past that, or with no grace, a used token never matches.
-        """
-        # With no grace the test is only "used_at IS NULL": comparing used_at with this
-        # statement's now() would let a rotation that started earlier than the winner pass too.
-        inserted = await self._db.fetchval(
-            f"""WITH old AS (
-                    UPDATE refresh_tokens SET used_at = coalesce(used_at, now())
-                    WHERE id = $3 AND revoked_at IS NULL
-                      AND (used_at IS NULL OR ($13::float8 > 0
-                           AND used_at > now() - make_interval(secs => $13::float8)))
-                    RETURNING id)
-                INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
-                SELECT $1,$2,old.id,$4,$5,$6,$7,$8,$9,$10,$11,$12 FROM old
-                RETURNING id""",
-            *_args(replace(new, parent_id=old_id)), float(grace_seconds),
-        )
-        return inserted is not None
-
     async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshRotated | None:
-        """The whole refresh in one round trip: find, check, mark used and insert the successor.
+        """The whole refresh in one statement: find, check, mark used and insert the successor
+        (one round trip with no grace period; with one, a row lock is taken first).
 
         Matches only a live token (unrevoked, unexpired, unused or within the grace period) of
         this client, whose user is enabled and whose scope and resource cover the request; the
@@ -84,43 +100,42 @@ class PgRefreshTokens:
         # final read sees the successor inserted beside them. The read names every earlier child,
         # revoked or not, so a retry after a failed denylist write denylists them again.
         # family_id lets both use the family index.
-        row = await self._db.fetchrow(
-            f"""WITH old AS (
-                    UPDATE refresh_tokens t SET used_at = coalesce(t.used_at, now())
-                    WHERE t.token_hash = $1 AND t.client_id = $2 AND t.revoked_at IS NULL
-                      AND (t.used_at IS NULL OR ($3::float8 > 0
-                           AND t.used_at > now() - make_interval(secs => $3::float8)))
-                      AND t.expires_at > now() AND t.family_expires_at > now()
-                      AND ($4::text[] IS NULL OR $4::text[] <@ t.scope)
-                      AND ($5::text IS NULL OR $5::text = coalesce(t.resource, $6::text))
-                      AND EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id AND NOT u.disabled)
-                    RETURNING t.*),
-                siblings AS (
-                    UPDATE refresh_tokens c SET revoked_at = now() FROM old
-                    WHERE c.family_id = old.family_id AND c.parent_id = old.id AND c.revoked_at IS NULL),
-                successor AS (
-                    INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
-                    SELECT $7, old.family_id, old.id, old.client_id, old.user_id, old.scope, old.resource,
-                           old.auth_time, least(now() + make_interval(secs => $8::float8), old.family_expires_at),
-                           old.family_expires_at, $9, $10
-                    FROM old
-                    RETURNING {_COLUMNS})
-                SELECT successor.*, s.jtis AS sibling_jtis, s.expiries AS sibling_expiries
-                FROM successor, LATERAL (
-                    SELECT array_agg(c.access_jti) AS jtis, array_agg(c.access_expires_at) AS expiries
-                    FROM refresh_tokens c
-                    WHERE c.family_id = successor.family_id AND c.parent_id = successor.parent_id
-                      AND c.access_jti IS NOT NULL) s""",
-            rotation.token_hash, rotation.client_id, float(rotation.grace_seconds),
-            None if rotation.scope is None else list(rotation.scope), rotation.resource,
-            rotation.default_resource, rotation.new_token_hash, float(rotation.idle_seconds),
-            rotation.access_jti, rotation.access_expires_at,
-        )
+        args = (rotation.token_hash, rotation.client_id, float(rotation.grace_seconds),
+                None if rotation.scope is None else list(rotation.scope), rotation.resource,
+                rotation.default_resource, rotation.new_token_hash, float(rotation.idle_seconds),
+                rotation.access_jti, rotation.access_expires_at)
+        if rotation.grace_seconds <= 0:
+            row = await self._db.fetchrow(_ROTATE, *args)  # "used_at IS NULL" lets exactly one through
+        else:
+            # Two retries inside the grace period would each miss the child the other inserts (one
+            # snapshot each): the row lock, taken first, makes the second statement's snapshot start
+            # after the first retry committed, so it sees that child and revokes it.
+            async with self._connection() as conn, conn.transaction():
+                await conn.execute("SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+                                   rotation.token_hash)
+                row = await conn.fetchrow(_ROTATE, *args)
         if row is None:
             return None
         fields = dict(row)
         revoked = tuple(zip(fields.pop("sibling_jtis") or (), fields.pop("sibling_expiries") or ()))
         return RefreshRotated(_to_token(fields), revoked)
+
+    async def successor_used(self, token_hash: str) -> bool:
+        """Whether a child of this token was itself used: then its response was not lost."""
+        return await self._db.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM refresh_tokens t JOIN refresh_tokens c
+                              ON c.family_id = t.family_id AND c.parent_id = t.id
+                              WHERE t.token_hash = $1 AND c.used_at IS NOT NULL)""",
+            token_hash,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        if isinstance(self._db, asyncpg.Pool):
+            async with self._db.acquire() as conn:
+                yield conn
+        else:
+            yield self._db
 
     async def revoke_family(self, family_id: UUID) -> list[tuple[str, datetime]]:
         """Revokes every token of the grant; returns the access-token jtis to denylist.

@@ -100,6 +100,9 @@ async def explain_failure(token_hash: str, scope: tuple[str, ...] | None, resour
     check_not_revoked(token)
     try:
         check_not_reused(token, now, ports.settings.refresh_grace)
+        if token.used_at is not None and await ports.refresh_tokens.successor_used(token_hash):
+            # Inside the grace period, but the client had the response: this is a copy.
+            raise RefreshReuse("the refresh token was already used")
     except RefreshReuse:
         await revoke_grant(token.family_id, ports.refresh_tokens, ports.denylist)
         await ports.audit.record(AuditEvent(

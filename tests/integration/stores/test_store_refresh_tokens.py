@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.crypto.digests import new_secret, sha256_hex
-from shared.models import NewRefreshToken
+from shared.models import NewRefreshToken, RefreshRotation
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from tests.support.factories import make_client, make_user
 
@@ -65,12 +65,27 @@ async def test_unknown_hash_is_none(pool):
     assert await PgRefreshTokens(pool).find(sha256_hex("never issued")) is None
 
 
+async def rotate(tokens: PgRefreshTokens, presented: str, grant: Grant, *, grace: int = 0,
+                 jti: str | None = None) -> str | None:
+    """A refresh as the grant makes it; the successor's raw value, or None when nothing matched."""
+    successor, now = new_secret(), datetime.now(timezone.utc)
+    rotated = await tokens.rotate_by_hash(RefreshRotation(
+        token_hash=sha256_hex(presented), client_id=grant.client_id, new_token_hash=sha256_hex(successor),
+        idle_seconds=86400, grace_seconds=grace, access_jti=jti or new_secret(16),
+        access_expires_at=now + timedelta(minutes=10)))
+    return successor if rotated is not None else None
+
+
+async def _live(pool, grant: Grant) -> int:
+    return await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL "
+                               "AND used_at IS NULL", grant.family_id)
+
+
 async def test_rotate_marks_the_old_token_used_and_links_the_child(pool, grant):
     tokens = PgRefreshTokens(pool)
     old_raw, old = new_token(grant)
     old_id = await tokens.issue(old)
-    child_raw, child = new_token(grant)
-    assert await tokens.rotate(old_id, child) is True
+    child_raw = await rotate(tokens, old_raw, grant)
     assert (await tokens.find(sha256_hex(old_raw))).used_at is not None
     successor = await tokens.find(sha256_hex(child_raw))
     assert (successor.parent_id, successor.family_id, successor.used_at) == (old_id, grant.family_id, None)
@@ -79,39 +94,60 @@ async def test_rotate_marks_the_old_token_used_and_links_the_child(pool, grant):
 @pytest.mark.parametrize("spoil", ["used", "revoked"])
 async def test_a_spent_token_cannot_rotate(pool, grant, spoil):
     tokens = PgRefreshTokens(pool)
-    old_id = await tokens.issue(new_token(grant)[1])
+    old_raw, old = new_token(grant)
+    await tokens.issue(old)
     if spoil == "used":
-        assert await tokens.rotate(old_id, new_token(grant)[1]) is True
+        assert await rotate(tokens, old_raw, grant) is not None
     else:
         await tokens.revoke_family(grant.family_id)
     size = await _family_size(pool, grant)
-    assert await tokens.rotate(old_id, new_token(grant)[1]) is False
+    assert await rotate(tokens, old_raw, grant) is None
     assert await _family_size(pool, grant) == size
 
 
-async def test_ten_concurrent_rotations_exactly_one_succeeds(pool, grant):
+@pytest.mark.parametrize("grace", [0, 30], ids=["no grace", "grace"])
+async def test_ten_concurrent_rotations_leave_one_live_token(pool, grant, grace):
     tokens = PgRefreshTokens(pool)
-    old_id = await tokens.issue(new_token(grant)[1])
-    results = await asyncio.gather(*(tokens.rotate(old_id, new_token(grant)[1]) for _ in range(10)))
-    assert results.count(True) == 1
-    assert await _family_size(pool, grant) == 2
+    old_raw, old = new_token(grant)
+    await tokens.issue(old)
+    results = await asyncio.gather(*(rotate(tokens, old_raw, grant, grace=grace) for _ in range(10)))
+    if grace == 0:
+        assert sum(r is not None for r in results) == 1
+        assert await _family_size(pool, grant) == 2
+    assert await _live(pool, grant) == 1  # with grace each retry replaces the child before it
 
 
 async def test_within_the_grace_period_a_used_token_rotates_again(pool, grant):
     tokens = PgRefreshTokens(pool)
-    old_id = await tokens.issue(new_token(grant)[1])
-    assert await tokens.rotate(old_id, new_token(grant)[1], grace_seconds=30) is True
-    assert await tokens.rotate(old_id, new_token(grant)[1], grace_seconds=30) is True
+    old_raw, old = new_token(grant)
+    old_id = await tokens.issue(old)
+    first = await rotate(tokens, old_raw, grant, grace=30)
+    second = await rotate(tokens, old_raw, grant, grace=30)
+    assert first and second
+    assert (await tokens.find(sha256_hex(first))).revoked_at is not None  # the lost response's token
     # Once the grace period is over, the used token is dead.
     await pool.execute("UPDATE refresh_tokens SET used_at = now() - interval '31 seconds' WHERE id = $1", old_id)
-    assert await tokens.rotate(old_id, new_token(grant)[1], grace_seconds=30) is False
+    assert await rotate(tokens, old_raw, grant, grace=30) is None
     assert await _family_size(pool, grant) == 3
+
+
+async def test_no_grace_retry_once_the_successor_was_used(pool, grant):
+    """The client had the response: a parent coming back now is a copy, not a lost response."""
+    tokens = PgRefreshTokens(pool)
+    old_raw, old = new_token(grant)
+    await tokens.issue(old)
+    child = await rotate(tokens, old_raw, grant, grace=30)
+    assert await rotate(tokens, child, grant, grace=30) is not None
+    assert await rotate(tokens, old_raw, grant, grace=30) is None
+    assert await tokens.successor_used(sha256_hex(old_raw)) is True
+    assert await tokens.successor_used(sha256_hex(child)) is False
 
 
 async def test_revoke_family_revokes_every_token_and_returns_live_jtis(pool, grant):
     tokens = PgRefreshTokens(pool)
-    first_id = await tokens.issue(new_token(grant, jti="jti-1")[1])
-    await tokens.rotate(first_id, new_token(grant, jti="jti-2")[1])
+    first_raw, first = new_token(grant, jti="jti-1")
+    await tokens.issue(first)
+    await rotate(tokens, first_raw, grant, jti="jti-2")
     other = Grant(grant.client_id, grant.user_id, uuid.uuid4())
     other_raw, other_new = new_token(other, jti="jti-other")
     await tokens.issue(other_new)
@@ -128,13 +164,14 @@ async def test_revoke_family_revokes_every_token_and_returns_live_jtis(pool, gra
 
 async def test_a_rotation_racing_the_family_revocation_leaves_no_live_child(pool, grant):
     tokens = PgRefreshTokens(pool)
-    old_id = await tokens.issue(new_token(grant, jti="jti-old")[1])
+    old_raw, old = new_token(grant, jti="jti-old")
+    await tokens.issue(old)
     rotating = await pool.acquire()
     try:
         # The rotation is mid-transaction when the revocation starts, and commits after it.
         transaction = rotating.transaction()
         await transaction.start()
-        assert await PgRefreshTokens(rotating).rotate(old_id, new_token(grant, jti="jti-child")[1]) is True
+        assert await rotate(PgRefreshTokens(rotating), old_raw, grant, jti="jti-child") is not None
         revocation = asyncio.create_task(tokens.revoke_family(grant.family_id))
         await asyncio.sleep(0.2)
         await transaction.commit()

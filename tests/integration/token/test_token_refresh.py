@@ -157,3 +157,30 @@ async def test_a_retry_within_grace_revokes_the_first_child(start_token_app, red
         assert stale.status == 400 and await error_of(stale) == "invalid_grant"
         assert await error_of(await refresh(http, app_client, retry["refresh_token"])) == "invalid_grant"
 
+
+
+async def test_simultaneous_retries_within_grace_leave_one_live_token(start_token_app, redis, settings, pool,
+                                                                      app_client, user):
+    async with start_token_app(refresh_grace=30) as http:
+        first = await first_tokens(http, redis, settings, app_client, user)
+        assert (await refresh(http, app_client, first["refresh_token"])).status == 200  # the lost response
+        retries = await asyncio.gather(*(refresh(http, app_client, first["refresh_token"]) for _ in range(8)))
+        assert {r.status for r in retries} == {200}
+        assert len(await live_tokens(pool, app_client.client_id, user.id)) == 1
+
+
+async def test_within_grace_a_parent_whose_successor_was_used_is_reuse(start_token_app, redis, settings, pool,
+                                                                     app_client, user):
+    """The client received and used the child, so the parent coming back is a stolen copy."""
+    async with start_token_app(refresh_grace=30) as http:
+        first = await first_tokens(http, redis, settings, app_client, user)
+        child = await (await refresh(http, app_client, first["refresh_token"])).json()
+        grandchild = await (await refresh(http, app_client, child["refresh_token"])).json()
+        replay = await refresh(http, app_client, first["refresh_token"])
+        assert replay.status == 400 and await error_of(replay) == "invalid_grant"
+        assert await live_tokens(pool, app_client.client_id, user.id) == []  # the whole family revoked
+        denylist = RedisDenylist(redis, settings.redis_prefix)
+        assert await denylist.contains(jwt.decode(grandchild["access_token"], options={"verify_signature": False})["jti"])
+        audited = await pool.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refresh_reuse' AND client_id = $1",
+                                      app_client.client_id)
+        assert audited == 1
