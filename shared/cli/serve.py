@@ -37,6 +37,11 @@ def run(args, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
     if args.service == "token":
         settings.require_key_encryption_key()  # fail with one line now, not inside the app's start-up
+    # No log format here uses the caller's file and line, thread or process: not gathering them
+    # for every record (the logging docs' "Optimization" switches) saves a few microseconds per
+    # request, most of the access log's cost.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[console])
