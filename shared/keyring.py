@@ -29,9 +29,10 @@ def retired_key_publish_seconds(settings: Settings) -> int:
 
 
 async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None,
-                     alg: str | None = None) -> StoredSigningKey:
-    """Adds a key of ``alg`` (default: the access-token algorithm): active at once when that
-    algorithm has none (first start), else announced as next."""
+                     alg: str | None = None, *, activate: bool | None = None) -> StoredSigningKey:
+    """Adds a key of ``alg`` (default: the access-token algorithm), announced as next so that
+    verifiers can fetch it before it signs; active at once only when no key of any algorithm is
+    active (first start: nobody holds a token or a cached key set yet), or when ``activate``."""
     now = now or datetime.now(timezone.utc)
     alg = alg or settings.signing_alg
     keys = PgSigningKeys(conn)
@@ -40,15 +41,26 @@ async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime
     jwk = public_jwk(private_key, alg)
     async with conn.transaction():
         await conn.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
-        first = await keys.active(alg) is None
+        if activate is None:
+            activate = not await keys.any_active()
         stored = StoredSigningKey(
-            kid=jwk["kid"], alg=alg, status="active" if first else "next", public_jwk=jwk,
+            kid=jwk["kid"], alg=alg, status="active" if activate else "next", public_jwk=jwk,
             private_key_encrypted=encrypt_private_key(private_key, settings.require_key_encryption_key(), jwk["kid"]),
-            created_at=now, activates_at=now if first else now + timedelta(seconds=settings.key_announce),
+            created_at=now, activates_at=now if activate else now + timedelta(seconds=settings.key_announce),
             retired_at=None, publish_until=None,
         )
         await keys.insert(stored)
     return stored
+
+
+async def add_keys(conn: asyncpg.Connection, settings: Settings, algs: list[str],
+                   now: datetime | None = None) -> list[StoredSigningKey]:
+    """One new key per algorithm: into an empty key ring all sign at once, into a running one
+    each is announced first (see create_key)."""
+    if not algs:
+        return []
+    first_start = not await PgSigningKeys(conn).any_active()
+    return [await create_key(conn, settings, now, alg, activate=True if first_start else None) for alg in algs]
 
 
 def rotated_algs(settings: Settings, current: list[StoredSigningKey]) -> list[str]:
@@ -60,9 +72,9 @@ def rotated_algs(settings: Settings, current: list[StoredSigningKey]) -> list[st
 async def rotate_if_due(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None) -> bool:
     """One step of the automatic schedule; only the replica holding the advisory lock acts.
 
-    Per algorithm: promotes a due ``next`` key, makes a key for a configured algorithm that has
-    none, and announces a new one when the active key is older than the rotation interval and
-    none is waiting. Returns True when anything changed.
+    Per algorithm: promotes a due ``next`` key, and announces a new one when the algorithm is
+    configured but has none, or when its active key is older than the rotation interval; never
+    while one is already waiting. Returns True when anything changed.
     """
     now = now or datetime.now(timezone.utc)
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ROTATION_LOCK_ID):
@@ -72,26 +84,28 @@ async def rotate_if_due(conn: asyncpg.Connection, settings: Settings, now: datet
         changed = bool(await keys.promote_due(now, retired_key_publish_seconds(settings)))
         current = await keys.all()
         interval = timedelta(seconds=settings.key_rotation_interval)
+        wanted = []
         for alg in rotated_algs(settings, current):
             active = next((k for k in current if k.alg == alg and k.status == "active"), None)
             waiting = any(k.alg == alg and k.status == "next" for k in current)
             due = settings.key_rotation_interval > 0 and active is not None and active.activates_at + interval <= now
-            if active is None or (due and not waiting):
-                await create_key(conn, settings, now, alg)
-                changed = True
-        return changed
+            if not waiting and (active is None or due):
+                wanted.append(alg)
+        return bool(await add_keys(conn, settings, wanted, now)) or changed
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", ROTATION_LOCK_ID)
 
 
 async def ensure_active_key(conn: asyncpg.Connection, settings: Settings) -> None:
-    """First start: create a signing key for each configured algorithm that has none; replicas
-    starting together wait on the rotation lock so exactly one key per algorithm is made."""
+    """At start: every configured algorithm gets a key. On a first start they all sign at once;
+    an algorithm added to a running key ring is announced first (next), and until it is
+    promoted the token service signs with the RS256 key. Replicas starting together wait on
+    the rotation lock so exactly one key per algorithm is made."""
     await conn.execute("SELECT pg_advisory_lock($1)", ROTATION_LOCK_ID)
     try:
-        for alg in settings.key_ring_algs:
-            if await PgSigningKeys(conn).active(alg) is None:
-                await create_key(conn, settings, alg=alg)
+        current = await PgSigningKeys(conn).all()
+        await add_keys(conn, settings, [alg for alg in settings.key_ring_algs
+                                        if not any(k.alg == alg and k.status in ("active", "next") for k in current)])
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", ROTATION_LOCK_ID)
 

@@ -3,7 +3,7 @@
 The published set is re-read every few seconds (one small query); when the (kid, status)
 pairs change, only keys not seen before are decrypted, in a worker thread so the event loop
 never waits on AES or PEM parsing, and the whole state is swapped in one assignment. Requests
-only read ``signer()`` and ``jwks_body``: no I/O, no decryption.
+only read ``signer(alg)`` and ``jwks_body``: no I/O, no decryption.
 """
 
 from __future__ import annotations
@@ -43,11 +43,16 @@ class KeyCache:
         self._signers: dict[str, JwsSigner] = {}
         self._state = KeyState()
 
-    def signer(self, alg: str) -> JwsSigner:
-        active = self._state.active.get(alg)
-        if active is None:
+    def signer(self, alg: str, *, exact: bool = False) -> JwsSigner:
+        """The active key of ``alg``. Unless ``exact``, while that algorithm has none (one newly
+        configured is announced before it signs) the RS256 key, or any active one, signs."""
+        active = self._state.active
+        signer = active.get(alg)
+        if signer is None and not exact:
+            signer = active.get("RS256") or next(iter(active.values()), None)
+        if signer is None:
             raise TemporarilyUnavailable(f"no {alg} signing key is loaded yet")
-        return active
+        return signer
 
     def verification_key(self, kid: str) -> jwt.PyJWK | None:
         return self._state.public.get(kid)

@@ -7,7 +7,7 @@ from typing import Mapping
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
 from shared.db import connect
-from shared.keyring import create_key, rotated_algs
+from shared.keyring import add_keys, rotated_algs
 from shared.models import StoredSigningKey
 from shared.stores.pg_signing_keys import PgSigningKeys
 
@@ -37,11 +37,8 @@ async def run_rotate(args, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:
-        if args.alg:
-            algs = [args.alg]
-        else:
-            algs = rotated_algs(settings, await PgSigningKeys(conn).all())
-        created = [await create_key(conn, settings, alg=alg) for alg in algs]
+        algs = [args.alg] if args.alg else rotated_algs(settings, await PgSigningKeys(conn).all())
+        created = await add_keys(conn, settings, algs)
     finally:
         await conn.close()
     emit([describe(k) for k in created], args.json,

@@ -23,7 +23,7 @@ from services.token.core.claims import AccessPlan, access_token_claims, id_token
 class ActiveKey(Protocol):
     """Where the current signing key comes from (decrypted once, never per request)."""
 
-    def signer(self, alg: str) -> JwsSigner: ...
+    def signer(self, alg: str, *, exact: bool = False) -> JwsSigner: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,9 @@ class TokenIssuer:
             claims = id_token_claims(issuer=settings.issuer, subject=subject.user_id, client_id=subject.client_id,
                                      now=plan.issued_at, ttl=settings.id_token_ttl, auth_time=subject.auth_time,
                                      nonce=nonce)
-            id_token = mint_id_token(self._keys.signer(id_token_alg or settings.id_token_signing_alg), claims, access)
+            # A client's registered algorithm is a promise (OIDC Registration §2): no substitute.
+            signer = (self._keys.signer(id_token_alg, exact=True) if id_token_alg
+                      else self._keys.signer(settings.id_token_signing_alg))
+            id_token = mint_id_token(signer, claims, access)
         return TokenResponse(access_token=access, expires_in=plan.expires_at - plan.issued_at,
                              scope=subject.scope, refresh_token=refresh_token, id_token=id_token)

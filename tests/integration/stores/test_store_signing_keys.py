@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 from shared.crypto.keys import encrypt_private_key, generate_private_key, public_jwk
 from shared.db import connect
 from shared.keyring import (
-    ROTATION_LOCK_ID, create_key, ensure_active_key, load_signing_key, retired_key_publish_seconds, rotate_if_due,
+    ROTATION_LOCK_ID, add_keys, create_key, ensure_active_key, load_signing_key, retired_key_publish_seconds, rotate_if_due,
 )
 from shared.models import StoredSigningKey
 from shared.stores.pg_signing_keys import PgSigningKeys
@@ -63,11 +63,24 @@ async def test_insert_then_read_back(keys_conn, s):
 
 async def test_each_algorithm_has_its_own_active_key(keys_conn, s):
     now = datetime.now(timezone.utc)
-    es256 = await create_key(keys_conn, s, now, "ES256")
-    rs256 = await create_key(keys_conn, s, now, "RS256")
-    assert (es256.status, rs256.status) == ("active", "active")
+    es256, rs256 = await add_keys(keys_conn, s, ["ES256", "RS256"], now)
+    assert (es256.status, rs256.status) == ("active", "active")  # an empty ring: both sign at once
     keys = PgSigningKeys(keys_conn)
     assert ((await keys.active("ES256")).kid, (await keys.active("RS256")).kid) == (es256.kid, rs256.kid)
+    later = await add_keys(keys_conn, s, ["ES256", "RS256"], now)
+    assert [(k.alg, k.status) for k in later] == [("ES256", "next"), ("RS256", "next")]
+
+
+async def test_an_algorithm_added_to_a_running_ring_is_announced_before_it_signs(keys_conn, s):
+    """An upgrade, or a newly configured algorithm: verifiers must see the key before tokens."""
+    now = datetime.now(timezone.utc)
+    rs256 = await create_key(keys_conn, s, now, "RS256")
+    await ensure_active_key(keys_conn, s)  # s configures ES256 as well
+    [es256] = [k for k in await PgSigningKeys(keys_conn).all() if k.alg == "ES256"]
+    assert es256.status == "next" and es256.activates_at > now
+    assert await rotate_if_due(keys_conn, s, es256.activates_at) is True
+    assert await _statuses(keys_conn, "ES256") == [(es256.kid, "active")]
+    assert await _statuses(keys_conn, "RS256") == [(rs256.kid, "active")]  # untouched
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
@@ -110,7 +123,7 @@ async def test_promote_due_activates_next_and_retires_the_old_key(keys_conn, s):
 async def test_promoting_one_algorithm_leaves_the_other_signing(keys_conn, s):
     now = datetime.now(timezone.utc)
     rs256 = await create_key(keys_conn, s, now, "RS256")
-    old = await create_key(keys_conn, s, now, "ES256")
+    old = await create_key(keys_conn, s, now, "ES256", activate=True)
     new = await create_key(keys_conn, s, now, "ES256")
     assert await PgSigningKeys(keys_conn).promote_due(new.activates_at, 930) == [new.kid]
     assert await _statuses(keys_conn, "ES256") == [(old.kid, "retired"), (new.kid, "active")]
@@ -184,7 +197,7 @@ async def test_ensure_active_key_keeps_an_existing_key(keys_conn, s):
     first = await create_key(keys_conn, s)
     await ensure_active_key(keys_conn, s)
     assert await _statuses(keys_conn) == [(first.kid, "active")]
-    assert [status for _, status in await _statuses(keys_conn, "RS256")] == ["active"]  # the missing one made
+    assert [status for _, status in await _statuses(keys_conn, "RS256")] == ["next"]  # the missing one, announced
 
 
 async def test_a_key_of_an_algorithm_no_longer_configured_keeps_rotating(keys_conn, s):
@@ -199,8 +212,7 @@ async def test_a_key_of_an_algorithm_no_longer_configured_keeps_rotating(keys_co
 async def test_rotation_interval_zero_promotes_but_never_announces(keys_conn, s):
     s = dataclasses.replace(s, key_rotation_interval=0)
     t0 = datetime.now(timezone.utc) - 400 * DAY
-    await create_key(keys_conn, s, t0, "ES256")
-    await create_key(keys_conn, s, t0, "RS256")
+    await add_keys(keys_conn, s, ["ES256", "RS256"], t0)
     assert await rotate_if_due(keys_conn, s) is False
     new = await create_key(keys_conn, s, t0)
     assert await rotate_if_due(keys_conn, s) is True

@@ -201,3 +201,30 @@ async def test_other_signing_algorithms_are_published_and_verify(private, redis,
             str(http.make_url("/jwks")), [(body["access_token"], settings.access_audience),
                                           (body["id_token"], client.client_id)], settings.issuer)
         assert access["sub"] == id_token["sub"] == str(user.id)
+
+
+async def test_an_upgraded_key_ring_announces_its_id_token_key_before_signing_with_it(private, redis):
+    """A deployment from before per-algorithm keys has one RS256 key: the ES256 key for ID
+    tokens is published first, ID tokens stay RS256 meanwhile, then switch without a gap."""
+    settings = private.settings
+    conn = await connect(settings)
+    try:
+        rs256 = (await create_key(conn, settings, alg="RS256")).kid
+    finally:
+        await conn.close()
+    client, user = await make_client(private.pool), await make_user(private.pool, settings)
+    async with running(settings) as http:
+        [es256] = [k.kid for k in await PgSigningKeys(private.pool).all() if k.alg == "ES256"]
+        assert es256 in await published_kids(http)
+
+        async def id_token_kid() -> str:
+            issued = await issue_code(redis, settings, client, user, scope="openid")
+            return kid_of((await (await exchange(http, client, issued)).json())["id_token"])
+
+        assert await id_token_kid() == rs256  # announced, not yet signing
+        await wait_until(lambda: _is(id_token_kid(), es256))
+        assert rs256 in await published_kids(http)  # still signs access tokens
+
+
+async def _is(value, expected) -> bool:
+    return await value == expected

@@ -51,7 +51,7 @@ async def test_keys_are_decrypted_once_and_only_new_ones_later(decryptions):
     assert decryptions == [active.kid, upcoming.kid]
     assert cache.signer("RS256").kid == active.kid
     with pytest.raises(TemporarilyUnavailable):  # announced, not yet signing
-        cache.signer("ES256")
+        cache.signer("ES256", exact=True)
 
 
 async def test_promotion_switches_the_signer_without_decrypting_again(decryptions):
@@ -68,7 +68,16 @@ async def test_each_algorithm_signs_with_its_own_active_key():
     await cache.load([rs256, es256])
     assert (cache.signer("RS256").kid, cache.signer("ES256").kid) == (rs256.kid, es256.kid)
     with pytest.raises(TemporarilyUnavailable):
-        cache.signer("EdDSA")
+        cache.signer("EdDSA", exact=True)
+
+
+async def test_until_its_key_signs_an_algorithm_falls_back_to_rs256_unless_exact():
+    """A newly configured algorithm is announced first; a client's registered one never substitutes."""
+    cache, rs256, announced = KeyCache(KEK), stored("RS256"), stored("ES256", "next")
+    await cache.load([rs256, announced])
+    assert cache.signer("ES256").kid == rs256.kid
+    with pytest.raises(TemporarilyUnavailable):
+        cache.signer("ES256", exact=True)
 
 
 async def test_retired_keys_are_published_but_never_decrypted(decryptions):
