@@ -28,39 +28,42 @@ def retired_key_publish_seconds(settings: Settings) -> int:
             + settings.key_poll_interval)
 
 
-async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None,
-                     alg: str | None = None, *, activate: bool | None = None) -> StoredSigningKey:
-    """Adds a key of ``alg`` (default: the access-token algorithm), announced as next so that
-    verifiers can fetch it before it signs; active at once only when no key of any algorithm is
-    active (first start: nobody holds a token or a cached key set yet), or when ``activate``."""
+async def add_keys(conn: asyncpg.Connection, settings: Settings, algs: list[str], now: datetime | None = None,
+                   *, activate: bool | None = None) -> list[StoredSigningKey]:
+    """Adds one key per algorithm, announced as next so that verifiers can fetch it before it
+    signs; all active at once only when no key of any algorithm is active (first start: nobody
+    holds a token or a cached key set yet), or when ``activate``. Decided under the table lock,
+    so two first starts racing each other cannot both activate a key."""
+    if not algs:
+        return []
     now = now or datetime.now(timezone.utc)
-    alg = alg or settings.signing_alg
-    keys = PgSigningKeys(conn)
+    kek = settings.require_key_encryption_key()
     # RSA generation takes ~0.1 s of CPU: off the event loop, like every other slow call.
-    private_key = await asyncio.to_thread(generate_private_key, alg)
-    jwk = public_jwk(private_key, alg)
+    private_keys = [await asyncio.to_thread(generate_private_key, alg) for alg in algs]
+    keys = PgSigningKeys(conn)
     async with conn.transaction():
         await conn.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
         if activate is None:
             activate = not await keys.any_active()
-        stored = StoredSigningKey(
-            kid=jwk["kid"], alg=alg, status="active" if activate else "next", public_jwk=jwk,
-            private_key_encrypted=encrypt_private_key(private_key, settings.require_key_encryption_key(), jwk["kid"]),
-            created_at=now, activates_at=now if activate else now + timedelta(seconds=settings.key_announce),
-            retired_at=None, publish_until=None,
-        )
-        await keys.insert(stored)
+        added = []
+        for alg, private_key in zip(algs, private_keys):
+            jwk = public_jwk(private_key, alg)
+            stored = StoredSigningKey(
+                kid=jwk["kid"], alg=alg, status="active" if activate else "next", public_jwk=jwk,
+                private_key_encrypted=encrypt_private_key(private_key, kek, jwk["kid"]),
+                created_at=now, activates_at=now if activate else now + timedelta(seconds=settings.key_announce),
+                retired_at=None, publish_until=None,
+            )
+            await keys.insert(stored)
+            added.append(stored)
+    return added
+
+
+async def create_key(conn: asyncpg.Connection, settings: Settings, now: datetime | None = None,
+                     alg: str | None = None, *, activate: bool | None = None) -> StoredSigningKey:
+    """One key of ``alg`` (default: the access-token algorithm); see add_keys."""
+    [stored] = await add_keys(conn, settings, [alg or settings.signing_alg], now, activate=activate)
     return stored
-
-
-async def add_keys(conn: asyncpg.Connection, settings: Settings, algs: list[str],
-                   now: datetime | None = None) -> list[StoredSigningKey]:
-    """One new key per algorithm: into an empty key ring all sign at once, into a running one
-    each is announced first (see create_key)."""
-    if not algs:
-        return []
-    first_start = not await PgSigningKeys(conn).any_active()
-    return [await create_key(conn, settings, now, alg, activate=True if first_start else None) for alg in algs]
 
 
 def rotated_algs(settings: Settings, current: list[StoredSigningKey]) -> list[str]:

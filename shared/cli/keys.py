@@ -7,6 +7,7 @@ from typing import Mapping
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
 from shared.db import connect
+from shared.errors import UsageError
 from shared.keyring import add_keys, rotated_algs
 from shared.models import StoredSigningKey
 from shared.stores.pg_signing_keys import PgSigningKeys
@@ -31,17 +32,20 @@ def describe(key: StoredSigningKey) -> dict:
 
 
 async def run_rotate(args, env: Mapping[str, str]) -> int:
-    """Every algorithm the key ring uses (configured, or still holding an active key), or one.
-
-    With --json: a list of the new keys, one per algorithm."""
+    """A new key for every algorithm the key ring uses (configured, or still holding an active
+    key), or for one. With --json: the first new key's fields, as before there were several
+    algorithms, and every new key under "keys"."""
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:
-        algs = [args.alg] if args.alg else rotated_algs(settings, await PgSigningKeys(conn).all())
-        created = await add_keys(conn, settings, algs)
+        ring = rotated_algs(settings, await PgSigningKeys(conn).all())
+        if args.alg and args.alg not in ring:
+            raise UsageError(f"--alg {args.alg} is not in the key ring ({', '.join(ring)}); "
+                             "configure it with LATCHKEY_SIGNING_ALG or LATCHKEY_ID_TOKEN_SIGNING_ALG")
+        created = await add_keys(conn, settings, [args.alg] if args.alg else ring)
     finally:
         await conn.close()
-    emit([describe(k) for k in created], args.json,
+    emit({**describe(created[0]), "keys": [describe(k) for k in created]}, args.json,
          "\n".join(f"key {k.kid} ({k.alg}) is {k.status}, signs from {k.activates_at:%Y-%m-%d %H:%M:%S %Z}"
                    for k in created))
     return 0

@@ -9,3 +9,6 @@ CREATE UNIQUE INDEX signing_keys_one_active_per_alg ON signing_keys (alg) WHERE 
 -- NULL: the server's LATCHKEY_ID_TOKEN_SIGNING_ALG.
 ALTER TABLE clients ADD COLUMN id_token_signed_response_alg text
     CHECK (id_token_signed_response_alg IN ('RS256', 'ES256', 'EdDSA'));
+-- Clients registered before this version have always had RS256 ID tokens (the OIDC default),
+-- and their libraries may accept nothing else: they keep it, whatever the new default says.
+UPDATE clients SET id_token_signed_response_alg = 'RS256';

@@ -107,12 +107,18 @@ class PgRefreshTokens:
         if rotation.grace_seconds <= 0:
             row = await self._db.fetchrow(_ROTATE, *args)  # "used_at IS NULL" lets exactly one through
         else:
-            # Two retries inside the grace period would each miss the child the other inserts (one
-            # snapshot each): the row lock, taken first, makes the second statement's snapshot start
-            # after the first retry committed, so it sees that child and revokes it.
+            # One snapshot per statement would let two retries each miss the child the other
+            # inserts, and a retry miss the use of a child committed meanwhile. Locking the token,
+            # then its children, first (always in that order) makes the rotation's snapshot start
+            # after both have committed: it sees that child, or that use, and acts on it.
             async with self._connection() as conn, conn.transaction():
                 await conn.execute("SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
                                    rotation.token_hash)
+                await conn.execute(
+                    """SELECT 1 FROM refresh_tokens c JOIN refresh_tokens p
+                           ON c.family_id = p.family_id AND c.parent_id = p.id
+                       WHERE p.token_hash = $1 FOR UPDATE OF c""",
+                    rotation.token_hash)
                 row = await conn.fetchrow(_ROTATE, *args)
         if row is None:
             return None

@@ -38,8 +38,8 @@ def server_metadata(settings: Settings) -> dict[str, Any]:
         "code_challenge_methods_supported": list(SUPPORTED_METHODS),
         "authorization_response_iss_parameter_supported": True,
         "subject_types_supported": ["public"],
-        # The algorithms the key ring holds a key for, the default first; RS256 is always among
-        # them (OIDC Discovery §3). Never "none": every ID token is signed (RFC 8725 §3.1).
+        # The configured algorithms (the key ring keeps a key for each), the ID-token default
+        # first; RS256 always (OIDC Discovery §3). Never "none": every ID token is signed.
         "id_token_signing_alg_values_supported": list(dict.fromkeys((settings.id_token_signing_alg,
                                                                      *settings.key_ring_algs))),
         "claims_supported": list(CLAIMS),

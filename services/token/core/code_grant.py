@@ -76,6 +76,7 @@ def wants_refresh_token(scope: tuple[str, ...], client: Client) -> bool:
 
 async def exchange_code(request: TokenRequest, ports: GrantPorts) -> TokenResponse:
     code = required(request.form, "code")
+    ports.issuer.check_ready(request.client)
     plan = ports.issuer.plan(request.now)
     use = CodeUse(grant_id="", access_jti=plan.jti, access_expires_at=plan.expires_at)
     grant = await ports.codes.consume(code, use, ports.settings.code_replay_window)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.config import Settings
+from shared.models import Client
 from shared.tokens.jws import JwsSigner
 from shared.tokens.minting import mint_access_token, mint_id_token
 from services.token.core.claims import AccessPlan, access_token_claims, id_token_claims
@@ -58,6 +59,14 @@ class TokenIssuer:
     def __init__(self, settings: Settings, keys: ActiveKey) -> None:
         self._settings = settings
         self._keys = keys
+
+    def check_ready(self, client: Client) -> None:
+        """Raises TemporarilyUnavailable unless every key this client's tokens may need is loaded.
+        Grants call it before they spend the code or rotate the refresh token, so an answer of
+        "try again" leaves the client something to try again with."""
+        self._keys.signer(self._settings.signing_alg)
+        if client.id_token_signed_response_alg:
+            self._keys.signer(client.id_token_signed_response_alg, exact=True)
 
     def plan(self, now: int) -> AccessPlan:
         return AccessPlan.new(now, self._settings.access_token_ttl)

@@ -57,6 +57,7 @@ def check_resource(token: RefreshToken, requested: str | None, default: str) -> 
 
 async def refresh(request: TokenRequest, ports: GrantPorts) -> TokenResponse:
     presented = required(request.form, "refresh_token")
+    ports.issuer.check_ready(request.client)
     raw_scope = request.form.get("scope")
     scope = parse_scope(raw_scope) if raw_scope is not None else None
     resource = request.form.get("resource")

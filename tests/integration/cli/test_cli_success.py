@@ -78,19 +78,22 @@ async def test_user_create_stores_an_argon2id_hash_not_the_password(latchkey, db
 
 
 async def test_keys_rotate_then_list(server_urls, latchkey):
-    """By default one key per algorithm of the ring: RS256 access tokens, ES256 ID tokens."""
+    """One key per algorithm of the ring (RS256 access tokens, ES256 ID tokens); the top-level
+    fields describe the first, as when there was one algorithm, "keys" lists them all."""
     async with fresh_database(server_urls[0]) as url:  # no key yet, whatever other tests did
         env = {"DATABASE_URL": url}
         first = json.loads((await latchkey("keys", "rotate", "--json", env=env)).stdout)
         second = json.loads((await latchkey("keys", "rotate", "--json", env=env)).stdout)
         only_es256 = json.loads((await latchkey("keys", "rotate", "--alg", "ES256", "--json", env=env)).stdout)
         listed = await latchkey("keys", "list", "--json", env=env)
-    assert [(k["alg"], k["status"]) for k in first] == [("RS256", "active"), ("ES256", "active")]
-    assert [(k["alg"], k["status"]) for k in second] == [("RS256", "next"), ("ES256", "next")]
-    assert [(k["alg"], k["status"]) for k in only_es256] == [("ES256", "next")]
+    assert (first["alg"], first["status"], second["status"]) == ("RS256", "active", "next")
+    assert first["kid"] == first["keys"][0]["kid"] and first["kid"] != second["kid"]
+    assert [(k["alg"], k["status"]) for k in first["keys"]] == [("RS256", "active"), ("ES256", "active")]
+    assert [(k["alg"], k["status"]) for k in second["keys"]] == [("RS256", "next"), ("ES256", "next")]
+    assert [(k["alg"], k["status"]) for k in only_es256["keys"]] == [("ES256", "next")]
     assert listed.code == 0
     keys = json.loads(listed.stdout)
-    made = [*first, *second, *only_es256]
+    made = [*first["keys"], *second["keys"], *only_es256["keys"]]
     assert [(k["kid"], k["status"]) for k in keys] == [(k["kid"], k["status"]) for k in made]
     assert len({k["kid"] for k in keys}) == 5
     assert "PRIVATE" not in listed.stdout and '"d"' not in listed.stdout

@@ -143,6 +143,27 @@ async def test_no_grace_retry_once_the_successor_was_used(pool, grant):
     assert await tokens.successor_used(sha256_hex(child)) is False
 
 
+async def test_within_grace_a_parent_racing_its_childs_use_gets_nothing(pool, grant):
+    """A copy of the parent presented while the real client refreshes with the child: once the
+    child's use commits, the parent is no lost response but a copy, and must not rotate."""
+    tokens = PgRefreshTokens(pool)
+    parent, first = new_token(grant)
+    await tokens.issue(first)
+    child = await rotate(tokens, parent, grant, grace=30)
+    using_child = await pool.acquire()
+    try:
+        transaction = using_child.transaction()
+        await transaction.start()
+        assert await rotate(PgRefreshTokens(using_child), child, grant, grace=30) is not None
+        copy = asyncio.create_task(rotate(tokens, parent, grant, grace=30))
+        await asyncio.sleep(0.3)  # the copy waits for the child's row
+        await transaction.commit()
+        assert await asyncio.wait_for(copy, timeout=10) is None
+    finally:
+        await pool.release(using_child)
+    assert await _live(pool, grant) == 1  # the real client's token only
+
+
 async def test_revoke_family_revokes_every_token_and_returns_live_jtis(pool, grant):
     tokens = PgRefreshTokens(pool)
     first_raw, first = new_token(grant, jti="jti-1")

@@ -193,6 +193,26 @@ async def test_replicas_starting_together_make_exactly_one_key_per_algorithm(key
             await conn.close()
 
 
+async def test_two_first_starts_racing_each_other_activate_one_key_per_algorithm(keys_settings, s):
+    """`latchkey keys rotate` takes no advisory lock: the table lock decides who goes first.
+    A third connection holds that lock until both are waiting for it."""
+    blocker, *conns = [await connect(keys_settings) for _ in range(3)]
+    try:
+        holding = blocker.transaction()
+        await holding.start()
+        await blocker.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+        racing = asyncio.gather(*(add_keys(conn, s, ["ES256", "RS256"]) for conn in conns))
+        await asyncio.sleep(1.0)  # both have generated their keys and wait for the lock
+        await holding.commit()
+        added = await asyncio.wait_for(racing, timeout=10)
+        assert sorted(k.status for batch in added for k in batch) == ["active", "active", "next", "next"]
+        for alg in ("ES256", "RS256"):
+            assert sorted(status for _, status in await _statuses(conns[0], alg)) == ["active", "next"], alg
+    finally:
+        for conn in (blocker, *conns):
+            await conn.close()
+
+
 async def test_ensure_active_key_keeps_an_existing_key(keys_conn, s):
     first = await create_key(keys_conn, s)
     await ensure_active_key(keys_conn, s)

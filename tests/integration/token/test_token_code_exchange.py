@@ -58,15 +58,18 @@ async def test_a_client_gets_id_tokens_signed_with_its_registered_algorithm(http
     assert jwt.get_unverified_header(body["access_token"])["alg"] == "RS256"  # access tokens unchanged
 
 
-async def test_a_client_registered_for_an_algorithm_without_a_key_gets_503(http, redis, settings, pool, user):
+async def test_a_client_registered_for_an_algorithm_without_a_key_gets_503_and_keeps_its_code(
+        http, redis, settings, pool, user):
     """Only if the configuration changed under it (the CLI refuses such a client): no ID token
-    in a different algorithm than the client registered."""
+    in another algorithm than the client registered, and the code is not spent on the 503."""
     client = await make_client(pool)
     await pool.execute("UPDATE clients SET id_token_signed_response_alg = 'EdDSA' WHERE client_id = $1",
                        client.client_id)
     issued = await issue_code(redis, settings, client, user, scope="openid")
     response = await exchange(http, client, issued)
     assert response.status == 503 and await error_of(response) == "temporarily_unavailable"
+    assert await RedisCodeStore(redis, settings.redis_prefix).ttl(issued.code) > 0  # still redeemable
+    assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE client_id = $1", client.client_id) == 0
 
 
 @pytest.mark.parametrize("scope, has_id_token, has_refresh_token", [

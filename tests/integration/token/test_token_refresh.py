@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import datetime, timedelta, timezone
 
 import jwt
 import pytest
 
-from shared.crypto.digests import sha256_hex
+from shared.crypto.digests import new_secret, sha256_hex
+from shared.models import NewRefreshToken
+from shared.stores.pg_refresh_tokens import PgRefreshTokens
+from tests.support.factories import make_client
 from shared.stores.redis_denylist import RedisDenylist
 from tests.integration.token.helpers import basic, decode, error_of, exchange, issue_code, refresh
 
@@ -184,3 +189,18 @@ async def test_within_grace_a_parent_whose_successor_was_used_is_reuse(start_tok
         audited = await pool.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refresh_reuse' AND client_id = $1",
                                       app_client.client_id)
         assert audited == 1
+
+
+async def test_a_503_for_a_missing_key_leaves_the_refresh_token_unused(http, settings, pool, user):
+    """The keys are checked before the rotation, so the client can simply try again later."""
+    client = await make_client(pool)
+    await pool.execute("UPDATE clients SET id_token_signed_response_alg = 'EdDSA' WHERE client_id = $1",
+                       client.client_id)
+    presented, now = new_secret(), datetime.now(timezone.utc)
+    await PgRefreshTokens(pool).issue(NewRefreshToken(
+        token_hash=sha256_hex(presented), family_id=uuid.uuid4(), client_id=client.client_id, user_id=user.id,
+        scope=("openid", "offline_access"), resource=None, auth_time=now, expires_at=now + timedelta(days=1),
+        family_expires_at=now + timedelta(days=30)))
+    response = await refresh(http, client, presented)
+    assert response.status == 503 and await error_of(response) == "temporarily_unavailable"
+    assert await pool.fetchval("SELECT used_at FROM refresh_tokens WHERE token_hash = $1", sha256_hex(presented)) is None

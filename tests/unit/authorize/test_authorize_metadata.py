@@ -39,7 +39,7 @@ def test_no_end_session_endpoint(metadata):
 
 
 def test_no_unsigned_algorithm(metadata):
-    # The key ring's algorithms, the ID-token default first; RS256 always (OIDC Discovery §3).
+    # The configured algorithms, the ID-token default first; RS256 always (OIDC Discovery §3).
     assert metadata["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
 
 
@@ -65,6 +65,6 @@ def test_page_csp_adds_only_the_client_origin():
     ("RS256", "EdDSA", ["EdDSA", "RS256"]),
     ("EdDSA", "ES256", ["ES256", "EdDSA", "RS256"]),
 ])
-def test_id_token_algorithms_are_the_key_rings(access, id_token, advertised):
+def test_id_token_algorithms_are_the_configured_ones(access, id_token, advertised):
     settings = Settings(signing_alg=access, id_token_signing_alg=id_token)
     assert server_metadata(settings)["id_token_signing_alg_values_supported"] == advertised
