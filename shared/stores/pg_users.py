@@ -15,6 +15,14 @@ class DuplicateUsername(Exception):
     pass
 
 
+def _as_uuid(user_id: UUID | str) -> UUID | None:
+    """A malformed id names no user (ids come from stored grants and sessions, not only from us)."""
+    try:
+        return user_id if isinstance(user_id, UUID) else UUID(user_id)
+    except ValueError:
+        return None
+
+
 class PgUsers:
     def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
         self._db = pool
@@ -24,18 +32,14 @@ class PgUsers:
         return User(**row) if row else None
 
     async def get(self, user_id: UUID | str) -> User | None:
-        try:
-            uid = user_id if isinstance(user_id, UUID) else UUID(user_id)
-        except ValueError:
+        if (uid := _as_uuid(user_id)) is None:
             return None
         row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", uid)
         return User(**row) if row else None
 
     async def is_enabled(self, user_id: UUID | str) -> bool:
         """False for a disabled or unknown user: the token endpoint's only question about users."""
-        try:
-            uid = user_id if isinstance(user_id, UUID) else UUID(user_id)
-        except ValueError:
+        if (uid := _as_uuid(user_id)) is None:
             return False
         return bool(await self._db.fetchval("SELECT NOT disabled FROM users WHERE id = $1", uid))
 
