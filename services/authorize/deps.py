@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.endpoints import CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH
-from shared.stores.ports import Audit, Clients, Consents, Users
+from shared.stores.protocols import Audit, Clients, Consents, Users
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_sessions import RedisSessions
 from shared.stores.redis_throttle import RedisLoginThrottle

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.params import MalformedParameters, Params, parse_urlencoded
-from services.authorize.keys import SETTINGS
+from services.authorize.app_keys import SETTINGS
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -10,7 +10,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from services.authorize.deps import Stores
-from services.authorize.keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
+from services.authorize.app_keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
 from shared.crypto.passwords import Passwords
 from shared.db import create_pool
 from shared.redis_client import create_redis

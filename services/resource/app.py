@@ -13,9 +13,9 @@ from shared.redis_client import create_redis
 from shared.stores.pg_users import PgUsers
 from shared.web.errors import json_error_middleware
 from shared.web.security_headers import security_headers_middleware
-from services.resource.notes_store import PgNotes
+from shared.stores.pg_notes import PgNotes
 from services.resource.routes import PUBLIC_PATHS, route_table
-from services.resource.state import NOTES, POOL, REDIS, SETTINGS, USERS
+from services.resource.app_keys import NOTES, POOL, REDIS, SETTINGS, USERS
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -8,8 +8,8 @@ from shared.config import Settings
 from shared.endpoints import INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH
 from shared.web.errors import json_error_middleware
 from shared.web.security_headers import security_headers_middleware
-from services.token import health, introspect, jwks, revoke, token
-from services.token.keys import SETTINGS
+from services.token.endpoints import health, introspect, jwks, revoke, token
+from services.token.app_keys import SETTINGS
 from services.token.outages import store_outage_middleware
 from services.token.resources import CLEANUP_CONTEXTS
 

@@ -21,10 +21,10 @@ from shared.stores.redis_denylist import RedisDenylist
 from services.token.core.context import GrantPorts
 from services.token.core.issuer import TokenIssuer
 from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
-from services.token.keys import (
+from services.token.app_keys import (
     AUDIT, CLIENTS, DENYLIST, GRANT_PORTS, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
 )
-from services.token.signing_keys import KeyCache
+from services.token.key_cache import KeyCache
 from services.token.sweeps import GrantSweeper
 
 

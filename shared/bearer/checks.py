@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Mapping
 
-from shared.bearer.jws import VerificationKey
+from shared.bearer.jws_verify import VerificationKey
 from shared.bearer.token import VerifierPolicy
 from shared.errors import InvalidToken
 

@@ -21,7 +21,7 @@ from typing import Any, Callable, Protocol
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
-from shared.bearer.jws import VerificationKey
+from shared.bearer.jws_verify import VerificationKey
 from shared.errors import InvalidToken, VerifierUnavailable
 
 log = logging.getLogger("latchkey.bearer")

@@ -10,10 +10,10 @@ from typing import Callable, Protocol
 from redis.exceptions import RedisError
 
 from shared.bearer.checks import check_alg_matches_key, check_claims, check_header
-from shared.bearer.jws import VerificationKey, parse_compact, verified_payload
+from shared.bearer.jws_verify import VerificationKey, parse_compact, verified_payload
 from shared.bearer.token import AccessToken, VerifierPolicy
 from shared.errors import InvalidToken, VerifierUnavailable
-from shared.stores.ports import Denylist
+from shared.stores.protocols import Denylist
 
 
 class KeySource(Protocol):

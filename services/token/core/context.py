@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from shared.config import Settings
 from shared.models import Client
 from services.token.core.issuer import TokenIssuer
-from services.token.core.ports import Audit, Codes, Denylist, RefreshTokens, Resweep, Users
+from shared.stores.protocols import Audit, Codes, Denylist, RefreshTokens, Resweep, Users
 
 
 @dataclass(frozen=True, slots=True)

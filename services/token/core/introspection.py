@@ -12,7 +12,7 @@ from typing import Any
 from shared.config import Settings
 from shared.crypto.digests import sha256_hex
 from shared.models import Client, RefreshToken
-from services.token.core.ports import Denylist, RefreshTokens
+from shared.stores.protocols import Denylist, RefreshTokens
 from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
 from services.token.core.scopes import format_scope
 

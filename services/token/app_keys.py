@@ -12,7 +12,7 @@ from shared.stores.pg_clients import CachedClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_denylist import RedisDenylist
 from services.token.core.context import GrantPorts
-from services.token.signing_keys import KeyCache
+from services.token.key_cache import KeyCache
 from services.token.sweeps import GrantSweeper
 
 SETTINGS = web.AppKey("settings", Settings)

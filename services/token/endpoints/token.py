@@ -14,7 +14,7 @@ from shared.web.errors import NO_STORE
 from services.token.authentication import authenticate, read_form
 from services.token.core.context import TokenRequest
 from services.token.core.grants import GRANT_HANDLERS, grant_type_of
-from services.token.keys import GRANT_PORTS
+from services.token.app_keys import GRANT_PORTS
 
 
 async def token(request: web.Request) -> web.Response:

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from shared.bearer import BEARER_VERIFIER
 from shared.config import Settings
 from shared.stores.pg_users import PgUsers
-from services.resource.notes_store import PgNotes
+from shared.stores.pg_notes import PgNotes
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
