@@ -1,4 +1,4 @@
-"""What the handlers work with: the storage ports, built once per process in cleanup_ctx."""
+"""What the handlers work with: the stores, built once per process in cleanup_ctx."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class Stores:
     clients: Clients
     users: Users
     consents: Consents
-    codes: RedisCodeStore  # not the port: completing a transaction takes it in the same atomic step
+    codes: RedisCodeStore  # not the protocol: completing a transaction takes it in the same atomic step
     sessions: RedisSessions
     transactions: RedisTransactions
     throttle: RedisLoginThrottle

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from services.authorize.core.decisions import Authenticated
 from services.authorize.core.errors import CannotRedirect
-from services.authorize.core.params import Params
+from shared.oauth.params import Params
 from services.authorize.core.transaction import Transaction
 from services.authorize.inputs import query_params
 from services.authorize.app_keys import COOKIES, SETTINGS, STORES

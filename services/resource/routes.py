@@ -15,7 +15,7 @@ from services.resource.endpoints.whoami import WHOAMI_PATH, whoami
 PUBLIC_PATHS = ("/healthz", "/readyz")
 
 
-def route_table() -> list[web.RouteDef]:
+def routes() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
         web.get("/readyz", readyz_handler(POOL, REDIS)),

@@ -1,4 +1,8 @@
-"""Narrow storage interfaces, named by what they do. The pure core depends only on these."""
+"""The storage interfaces, one set for every service, named by what they do (fosite's storage.go).
+
+The pure cores depend only on these Protocols; shared.stores holds the PostgreSQL and Redis
+adapters that implement them. Each Protocol lists just the operations a core calls.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from typing import Protocol
 from uuid import UUID
 
 from shared.models import (
-    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshToken, StoredSigningKey, User,
+    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
+    User,
 )
 
 
@@ -18,6 +23,7 @@ class Clients(Protocol):
 class Users(Protocol):
     async def get_by_username(self, username: str) -> User | None: ...
     async def get(self, user_id: UUID | str) -> User | None: ...
+    async def is_enabled(self, user_id: UUID | str) -> bool: ...
 
 
 class Consents(Protocol):
@@ -25,27 +31,27 @@ class Consents(Protocol):
     async def grant(self, user_id: UUID | str, client_id: str, scopes: frozenset[str]) -> None: ...
 
 
-class CodeStore(Protocol):
-    async def save(self, code: str, grant: AuthorizationGrant, ttl: int) -> None: ...
+class Codes(Protocol):
+    """Single-use authorization codes (RFC 6749 §4.1.2)."""
+
     async def consume(self, code: str, use: CodeUse, replay_window: int) -> AuthorizationGrant | None: ...
     async def find_use(self, code: str) -> CodeUse | None: ...
 
 
 class RefreshTokens(Protocol):
-    async def issue(self, new: NewRefreshToken) -> UUID: ...
+    async def issue(self, new: NewRefreshToken) -> UUID | None: ...  # None: the user is disabled or gone
     async def find(self, token_hash: str) -> RefreshToken | None: ...
-    async def rotate(self, old_id: UUID, new: NewRefreshToken, grace_seconds: int = 0) -> bool: ...
+    async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshRotated | None: ...
+    async def successor_used(self, token_hash: str) -> bool: ...
     async def revoke_family(self, family_id: UUID) -> list[tuple[str, datetime]]: ...
+    async def family_access_tokens(self, family_id: UUID) -> list[tuple[str, datetime]]: ...
 
 
 class Denylist(Protocol):
-    async def add(self, jti: str, expires_at: datetime) -> None: ...
+    """Revoked access-token ids (jti), kept until the token would have expired."""
+
+    async def add_many(self, entries: list[tuple[str, datetime]]) -> None: ...
     async def contains(self, jti: str) -> bool: ...
-
-
-class SigningKeys(Protocol):
-    async def published(self) -> list[StoredSigningKey]: ...
-    async def active(self) -> StoredSigningKey | None: ...
 
 
 class Audit(Protocol):

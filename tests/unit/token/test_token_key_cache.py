@@ -28,13 +28,13 @@ def stored(alg: str = "RS256", status: str = "active") -> StoredSigningKey:
 @pytest.fixture
 def decryptions(monkeypatch) -> list[str]:
     seen: list[str] = []
-    real = signing_keys.load_signing_key
+    real = key_cache.load_signing_key
 
     def counting(key, kek):
         seen.append(key.kid)
         return real(key, kek)
 
-    monkeypatch.setattr(signing_keys, "load_signing_key", counting)
+    monkeypatch.setattr(key_cache, "load_signing_key", counting)
     return seen
 
 
