@@ -46,7 +46,9 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
         sessions=RedisSessions(client, prefix),
         transactions=RedisTransactions(client, prefix),
         throttle=RedisLoginThrottle(client, prefix, max_per_user=settings.login_max_failures_user,
-                                    max_per_ip=settings.login_max_failures_ip, window=settings.login_failure_window),
+                                    max_per_ip=settings.login_max_failures_ip,
+                                    max_in_flight_per_ip=settings.login_max_in_flight_ip,
+                                    window=settings.login_failure_window),
         audit=PgAudit(pool),
     )
     yield
