@@ -12,10 +12,17 @@ from shared.db import create_pool
 from shared.redis_client import create_redis
 from shared.stores.pg_users import PgUsers
 from shared.web.errors import json_error_middleware
+from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
+from shared.web.shedding import load_shedding_middleware
+from shared.web.unavailable import retry_after_middleware, store_outage_middleware
 from services.resource.notes_store import PgNotes
 from services.resource.routes import PUBLIC_PATHS, route_table
 from services.resource.state import NOTES, POOL, REDIS, SETTINGS, USERS
+
+# Verifying is CPU-bound and /userinfo reads through a pool of LATCHKEY_DB_POOL_MAX connections:
+# more at once than this only lengthens the line inside the process.
+MAX_CONCURRENT_REQUESTS = 16
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -23,7 +30,10 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
         middlewares=[
             security_headers_middleware(https=settings.resource_url.startswith("https://")),
+            retry_after_middleware(settings.retry_after),  # every 503 says when to come back
             json_error_middleware,
+            load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
+            store_outage_middleware,  # PostgreSQL or Redis down: 503, never 500
             bearer_middleware(public_paths=PUBLIC_PATHS),
         ],
     )
@@ -32,6 +42,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_redis(settings))
     # After Redis: the verifier's denylist (when settings.check_revocation) uses the client opened above.
     app.cleanup_ctx.append(bearer_context(settings, redis_key=REDIS))
+    app.cleanup_ctx.append(readiness_context(settings))
     app.add_routes(route_table())
     return app
 

@@ -7,10 +7,12 @@ from aiohttp import web
 from shared.config import Settings
 from shared.endpoints import INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH
 from shared.web.errors import json_error_middleware
+from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
+from shared.web.shedding import load_shedding_middleware
+from shared.web.unavailable import retry_after_middleware, store_outage_middleware
 from services.token import health, introspect, jwks, revoke, token
 from services.token.keys import SETTINGS
-from services.token.outages import store_outage_middleware
 from services.token.resources import CLEANUP_CONTEXTS
 
 ROUTES = [
@@ -22,15 +24,21 @@ ROUTES = [
     web.get("/readyz", health.readyz),
 ]
 
+# Signing is CPU-bound on one event loop: more requests at once only make each one slower.
+MAX_CONCURRENT_REQUESTS = 8
+
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        # Outermost first: headers on every answer; errors rendered once; outages become 503.
-        middlewares=[security_headers_middleware(https=settings.issuer_is_https), json_error_middleware,
+        # Outermost first: headers on every answer; every 503 gets Retry-After; errors rendered
+        # once; beyond the limit a request is shed; outages become 503.
+        middlewares=[security_headers_middleware(https=settings.issuer_is_https),
+                     retry_after_middleware(settings.retry_after), json_error_middleware,
+                     load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
                      store_outage_middleware],
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend(CLEANUP_CONTEXTS)
+    app.cleanup_ctx.extend((*CLEANUP_CONTEXTS, readiness_context(settings)))
     app.add_routes(ROUTES)
     return app

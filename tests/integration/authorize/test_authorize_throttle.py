@@ -89,7 +89,7 @@ ATTEMPTS = 40
     pytest.param({"login_max_failures_ip": 3}, lambda i: f"user-{i}", id="concurrent attempts from one IP"),
 ])
 async def test_concurrent_attempts_cannot_outrun_the_limit(make_authorize_client, params, limits, usernames):
-    client = await make_authorize_client(**limits)
+    client = await make_authorize_client(max_concurrent_requests=ATTEMPTS, **limits)  # none shed
     page = await open_login(client, params)
     responses = await asyncio.gather(*(submit_login(client, page, usernames(i), "wrong") for i in range(ATTEMPTS)))
     statuses = sorted(r.status for r in responses)
