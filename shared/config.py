@@ -176,6 +176,15 @@ class Settings:
     jwks_fetch_timeout: int = _setting("LATCHKEY_JWKS_FETCH_TIMEOUT_SECONDS", 5, _int_between(1, 60), "JWKS fetch timeout")
     jwks_max_bytes: int = _setting("LATCHKEY_JWKS_MAX_BYTES", 65536, _int_between(1024, 1 << 20), "largest JWKS accepted")
     jwks_cache_cap: int = _setting("LATCHKEY_JWKS_CACHE_MAX_SECONDS", HOUR, _int_between(0, DAY), "longest a JWKS is cached whatever max-age says, and how long stale keys serve while refetches fail")
+    retry_after: int = _setting("LATCHKEY_RETRY_AFTER_SECONDS", 2, _int_between(1, HOUR), "Retry-After of every 503 answer")
+    max_concurrent_requests: int = _setting(
+        "LATCHKEY_MAX_CONCURRENT_REQUESTS", 0, _int_between(0, 10000),
+        "requests one service process works on at once (0: its own default, authorize 16, token 4, resource 16)",
+    )
+    request_queue_size: int = _setting("LATCHKEY_REQUEST_QUEUE_SIZE", 4, _int_between(0, 10000), "requests that may wait for a place; more get 503 at once")
+    request_queue_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_WAIT_MS", 250, _int_between(1, 60000), "longest a request waits for a place before 503")
+    ready_probe_interval: int = _setting("LATCHKEY_READY_PROBE_SECONDS", 1, _int_between(1, 60), "how often /readyz's background probe checks PostgreSQL and Redis")
+    ready_probe_timeout: int = _setting("LATCHKEY_READY_PROBE_TIMEOUT_SECONDS", 1, _int_between(1, 60), "timeout of each readiness probe")
     note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")
     notes_page_size: int = _setting("LATCHKEY_NOTES_PAGE_SIZE", 50, _int_between(1, 500), "most notes one GET returns")
 

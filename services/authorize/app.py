@@ -24,17 +24,26 @@ from services.authorize.app_keys import COOKIES, DISCOVERY, PATHS, POLICY, SETTI
 from services.authorize.resources import CLEANUP_CONTEXTS
 from services.authorize.routes import routes
 from shared.config import Settings
+from shared.web.readiness import readiness_context
 from shared.web.security_headers import PAGE_CSP, security_headers_middleware
+from shared.web.shedding import load_shedding_middleware
+from shared.web.unavailable import retry_after_middleware, store_outage_middleware
 
 HERE = Path(__file__).parent
+# Logins wait for the argon2 threads (LATCHKEY_HASH_WORKERS), pages for PostgreSQL and Redis:
+# a few more at once than the hashing threads keeps them busy without a long line behind them.
+MAX_CONCURRENT_REQUESTS = 16
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        # Outermost first: security headers land on every response, error pages included.
+        # Outermost first: security headers land on every response, error pages included; every
+        # 503 gets Retry-After; beyond the limit a request is shed; outages become 503 pages.
         middlewares=[security_headers_middleware(https=settings.issuer_is_https, csp=PAGE_CSP),
-                     html_error_middleware],
+                     retry_after_middleware(settings.retry_after), html_error_middleware,
+                     load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
+                     store_outage_middleware],
     )
     stylesheet = (HERE / "static" / "style.css").read_bytes()
     app[SETTINGS] = settings
@@ -45,6 +54,6 @@ def create_app(settings: Settings) -> web.Application:
     app[STYLESHEET] = stylesheet
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                          undefined=jinja2.StrictUndefined, default_helpers=False)
-    app.cleanup_ctx.extend(CLEANUP_CONTEXTS)
+    app.cleanup_ctx.extend((*CLEANUP_CONTEXTS, readiness_context(settings)))
     app.add_routes(routes())
     return app

@@ -4,7 +4,8 @@
   §4.1.2.1, RFC 9207);
 - anything before the client and redirect URI are verified is a page, never a redirect;
 - aiohttp's own HTTP errors (404, 405, 413, ...) become pages with the same status;
-- a store that is down is a 503 page; anything else is logged and shown as a bare 500 page.
+- temporarily unavailable (a store down, shared.web.unavailable; the server busy,
+  shared.web.shedding) is a 503 page; anything else is logged and shown as a bare 500 page.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.redirects import error_response
 from services.authorize.app_keys import SETTINGS
 from services.authorize.pages import message_page, redirect
-from shared.stores.outages import STORE_ERRORS
-from shared.errors import OAuthError
+from shared.errors import OAuthError, TemporarilyUnavailable
 from shared.web.errors import Handler
 
 log = logging.getLogger("latchkey.authorize")
@@ -50,6 +50,9 @@ async def html_error_middleware(request: web.Request, handler: Handler) -> web.S
         return redirect(location, after_post=request.method == "POST")
     except CannotRedirect as exc:
         return message_page(request, "This request cannot be completed", exc.message, status=exc.status)
+    except TemporarilyUnavailable:
+        return message_page(request, "Temporarily unavailable", "Sign-in is temporarily unavailable. "
+                            "Please try again in a moment.", status=503)
     except OAuthError as exc:
         return message_page(request, "This request cannot be completed", exc.description or exc.error,
                             status=exc.status)
@@ -61,10 +64,6 @@ async def html_error_middleware(request: web.Request, handler: Handler) -> web.S
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
-    except STORE_ERRORS:
-        log.warning("store unavailable on %s %s", request.method, request.path, exc_info=True)
-        return message_page(request, "Temporarily unavailable", "Sign-in is temporarily unavailable. "
-                            "Please try again in a moment.", status=503)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return message_page(request, "Something went wrong", "Something went wrong on our side. "

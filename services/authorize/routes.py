@@ -5,9 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.authorize.endpoints import authorize, consent, discovery, login, logout, static
-from services.authorize.app_keys import POOL, REDIS
 from shared.endpoints import AUTHORIZE_PATH, CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH
-from shared.web.health import healthz, readyz_handler
+from shared.web.health import healthz, readyz
 
 
 def routes() -> list[web.RouteDef]:
@@ -24,5 +23,5 @@ def routes() -> list[web.RouteDef]:
         web.get(discovery.OAUTH_METADATA_PATH, discovery.handle),
         web.get(static.STYLESHEET_PATH, static.stylesheet),
         web.get("/healthz", healthz),
-        web.get("/readyz", readyz_handler(POOL, REDIS)),
+        web.get("/readyz", readyz),
     ]

@@ -7,10 +7,17 @@ from aiohttp import web
 from shared.bearer import bearer_middleware
 from shared.config import Settings
 from shared.web.errors import json_error_middleware
+from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
+from shared.web.shedding import load_shedding_middleware
+from shared.web.unavailable import retry_after_middleware, store_outage_middleware
 from services.resource.app_keys import SETTINGS
 from services.resource.resources import CLEANUP_CONTEXTS
 from services.resource.routes import PUBLIC_PATHS, routes
+
+# Verifying is CPU-bound and /userinfo reads through a pool of LATCHKEY_DB_POOL_MAX connections:
+# more at once than this only lengthens the line inside the process.
+MAX_CONCURRENT_REQUESTS = 16
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -19,11 +26,14 @@ def create_app(settings: Settings) -> web.Application:
         # Outermost first: headers on every answer; errors rendered once; then the bearer check.
         middlewares=[
             security_headers_middleware(https=settings.resource_url.startswith("https://")),
+            retry_after_middleware(settings.retry_after),  # every 503 says when to come back
             json_error_middleware,
+            load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
+            store_outage_middleware,  # PostgreSQL or Redis down: 503, never 500
             bearer_middleware(public_paths=PUBLIC_PATHS),
         ],
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend(CLEANUP_CONTEXTS)
+    app.cleanup_ctx.extend((*CLEANUP_CONTEXTS, readiness_context(settings)))
     app.add_routes(routes())
     return app

@@ -5,9 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from shared.endpoints import USERINFO_PATH
-from shared.web.health import healthz, readyz_handler
+from shared.web.health import healthz, readyz
 from services.resource.endpoints import notes
-from services.resource.app_keys import POOL, REDIS
 from services.resource.endpoints.userinfo import userinfo
 from services.resource.endpoints.whoami import WHOAMI_PATH, whoami
 
@@ -18,7 +17,7 @@ PUBLIC_PATHS = ("/healthz", "/readyz")
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
-        web.get("/readyz", readyz_handler(POOL, REDIS)),
+        web.get("/readyz", readyz),
         web.get(USERINFO_PATH, userinfo),
         web.post(USERINFO_PATH, userinfo),
         web.get(notes.NOTES_PATH, notes.list_notes),

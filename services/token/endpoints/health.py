@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.web.health import healthz, readyz_handler
-from services.token.app_keys import KEY_CACHE, POOL, REDIS
+from shared.web import health
+from services.token.app_keys import KEY_CACHE
 
 __all__ = ["healthz", "readyz"]
 
-_stores_ready = readyz_handler(POOL, REDIS)
+healthz = health.healthz
 
 
 async def readyz(request: web.Request) -> web.Response:
     if not request.app[KEY_CACHE].kids:
         return web.json_response({"status": "unavailable", "signing_key": "missing"}, status=503)
-    return await _stores_ready(request)
+    return await health.readyz(request)

@@ -88,7 +88,7 @@ ATTEMPTS = 40
 
 
 async def test_concurrent_wrong_passwords_on_one_user_stop_at_its_limit(make_authorize_client, params):
-    client = await make_authorize_client(login_max_failures_user=3)
+    client = await make_authorize_client(login_max_failures_user=3, max_concurrent_requests=ATTEMPTS)
     page = await open_login(client, params)
     responses = await asyncio.gather(*(submit_login(client, page, "target", "wrong") for _ in range(ATTEMPTS)))
     statuses = sorted(r.status for r in responses)
@@ -98,7 +98,8 @@ async def test_concurrent_wrong_passwords_on_one_user_stop_at_its_limit(make_aut
 async def test_concurrent_wrong_passwords_from_one_ip_stop_near_its_limit(make_authorize_client, params, user):
     """Failures count once known, so attempts in flight together can pass the IP's check together:
     at most max_in_flight of them beyond max_ip - 1, and then nothing more from that IP."""
-    client = await make_authorize_client(login_max_failures_ip=3, login_max_in_flight_ip=4)
+    client = await make_authorize_client(login_max_failures_ip=3, login_max_in_flight_ip=4,
+                                         max_concurrent_requests=ATTEMPTS)  # none shed
     page = await open_login(client, params)
     responses = await asyncio.gather(*(submit_login(client, page, f"user-{i}", "wrong") for i in range(ATTEMPTS)))
     checked = sum(r.status == 200 for r in responses)
