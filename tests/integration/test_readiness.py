@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.resource.app import create_app
-from services.resource.state import POOL
+from services.resource.app_keys import POOL
 from shared.devstack import spare_port, start_redis
 
 
