@@ -31,7 +31,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database(settings))
     app.cleanup_ctx.append(_redis(settings))
     # After Redis: the verifier's denylist (when settings.check_revocation) uses the client opened above.
-    app.cleanup_ctx.append(bearer_context(settings, redis_key=REDIS))
+    app.cleanup_ctx.append(bearer_context(settings.bearer_config(), redis_key=REDIS))
     app.add_routes(route_table())
     return app
 

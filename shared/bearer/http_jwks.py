@@ -7,7 +7,7 @@ import json
 
 import aiohttp
 
-from shared.bearer.jwks import FetchedJwks, JwksUnavailable, max_age_from_headers
+from .jwks import FetchedJwks, JwksUnavailable, max_age_from_headers
 
 _ACCEPT = "application/jwk-set+json, application/json"
 

@@ -21,8 +21,8 @@ from typing import Any, Callable, Protocol
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
-from shared.bearer.jws import VerificationKey
-from shared.errors import InvalidToken, VerifierUnavailable
+from .jws import VerificationKey
+from .errors import InvalidToken, VerifierUnavailable
 
 log = logging.getLogger("latchkey.bearer")
 
