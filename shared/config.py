@@ -148,6 +148,7 @@ class Settings:
     session_ttl: int = _setting("LATCHKEY_SESSION_TTL_SECONDS", 8 * HOUR, _int_between(60, 30 * DAY), "login session lifetime")
     login_max_failures_user: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_USER", 5, _int_between(1, 1000), "failed logins per user per window")
     login_max_failures_ip: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_IP", 20, _int_between(1, 10000), "failed logins per IP per window")
+    login_max_in_flight_ip: int = _setting("LATCHKEY_LOGIN_MAX_IN_FLIGHT_PER_IP", 32, _int_between(1, 10000), "login attempts one IP may have in flight at once")
     login_failure_window: int = _setting("LATCHKEY_LOGIN_FAILURE_WINDOW_SECONDS", 15 * MINUTE, _int_between(10, DAY), "throttle window")
     trusted_proxies: tuple = _setting(
         "LATCHKEY_TRUSTED_PROXIES", (), _networks,

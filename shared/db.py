@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import AsyncIterator
 
 import asyncpg
 
@@ -43,11 +42,3 @@ async def connect(settings: Settings) -> asyncpg.Connection:
     conn = await asyncpg.connect(settings.database_url, timeout=10)
     await _init_connection(conn)
     return conn
-
-
-async def pool_context(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(settings)
-    try:
-        yield pool
-    finally:
-        await pool.close()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 
 from shared.config import Settings
-from shared.crypto.keys import SigningKey, decrypt_private_key, encrypt_private_key, generate_private_key, public_jwk
+from shared.crypto.signing_keys import SigningKey, decrypt_private_key, encrypt_private_key, generate_private_key, public_jwk
 from shared.models import StoredSigningKey
 from shared.stores.pg_signing_keys import PgSigningKeys
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
@@ -16,11 +15,3 @@ def create_redis(settings: Settings) -> Redis:
         settings.redis_url, max_connections=64, timeout=5, socket_timeout=5, socket_connect_timeout=5
     )
     return Redis(connection_pool=pool)
-
-
-async def redis_context(settings: Settings) -> AsyncIterator[Redis]:
-    client = create_redis(settings)
-    try:
-        yield client
-    finally:
-        await client.aclose()

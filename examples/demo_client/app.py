@@ -13,7 +13,7 @@ from shared.web.security_headers import PAGE_CSP, security_headers_middleware
 from examples.demo_client.config import DemoConfig
 from examples.demo_client.middleware import error_page_middleware, session_middleware
 from examples.demo_client.provider import Provider
-from examples.demo_client.routes import route_table
+from examples.demo_client.routes import routes
 from examples.demo_client.sessions import SessionStore
 from examples.demo_client.state import CONFIG, HTTP, PROVIDER, SESSIONS, TOKENS
 from examples.demo_client.token_client import TokenClient
@@ -29,7 +29,7 @@ def create_app(config: DemoConfig) -> web.Application:
     app[SESSIONS] = SessionStore(config.session_ttl, config.max_sessions)
     aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("examples.demo_client", "templates"), autoescape=True)
     app.cleanup_ctx.append(_http_client)
-    app.add_routes(route_table())
+    app.add_routes(routes())
     return app
 
 

@@ -12,7 +12,7 @@ import aiohttp
 
 from shared.bearer.http_jwks import HttpJwksFetcher
 from shared.bearer.jwks import JwksCache
-from shared.bearer.jws import VerificationKey
+from shared.bearer.jws_verify import VerificationKey
 from shared.config import SIGNING_ALGS
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"

@@ -11,7 +11,7 @@ from examples.demo_client.endpoints import callback, health, home, login, logout
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def route_table() -> list[web.AbstractRouteDef]:
+def routes() -> list[web.AbstractRouteDef]:
     return [
         web.get("/", home.home),
         web.get("/login", login.login),

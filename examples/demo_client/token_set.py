@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from shared.bearer.checks import ACCESS_TOKEN_TYPES, KEY_LOCATION_HEADERS
-from shared.bearer.jws import parse_compact, verified_payload
+from shared.bearer.jws_verify import parse_compact, verified_payload
 from shared.errors import OAuthError
 from examples.demo_client.config import DemoConfig
 from examples.demo_client.oidc import DemoError, check_id_token_claims

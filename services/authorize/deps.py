@@ -1,11 +1,11 @@
-"""What the handlers work with: the storage ports, built once per process in cleanup_ctx."""
+"""What the handlers work with: the stores, built once per process in cleanup_ctx."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from shared.endpoints import CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH
-from shared.stores.ports import Audit, Clients, Consents, Users
+from shared.stores.protocols import Audit, Clients, Consents, Users
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_sessions import RedisSessions
 from shared.stores.redis_throttle import RedisLoginThrottle
@@ -17,7 +17,7 @@ class Stores:
     clients: Clients
     users: Users
     consents: Consents
-    codes: RedisCodeStore  # not the port: completing a transaction takes it in the same atomic step
+    codes: RedisCodeStore  # not the protocol: completing a transaction takes it in the same atomic step
     sessions: RedisSessions
     transactions: RedisTransactions
     throttle: RedisLoginThrottle

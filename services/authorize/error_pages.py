@@ -15,7 +15,7 @@ from aiohttp import web
 
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.redirects import error_response
-from services.authorize.keys import SETTINGS
+from services.authorize.app_keys import SETTINGS
 from services.authorize.pages import message_page, redirect
 from shared.stores.outages import STORE_ERRORS
 from shared.errors import OAuthError

@@ -17,7 +17,7 @@ from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.grants import grant_for
 from services.authorize.core.redirects import code_response
 from services.authorize.core.transaction import Transaction
-from services.authorize.keys import COOKIES, PATHS, SETTINGS, STORES
+from services.authorize.app_keys import COOKIES, PATHS, SETTINGS, STORES
 from services.authorize.pages import redirect
 from services.authorize.sessions import EXPIRED, as_authenticated, current_session, now
 from shared.crypto.digests import new_secret, sha256_hex

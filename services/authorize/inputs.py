@@ -1,4 +1,4 @@
-"""Reading parameters from the query string or a form body, strictly (see core.params).
+"""Reading parameters from the query string or a form body, strictly (see shared.oauth.params).
 
 Malformed input is a 4xx page before any logic runs: it cannot be trusted enough to find the
 client it claims to come from.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.authorize.core.errors import CannotRedirect
-from services.authorize.core.params import MalformedParameters, Params, parse_urlencoded
-from services.authorize.keys import SETTINGS
+from shared.oauth.params import MalformedParameters, Params, parse_urlencoded
+from services.authorize.app_keys import SETTINGS
 
 FORM = "application/x-www-form-urlencoded"
 

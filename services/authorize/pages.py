@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import aiohttp_jinja2
 from aiohttp import web
 
-from services.authorize.keys import PATHS
+from services.authorize.app_keys import PATHS
 from shared.web.security_headers import PAGE_CSP
 
 # What an origin or scheme source may contain, so a strange registered URI cannot inject a directive.

@@ -10,10 +10,8 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from services.authorize.deps import Stores
-from services.authorize.keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
+from services.authorize.app_keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
 from shared.crypto.passwords import Passwords
-from shared.db import create_pool
-from shared.redis_client import create_redis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_consents import PgConsents
@@ -22,18 +20,7 @@ from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_sessions import RedisSessions
 from shared.stores.redis_throttle import RedisLoginThrottle
 from shared.stores.redis_transactions import RedisTransactions
-
-
-async def postgres(app: web.Application) -> AsyncIterator[None]:
-    app[POOL] = await create_pool(app[SETTINGS])
-    yield
-    await app[POOL].close()
-
-
-async def redis(app: web.Application) -> AsyncIterator[None]:
-    app[REDIS] = create_redis(app[SETTINGS])
-    yield
-    await app[REDIS].aclose()
+from shared.web.lifecycle import postgres, redis
 
 
 async def hash_executor(app: web.Application) -> AsyncIterator[None]:
@@ -59,7 +46,9 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
         sessions=RedisSessions(client, prefix),
         transactions=RedisTransactions(client, prefix),
         throttle=RedisLoginThrottle(client, prefix, max_per_user=settings.login_max_failures_user,
-                                    max_per_ip=settings.login_max_failures_ip, window=settings.login_failure_window),
+                                    max_per_ip=settings.login_max_failures_ip,
+                                    max_in_flight_per_ip=settings.login_max_in_flight_ip,
+                                    window=settings.login_failure_window),
         audit=PgAudit(pool),
     )
     yield

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.authorize.endpoints import authorize, consent, discovery, login, logout, static
-from services.authorize.keys import POOL, REDIS
+from services.authorize.app_keys import POOL, REDIS
 from shared.endpoints import AUTHORIZE_PATH, CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH
 from shared.web.health import healthz, readyz_handler
 

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator
-
 from aiohttp import web
 
-from shared.bearer import bearer_context, bearer_middleware
+from shared.bearer import bearer_middleware
 from shared.config import Settings
-from shared.db import create_pool
-from shared.redis_client import create_redis
-from shared.stores.pg_users import PgUsers
 from shared.web.errors import json_error_middleware
 from shared.web.security_headers import security_headers_middleware
-from services.resource.notes_store import PgNotes
-from services.resource.routes import PUBLIC_PATHS, route_table
-from services.resource.state import NOTES, POOL, REDIS, SETTINGS, USERS
+from services.resource.app_keys import SETTINGS
+from services.resource.resources import CLEANUP_CONTEXTS
+from services.resource.routes import PUBLIC_PATHS, routes
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
+        # Outermost first: headers on every answer; errors rendered once; then the bearer check.
         middlewares=[
             security_headers_middleware(https=settings.resource_url.startswith("https://")),
             json_error_middleware,
@@ -28,32 +24,6 @@ def create_app(settings: Settings) -> web.Application:
         ],
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.append(_database(settings))
-    app.cleanup_ctx.append(_redis(settings))
-    # After Redis: the verifier's denylist (when settings.check_revocation) uses the client opened above.
-    app.cleanup_ctx.append(bearer_context(settings.bearer_config(), redis_key=REDIS))
-    app.add_routes(route_table())
+    app.cleanup_ctx.extend(CLEANUP_CONTEXTS)
+    app.add_routes(routes())
     return app
-
-
-def _database(settings: Settings):
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        pool = await create_pool(settings)
-        app[POOL], app[USERS], app[NOTES] = pool, PgUsers(pool), PgNotes(pool)
-        try:
-            yield
-        finally:
-            await pool.close()
-
-    return context
-
-
-def _redis(settings: Settings):
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        app[REDIS] = create_redis(settings)
-        try:
-            yield
-        finally:
-            await app[REDIS].aclose()
-
-    return context

@@ -6,16 +6,16 @@ from aiohttp import web
 
 from shared.endpoints import USERINFO_PATH
 from shared.web.health import healthz, readyz_handler
-from services.resource import notes
-from services.resource.state import POOL, REDIS
-from services.resource.userinfo import userinfo
-from services.resource.whoami import WHOAMI_PATH, whoami
+from services.resource.endpoints import notes
+from services.resource.app_keys import POOL, REDIS
+from services.resource.endpoints.userinfo import userinfo
+from services.resource.endpoints.whoami import WHOAMI_PATH, whoami
 
 # Reachable without a token (the bearer middleware skips them).
 PUBLIC_PATHS = ("/healthz", "/readyz")
 
 
-def route_table() -> list[web.RouteDef]:
+def routes() -> list[web.RouteDef]:
     return [
         web.get("/healthz", healthz),
         web.get("/readyz", readyz_handler(POOL, REDIS)),

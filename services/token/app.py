@@ -1,26 +1,20 @@
-"""The token service's app factory and its one route table."""
+"""The token service's app factory: ``create_app(settings) -> web.Application``.
+
+Nothing connects here; the pool, Redis client and signing keys open in cleanup_ctx when the
+app starts and close when it stops.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from shared.config import Settings
-from shared.endpoints import INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH
 from shared.web.errors import json_error_middleware
 from shared.web.security_headers import security_headers_middleware
-from services.token import health, introspect, jwks, revoke, token
-from services.token.keys import SETTINGS
+from services.token.app_keys import SETTINGS
 from services.token.outages import store_outage_middleware
 from services.token.resources import CLEANUP_CONTEXTS
-
-ROUTES = [
-    web.post(TOKEN_PATH, token.token),
-    web.post(REVOKE_PATH, revoke.revoke),
-    web.post(INTROSPECT_PATH, introspect.introspection),
-    web.get(JWKS_PATH, jwks.jwks),
-    web.get("/healthz", health.healthz),
-    web.get("/readyz", health.readyz),
-]
+from services.token.routes import routes
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -32,5 +26,5 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.extend(CLEANUP_CONTEXTS)
-    app.add_routes(ROUTES)
+    app.add_routes(routes())
     return app

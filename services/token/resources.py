@@ -9,41 +9,32 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from shared.db import connect, create_pool
+from shared.db import connect
 from shared.keyring import ensure_active_key
-from shared.redis_client import create_redis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.pg_users import PgUsers
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
-from services.token.core.context import GrantPorts
+from shared.web.lifecycle import postgres, redis
+from services.token.core.context import GrantContext
 from services.token.core.issuer import TokenIssuer
 from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
-from services.token.keys import (
-    AUDIT, CLIENTS, DENYLIST, GRANT_PORTS, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
+from services.token.app_keys import (
+    AUDIT, CLIENTS, DENYLIST, GRANT_CONTEXT, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
 )
-from services.token.signing_keys import KeyCache
+from services.token.key_cache import KeyCache
 from services.token.sweeps import GrantSweeper
 
 
-async def postgres(app: web.Application) -> AsyncIterator[None]:
-    pool = await create_pool(app[SETTINGS])
-    app[POOL] = pool
-    app[CLIENTS] = CachedClients(PgClients(pool), app[SETTINGS].client_cache_ttl)
+async def stores(app: web.Application) -> AsyncIterator[None]:
+    settings, pool, client = app[SETTINGS], app[POOL], app[REDIS]
+    app[CLIENTS] = CachedClients(PgClients(pool), settings.client_cache_ttl)
     app[AUDIT] = PgAudit(pool)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool)
+    app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
     yield
-    await pool.close()
-
-
-async def redis(app: web.Application) -> AsyncIterator[None]:
-    client = create_redis(app[SETTINGS])
-    app[REDIS] = client
-    app[DENYLIST] = RedisDenylist(client, app[SETTINGS].redis_prefix, leeway=app[SETTINGS].clock_leeway)
-    yield
-    await client.aclose()
 
 
 async def signing_keys(app: web.Application) -> AsyncIterator[None]:
@@ -72,7 +63,7 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     sweeper = GrantSweeper(app[REFRESH_TOKENS], app[DENYLIST])
     app[SWEEPER] = sweeper
-    app[GRANT_PORTS] = GrantPorts(
+    app[GRANT_CONTEXT] = GrantContext(
         settings=settings, codes=RedisCodeStore(app[REDIS], settings.redis_prefix),
         refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST], audit=app[AUDIT],
         issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, users=PgUsers(app[POOL]),
@@ -81,4 +72,4 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
     await sweeper.close()
 
 
-CLEANUP_CONTEXTS = (postgres, redis, signing_keys, grants)
+CLEANUP_CONTEXTS = (postgres, redis, stores, signing_keys, grants)

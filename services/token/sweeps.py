@@ -10,7 +10,7 @@ import asyncio
 import logging
 from uuid import UUID
 
-from services.token.core.ports import Denylist, RefreshTokens
+from shared.stores.protocols import Denylist, RefreshTokens
 from services.token.core.revocation import revoke_grant
 
 log = logging.getLogger("latchkey.token.sweeps")

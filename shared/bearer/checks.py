@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Mapping
 
-from .jws import VerificationKey
-from .token import VerifierPolicy
 from .errors import InvalidToken
+from .jws_verify import VerificationKey
+from .token import VerifierPolicy
 
 # RFC 8725 §3.10 / RFC 7515 §4.1.2-6: a token must never tell us where to get its key.
 KEY_LOCATION_HEADERS = ("jku", "x5u", "jwk", "x5c")

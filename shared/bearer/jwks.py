@@ -21,8 +21,8 @@ from typing import Any, Callable, Protocol
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
-from .jws import VerificationKey
 from .errors import InvalidToken, VerifierUnavailable
+from .jws_verify import VerificationKey
 
 log = logging.getLogger("latchkey.bearer")
 

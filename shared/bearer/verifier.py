@@ -9,7 +9,7 @@ from typing import Callable, Protocol
 
 from .checks import check_alg_matches_key, check_claims, check_header
 from .errors import InvalidToken, VerifierUnavailable
-from .jws import VerificationKey, parse_compact, verified_payload
+from .jws_verify import VerificationKey, parse_compact, verified_payload
 from .revocation import DENYLIST_ERRORS
 from .token import AccessToken, VerifierPolicy
 

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-from typing import Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from shared.config import Settings
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
 SERVICES = ("authorize", "token", "resource")
+
+
+def app_factory(service: str) -> Callable[[Settings], web.Application]:
+    """The service's ``create_app``, imported explicitly (only the one that runs is loaded)."""
+    if service == "authorize":
+        from services.authorize.app import create_app as authorize
+        return authorize
+    if service == "token":
+        from services.token.app import create_app as token
+        return token
+    if service == "resource":
+        from services.resource.app import create_app as resource
+        return resource
+    raise ValueError(f"unknown service {service!r}")
 
 
 def register(commands) -> None:
@@ -46,7 +62,7 @@ def run(args, env: Mapping[str, str]) -> int:
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[console])
     access_log = buffer_access_log(console)
-    factory = importlib.import_module(f"services.{args.service}.app").create_app
+    factory = app_factory(args.service)
     port = args.port or getattr(settings, f"{args.service}_port")
     host = args.host or settings.host
     loop = new_event_loop()

@@ -1,1 +1,1 @@
-"""Storage ports (typing.Protocol) and their asyncpg / redis.asyncio adapters."""
+"""Storage protocols (shared.stores.protocols) and their asyncpg / redis.asyncio adapters."""

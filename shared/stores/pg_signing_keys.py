@@ -1,4 +1,4 @@
-"""Signing keys in PostgreSQL, private halves encrypted (see shared.crypto.keys)."""
+"""Signing keys in PostgreSQL, private halves encrypted (see shared.crypto.signing_keys)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from shared.tokens.jws import JwsSigner, b64url
+from shared.tokens.jws_sign import JwsSigner, b64url
 
 ACCESS_TOKEN_TYP = "at+jwt"
 ID_TOKEN_TYP = "JWT"

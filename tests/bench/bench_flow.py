@@ -58,6 +58,10 @@ async def _timed(timings: dict[str, list[float]], step: str, call) -> Any:
     return response
 
 
+class Throttled(Exception):
+    """The login answered 429: a correct password refused (issue 9 item 4 wants none)."""
+
+
 async def _one_flow(session: aiohttp.ClientSession, job: dict, username: str, timings: dict) -> None:
     pkce = Pkce.new()
     params = authorization_params(client_id=job["client_id"], redirect_uri=REDIRECT_URI, scope="openid profile",
@@ -68,6 +72,8 @@ async def _one_flow(session: aiohttp.ClientSession, job: dict, username: str, ti
     r = await _timed(timings, "login page", session.get(login, allow_redirects=False))
     form = {"csrf": csrf_token(await r.text()), "username": username, "password": PASSWORD}
     r = await _timed(timings, "login submit", session.post(login, data=form, allow_redirects=False))
+    if r.status == 429:
+        raise Throttled
     consent = authorize + r.headers["Location"]
     r = await _timed(timings, "consent page", session.get(consent, allow_redirects=False))
     form = {"csrf": csrf_token(await r.text()), "decision": "allow"}
@@ -83,13 +89,13 @@ async def _one_flow(session: aiohttp.ClientSession, job: dict, username: str, ti
 async def _drive(job: dict) -> dict:
     users = iter(job["users"])
     timings: dict[str, list[float]] = {s: [] for s in STEPS}
-    done = errors = 0
+    done = errors = throttled = 0
     warmup_until = time.monotonic() + job["warmup"]
     stop_at = warmup_until + job["seconds"]
     counted_from = None
 
     async def worker() -> None:
-        nonlocal done, errors, counted_from
+        nonlocal done, errors, throttled, counted_from
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
             while time.monotonic() < stop_at:
                 session.cookie_jar.clear()  # a fresh browser every flow
@@ -97,6 +103,9 @@ async def _drive(job: dict) -> dict:
                     await _one_flow(session, job, next(users), timings)
                 except StopIteration:
                     return
+                except Throttled:
+                    throttled += 1
+                    continue
                 except Exception:
                     errors += 1
                     continue
@@ -105,7 +114,7 @@ async def _drive(job: dict) -> dict:
                     done += 1
 
     await asyncio.gather(*(worker() for _ in range(job["concurrency"])))
-    return {"flows": done, "seconds": job["seconds"], "errors": errors,
+    return {"flows": done, "seconds": job["seconds"], "errors": errors, "throttled": throttled,
             "p50": {s: statistics.median(v) for s, v in timings.items() if v}}
 
 
@@ -162,6 +171,7 @@ def main() -> int:
     outcome, ceiling = asyncio.run(bench(admin_url, redis_url, seconds, concurrency))
     flows = outcome["flows"] / outcome["seconds"]
     print(f"  flows/s                       {flows:8.1f}   (errors {outcome['errors']})")
+    print(f"  logins refused with 429       {outcome['throttled']:8d}   (correct passwords, one address)")
     print(f"  baseline: argon2id verify/s   {ceiling:8.1f}   (same parameters and threads, no server)")
     print(f"  ratio flows / argon2 ceiling  {flows / ceiling:8.2f}")
     for step, p50 in outcome["p50"].items():

@@ -39,7 +39,7 @@ from aiohttp import web
 
 from shared.cli.serve import new_event_loop
 from shared.config import Settings
-from shared.crypto.keys import generate_private_key, public_jwk
+from shared.crypto.signing_keys import generate_private_key, public_jwk
 from shared.db import create_pool
 from tests.bench.support import REPO_ROOT, free_port, serve, subprocess_server
 from tests.conftest import settings_env

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from services.authorize.core.client_redirect import VerifiedRedirect
 from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
-from services.authorize.core.params import Params
-from services.authorize.core.scopes import OFFLINE_ACCESS, parse_scope
+from shared.oauth.params import Params
+from services.authorize.core.scopes import OFFLINE_ACCESS, requested_scope
 from shared.errors import ConsentRequired, InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedResponseType
 from shared.models import Client
 from shared.pkce import S256, is_valid_code_challenge
@@ -57,7 +57,7 @@ def validate_authorization_request(params: Params, client: Client, redirect: Ver
     no_request_objects(params)
     response_mode_is_query(params)
     client_may_use_code_flow(client)
-    scope = parse_scope(params.first("scope"), client)
+    scope = requested_scope(params.first("scope"), client)
     challenge = pkce_challenge(params, client, policy.require_pkce)
     prompt = parse_prompt(params.first("prompt"))
     return AuthorizationRequest(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.authorize.core.errors import CannotRedirect
-from services.authorize.core.params import Params
+from shared.oauth.params import Params
 from shared.models import Client
 
 

@@ -16,7 +16,7 @@ from services.authorize.core.client_redirect import client_id_of, known_client, 
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.error_pages import ErrorForClient
 from services.authorize.inputs import authorization_params
-from services.authorize.keys import POLICY, STORES
+from services.authorize.app_keys import POLICY, STORES
 from shared.stores.outages import STORE_ERRORS
 from shared.errors import OAuthError, TemporarilyUnavailable
 from shared.models import Client

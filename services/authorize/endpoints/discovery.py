@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.authorize.keys import DISCOVERY
+from services.authorize.app_keys import DISCOVERY
 
 OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration"
 OAUTH_METADATA_PATH = "/.well-known/oauth-authorization-server"

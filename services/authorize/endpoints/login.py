@@ -1,7 +1,8 @@
 """GET and POST /login: username and password for the transaction in the URL.
 
-An unknown user and a wrong password get the same page after the same argon2 work; attempts per
-username and per client IP are counted before any hashing; past the limit they get 429.
+An unknown user and a wrong password get the same page after the same argon2 work. Past a limit
+of shared/stores/redis_throttle.py (failures per username or per client IP, attempts in flight
+per IP) an attempt gets 429 before any hashing, saying how long to wait.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from services.authorize import flow
 from services.authorize.core.decisions import Authenticated
 from services.authorize.core.transaction import Transaction
 from services.authorize.inputs import form_params
-from services.authorize.keys import COOKIES, PASSWORDS, SETTINGS, STORES
+from services.authorize.app_keys import COOKIES, PASSWORDS, SETTINGS, STORES
 from services.authorize.pages import message_page, render
 from services.authorize.sessions import check_csrf, load_transaction, now, start_session
 from shared.models import AuditEvent, User
@@ -36,18 +37,21 @@ async def submit(request: web.Request) -> web.Response:
         return login_page(request, tx, username=username, error=MISSING_CREDENTIALS)
     stores = request.app[STORES]
     ip = client_address(request, request.app[SETTINGS].trusted_proxies)
-    # Counted before hashing, atomically: concurrent attempts cannot all slip under the limit.
-    attempt = await stores.throttle.reserve(username, ip)
-    if attempt.blocked:
-        return message_page(request, "Too many attempts", "Too many sign-in attempts. "
-                            "Please wait a few minutes and try again.", status=429)
-    user = await authenticate(request, username, password)
+    # Places taken before hashing, atomically: concurrent guesses cannot all slip under a limit.
+    attempt = await stores.throttle.begin(username, ip)
+    if attempt.refused:
+        return throttled_page(request, attempt.retry_after)
+    try:
+        user = await authenticate(request, username, password)
+    except BaseException:
+        await stores.throttle.abandoned(attempt)
+        raise
     if user is None:
-        if limit := stores.throttle.limit_reached(attempt):
+        if limit := await stores.throttle.failed(attempt):
             await stores.audit.record(AuditEvent("login_throttled", client_id=tx.request.client_id, remote_addr=ip,
                                                  details={"limit": limit}))
         return login_page(request, tx, username=username, error=WRONG_CREDENTIALS)
-    await stores.throttle.succeeded(username, ip)
+    await stores.throttle.succeeded(attempt)
     signed_in = Authenticated(user_id=str(user.id), username=user.username, auth_time=now())
     # In sequence: the old session ends only once the flow has moved on, so a transaction that
     # can no longer finish (e.g. a double submit) does not silently sign the user out.
@@ -62,6 +66,16 @@ async def authenticate(request: web.Request, username: str, password: str) -> Us
     usable = user is not None and not user.disabled
     ok = await request.app[PASSWORDS].verify(user.password_hash if usable else None, password)
     return user if ok else None
+
+
+def throttled_page(request: web.Request, retry_after: int) -> web.Response:
+    """429 saying how long until the limit lifts, in the page and in Retry-After (RFC 6585 §4)."""
+    amount, unit = (retry_after, "second") if retry_after < 60 else (-(-retry_after // 60), "minute")
+    wait = f"{amount} {unit}{'s' if amount > 1 else ''}"
+    response = message_page(request, "Too many attempts",
+                            f"Too many sign-in attempts. Please try again in {wait}.", status=429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def login_page(request: web.Request, tx: Transaction, *, username: str, error: str | None = None) -> web.Response:

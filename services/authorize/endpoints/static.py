@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.authorize.keys import STYLESHEET
+from services.authorize.app_keys import STYLESHEET
 
 STYLESHEET_PATH = "/static/style.css"
 

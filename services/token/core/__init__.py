@@ -1,5 +1,5 @@
 """The token service's I/O-free core: parsing, client authentication rules, grants, claims.
 
-Everything here depends only on storage ports (typing.Protocol) and frozen dataclasses, so it
+Everything here depends only on storage protocols (typing.Protocol) and frozen dataclasses, so it
 is unit-tested without servers; services/token/*.py are the thin aiohttp handlers around it.
 """

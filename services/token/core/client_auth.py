@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 from shared.crypto.digests import constant_time_equals, sha256_hex
 from shared.errors import InvalidClient, InvalidRequest
 from shared.models import AuthMethod, Client
-from services.token.core.form import has_control_character
+from shared.oauth.params import has_control_character
 
 AUTH_FAILED = "client authentication failed"
 # Compared against when the client is unknown, so that path costs the same digest and compare.

@@ -19,11 +19,11 @@ from shared.models import AuditEvent, AuthorizationGrant, Client, CodeUse, NewRe
 from shared.pkce import verify_code_verifier
 from services.token.core.audience import token_audience
 from services.token.core.claims import AccessPlan
-from services.token.core.context import GrantPorts, TokenRequest
+from services.token.core.context import GrantContext, TokenRequest
 from services.token.core.form import required
 from services.token.core.issuer import Subject, TokenResponse
 from services.token.core.revocation import at, grant_family, revoke_grant
-from services.token.core.scopes import format_scope
+from shared.oauth.scopes import format_scope
 
 REFRESH_TOKEN_BYTES = 32  # 256 bits (RFC 6749 §10.10 asks for at least 128)
 
@@ -74,35 +74,35 @@ def wants_refresh_token(scope: tuple[str, ...], client: Client) -> bool:
     return "offline_access" in scope and "refresh_token" in client.grant_types
 
 
-async def exchange_code(request: TokenRequest, ports: GrantPorts) -> TokenResponse:
+async def exchange_code(request: TokenRequest, ctx: GrantContext) -> TokenResponse:
     code = required(request.form, "code")
-    ports.issuer.check_ready(request.client)
-    plan = ports.issuer.plan(request.now)
+    ctx.issuer.check_ready(request.client)
+    plan = ctx.issuer.plan(request.now)
     use = CodeUse(grant_id="", access_jti=plan.jti, access_expires_at=plan.expires_at)
-    grant = await ports.codes.consume(code, use, ports.settings.code_replay_window)
+    grant = await ctx.codes.consume(code, use, ctx.settings.code_replay_window)
     if grant is None:
-        await replayed(code, request, ports)
+        await replayed(code, request, ctx)
     # A replay re-revokes the grant once this deadline has passed, so nothing issued late survives.
-    async with asyncio.timeout(ports.settings.token_issue_deadline):
+    async with asyncio.timeout(ctx.settings.token_issue_deadline):
         check_client_owns_code(grant, request.client)
         check_redirect_uri(grant, request.client, request.form.get("redirect_uri"))
-        await check_pkce_audited(grant, request, ports)
-        audience = token_audience(request.form.get("resource"), grant.resource, ports.settings.access_audience)
-        return await _issue(grant, plan, audience, request, ports)
+        await check_pkce_audited(grant, request, ctx)
+        audience = token_audience(request.form.get("resource"), grant.resource, ctx.settings.access_audience)
+        return await _issue(grant, plan, audience, request, ctx)
 
 
-async def check_pkce_audited(grant: AuthorizationGrant, request: TokenRequest, ports: GrantPorts) -> None:
+async def check_pkce_audited(grant: AuthorizationGrant, request: TokenRequest, ctx: GrantContext) -> None:
     try:
         check_pkce(grant, request.form.get("code_verifier"))
     except PkceMismatch as failure:
-        await ports.audit.record(AuditEvent("pkce_failure", client_id=request.client.client_id, user_id=grant.user_id,
+        await ctx.audit.record(AuditEvent("pkce_failure", client_id=request.client.client_id, user_id=grant.user_id,
                                             remote_addr=request.remote_addr,
                                             details={"grant_id": grant.grant_id, "reason": failure.description}))
         raise
 
 
 async def _issue(grant: AuthorizationGrant, plan: AccessPlan, audience: str, request: TokenRequest,
-                 ports: GrantPorts) -> TokenResponse:
+                 ctx: GrantContext) -> TokenResponse:
     client = request.client
     refresh_token = new_secret(REFRESH_TOKEN_BYTES) if wants_refresh_token(grant.scope, client) else None
     scope = response_scope(grant.scope, refresh_token is not None)
@@ -110,18 +110,18 @@ async def _issue(grant: AuthorizationGrant, plan: AccessPlan, audience: str, req
                       auth_time=grant.auth_time)
     # Whether the user is still enabled is asked by the refresh-token INSERT when there is one.
     if refresh_token is not None:
-        first = _first_refresh_token(refresh_token, grant, plan, request.now, ports)
-        check_user_enabled(await ports.refresh_tokens.issue(first) is not None)
+        first = _first_refresh_token(refresh_token, grant, plan, request.now, ctx)
+        check_user_enabled(await ctx.refresh_tokens.issue(first) is not None)
     else:
-        check_user_enabled(await ports.users.is_enabled(grant.user_id))
-    return ports.issuer.issue(plan, subject, audience=audience, nonce=grant.nonce,
+        check_user_enabled(await ctx.users.is_enabled(grant.user_id))
+    return ctx.issuer.issue(plan, subject, audience=audience, nonce=grant.nonce,
                               with_id_token="openid" in grant.scope,
                               id_token_alg=client.id_token_signed_response_alg, refresh_token=refresh_token)
 
 
 def _first_refresh_token(value: str, grant: AuthorizationGrant, plan: AccessPlan, now: int,
-                        ports: GrantPorts) -> NewRefreshToken:
-    settings = ports.settings
+                        ctx: GrantContext) -> NewRefreshToken:
+    settings = ctx.settings
     issued = at(now)
     family_expires_at = issued + timedelta(seconds=settings.refresh_token_ttl)
     return NewRefreshToken(
@@ -132,19 +132,19 @@ def _first_refresh_token(value: str, grant: AuthorizationGrant, plan: AccessPlan
     )
 
 
-async def replayed(code: str, request: TokenRequest, ports: GrantPorts) -> NoReturn:
+async def replayed(code: str, request: TokenRequest, ctx: GrantContext) -> NoReturn:
     """Always raises. A used code revokes everything issued from it (RFC 6749 §4.1.2)."""
-    use = await ports.codes.find_use(code)
+    use = await ctx.codes.find_use(code)
     if use is None:
         raise InvalidGrant("the authorization code is invalid or expired")
     family = grant_family(use.grant_id)
-    await revoke_grant(family, ports.refresh_tokens, ports.denylist, also=[(use.access_jti, at(use.access_expires_at))])
+    await revoke_grant(family, ctx.refresh_tokens, ctx.denylist, also=[(use.access_jti, at(use.access_expires_at))])
     # The first exchange may still be between consuming the code and storing its refresh token;
     # it must finish within the issue deadline, so one more sweep after it catches a late insert.
-    consumed_at = use.access_expires_at - ports.settings.access_token_ttl
-    settle = consumed_at + ports.settings.token_issue_deadline + 1 - request.now
+    consumed_at = use.access_expires_at - ctx.settings.access_token_ttl
+    settle = consumed_at + ctx.settings.token_issue_deadline + 1 - request.now
     if settle > 0:
-        ports.resweep(family, float(settle))
-    await ports.audit.record(AuditEvent("code_replay", client_id=request.client.client_id,
+        ctx.resweep(family, float(settle))
+    await ctx.audit.record(AuditEvent("code_replay", client_id=request.client.client_id,
                                         remote_addr=request.remote_addr, details={"grant_id": use.grant_id}))
     raise InvalidGrant("the authorization code was already used")

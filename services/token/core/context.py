@@ -1,14 +1,18 @@
-"""What a grant handler receives: the authenticated request and the ports it may use."""
+"""What a grant handler receives: the authenticated request and the stores and signer it may use."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from uuid import UUID
 
 from shared.config import Settings
 from shared.models import Client
 from services.token.core.issuer import TokenIssuer
-from services.token.core.ports import Audit, Codes, Denylist, RefreshTokens, Resweep, Users
+from shared.stores.protocols import Audit, Codes, Denylist, RefreshTokens, Users
+
+# Revoke a grant once more after a delay (seconds): see code_grant.replayed.
+Resweep = Callable[[UUID, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +24,7 @@ class TokenRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class GrantPorts:
+class GrantContext:
     settings: Settings
     codes: Codes
     refresh_tokens: RefreshTokens

@@ -1,25 +1,18 @@
-"""Token-endpoint request bodies (RFC 6749 §3.2, Appendix B).
+"""Token-endpoint request bodies (RFC 6749 §3.2, Appendix B), read by the one parser.
 
 Only application/x-www-form-urlencoded in UTF-8 is accepted. A parameter sent twice is
 rejected (§3.1, §3.2), one sent without a value counts as omitted (§3.1) and a value holding
-a control character is refused, all before any grant logic runs.
+a control character is refused, all before any grant logic runs (shared.oauth.params).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from urllib.parse import parse_qsl
 
 from shared.errors import InvalidRequest
+from shared.oauth.params import MalformedParameters, parse_urlencoded, single_values
 
 FORM_TYPE = "application/x-www-form-urlencoded"
-# No parameter of ours may hold a control character (C0, DEL, C1); PostgreSQL refuses NUL.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def has_control_character(value: str) -> bool:
-    return _CONTROL.search(value) is not None
 
 
 def check_content_type(content_type: str, charset: str | None) -> None:
@@ -31,23 +24,9 @@ def check_content_type(content_type: str, charset: str | None) -> None:
 
 def parse_form(body: bytes, max_params: int) -> Mapping[str, str]:
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=max_params,
-                          encoding="utf-8", errors="strict")
-    except UnicodeDecodeError:
-        raise InvalidRequest("the request body is not valid UTF-8") from None
-    except ValueError:
-        raise InvalidRequest(f"too many parameters (at most {max_params})") from None
-    form: dict[str, str] = {}
-    seen: set[str] = set()
-    for name, value in pairs:
-        if name in seen:
-            raise InvalidRequest(f"parameter {name} is repeated")
-        seen.add(name)
-        if has_control_character(value):
-            raise InvalidRequest(f"parameter {name} contains a control character")
-        if value:
-            form[name] = value
-    return form
+        return single_values(parse_urlencoded(body, max_params=max_params))
+    except MalformedParameters as exc:
+        raise InvalidRequest(str(exc)) from None
 
 
 def required(form: Mapping[str, str], name: str) -> str:

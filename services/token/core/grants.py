@@ -8,7 +8,7 @@ from enum import StrEnum
 from shared.errors import UnauthorizedClient, UnsupportedGrantType
 from shared.models import Client
 from services.token.core.code_grant import exchange_code
-from services.token.core.context import GrantPorts, TokenRequest
+from services.token.core.context import GrantContext, TokenRequest
 from services.token.core.form import required
 from services.token.core.issuer import TokenResponse
 from services.token.core.refresh_grant import refresh
@@ -19,7 +19,7 @@ class GrantType(StrEnum):
     REFRESH_TOKEN = "refresh_token"
 
 
-GrantHandler = Callable[[TokenRequest, GrantPorts], Awaitable[TokenResponse]]
+GrantHandler = Callable[[TokenRequest, GrantContext], Awaitable[TokenResponse]]
 
 GRANT_HANDLERS: dict[GrantType, GrantHandler] = {
     GrantType.AUTHORIZATION_CODE: exchange_code,

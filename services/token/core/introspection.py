@@ -12,9 +12,9 @@ from typing import Any
 from shared.config import Settings
 from shared.crypto.digests import sha256_hex
 from shared.models import Client, RefreshToken
-from services.token.core.ports import Denylist, RefreshTokens
+from shared.stores.protocols import Denylist, RefreshTokens
 from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
-from services.token.core.scopes import format_scope
+from shared.oauth.scopes import format_scope
 
 INACTIVE: dict[str, Any] = {"active": False}
 _ACCESS_CLAIMS = ("iss", "sub", "aud", "client_id", "scope", "exp", "iat", "jti", "auth_time")

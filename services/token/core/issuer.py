@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from shared.config import Settings
 from shared.models import Client
-from shared.tokens.jws import JwsSigner
+from shared.tokens.jws_sign import JwsSigner
 from shared.tokens.minting import mint_access_token, mint_id_token
 from services.token.core.claims import AccessPlan, access_token_claims, id_token_claims
 

@@ -16,11 +16,12 @@ from shared.crypto.digests import new_secret, sha256_hex
 from shared.errors import InvalidGrant, InvalidTarget
 from shared.models import AuditEvent, RefreshRotation, RefreshToken
 from services.token.core.claims import AccessPlan
-from services.token.core.context import GrantPorts, TokenRequest
+from services.token.core.context import GrantContext, TokenRequest
 from services.token.core.form import required
 from services.token.core.issuer import Subject, TokenResponse
 from services.token.core.revocation import at, revoke_grant
-from services.token.core.scopes import format_scope, narrowed, parse_scope
+from services.token.core.scopes import narrowed
+from shared.oauth.scopes import format_scope, parse_scope
 from services.token.core.code_grant import REFRESH_TOKEN_BYTES
 
 
@@ -55,32 +56,32 @@ def check_resource(token: RefreshToken, requested: str | None, default: str) -> 
         raise InvalidTarget("the requested resource was not granted")
 
 
-async def refresh(request: TokenRequest, ports: GrantPorts) -> TokenResponse:
+async def refresh(request: TokenRequest, ctx: GrantContext) -> TokenResponse:
     presented = required(request.form, "refresh_token")
-    ports.issuer.check_ready(request.client)
+    ctx.issuer.check_ready(request.client)
     raw_scope = request.form.get("scope")
     scope = parse_scope(raw_scope) if raw_scope is not None else None
     resource = request.form.get("resource")
-    plan = ports.issuer.plan(request.now)
+    plan = ctx.issuer.plan(request.now)
     successor_value = new_secret(REFRESH_TOKEN_BYTES)
-    rotated = await ports.refresh_tokens.rotate_by_hash(
-        _rotation(presented, successor_value, scope, resource, plan, request, ports))
+    rotated = await ctx.refresh_tokens.rotate_by_hash(
+        _rotation(presented, successor_value, scope, resource, plan, request, ctx))
     if rotated is None:
-        await explain_failure(sha256_hex(presented), scope, resource, request, ports)
+        await explain_failure(sha256_hex(presented), scope, resource, request, ctx)
     # A retry within the grace period replaced the first child: its access token dies with it.
-    await ports.denylist.add_many(list(rotated.revoked_access))
+    await ctx.denylist.add_many(list(rotated.revoked_access))
     successor = rotated.successor
     subject = Subject(user_id=str(successor.user_id), client_id=request.client.client_id,
                       scope=format_scope(narrowed(scope, successor.scope)),
                       auth_time=int(successor.auth_time.timestamp()))
     # OIDC Core §12.2: a refresh response may omit the ID token; ours does (one signature less).
-    return ports.issuer.issue(plan, subject, audience=successor.resource or ports.settings.access_audience,
+    return ctx.issuer.issue(plan, subject, audience=successor.resource or ctx.settings.access_audience,
                               refresh_token=successor_value)
 
 
 def _rotation(presented: str, successor: str, scope: tuple[str, ...] | None, resource: str | None,
-              plan: AccessPlan, request: TokenRequest, ports: GrantPorts) -> RefreshRotation:
-    settings = ports.settings
+              plan: AccessPlan, request: TokenRequest, ctx: GrantContext) -> RefreshRotation:
+    settings = ctx.settings
     return RefreshRotation(
         token_hash=sha256_hex(presented), client_id=request.client.client_id, new_token_hash=sha256_hex(successor),
         idle_seconds=settings.refresh_idle_ttl, grace_seconds=settings.refresh_grace, access_jti=plan.jti,
@@ -90,28 +91,28 @@ def _rotation(presented: str, successor: str, scope: tuple[str, ...] | None, res
 
 
 async def explain_failure(token_hash: str, scope: tuple[str, ...] | None, resource: str | None,
-                          request: TokenRequest, ports: GrantPorts) -> NoReturn:
+                          request: TokenRequest, ctx: GrantContext) -> NoReturn:
     """Always raises: the first failing step says why the rotation matched nothing."""
-    token = check_exists(await ports.refresh_tokens.find(token_hash), request)
+    token = check_exists(await ctx.refresh_tokens.find(token_hash), request)
     now = datetime.now(timezone.utc)
     if token.revoked_at is not None:
         # Finishes a revocation whose denylist write failed after PostgreSQL committed it; a
         # child superseded by a grace-period retry has a second holder, so its grant goes too.
-        await revoke_grant(token.family_id, ports.refresh_tokens, ports.denylist)
+        await revoke_grant(token.family_id, ctx.refresh_tokens, ctx.denylist)
     check_not_revoked(token)
     try:
-        check_not_reused(token, now, ports.settings.refresh_grace)
-        if token.used_at is not None and await ports.refresh_tokens.successor_used(token_hash):
+        check_not_reused(token, now, ctx.settings.refresh_grace)
+        if token.used_at is not None and await ctx.refresh_tokens.successor_used(token_hash):
             # Inside the grace period, but the client had the response: this is a copy.
             raise RefreshReuse("the refresh token was already used")
     except RefreshReuse:
-        await revoke_grant(token.family_id, ports.refresh_tokens, ports.denylist)
-        await ports.audit.record(AuditEvent(
+        await revoke_grant(token.family_id, ctx.refresh_tokens, ctx.denylist)
+        await ctx.audit.record(AuditEvent(
             "refresh_reuse", client_id=token.client_id, user_id=str(token.user_id),
             remote_addr=request.remote_addr, details={"family_id": str(token.family_id), "token_id": str(token.id)}))
         raise
     check_not_expired(token, now)
     narrowed(scope, token.scope)
-    check_resource(token, resource, ports.settings.access_audience)
+    check_resource(token, resource, ctx.settings.access_audience)
     # Everything above passed, so the user is disabled or a concurrent refresh won the race.
     raise InvalidGrant("the refresh token is no longer valid")

@@ -14,7 +14,7 @@ from uuid import UUID
 from shared.crypto.digests import sha256_hex
 from shared.errors import InvalidGrant
 from shared.models import Client
-from services.token.core.ports import Denylist, RefreshTokens
+from shared.stores.protocols import Denylist, RefreshTokens
 from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
 
 

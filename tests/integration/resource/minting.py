@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 
 from shared.config import Settings
-from shared.crypto.keys import PrivateKey, generate_private_key, public_jwk
+from shared.crypto.signing_keys import PrivateKey, generate_private_key, public_jwk
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ import pytest
 from services.token.app import create_app as create_token_app
 from services.token.core.claims import AccessPlan, access_token_claims, id_token_claims
 from shared.crypto.digests import new_secret, sha256_b64url
-from shared.crypto.keys import SigningKey
+from shared.crypto.signing_keys import SigningKey
 from shared.keyring import load_signing_key
 from shared.models import AuthorizationGrant
 from shared.stores.pg_signing_keys import PgSigningKeys
 from shared.stores.redis_codes import RedisCodeStore
-from shared.tokens.jws import JwsSigner
+from shared.tokens.jws_sign import JwsSigner
 from shared.tokens.minting import mint_access_token, mint_id_token
 from tests.integration.resource.conftest import resource_service
 from tests.integration.resource.minting import bearer_header, forge_alg_none, forge_hs256_with_public_key, new_key

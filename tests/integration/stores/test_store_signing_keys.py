@@ -15,7 +15,7 @@ import jwt
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from shared.crypto.keys import encrypt_private_key, generate_private_key, public_jwk
+from shared.crypto.signing_keys import encrypt_private_key, generate_private_key, public_jwk
 from shared.db import connect
 from shared.keyring import (
     ROTATION_LOCK_ID, add_keys, create_key, ensure_active_key, load_signing_key, retired_key_publish_seconds, rotate_if_due,

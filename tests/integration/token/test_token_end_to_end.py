@@ -1,4 +1,4 @@
-"""The whole flow through both real services on real ports, driven by a third-party client:
+"""The whole flow through both real services on real ctx, driven by a third-party client:
 Authlib's AsyncOAuth2Client builds the authorization request and talks to the token service
 (code with PKCE, refresh, introspection, revocation); a cookie-keeping aiohttp session plays
 the browser (login and consent); PyJWT's PyJWKClient verifies the tokens from the jwks_uri
@@ -48,7 +48,7 @@ async def serving(app: web.Application, port: int) -> AsyncIterator[None]:
 
 @pytest.fixture
 async def suite(settings: Settings) -> AsyncIterator[Settings]:
-    """authorize and token on spare ports, configured with each other's public URLs."""
+    """authorize and token on spare ctx, configured with each other's public URLs."""
     authorize_port, token_port = free_port(), free_port()
     configured = dataclasses.replace(settings, issuer=f"http://127.0.0.1:{authorize_port}",
                                      token_url=f"http://127.0.0.1:{token_port}")

@@ -9,7 +9,7 @@ import time
 import jwt
 import pytest
 
-from shared.crypto.keys import generate_private_key, public_jwk
+from shared.crypto.signing_keys import generate_private_key, public_jwk
 from tests.integration.token.helpers import error_of, exchange, issue_code, post_form, refresh
 from tests.support.factories import make_client
 

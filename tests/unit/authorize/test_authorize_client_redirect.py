@@ -6,7 +6,7 @@ from services.authorize.core.client_redirect import (
     VerifiedRedirect, client_id_of, known_client, verified_redirect_uri,
 )
 from services.authorize.core.errors import CannotRedirect
-from services.authorize.core.params import parse_urlencoded
+from shared.oauth.params import parse_urlencoded
 from shared.models import Client
 
 CB = "https://app.example/callback"

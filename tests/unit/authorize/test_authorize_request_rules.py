@@ -7,7 +7,7 @@ import pytest
 from services.authorize.core.authorization_request import Policy, validate_authorization_request
 from services.authorize.core.client_redirect import VerifiedRedirect
 from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
-from services.authorize.core.params import parse_urlencoded
+from shared.oauth.params import parse_urlencoded
 from shared.errors import (
     ConsentRequired, InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient, UnsupportedResponseType,
 )

@@ -3,7 +3,7 @@
 import pytest
 
 from shared.bearer.checks import check_alg_matches_key, check_claims, check_header
-from shared.bearer.jws import VerificationKey
+from shared.bearer.jws_verify import VerificationKey
 from shared.bearer.token import AccessToken, VerifierPolicy
 from shared.errors import InvalidToken
 

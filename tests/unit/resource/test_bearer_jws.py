@@ -7,7 +7,7 @@ import pytest
 from jwt.algorithms import RSAAlgorithm
 
 from shared.bearer.jwks import usable_key
-from shared.bearer.jws import parse_compact, verified_payload
+from shared.bearer.jws_verify import parse_compact, verified_payload
 from shared.errors import InvalidToken
 from tests.integration.resource.minting import forge_alg_none, forge_hs256_with_public_key, mint, new_key, retyped
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.resource.notes_core import owner_of, parse_new_note
+from services.resource.core.notes import owner_of, parse_new_note
 from shared.errors import InvalidRequest, InvalidToken
 
 

@@ -4,7 +4,7 @@ from uuid import UUID
 
 import pytest
 
-from services.resource.claims import userinfo_claims
+from services.resource.core.claims import userinfo_claims
 from shared.models import User
 
 USER = User(id=UUID("6f1c1f8e-8a52-4f3c-9d2e-0c7c8f5b2a10"), username="ada", password_hash="x",

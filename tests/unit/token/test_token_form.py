@@ -1,5 +1,4 @@
-"""core.form: form-urlencoded bodies only, repeated parameters and control characters refused
-(RFC 6749 §3.1, §3.2)."""
+"""core.form: form-urlencoded bodies only, malformed ones are invalid_request (RFC 6749 §3.1, §3.2)."""
 
 import pytest
 
@@ -7,33 +6,18 @@ from services.token.core.form import check_content_type, parse_form, required
 from shared.errors import InvalidRequest
 
 
-@pytest.mark.parametrize("body, expected", [
-    (b"grant_type=authorization_code&code=abc", {"grant_type": "authorization_code", "code": "abc"}),
-    (b"scope=openid+email&x=%2B%3A", {"scope": "openid email", "x": "+:"}),
-    (b"code=&grant_type=refresh_token", {"grant_type": "refresh_token"}),
-    (b"", {}),
-    ("name=J%C3%BCrgen".encode(), {"name": "Jürgen"}),
-], ids=["plain pairs", "plus and percent decoding", "an empty value counts as omitted", "empty body",
-        "utf-8 percent escapes"])
-def test_parse_form_accepts(body, expected):
-    assert parse_form(body, max_params=50) == expected
+def test_parse_form_gives_one_value_per_parameter():
+    assert parse_form(b"grant_type=authorization_code&code=&x=%2B", max_params=50) == {
+        "grant_type": "authorization_code", "x": "+"}
 
 
 @pytest.mark.parametrize("body, message", [
-    (b"code=a&code=b", "code is repeated"),
-    (b"code=a&code=", "code is repeated"),
-    (b"a=1&b=2&c=3", "too many parameters"),
-    (b"code=%FF", "not valid UTF-8"),
-    (b"code=\xff", "not valid UTF-8"),
-    (b"client_id=lk%00app", "client_id contains a control character"),
-    (b"resource=%00", "resource contains a control character"),
-    (b"code=a%0Ab", "code contains a control character"),
-    (b"code=a%7F", "code contains a control character"),
-    (b"code=a%C2%85", "code contains a control character"),
-], ids=["a parameter twice", "a parameter twice, once empty", "more parameters than the limit",
-        "a percent escape that is not UTF-8", "raw bytes that are not UTF-8", "a NUL inside a value",
-        "a value that is only NUL", "a line feed", "DEL", "a C1 control (NEL)"])
-def test_parse_form_refuses(body, message):
+    (b"code=a&code=b", "parameter code is repeated"),
+    (b"a=1&b=2&c=3", "more than 2 parameters"),
+    (b"client_id=lk%00app", "parameter client_id contains a control character"),
+], ids=["a parameter twice", "more parameters than the limit", "a control character"])
+def test_malformed_bodies_are_invalid_request(body, message):
+    """The parser's rules are tested once (tests/unit/test_params.py); here only their mapping."""
     with pytest.raises(InvalidRequest, match=message):
         parse_form(body, max_params=2)
 

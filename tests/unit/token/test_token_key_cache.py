@@ -1,4 +1,4 @@
-"""services.token.signing_keys.KeyCache: keys decrypted once, JWKS public only, swap on change."""
+"""services.token.key_cache.KeyCache: keys decrypted once, JWKS public only, swap on change."""
 
 import json
 import os
@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from services.token import signing_keys
-from services.token.signing_keys import KeyCache
-from shared.crypto.keys import encrypt_private_key, generate_private_key, public_jwk
+from services.token import key_cache
+from services.token.key_cache import KeyCache
+from shared.crypto.signing_keys import encrypt_private_key, generate_private_key, public_jwk
 from shared.errors import TemporarilyUnavailable
 from shared.models import StoredSigningKey
 
@@ -28,13 +28,13 @@ def stored(alg: str = "RS256", status: str = "active") -> StoredSigningKey:
 @pytest.fixture
 def decryptions(monkeypatch) -> list[str]:
     seen: list[str] = []
-    real = signing_keys.load_signing_key
+    real = key_cache.load_signing_key
 
     def counting(key, kek):
         seen.append(key.kid)
         return real(key, kek)
 
-    monkeypatch.setattr(signing_keys, "load_signing_key", counting)
+    monkeypatch.setattr(key_cache, "load_signing_key", counting)
     return seen
 
 

@@ -3,8 +3,8 @@
 import jwt
 import pytest
 
-from shared.crypto.keys import SigningKey, generate_private_key, public_jwk
-from shared.tokens.jws import JwsSigner
+from shared.crypto.signing_keys import SigningKey, generate_private_key, public_jwk
+from shared.tokens.jws_sign import JwsSigner
 from shared.tokens.minting import at_hash, mint_access_token, mint_id_token
 
 CLAIMS = {"iss": "https://issuer.example", "sub": "user-1", "aud": "https://api.example", "exp": 4102444800,

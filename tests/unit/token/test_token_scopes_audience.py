@@ -1,27 +1,12 @@
-"""core.scopes (RFC 6749 §3.3, §6) and core.audience (RFC 8707 §2.2)."""
+"""core.scopes (RFC 6749 §6) and core.audience (RFC 8707 §2.2)."""
 
 import pytest
 
 from services.token.core.audience import token_audience
-from services.token.core.scopes import format_scope, narrowed, parse_scope
+from services.token.core.scopes import narrowed
 from shared.errors import InvalidScope, InvalidTarget
 
 GRANTED = ("openid", "offline_access", "notes:read")
-
-
-@pytest.mark.parametrize("raw, expected", [
-    ("openid", ("openid",)), ("openid  notes:read", ("openid", "notes:read")),
-    ("b a b", ("b", "a")),
-], ids=["one scope", "extra spaces ignored", "duplicates dropped, order kept"])
-def test_parse_scope(raw, expected):
-    assert parse_scope(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["", "   ", 'open"id', "a\\b", "caf\u00e9", "a\tb"],
-                         ids=["empty", "only spaces", "double quote", "backslash", "non-ascii", "tab"])
-def test_malformed_scope_is_invalid_scope(raw):
-    with pytest.raises(InvalidScope):
-        parse_scope(raw)
 
 
 @pytest.mark.parametrize("requested, expected", [
@@ -34,10 +19,6 @@ def test_narrowing(requested, expected):
 def test_widening_is_invalid_scope():
     with pytest.raises(InvalidScope, match="notes:write"):
         narrowed(("notes:read", "notes:write"), GRANTED)
-
-
-def test_format_scope_is_space_delimited():
-    assert format_scope(GRANTED) == "openid offline_access notes:read"
 
 
 @pytest.mark.parametrize("requested, granted, expected", [

@@ -14,9 +14,9 @@ from aiohttp import web
 
 from shared.bearer import ACCESS_TOKEN, require_scope
 from shared.errors import InvalidRequest, InvalidToken
-from services.resource.notes_core import note_json, owner_of, parse_new_note
-from services.resource.notes_store import UnknownOwner
-from services.resource.state import NOTES, SETTINGS
+from services.resource.core.notes import note_json, owner_of, parse_new_note
+from shared.stores.pg_notes import UnknownOwner
+from services.resource.app_keys import NOTES, SETTINGS
 
 NOTES_PATH = "/api/notes"
 

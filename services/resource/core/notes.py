@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.errors import InvalidRequest, InvalidToken
-from services.resource.notes_store import Note
+from shared.stores.pg_notes import Note
 
 
 def owner_of(subject: str) -> UUID:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shared.web.health import healthz, readyz_handler
-from services.token.keys import KEY_CACHE, POOL, REDIS
+from services.token.app_keys import KEY_CACHE, POOL, REDIS
 
 __all__ = ["healthz", "readyz"]
 

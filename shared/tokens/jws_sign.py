@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from shared.crypto.keys import PrivateKey, SigningKey
+from shared.crypto.signing_keys import PrivateKey, SigningKey
 
 _ES256_COORDINATE_BYTES = 32
 

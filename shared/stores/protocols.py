@@ -1,14 +1,18 @@
-"""What the token core needs from storage, named by operation (see shared.stores for adapters)."""
+"""The storage interfaces, one set for every service, named by what they do (fosite's storage.go).
+
+The pure cores depend only on these Protocols; shared.stores holds the PostgreSQL and Redis
+adapters that implement them. Each Protocol lists just the operations a core calls.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from shared.models import (
     AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
+    User,
 )
 
 
@@ -16,7 +20,20 @@ class Clients(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
 
 
+class Users(Protocol):
+    async def get_by_username(self, username: str) -> User | None: ...
+    async def get(self, user_id: UUID | str) -> User | None: ...
+    async def is_enabled(self, user_id: UUID | str) -> bool: ...
+
+
+class Consents(Protocol):
+    async def granted_scopes(self, user_id: UUID | str, client_id: str) -> frozenset[str]: ...
+    async def grant(self, user_id: UUID | str, client_id: str, scopes: frozenset[str]) -> None: ...
+
+
 class Codes(Protocol):
+    """Single-use authorization codes (RFC 6749 §4.1.2)."""
+
     async def consume(self, code: str, use: CodeUse, replay_window: int) -> AuthorizationGrant | None: ...
     async def find_use(self, code: str) -> CodeUse | None: ...
 
@@ -30,18 +47,12 @@ class RefreshTokens(Protocol):
     async def family_access_tokens(self, family_id: UUID) -> list[tuple[str, datetime]]: ...
 
 
-class Users(Protocol):
-    async def is_enabled(self, user_id: UUID | str) -> bool: ...
-
-
 class Denylist(Protocol):
+    """Revoked access-token ids (jti), kept until the token would have expired."""
+
     async def add_many(self, entries: list[tuple[str, datetime]]) -> None: ...
     async def contains(self, jti: str) -> bool: ...
 
 
 class Audit(Protocol):
     async def record(self, event: AuditEvent) -> None: ...
-
-
-# Revoke a grant once more after a delay (seconds): see code_grant.replayed.
-Resweep = Callable[[UUID, float], None]

@@ -9,8 +9,8 @@ from aiohttp import web
 
 from shared.bearer import ACCESS_TOKEN, require_scope
 from shared.errors import InvalidToken
-from services.resource.claims import userinfo_claims
-from services.resource.state import USERS
+from services.resource.core.claims import userinfo_claims
+from services.resource.app_keys import USERS
 
 
 @require_scope("openid")

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import asyncpg
 from aiohttp import web
-from redis.asyncio import Redis
 
 from services.authorize.cookies import Cookies
 from services.authorize.core.authorization_request import Policy
 from services.authorize.deps import Paths, Stores
-from shared.config import Settings
 from shared.crypto.passwords import Passwords
+from shared.web.app_keys import POOL, REDIS, SETTINGS
 
-SETTINGS = web.AppKey("settings", Settings)
 POLICY = web.AppKey("policy", Policy)
 PATHS = web.AppKey("paths", Paths)
 COOKIES = web.AppKey("cookies", Cookies)
 DISCOVERY = web.AppKey("discovery", bytes)
 STYLESHEET = web.AppKey("stylesheet", bytes)
-POOL = web.AppKey("pool", asyncpg.Pool)
-REDIS = web.AppKey("redis", Redis)
 HASH_EXECUTOR = web.AppKey("hash_executor", ThreadPoolExecutor)
 PASSWORDS = web.AppKey("passwords", Passwords)
 STORES = web.AppKey("stores", Stores)
+
+__all__ = ["COOKIES", "DISCOVERY", "HASH_EXECUTOR", "PASSWORDS", "PATHS", "POLICY", "POOL", "REDIS", "SETTINGS",
+           "STORES", "STYLESHEET"]

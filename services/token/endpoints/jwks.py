@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.token.keys import KEY_CACHE, SETTINGS
+from services.token.app_keys import KEY_CACHE, SETTINGS
 
 
 async def jwks(request: web.Request) -> web.Response:

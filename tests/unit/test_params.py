@@ -1,8 +1,9 @@
-"""Strict urlencoded parsing: what is accepted, what is refused as malformed (core.params)."""
+"""The one request parser (shared.oauth.params), tested once for every endpoint: what is accepted,
+what is refused as malformed (RFC 6749 §3.1, §3.2, Appendix B)."""
 
 import pytest
 
-from services.authorize.core.params import MalformedParameters, parse_urlencoded
+from shared.oauth.params import MalformedParameters, parse_urlencoded, single_values
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -25,8 +26,11 @@ def test_accepted(raw, expected):
     pytest.param("a=%4", "broken percent-escape", id="truncated escape"),
     pytest.param("a=%FF%FE", "not valid UTF-8", id="invalid UTF-8"),
     pytest.param("a=%C3", "not valid UTF-8", id="truncated UTF-8 sequence"),
-    pytest.param("a=%00", "control characters", id="NUL byte"),
-    pytest.param("a=x%0Ay", "control characters", id="newline"),
+    pytest.param("a=%00", "parameter a contains a control character", id="NUL byte"),
+    pytest.param("a=x%0Ay", "parameter a contains a control character", id="newline"),
+    pytest.param("a=x%7F", "parameter a contains a control character", id="DEL"),
+    pytest.param("a=x%C2%85", "parameter a contains a control character", id="a C1 control (NEL)"),
+    pytest.param("a%00=1", "a parameter name contains a control character", id="a control character in a name"),
     pytest.param(b"a=caf\xc3\xa9", "not percent-encoded", id="raw non-ASCII bytes in a body"),
     pytest.param("&".join(f"p{i}=1" for i in range(11)), "more than 10 parameters", id="too many parameters"),
 ])
@@ -40,3 +44,18 @@ def test_helpers():
     assert (params.first("a"), params.first("z"), params.all("a")) == ("1", None, ("1", "2"))
     assert params.is_repeated("a") and not params.is_repeated("b")
     assert params.repeated() == ["a"]
+
+
+@pytest.mark.parametrize("raw, repeated", [
+    pytest.param("a=1&a=2", ["a"], id="twice with values"),
+    pytest.param("a=1&a=", ["a"], id="twice, once empty (the strict reading of 3.1)"),
+    pytest.param("a=1&b=", [], id="an empty value alone is just absent"),
+])
+def test_repeats_are_recorded(raw, repeated):
+    assert parse_urlencoded(raw, max_params=10).repeated() == repeated
+
+
+def test_single_values_refuses_a_repeat_and_keeps_the_rest():
+    assert single_values(parse_urlencoded("a=1&b=&c=3", max_params=10)) == {"a": "1", "c": "3"}
+    with pytest.raises(MalformedParameters, match="parameter a is repeated"):
+        single_values(parse_urlencoded("a=1&a=", max_params=10))

@@ -18,7 +18,7 @@ import jwt
 from shared.errors import TemporarilyUnavailable
 from shared.keyring import load_signing_key
 from shared.models import StoredSigningKey
-from shared.tokens.jws import JwsSigner
+from shared.tokens.jws_sign import JwsSigner
 
 log = logging.getLogger("latchkey.token.keys")
 _SIGNING_STATUSES = ("next", "active")
@@ -33,7 +33,7 @@ class KeyState:
 
 
 def render_jwks(stored: list[StoredSigningKey]) -> bytes:
-    """Public halves only: kty and key members, kid, use and alg (set by shared.crypto.keys)."""
+    """Public halves only: kty and key members, kid, use and alg (set by shared.crypto.signing_keys)."""
     return json.dumps({"keys": [k.public_jwk for k in stored]}, separators=(",", ":")).encode()
 
 

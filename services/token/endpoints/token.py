@@ -14,14 +14,14 @@ from shared.web.errors import NO_STORE
 from services.token.authentication import authenticate, read_form
 from services.token.core.context import TokenRequest
 from services.token.core.grants import GRANT_HANDLERS, grant_type_of
-from services.token.keys import GRANT_PORTS
+from services.token.app_keys import GRANT_CONTEXT
 
 
 async def token(request: web.Request) -> web.Response:
     form = await read_form(request)
     client = await authenticate(request, form)
     handler = GRANT_HANDLERS[grant_type_of(form, client)]
-    ports = request.app[GRANT_PORTS]
-    remote_addr = client_address(request, ports.settings.trusted_proxies)
-    response = await handler(TokenRequest(client, form, int(time.time()), remote_addr), ports)
+    ctx = request.app[GRANT_CONTEXT]
+    remote_addr = client_address(request, ctx.settings.trusted_proxies)
+    response = await handler(TokenRequest(client, form, int(time.time()), remote_addr), ctx)
     return web.json_response(response.body(), headers=NO_STORE)

@@ -1,0 +1,28 @@
+"""Everything the resource service opens, each in one ``cleanup_ctx`` generator (opened in
+order at start, closed in reverse at shutdown). Nothing is connected at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from shared.bearer import bearer_context
+from shared.stores.pg_notes import PgNotes
+from shared.stores.pg_users import PgUsers
+from shared.web.lifecycle import postgres, redis
+from services.resource.app_keys import NOTES, POOL, REDIS, SETTINGS, USERS
+
+
+async def stores(app: web.Application) -> AsyncIterator[None]:
+    app[USERS], app[NOTES] = PgUsers(app[POOL]), PgNotes(app[POOL])
+    yield
+
+
+async def bearer(app: web.Application) -> AsyncIterator[None]:
+    """The verifier; after Redis, whose client its denylist check (settings.check_revocation) uses."""
+    async for _ in bearer_context(app[SETTINGS].bearer_config(), redis_key=REDIS)(app):
+        yield
+
+
+CLEANUP_CONTEXTS = (postgres, redis, stores, bearer)

@@ -1,0 +1,19 @@
+"""The route table of the token service: every path it answers, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shared.endpoints import INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH
+from services.token.endpoints import health, introspect, jwks, revoke, token
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post(TOKEN_PATH, token.token),
+        web.post(REVOKE_PATH, revoke.revoke),
+        web.post(INTROSPECT_PATH, introspect.introspection),
+        web.get(JWKS_PATH, jwks.jwks),
+        web.get("/healthz", health.healthz),
+        web.get("/readyz", health.readyz),
+    ]

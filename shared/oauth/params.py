@@ -1,0 +1,97 @@
+"""The one request parser: application/x-www-form-urlencoded, strictly (RFC 6749 §3.1, §3.2, App. B).
+
+Every endpoint's query string and form body goes through ``parse_urlencoded``. Anything a
+browser or client could not have produced honestly (raw non-ASCII bytes, broken
+percent-escapes, invalid UTF-8, control characters C0, DEL and C1) is rejected as a whole
+instead of being guessed at; so is a request with too many parameters.
+
+§3.1: a parameter sent without a value counts as omitted, and none may be sent more than once.
+A repeat is counted even when one copy is empty (the strict reading); what a repeat means is the
+endpoint's to say (the authorization endpoint must first know whether it may redirect), so the
+parser records repeats instead of raising. ``single_values`` is the token endpoints' strict form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from urllib.parse import unquote_to_bytes
+
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# No parameter of ours may hold a control character (C0, DEL, C1); PostgreSQL refuses NUL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class MalformedParameters(ValueError):
+    """The input is not well-formed urlencoded UTF-8; the message says what is wrong."""
+
+
+def has_control_character(value: str) -> bool:
+    return _CONTROL.search(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Every non-empty value of every parameter, in order, and the names sent more than once."""
+
+    values: Mapping[str, tuple[str, ...]]
+    repeated_names: frozenset[str] = field(default=frozenset())
+
+    def first(self, name: str) -> str | None:
+        found = self.values.get(name)
+        return found[0] if found else None
+
+    def all(self, name: str) -> tuple[str, ...]:
+        return self.values.get(name, ())
+
+    def is_repeated(self, name: str) -> bool:
+        return name in self.repeated_names
+
+    def repeated(self) -> list[str]:
+        return sorted(self.repeated_names)
+
+
+def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise MalformedParameters("the request contains characters that are not percent-encoded") from None
+    pairs = [pair for pair in raw.split("&") if pair] if raw else []
+    if len(pairs) > max_params:
+        raise MalformedParameters(f"the request has more than {max_params} parameters")
+    values: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for pair in pairs:
+        raw_name, _, raw_value = pair.partition("=")
+        name = _decode(raw_name, "a parameter name")
+        value = _decode(raw_value, f"parameter {name}")
+        if name in seen:
+            repeated.add(name)
+        seen.add(name)
+        if value:
+            values.setdefault(name, []).append(value)
+    return Params(MappingProxyType({name: tuple(found) for name, found in values.items()}), frozenset(repeated))
+
+
+def single_values(params: Params) -> Mapping[str, str]:
+    """The strict form of §3.2 for the token, revocation and introspection endpoints: one value each."""
+    repeated = params.repeated()
+    if repeated:
+        raise MalformedParameters(f"parameter {repeated[0]} is repeated")
+    return {name: found[0] for name, found in params.values.items()}
+
+
+def _decode(text: str, what: str) -> str:
+    if _BROKEN_ESCAPE.search(text):
+        raise MalformedParameters(f"{what} contains a broken percent-escape")
+    try:
+        decoded = unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedParameters(f"{what} is not valid UTF-8") from None
+    if has_control_character(decoded):
+        raise MalformedParameters(f"{what} contains a control character")
+    return decoded

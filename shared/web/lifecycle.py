@@ -1,0 +1,31 @@
+"""The cleanup_ctx generators every service opens first: the PostgreSQL pool and the Redis client.
+
+Each opens at start, in order, and closes in reverse at shutdown (aiohttp ``cleanup_ctx``);
+nothing is connected at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from shared.db import create_pool
+from shared.redis_client import create_redis
+from shared.web.app_keys import POOL, REDIS, SETTINGS
+
+
+async def postgres(app: web.Application) -> AsyncIterator[None]:
+    app[POOL] = await create_pool(app[SETTINGS])
+    try:
+        yield
+    finally:
+        await app[POOL].close()
+
+
+async def redis(app: web.Application) -> AsyncIterator[None]:
+    app[REDIS] = create_redis(app[SETTINGS])
+    try:
+        yield
+    finally:
+        await app[REDIS].aclose()
