@@ -17,16 +17,17 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
 from services.token.core.claims import AccessPlan, access_token_claims
-from shared.crypto.keys import SigningKey, generate_private_key, public_jwk
-from shared.tokens.jws import JwsSigner
+from shared.crypto.signing_keys import SigningKey, generate_private_key, public_jwk
+from shared.tokens.jws_sign import JwsSigner
 from shared.tokens.minting import mint_access_token
 from tests.bench.support import free_port
 
@@ -60,12 +61,12 @@ def _pip(python: Path, *args: str) -> list[str | Path]:
 
 
 @pytest.fixture(scope="module")
-def bearer_python(tmp_path_factory) -> Path:
+def bearer_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty venv with only the README's install command run in it, from the clone's root."""
     assert f"```sh\n{INSTALL}\n```" in SECTION, "the test runs the README's install command; keep them equal"
     venv = tmp_path_factory.mktemp("bearer") / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=ROOT)
-    python = venv / "bin" / "python"
+    python: Path = venv / "bin" / "python"
     _run(*_pip(python, *INSTALL.split()[1:], "--quiet"), cwd=ROOT)
     return python
 
@@ -83,7 +84,7 @@ def test_the_verifier_installs_without_the_servers_dependencies(bearer_python):
 
 
 @contextlib.asynccontextmanager
-async def serving_jwks(jwk: dict) -> AsyncIterator[str]:
+async def serving_jwks(jwk: dict[str, Any]) -> AsyncIterator[str]:
     async def jwks(request: web.Request) -> web.Response:
         return web.json_response({"keys": [jwk]}, headers={"Cache-Control": "max-age=300"})
 

@@ -51,7 +51,13 @@ _EXPORTS = {
     "AccessToken": "token", "VerifierPolicy": "token",
     "BearerVerifier": "verifier",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ACCESS_TOKEN", "BEARER_VERIFIER", "AccessToken", "BearerConfig", "BearerError", "BearerVerifier",
+    "InsufficientScope", "InvalidBearerRequest", "InvalidToken", "JwksCache", "JwksUnavailable", "MissingToken",
+    "OAuthError", "VerifierPolicy", "VerifierUnavailable", "authenticate", "bearer_context",
+    "bearer_error_middleware", "bearer_middleware", "extract_token", "jwks_cache", "oauth_error_response",
+    "require_scope",
+]
 
 
 def __getattr__(name: str) -> Any:

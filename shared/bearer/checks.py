@@ -6,7 +6,8 @@ Pure functions over the parsed header and claims: no I/O, no clock of their own.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .errors import InvalidToken
 from .jws_verify import VerificationKey

@@ -7,7 +7,7 @@ Referer headers. A token in the query string is simply not seen.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from .errors import InvalidBearerRequest, MissingToken
 

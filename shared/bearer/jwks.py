@@ -15,8 +15,9 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError

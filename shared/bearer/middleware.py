@@ -8,14 +8,14 @@ the server's ``shared.web.errors.json_error_middleware``).
 from __future__ import annotations
 
 import functools
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
+from .errors import InsufficientScope
 from .extract import extract_token
 from .token import AccessToken
 from .verifier import BearerVerifier
-from .errors import InsufficientScope
 
 BEARER_VERIFIER = web.AppKey("bearer_verifier", BearerVerifier)
 ACCESS_TOKEN = web.RequestKey("access_token", AccessToken)

@@ -6,7 +6,7 @@ an API that uses only the verifier puts ``bearer_error_middleware`` outside ``be
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 

@@ -5,7 +5,8 @@ except one denylist lookup when revocation checks are on.
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from .checks import check_alg_matches_key, check_claims, check_header
 from .errors import InvalidToken, VerifierUnavailable

@@ -25,6 +25,7 @@ class Refuse(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, Refuse())
 import shared.bearer as bearer
+assert sorted(bearer.__all__) == sorted(bearer._EXPORTS), "__all__ and the lazy exports differ"
 for module in sys.argv[1:]:
     importlib.import_module(f"shared.bearer.{module}")
 for name in bearer.__all__:
