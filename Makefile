@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # Rebuilt when the pins change; otherwise a repeat `make install` does nothing.
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-slow lint bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests `make test` leaves out (pytest -m slow): over 30 s, may download from PyPI.
+test-slow: install
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 # ruff (pyflakes, pycodestyle, isort, pyupgrade, bugbear) and mypy --strict, both at zero findings.
 lint: install

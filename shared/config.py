@@ -13,6 +13,16 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
+from shared.bearer.config import (
+    DEFAULT_JWKS_CACHE_CAP,
+    DEFAULT_JWKS_FETCH_TIMEOUT,
+    DEFAULT_JWKS_MAX_AGE,
+    DEFAULT_JWKS_MAX_BYTES,
+    DEFAULT_JWKS_REFETCH_COOLDOWN,
+    DEFAULT_LEEWAY,
+    DEFAULT_REDIS_PREFIX,
+    BearerConfig,
+)
 from shared.errors import ConfigError
 
 # Published in the README as an example; refused outside dev mode.
@@ -113,7 +123,7 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 class Settings:
     database_url: str = _setting("DATABASE_URL", "", _dsn(("postgres", "postgresql")), "PostgreSQL DSN (required)")
     redis_url: str = _setting("REDIS_URL", "", _dsn(("redis", "rediss", "unix")), "Redis URL, server >= 6.2 (required)")
-    redis_prefix: str = _setting("LATCHKEY_REDIS_PREFIX", "latchkey:", str, "prefix of every Redis key")
+    redis_prefix: str = _setting("LATCHKEY_REDIS_PREFIX", DEFAULT_REDIS_PREFIX, str, "prefix of every Redis key")
     dev_mode: bool = _setting("LATCHKEY_DEV", False, _bool, "allow unsafe dev settings (http issuer, dev key)")
     issuer: str = _setting("LATCHKEY_ISSUER", "http://localhost:8001", _base_url, "issuer; public URL of authorize")
     token_url: str = _setting("LATCHKEY_TOKEN_URL", "http://localhost:8002", _base_url, "public URL of token")
@@ -155,7 +165,7 @@ class Settings:
         "LATCHKEY_ID_TOKEN_SIGNING_ALG", "ES256", _alg,
         "ID-token signing algorithm of clients that registered none (RS256 keys are always kept too)",
     )
-    jwks_max_age: int = _setting("LATCHKEY_JWKS_MAX_AGE_SECONDS", 5 * MINUTE, _int_between(0, DAY), "JWKS Cache-Control max-age")
+    jwks_max_age: int = _setting("LATCHKEY_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE, _int_between(0, DAY), "JWKS Cache-Control max-age")
     key_announce: int = _setting("LATCHKEY_KEY_ANNOUNCE_SECONDS", 10 * MINUTE, _int_between(1, 30 * DAY), "a next key is published this long before it signs")
     key_rotation_interval: int = _setting("LATCHKEY_KEY_ROTATION_SECONDS", 30 * DAY, _int_between(0, 365 * DAY), "automatic rotation period (0: off)")
     key_poll_interval: int = _setting("LATCHKEY_KEY_POLL_SECONDS", 5, _int_between(1, 300), "how often the token service looks for new signing keys")
@@ -167,15 +177,15 @@ class Settings:
     argon2_parallelism: int = _setting("LATCHKEY_ARGON2_PARALLELISM", 1, _int_between(1, 16), "argon2id lanes")
     hash_workers: int = _setting("LATCHKEY_HASH_WORKERS", 2, _int_between(1, 64), "threads for password hashing")
     jwks_url: str = _setting("LATCHKEY_JWKS_URL", "", str, "JWKS the resource service trusts (default: token URL)")
-    jwks_refetch_cooldown: int = _setting("LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS", 30, _int_between(1, HOUR), "least time between JWKS refetches")
-    clock_leeway: int = _setting("LATCHKEY_CLOCK_LEEWAY_SECONDS", 30, _int_between(0, 300), "allowed clock skew")
+    jwks_refetch_cooldown: int = _setting("LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS", DEFAULT_JWKS_REFETCH_COOLDOWN, _int_between(1, HOUR), "least time between JWKS refetches")
+    clock_leeway: int = _setting("LATCHKEY_CLOCK_LEEWAY_SECONDS", DEFAULT_LEEWAY, _int_between(0, 300), "allowed clock skew")
     check_revocation: bool = _setting("LATCHKEY_CHECK_REVOCATION", True, _bool, "resource checks the jti denylist")
     bearer_algs: tuple[str, ...] = _setting(
         "LATCHKEY_BEARER_ALGS", SIGNING_ALGS, _alg_list, "algorithms a bearer verifier accepts (comma-separated)"
     )
-    jwks_fetch_timeout: int = _setting("LATCHKEY_JWKS_FETCH_TIMEOUT_SECONDS", 5, _int_between(1, 60), "JWKS fetch timeout")
-    jwks_max_bytes: int = _setting("LATCHKEY_JWKS_MAX_BYTES", 65536, _int_between(1024, 1 << 20), "largest JWKS accepted")
-    jwks_cache_cap: int = _setting("LATCHKEY_JWKS_CACHE_MAX_SECONDS", HOUR, _int_between(0, DAY), "longest a JWKS is cached whatever max-age says, and how long stale keys serve while refetches fail")
+    jwks_fetch_timeout: int = _setting("LATCHKEY_JWKS_FETCH_TIMEOUT_SECONDS", DEFAULT_JWKS_FETCH_TIMEOUT, _int_between(1, 60), "JWKS fetch timeout")
+    jwks_max_bytes: int = _setting("LATCHKEY_JWKS_MAX_BYTES", DEFAULT_JWKS_MAX_BYTES, _int_between(1024, 1 << 20), "largest JWKS accepted")
+    jwks_cache_cap: int = _setting("LATCHKEY_JWKS_CACHE_MAX_SECONDS", DEFAULT_JWKS_CACHE_CAP, _int_between(0, DAY), "longest a JWKS is cached whatever max-age says, and how long stale keys serve while refetches fail")
     retry_after: int = _setting("LATCHKEY_RETRY_AFTER_SECONDS", 2, _int_between(1, HOUR), "Retry-After of every 503 answer")
     max_concurrent_requests: int = _setting(
         "LATCHKEY_MAX_CONCURRENT_REQUESTS", 0, _int_between(0, 10000),
@@ -218,6 +228,16 @@ class Settings:
     @property
     def trusted_jwks_url(self) -> str:
         return self.jwks_url or f"{self.token_url}/jwks"  # shared.endpoints.JWKS_PATH
+
+    def bearer_config(self) -> BearerConfig:
+        """What the bearer verifier (shared.bearer) checks tokens against, from these settings."""
+        return BearerConfig(
+            issuer=self.issuer, audience=self.access_audience, jwks_url=self.trusted_jwks_url,
+            algorithms=self.bearer_algs, leeway=self.clock_leeway, check_revocation=self.check_revocation,
+            redis_prefix=self.redis_prefix, jwks_fetch_timeout=self.jwks_fetch_timeout,
+            jwks_max_bytes=self.jwks_max_bytes, jwks_default_max_age=self.jwks_max_age,
+            jwks_refetch_cooldown=self.jwks_refetch_cooldown, jwks_cache_cap=self.jwks_cache_cap,
+        )
 
     @property
     def issuer_is_https(self) -> bool:

@@ -3,11 +3,29 @@
 Each subclass carries its error code, HTTP status and, where the spec wants one, the
 WWW-Authenticate challenge. Services render them in exactly one middleware; anything that is
 not an ``OAuthError`` becomes ``server_error`` there and is logged, never shown.
+
+``OAuthError`` and the bearer errors (RFC 6750 §3) are defined in ``shared.bearer.errors``, so
+the verifier can ship on its own (``latchkey-bearer``); they are re-exported here unchanged.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from shared.bearer.errors import (
+    BearerError,
+    InsufficientScope,
+    InvalidBearerRequest,
+    InvalidToken,
+    MissingToken,
+    OAuthError,
+    VerifierUnavailable,
+)
+
+__all__ = [
+    "AccessDenied", "BearerError", "ConfigError", "ConsentRequired", "InsufficientScope", "InvalidBearerRequest",
+    "InvalidClient", "InvalidGrant", "InvalidRequest", "InvalidScope", "InvalidTarget", "InvalidToken",
+    "LoginRequired", "MissingToken", "OAuthError", "ServerError", "TemporarilyUnavailable", "UnauthorizedClient",
+    "UnsupportedGrantType", "UnsupportedResponseType", "UnsupportedTokenType", "UsageError", "VerifierUnavailable",
+]
 
 
 class ConfigError(Exception):
@@ -16,27 +34,6 @@ class ConfigError(Exception):
 
 class UsageError(Exception):
     """Bad input to the CLI; the message is one line for stderr."""
-
-
-class OAuthError(Exception):
-    error: ClassVar[str] = "server_error"
-    status: ClassVar[int] = 400
-
-    def __init__(self, description: str = "") -> None:
-        super().__init__(description or self.error)
-        self.description = description
-
-    def body(self) -> dict[str, str]:
-        """RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E, so
-        whatever a description quotes from the request is filtered to that here, once."""
-        body = {"error": self.error}
-        description = _quote(self.description)
-        if description:
-            body["error_description"] = description
-        return body
-
-    def headers(self) -> dict[str, str]:
-        return {}
 
 
 class InvalidRequest(OAuthError):
@@ -108,61 +105,3 @@ class ServerError(OAuthError):
 class TemporarilyUnavailable(OAuthError):
     error = "temporarily_unavailable"
     status = 503
-
-
-class BearerError(OAuthError):
-    """RFC 6750 §3: every bearer error carries a WWW-Authenticate challenge."""
-
-    realm: ClassVar[str] = "latchkey"
-
-    def __init__(self, description: str = "", *, scope: str = "") -> None:
-        super().__init__(description)
-        self.scope = scope
-
-    def headers(self) -> dict[str, str]:
-        params = [f'realm="{self.realm}"', f'error="{self.error}"']
-        if self.description:
-            params.append(f'error_description="{_quote(self.description)}"')
-        if self.scope:
-            params.append(f'scope="{_quote(self.scope)}"')
-        return {"WWW-Authenticate": "Bearer " + ", ".join(params)}
-
-
-class MissingToken(BearerError):
-    """RFC 6750 §3.1: no credentials at all gets a bare challenge, no error attribute."""
-
-    error = "invalid_request"
-    status = 401
-
-    def body(self) -> dict[str, str]:
-        return {}
-
-    def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": f'Bearer realm="{self.realm}"'}
-
-
-class InvalidBearerRequest(BearerError):
-    error = "invalid_request"
-    status = 400
-
-
-class InvalidToken(BearerError):
-    error = "invalid_token"
-    status = 401
-
-
-class InsufficientScope(BearerError):
-    error = "insufficient_scope"
-    status = 403
-
-
-class VerifierUnavailable(BearerError):
-    """Keys cannot be fetched: refuse with 503 rather than accept an unverifiable token."""
-
-    error = "temporarily_unavailable"
-    status = 503
-
-
-def _quote(text: str) -> str:
-    # RFC 6749 §5.2 and RFC 6750 §3: printable ASCII without '"' and '\'.
-    return "".join(c for c in text if 0x20 <= ord(c) <= 0x7E and c not in '"\\')

@@ -21,7 +21,7 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
 
 async def bearer(app: web.Application) -> AsyncIterator[None]:
     """The verifier; after Redis, whose client its denylist check (settings.check_revocation) uses."""
-    async for _ in bearer_context(app[SETTINGS], redis_key=REDIS)(app):
+    async for _ in bearer_context(app[SETTINGS].bearer_config(), redis_key=REDIS)(app):
         yield
 
 

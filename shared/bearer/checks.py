@@ -6,11 +6,12 @@ Pure functions over the parsed header and claims: no I/O, no clock of their own.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from shared.bearer.jws_verify import VerificationKey
-from shared.bearer.token import VerifierPolicy
-from shared.errors import InvalidToken
+from .errors import InvalidToken
+from .jws_verify import VerificationKey
+from .token import VerifierPolicy
 
 # RFC 8725 §3.10 / RFC 7515 §4.1.2-6: a token must never tell us where to get its key.
 KEY_LOCATION_HEADERS = ("jku", "x5u", "jwk", "x5c")

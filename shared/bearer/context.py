@@ -4,43 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
-from redis.asyncio import Redis
 
-from shared.bearer.http_jwks import HttpJwksFetcher
-from shared.bearer.jwks import JwksCache
-from shared.bearer.middleware import BEARER_VERIFIER
-from shared.bearer.revocation import BatchedDenylistCheck
-from shared.bearer.token import VerifierPolicy
-from shared.bearer.verifier import BearerVerifier
-from shared.config import Settings
-from shared.stores.redis_denylist import RedisDenylist
+from .config import BearerConfig
+from .http_jwks import HttpJwksFetcher
+from .jwks import JwksCache
+from .middleware import BEARER_VERIFIER
+from .revocation import BatchedDenylistCheck, RedisDenylistReader
+from .token import VerifierPolicy
+from .verifier import BearerVerifier
 
-
-def jwks_cache(session: aiohttp.ClientSession, settings: Settings, url: str | None = None) -> JwksCache:
-    fetcher = HttpJwksFetcher(session, url or settings.trusted_jwks_url, timeout=settings.jwks_fetch_timeout,
-                              max_bytes=settings.jwks_max_bytes)
-    return JwksCache(fetcher, algorithms=frozenset(settings.bearer_algs), cooldown=settings.jwks_refetch_cooldown,
-                     default_max_age=settings.jwks_max_age, max_age_cap=settings.jwks_cache_cap,
-                     max_stale=settings.jwks_cache_cap)
+if TYPE_CHECKING:
+    from redis.asyncio import Redis  # only with the redis extra
 
 
-def bearer_context(settings: Settings, *, redis_key: web.AppKey[Redis] | None = None
+def jwks_cache(session: aiohttp.ClientSession, config: BearerConfig, url: str | None = None) -> JwksCache:
+    fetcher = HttpJwksFetcher(session, url or config.jwks_url, timeout=config.jwks_fetch_timeout,
+                              max_bytes=config.jwks_max_bytes)
+    return JwksCache(fetcher, algorithms=frozenset(config.algorithms), cooldown=config.jwks_refetch_cooldown,
+                     default_max_age=config.jwks_default_max_age, max_age_cap=config.jwks_cache_cap,
+                     max_stale=config.jwks_cache_cap)
+
+
+def bearer_context(config: BearerConfig, *, redis_key: web.AppKey[Redis] | None = None
                    ) -> Callable[[web.Application], AsyncIterator[None]]:
     """Sets ``app[BEARER_VERIFIER]``. With ``redis_key`` (a client opened by an earlier
-    cleanup_ctx) and ``settings.check_revocation``, revoked jtis are refused.
+    cleanup_ctx) and ``config.check_revocation``, revoked jtis are refused.
     """
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as session:
-            cache = jwks_cache(session, settings)
+            cache = jwks_cache(session, config)
             denylist = None
-            if redis_key is not None and settings.check_revocation:
-                denylist = BatchedDenylistCheck(RedisDenylist(app[redis_key], settings.redis_prefix))
-            app[BEARER_VERIFIER] = BearerVerifier(VerifierPolicy.from_settings(settings), cache, denylist)
+            if redis_key is not None and config.check_revocation:
+                denylist = BatchedDenylistCheck(RedisDenylistReader(app[redis_key], config.redis_prefix))
+            app[BEARER_VERIFIER] = BearerVerifier(VerifierPolicy.from_config(config), cache, denylist)
             # Warm the cache without holding up start-up when the token service is not up yet.
             priming = asyncio.create_task(cache.prime())
             try:

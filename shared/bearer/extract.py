@@ -7,9 +7,9 @@ Referer headers. A token in the query string is simply not seen.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
-from shared.errors import InvalidBearerRequest, MissingToken
+from .errors import InvalidBearerRequest, MissingToken
 
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import aiohttp
 
-from shared.bearer.jwks import FetchedJwks, JwksUnavailable, max_age_from_headers
+from .jwks import FetchedJwks, JwksUnavailable, max_age_from_headers
 
 _ACCEPT = "application/jwk-set+json, application/json"
 
@@ -27,7 +26,7 @@ class HttpJwksFetcher:
                     raise JwksUnavailable(f"{self._url} answered HTTP {response.status}")
                 body = await self._read_bounded(response)
                 max_age = max_age_from_headers(response.headers.get("Cache-Control"), response.headers.get("Age"))
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise JwksUnavailable(f"{self._url}: {type(exc).__name__}") from None
         try:
             return FetchedJwks(document=json.loads(body), max_age=max_age)

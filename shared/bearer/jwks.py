@@ -15,14 +15,15 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
-from shared.bearer.jws_verify import VerificationKey
-from shared.errors import InvalidToken, VerifierUnavailable
+from .errors import InvalidToken, VerifierUnavailable
+from .jws_verify import VerificationKey
 
 log = logging.getLogger("latchkey.bearer")
 

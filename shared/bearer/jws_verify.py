@@ -15,7 +15,7 @@ from typing import Any
 
 from jwt.algorithms import Algorithm
 
-from shared.errors import InvalidToken
+from .errors import InvalidToken
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 

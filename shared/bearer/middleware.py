@@ -1,20 +1,21 @@
 """The verifier in aiohttp: a middleware that guards every route, and ``@require_scope``.
 
-Both raise ``shared.errors`` bearer errors (RFC 6750 §3); the app's one error middleware
-(``shared.web.errors.json_error_middleware``) renders them with their WWW-Authenticate challenge.
+Both raise the bearer errors of ``errors.py`` (RFC 6750 §3); an error middleware outside them
+renders those with their WWW-Authenticate challenge (``responses.bearer_error_middleware``, or
+the server's ``shared.web.errors.json_error_middleware``).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from shared.bearer.extract import extract_token
-from shared.bearer.token import AccessToken
-from shared.bearer.verifier import BearerVerifier
-from shared.errors import InsufficientScope
+from .errors import InsufficientScope
+from .extract import extract_token
+from .token import AccessToken
+from .verifier import BearerVerifier
 
 BEARER_VERIFIER = web.AppKey("bearer_verifier", BearerVerifier)
 ACCESS_TOKEN = web.RequestKey("access_token", AccessToken)

@@ -3,17 +3,47 @@
 Requests that reach the check in the same moment share one Redis round trip (MGET): each
 request still sees the denylist as it is after it arrived, but a busy API pays for one
 command per batch instead of one per request. Idle, a batch is a single request.
+
+Redis is optional (``latchkey-bearer[redis]``): nothing here imports it unless it is installed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # without the redis extra no Redis denylist can be configured
+    DENYLIST_ERRORS: tuple[type[Exception], ...] = (OSError,)
+else:
+    DENYLIST_ERRORS = (RedisError, OSError)
+
+
+def revoked_jti_key(prefix: str, jti: str) -> str:
+    """The Redis key the token service sets for a revoked jti (``shared.stores.redis_denylist``)."""
+    return f"{prefix}revoked-jti:{jti}"
 
 
 class BatchDenylist(Protocol):
     async def contains_many(self, jtis: list[str]) -> list[bool]: ...
+
+
+class RedisDenylistReader:
+    """The verifier's read side of the denylist the token service writes."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def contains_many(self, jtis: list[str]) -> list[bool]:
+        """One round trip (MGET) for many ids."""
+        values = await self._redis.mget([revoked_jti_key(self._prefix, jti) for jti in jtis])
+        return [value is not None for value in values]
 
 
 class BatchedDenylistCheck:

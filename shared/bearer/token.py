@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from shared.config import Settings
+from .config import BearerConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +20,9 @@ class VerifierPolicy:
     check_revocation: bool
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> VerifierPolicy:
-        return cls(issuer=settings.issuer, audience=settings.access_audience,
-                   algorithms=frozenset(settings.bearer_algs), leeway=settings.clock_leeway,
-                   check_revocation=settings.check_revocation)
+    def from_config(cls, config: BearerConfig) -> VerifierPolicy:
+        return cls(issuer=config.issuer, audience=config.audience, algorithms=frozenset(config.algorithms),
+                   leeway=config.leeway, check_revocation=config.check_revocation)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,19 +5,22 @@ except one denylist lookup when revocation checks are on.
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
-from redis.exceptions import RedisError
-
-from shared.bearer.checks import check_alg_matches_key, check_claims, check_header
-from shared.bearer.jws_verify import VerificationKey, parse_compact, verified_payload
-from shared.bearer.token import AccessToken, VerifierPolicy
-from shared.errors import InvalidToken, VerifierUnavailable
-from shared.stores.protocols import Denylist
+from .checks import check_alg_matches_key, check_claims, check_header
+from .errors import InvalidToken, VerifierUnavailable
+from .jws_verify import VerificationKey, parse_compact, verified_payload
+from .revocation import DENYLIST_ERRORS
+from .token import AccessToken, VerifierPolicy
 
 
 class KeySource(Protocol):
     async def key_for(self, kid: str) -> VerificationKey: ...
+
+
+class Denylist(Protocol):
+    async def contains(self, jti: str) -> bool: ...
 
 
 class BearerVerifier:
@@ -46,7 +49,7 @@ class BearerVerifier:
             return
         try:
             revoked = await self._denylist.contains(jti)
-        except (RedisError, OSError) as exc:
+        except DENYLIST_ERRORS as exc:
             # Fail closed: a token we cannot check against the denylist is not accepted.
             raise VerifierUnavailable("revocation list unavailable") from exc
         if revoked:

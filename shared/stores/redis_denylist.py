@@ -1,7 +1,8 @@
 """Revoked access-token ids (jti), each kept exactly as long as a verifier could accept its token.
 
 A bearer verifier accepts a token until exp + the clock leeway, so an entry lives that long
-too; a token revoked inside the leeway window is still remembered (RFC 7009 §2.2).
+too; a token revoked inside the leeway window is still remembered (RFC 7009 §2.2). The key
+format and the verifier's batched read live in ``shared.bearer.revocation``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from redis.asyncio import Redis
+
+from shared.bearer.revocation import revoked_jti_key
 
 
 class RedisDenylist:
@@ -18,7 +21,7 @@ class RedisDenylist:
         self._leeway = leeway
 
     def _key(self, jti: str) -> str:
-        return f"{self._prefix}revoked-jti:{jti}"
+        return revoked_jti_key(self._prefix, jti)
 
     def _keep_until(self, expires_at: datetime) -> int:
         return int(expires_at.timestamp()) + self._leeway + 1
@@ -41,8 +44,3 @@ class RedisDenylist:
 
     async def contains(self, jti: str) -> bool:
         return bool(await self._redis.exists(self._key(jti)))
-
-    async def contains_many(self, jtis: list[str]) -> list[bool]:
-        """One round trip for many ids (the bearer verifier batches concurrent checks)."""
-        values = await self._redis.mget([self._key(jti) for jti in jtis])
-        return [value is not None for value in values]

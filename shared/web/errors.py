@@ -12,20 +12,13 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
+from shared.bearer.responses import NO_STORE, oauth_error_response
 from shared.errors import OAuthError, ServerError
+
+__all__ = ["NO_STORE", "json_error_middleware", "oauth_error_response"]
 
 log = logging.getLogger("latchkey.errors")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def oauth_error_response(error: OAuthError) -> web.Response:
-    body = error.body()
-    headers = {**NO_STORE, **error.headers()}
-    if not body:
-        return web.Response(status=error.status, headers=headers)
-    return web.json_response(body, status=error.status, headers=headers)
 
 
 @web.middleware
