@@ -21,7 +21,8 @@ def _commands(parser: argparse.ArgumentParser, prefix: str = "latchkey") -> list
     """(command, its --flags) for every leaf of the `latchkey` parser."""
     subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not subparsers:
-        return [(prefix, [o for a in parser._actions for o in a.option_strings if o.startswith("--") and o != "--help"])]
+        flags = [o for a in parser._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
+        return [(prefix, flags)]
     return [leaf for name, sub in subparsers[0].choices.items() for leaf in _commands(sub, f"{prefix} {name}")]
 
 
