@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import shlex
-from pathlib import Path
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from shared.config import documented_variables
 
