@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # Rebuilt when the pins change; otherwise a repeat `make install` does nothing.
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-slow lint bench clean
+.PHONY: install run cli test test-slow lint bench clean
 
 install: $(STAMP)
 
@@ -26,6 +26,13 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 # Embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set; Ctrl-C stops everything.
 run: install
 	$(BIN)/python -m shared.devrun
+
+# The `latchkey` command against a running `make run`, with the environment it wrote:
+#   make cli ARGS="keys list --json"
+DEVDATA := $(or $(LATCHKEY_DEVDATA),.devdata)
+cli: install
+	@test -f "$(DEVDATA)/env" || { echo "latchkey: $(DEVDATA)/env is missing; start \`make run\` first (in another terminal)" >&2; exit 1; }
+	@. "$(abspath $(DEVDATA))/env" && $(BIN)/latchkey $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
