@@ -6,10 +6,15 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
-# Rebuilt when the pins change; otherwise a repeat `make install` does nothing.
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# The pins are in three tiers (requirements/*.lock, each including the one before): `make run`
+# installs only the runtime and the embedded servers (run.lock), `make install` / `make test`
+# everything (dev.lock). Each stamp is rebuilt when its pins change; otherwise nothing is done.
+RUN_PINS := pyproject.toml requirements/runtime.lock requirements/run.lock
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install run test test-runtime bench clean
 
 install: $(STAMP)
 
@@ -18,17 +23,26 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "latchkey: $(PYTHON) -m venv failed; on Debian/Ubuntu install the python3-venv package" >&2; exit 1; }
 
-$(STAMP): $(BIN)/python pyproject.toml requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+$(RUN_STAMP): $(BIN)/python $(RUN_PINS)
+	$(PIP) -r requirements/run.lock
+	$(PIP) --no-deps -e .
 	@touch $@
 
+$(STAMP): $(BIN)/python $(RUN_PINS) requirements/dev.lock
+	$(PIP) -r requirements/dev.lock
+	$(PIP) --no-deps -e .
+	@touch $(RUN_STAMP) $@
+
 # Embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set; Ctrl-C stops everything.
-run: install
+run: $(RUN_STAMP)
 	$(BIN)/python -m shared.devrun
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The runtime lock alone in a fresh venv, as the image installs it (slow: a real pip install).
+test-runtime: install
+	$(BIN)/python -m pytest -m slow tests/test_runtime_install.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m tests.bench
