@@ -160,6 +160,10 @@ class Settings:
     key_rotation_interval: int = _setting("LATCHKEY_KEY_ROTATION_SECONDS", 30 * DAY, _int_between(0, 365 * DAY), "automatic rotation period (0: off)")
     key_poll_interval: int = _setting("LATCHKEY_KEY_POLL_SECONDS", 5, _int_between(1, 300), "how often the token service looks for new signing keys")
     key_rotation_check: int = _setting("LATCHKEY_KEY_ROTATION_CHECK_SECONDS", 60, _int_between(1, DAY), "how often the rotation schedule is checked")
+    revocation_retry: int = _setting(
+        "LATCHKEY_REVOCATION_RETRY_SECONDS", 5, _int_between(1, 300),
+        "longest a revocation that could not reach Redis waits for its next try, once Redis is back",
+    )
     token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
     argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 2, _int_between(1, 20), "argon2id iterations")
