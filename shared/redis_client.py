@@ -26,7 +26,6 @@ to repeat then:
 
 from __future__ import annotations
 
-
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff

@@ -184,7 +184,7 @@ class PgRefreshTokens:
         while True:
             row = await self._db.fetchrow(_REVOKE_FAMILY, family_id, extra_jtis, extra_expiries, float(self._leeway))
             if row["revoked"] == 0:
-                return list(zip(row["jtis"], row["expiries"]))
+                return list(zip(row["jtis"], row["expiries"], strict=True))
 
     async def denylisted(self, jtis: Sequence[str]) -> None:
         """The entries ``revoke_family`` recorded reached the denylist: forget them."""

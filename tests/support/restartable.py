@@ -13,8 +13,8 @@ import os
 import shutil
 import signal
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from shared.devstack import spare_port, start_postgres, start_redis
 from shared.devstack.postgres import EmbeddedPostgres

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from services.token.pending_revocations import write_pending
 from shared.stores.pg_pending_revocations import PgPendingRevocations
 from shared.stores.redis_denylist import RedisDenylist
-from services.token.pending_revocations import write_pending
 
 
 async def record(pool, *entries: tuple[str, datetime]) -> None:
@@ -20,7 +20,7 @@ async def pending_jtis(pool, jtis: list[str]) -> list[str]:
 
 
 async def test_expired_entries_are_dropped_and_live_ones_stay_due(pool):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     live, in_leeway, gone = (f"jti-{name}-{secrets.token_hex(4)}" for name in ("live", "leeway", "gone"))
     await record(pool, (live, now + timedelta(minutes=5)), (in_leeway, now - timedelta(seconds=10)),
                  (gone, now - timedelta(seconds=40)))
@@ -30,7 +30,7 @@ async def test_expired_entries_are_dropped_and_live_ones_stay_due(pool):
 
 
 async def test_writing_pending_entries_denylists_them_and_forgets_them(pool, redis, prefix):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     jtis = [f"jti-{i}-{secrets.token_hex(4)}" for i in range(3)]
     await record(pool, *((jti, now + timedelta(minutes=5)) for jti in jtis))
     denylist = RedisDenylist(redis, prefix, leeway=30)

@@ -12,16 +12,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
 
-from services.token.app import create_app as create_token_app
 from shared.crypto.digests import sha256_hex
 from tests.integration.resource.conftest import resource_service
 from tests.integration.resource.minting import bearer_header
-from tests.integration.resource.serving import RunningApp
-from tests.integration.token.helpers import error_of, exchange, issue_code, refresh
+from tests.integration.token.helpers import error_of, exchange, issue_code, refresh, running
 from tests.support.restartable import private_redis
 
 RETRY_SECONDS = 1
@@ -30,12 +29,12 @@ RETRY_SECONDS = 1
 BOUND_SECONDS = RETRY_SECONDS + 2
 
 
-async def whoami(http: aiohttp.ClientSession, api_url: str, access_token: str) -> tuple[int, dict]:
+async def whoami(http: aiohttp.ClientSession, api_url: str, access_token: str) -> tuple[int, dict[str, Any]]:
     async with http.get(api_url + "/api/whoami", headers=bearer_header(access_token)) as response:
         return response.status, await response.json()
 
 
-async def refused_within(http, api_url: str, access_tokens: list[str], seconds: float) -> float:
+async def refused_within(http: aiohttp.ClientSession, api_url: str, access_tokens: list[str], seconds: float) -> float:
     """Seconds until the resource service refuses every token as revoked (fails after ``seconds``)."""
     started = time.monotonic()
     while True:
@@ -67,22 +66,22 @@ async def test_a_reuse_detected_while_redis_is_down_is_denylisted_once_redis_is_
             issued = await issue_code(writer, moved, app_client, user)
         finally:
             await writer.aclose()
-        async with RunningApp(create_token_app(moved)) as token, \
-                resource_service(moved, token.url + "/jwks", check_revocation=True) as api, \
-                aiohttp.ClientSession(base_url=token.url) as http:
+        async with running(moved) as http, \
+                resource_service(moved, str(http.make_url("/jwks")), check_revocation=True) as api, \
+                aiohttp.ClientSession() as to_api:
             first = await (await exchange(http, app_client, issued)).json()
             refreshed = await (await refresh(http, app_client, first["refresh_token"])).json()
-            assert (await whoami(http, api.url, refreshed["access_token"]))[0] == 200
+            assert (await whoami(to_api, api.url, refreshed["access_token"]))[0] == 200
 
             server.kill()
             reuse = await refresh(http, app_client, first["refresh_token"])
             assert reuse.status == 503 and await error_of(reuse) == "temporarily_unavailable"
             live, pending = await family_state(pool, first["refresh_token"])
             assert live == 0 and len(pending) == 2  # revoked, and what it owes the denylist recorded
-            assert (await whoami(http, api.url, refreshed["access_token"]))[0] == 503  # fails closed
+            assert (await whoami(to_api, api.url, refreshed["access_token"]))[0] == 503  # fails closed
 
             server.start()  # empty: this Redis persists nothing, so only the pending rows remember
-            await refused_within(http, api.url, [first["access_token"], refreshed["access_token"]], BOUND_SECONDS)
+            await refused_within(to_api, api.url, [first["access_token"], refreshed["access_token"]], BOUND_SECONDS)
             assert await family_state(pool, first["refresh_token"]) == (0, [])
             again = await refresh(http, app_client, first["refresh_token"])
             assert again.status == 400 and await error_of(again) == "invalid_grant"

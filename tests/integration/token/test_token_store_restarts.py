@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -18,15 +18,14 @@ from redis.asyncio import Redis
 
 from shared.db import create_pool
 from shared.migrate import migrate
-
-from tests.integration.token.helpers import error_of, exchange, issue_code, refresh, running
+from tests.integration.token.helpers import IssuedCode, error_of, exchange, issue_code, refresh, running
 from tests.support.factories import make_client, make_user
 from tests.support.restartable import RestartablePostgres, private_postgres, private_redis
 
 BURST = 48  # the issue's burst: 45 of these 48 failed before the client retried
 
 
-async def issued_codes(redis_url: str, settings, client, user, count: int) -> list:
+async def issued_codes(redis_url: str, settings, client, user, count: int) -> list[IssuedCode]:
     """Codes written by a client of its own (as the authorize service would), not the app's pool."""
     writer = Redis.from_url(redis_url)
     try:
@@ -45,7 +44,8 @@ async def test_a_burst_right_after_a_redis_restart_succeeds(settings, pool, app_
         fast = dataclasses.replace(settings, redis_url=server.url)
         async with running(fast) as http:
             before = await issued_codes(server.url, fast, app_client, user, BURST)
-            assert await exchange_burst(http, app_client, before) == [200] * BURST  # the pool now holds many connections
+            # The pool now holds many connections, all of which the restart kills.
+            assert await exchange_burst(http, app_client, before) == [200] * BURST
             server.restart()  # returns once the new server answers PING
             after = await issued_codes(server.url, fast, app_client, user, BURST)
             statuses = await exchange_burst(http, app_client, after)
