@@ -166,10 +166,17 @@ class Settings:
         "ID-token signing algorithm of clients that registered none (RS256 keys are always kept too)",
     )
     jwks_max_age: int = _setting("LATCHKEY_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE, _int_between(0, DAY), "JWKS Cache-Control max-age")
-    key_announce: int = _setting("LATCHKEY_KEY_ANNOUNCE_SECONDS", 10 * MINUTE, _int_between(1, 30 * DAY), "a next key is published this long before it signs")
+    key_announce: int = _setting(
+        "LATCHKEY_KEY_ANNOUNCE_SECONDS", 10 * MINUTE, _int_between(1, 30 * DAY),
+        "a next key is published this long before it signs (more than JWKS max-age + refetch cooldown + key poll)",
+    )
     key_rotation_interval: int = _setting("LATCHKEY_KEY_ROTATION_SECONDS", 30 * DAY, _int_between(0, 365 * DAY), "automatic rotation period (0: off)")
     key_poll_interval: int = _setting("LATCHKEY_KEY_POLL_SECONDS", 5, _int_between(1, 300), "how often the token service looks for new signing keys")
     key_rotation_check: int = _setting("LATCHKEY_KEY_ROTATION_CHECK_SECONDS", 60, _int_between(1, DAY), "how often the rotation schedule is checked")
+    revocation_retry: int = _setting(
+        "LATCHKEY_REVOCATION_RETRY_SECONDS", 5, _int_between(1, 300),
+        "longest a revocation that could not reach Redis waits for its next try, once Redis is back",
+    )
     token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
     argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 2, _int_between(1, 20), "argon2id iterations")
@@ -257,9 +264,15 @@ class Settings:
             raise ConfigError("DATABASE_URL is required (e.g. postgresql://user@host:5432/latchkey)")
         if not self.redis_url:
             raise ConfigError("REDIS_URL is required (e.g. redis://localhost:6379/0)")
-        if self.key_announce <= self.jwks_max_age + self.key_poll_interval:
-            raise ConfigError("LATCHKEY_KEY_ANNOUNCE_SECONDS must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS + "
-                              "LATCHKEY_KEY_POLL_SECONDS so caches see a key before it signs")
+        # A verifier may have fetched the JWKS just before a new key appeared in it: it trusts
+        # that copy for the max-age, and an unknown kid refetches at most once per cooldown, so
+        # it may learn the key only max-age + cooldown later; the token service's replicas see
+        # an announced key up to one poll late. A key signing sooner is refused by verifiers.
+        if self.key_announce <= self.jwks_max_age + self.jwks_refetch_cooldown + self.key_poll_interval:
+            raise ConfigError(
+                f"LATCHKEY_KEY_ANNOUNCE_SECONDS ({self.key_announce}) must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS "
+                f"({self.jwks_max_age}) + LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS ({self.jwks_refetch_cooldown}) + "
+                f"LATCHKEY_KEY_POLL_SECONDS ({self.key_poll_interval}), so every verifier can fetch a key before it signs")
         if self.db_pool_min > self.db_pool_max:
             raise ConfigError("LATCHKEY_DB_POOL_MIN must not exceed LATCHKEY_DB_POOL_MAX")
         if self.dev_mode:
