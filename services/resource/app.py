@@ -14,8 +14,9 @@ from shared.stores.pg_users import PgUsers
 from shared.web.errors import json_error_middleware
 from shared.web.security_headers import security_headers_middleware
 from services.resource.notes_store import PgNotes
+from services.resource.profiles import CachedProfiles
 from services.resource.routes import PUBLIC_PATHS, route_table
-from services.resource.state import NOTES, POOL, REDIS, SETTINGS, USERS
+from services.resource.state import NOTES, POOL, PROFILES, REDIS, SETTINGS
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -39,7 +40,8 @@ def create_app(settings: Settings) -> web.Application:
 def _database(settings: Settings):
     async def context(app: web.Application) -> AsyncIterator[None]:
         pool = await create_pool(settings)
-        app[POOL], app[USERS], app[NOTES] = pool, PgUsers(pool), PgNotes(pool)
+        app[POOL], app[NOTES] = pool, PgNotes(pool)
+        app[PROFILES] = CachedProfiles(PgUsers(pool), settings.userinfo_cache_ttl, settings.userinfo_cache_size)
         try:
             yield
         finally:

@@ -8,13 +8,13 @@ from redis.asyncio import Redis
 
 from shared.bearer import BEARER_VERIFIER
 from shared.config import Settings
-from shared.stores.pg_users import PgUsers
 from services.resource.notes_store import PgNotes
+from services.resource.profiles import CachedProfiles
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)
-USERS = web.AppKey("users", PgUsers)
+PROFILES = web.AppKey("profiles", CachedProfiles)
 NOTES = web.AppKey("notes", PgNotes)
 
-__all__ = ["BEARER_VERIFIER", "NOTES", "POOL", "REDIS", "SETTINGS", "USERS"]
+__all__ = ["BEARER_VERIFIER", "NOTES", "POOL", "PROFILES", "REDIS", "SETTINGS"]
