@@ -10,8 +10,10 @@ the change; nothing has to announce it, so no lost message can keep a disabled u
 Entries are keyed by the user id parsed from the token's verified subject, and a profile is
 stored only under its own id. At most LATCHKEY_USERINFO_CACHE_SIZE users are kept; every entry
 lives equally long, so the first inserted is the first to expire, and it is the one evicted.
-Concurrent misses for one user share one query: an entry expiring under load costs one round
-trip, not one per waiting request.
+Concurrent misses for one user share one query, and an entry past half its lifetime is
+refreshed in the background while it still serves: a user whose token is in use keeps a fresh
+entry, and no request waits for PostgreSQL (under load a query that queues for the pool would
+otherwise hold up every request for that user at once, each time the entry expired).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class CachedProfiles:
         self._ttl = ttl_seconds
         self._max_entries = max_entries
         self._clock = clock
-        self._entries: dict[UUID, tuple[float, UserProfile | None]] = {}  # id -> (expires at, profile)
+        self._entries: dict[UUID, tuple[float, UserProfile | None]] = {}  # id -> (asked at, profile)
         self._loading: dict[UUID, asyncio.Task[UserProfile | None]] = {}
 
     async def get(self, user_id: str) -> UserProfile | None:
@@ -47,26 +49,33 @@ class CachedProfiles:
             return await self._source.get_profile(uid)
         entry = self._entries.get(uid)
         if entry is not None:
-            if entry[0] > self._clock():
+            age = self._clock() - entry[0]
+            if age < self._ttl:
+                if age >= self._ttl / 2:
+                    self._load_once(uid)  # in the background: a user in use never waits for a query
                 return entry[1]
             del self._entries[uid]
+        # Shielded: a request that goes away does not cancel the query others are waiting for.
+        return await asyncio.shield(self._load_once(uid))
+
+    def _load_once(self, uid: UUID) -> asyncio.Task[UserProfile | None]:
         task = self._loading.get(uid)
         if task is None:
             task = self._loading[uid] = asyncio.ensure_future(self._load(uid))
             task.add_done_callback(lambda done: self._loaded(uid, done))
-        # Shielded: a request that goes away does not cancel the query others are waiting for.
-        return await asyncio.shield(task)
+        return task
 
     async def _load(self, uid: UUID) -> UserProfile | None:
-        # Counted from before the query: the answer is at least this fresh, so a change
-        # committed after this moment is seen once the entry expires.
+        # Aged from before the query: the answer is at least this fresh, so a change committed
+        # after this moment is seen once the entry is a lifetime old.
         asked_at = self._clock()
         profile = await self._source.get_profile(uid)
         if profile is not None and profile.id != uid:  # never another user's claims under this id
             raise RuntimeError("the user store answered for a different user id")
+        self._entries.pop(uid, None)  # re-inserted last: the entries stay in order of age
         if len(self._entries) >= self._max_entries:
             del self._entries[next(iter(self._entries))]
-        self._entries[uid] = (asked_at + self._ttl, profile)
+        self._entries[uid] = (asked_at, profile)
         return profile
 
     def _loaded(self, uid: UUID, task: asyncio.Task[UserProfile | None]) -> None:

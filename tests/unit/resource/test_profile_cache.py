@@ -47,11 +47,45 @@ async def test_a_hit_within_the_lifetime_asks_nothing_and_a_change_shows_after_i
     cache = CachedProfiles(users, ttl_seconds=3, max_entries=10, clock=clock)
     assert (await cache.get(str(A))).disabled is False
     users.rows[A] = profile(A, disabled=True)
-    clock.now += 2.9
+    clock.now += 1.4
     assert (await cache.get(str(A))).disabled is False  # still within the lifetime
-    clock.now += 0.1
+    assert users.queries == [A]
+    clock.now += 1.6
     assert (await cache.get(str(A))).disabled is True
     assert users.queries == [A, A]
+
+
+async def test_an_entry_in_use_is_refreshed_in_the_background_before_it_expires():
+    users, clock = Users(A), Clock()
+    cache = CachedProfiles(users, ttl_seconds=3, max_entries=10, clock=clock)
+    await cache.get(str(A))
+    users.rows[A] = profile(A, disabled=True)
+    users.gate = asyncio.Event()  # the refresh query hangs until released
+    clock.now += 2.0
+    assert (await cache.get(str(A))).disabled is False  # answered at once, refresh started
+    assert (await cache.get(str(A))).disabled is False  # one refresh in flight, not two
+    users.gate.set()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    clock.now += 0.5
+    assert (await cache.get(str(A))).disabled is True
+    assert users.queries == [A, A]
+
+
+async def test_an_entry_is_never_served_a_lifetime_after_its_query_even_while_refreshing():
+    users, clock = Users(A), Clock()
+    cache = CachedProfiles(users, ttl_seconds=3, max_entries=10, clock=clock)
+    await cache.get(str(A))
+    users.rows[A] = profile(A, disabled=True)
+    users.gate = asyncio.Event()
+    clock.now += 2.0
+    await cache.get(str(A))  # starts a refresh that does not finish
+    clock.now += 1.0
+    waiting = asyncio.ensure_future(cache.get(str(A)))
+    await asyncio.sleep(0)
+    assert not waiting.done()  # expired: waits for the query rather than answer from the old entry
+    users.gate.set()
+    assert (await waiting).disabled is True
 
 
 async def test_each_user_gets_their_own_profile_whatever_the_spelling_of_the_id():
