@@ -187,6 +187,11 @@ class Settings:
     jwks_refetch_cooldown: int = _setting("LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS", DEFAULT_JWKS_REFETCH_COOLDOWN, _int_between(1, HOUR), "least time between JWKS refetches")
     clock_leeway: int = _setting("LATCHKEY_CLOCK_LEEWAY_SECONDS", DEFAULT_LEEWAY, _int_between(0, 300), "allowed clock skew")
     check_revocation: bool = _setting("LATCHKEY_CHECK_REVOCATION", True, _bool, "resource checks the jti denylist")
+    userinfo_cache_ttl: int = _setting(
+        "LATCHKEY_USERINFO_CACHE_SECONDS", 3, _int_between(0, 5),
+        "how long /userinfo reuses a user's claims, so how long a disabled user's token still gets them (0: off)",
+    )
+    userinfo_cache_size: int = _setting("LATCHKEY_USERINFO_CACHE_SIZE", 10000, _int_between(1, 1_000_000), "most users whose /userinfo claims are cached")
     bearer_algs: tuple[str, ...] = _setting(
         "LATCHKEY_BEARER_ALGS", SIGNING_ALGS, _alg_list, "algorithms a bearer verifier accepts (comma-separated)"
     )
