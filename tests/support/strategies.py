@@ -49,10 +49,14 @@ def mutated(draw: Callable[[st.SearchStrategy[Any]], Any], valid: st.SearchStrat
     return text[:at] + new + text[at + (1 if edit == "replace" else 0):]
 
 
+# Numbers at the edges of what JSON readers, floats and 64-bit columns hold.
+boundary_numbers = st.sampled_from([10**400, -(10**400), 2**1024, 2**63, -(2**63) - 1, 1e308, -0.0, 0, -1,
+                                    float("nan"), float("inf"), float("-inf")])
+
+
 def json_values(max_leaves: int = 10) -> st.SearchStrategy[Any]:
     """Any JSON value, with the awkward ones (huge ints, NaN, Infinity, -0.0) on purpose."""
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(-(10**400), 10**400),
-                        st.floats(), any_text)
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), any_text, boundary_numbers)
     return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                          st.dictionaries(any_text, inner, max_size=4)),
                         max_leaves=max_leaves)
