@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from shared.bearer.config import (
@@ -74,7 +75,7 @@ def _dsn(schemes: tuple[str, ...]) -> Callable[[str], str]:
         if parts.scheme not in schemes:
             raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
         try:
-            parts.port
+            _ = parts.port  # reading it raises on a port that is not a number up to 65535
         except ValueError:  # the URL itself is not echoed: it may hold a password
             raise ValueError("has an invalid port (not a number up to 65535)") from None
         return raw

@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from redis.asyncio import Redis
 
 from shared.config import Settings

@@ -10,8 +10,8 @@ import asyncio
 import logging
 from uuid import UUID
 
-from shared.stores.protocols import Denylist, RefreshTokens
 from services.token.core.revocation import revoke_grant
+from shared.stores.protocols import Denylist, RefreshTokens
 
 log = logging.getLogger("latchkey.token.sweeps")
 

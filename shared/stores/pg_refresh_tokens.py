@@ -148,7 +148,7 @@ class PgRefreshTokens:
         if row is None:
             return None
         fields = dict(row)
-        revoked = tuple(zip(fields.pop("sibling_jtis") or (), fields.pop("sibling_expiries") or ()))
+        revoked = tuple(zip(fields.pop("sibling_jtis") or (), fields.pop("sibling_expiries") or (), strict=True))
         return RefreshRotated(_to_token(fields), revoked)
 
     async def successor_used(self, token_hash: str) -> bool:

@@ -12,7 +12,14 @@ from typing import Protocol
 from uuid import UUID
 
 from shared.models import (
-    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
+    AuditEvent,
+    AuthorizationGrant,
+    Client,
+    CodeUse,
+    NewRefreshToken,
+    RefreshRotated,
+    RefreshRotation,
+    RefreshToken,
     User,
 )
 

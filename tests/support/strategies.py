@@ -6,14 +6,16 @@ own typed error (an OAuthError subclass, or MalformedParameters inside the one r
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import strategies as st
 
 # Every code point, lone surrogates included: aiohttp decodes raw request bytes with
 # "surrogateescape", so a header or query string can hold U+DC80..U+DCFF.
 ANY_CHARACTER = st.characters(codec=None, exclude_categories=())
-# What a parser meets most often (pieces of one or a few characters): the characters with a meaning in URLs, forms, base64 and JSON.
+# What a parser meets most often (pieces of one or a few characters): the characters with a meaning
+# in URLs, forms, base64 and JSON.
 SIGNIFICANT = st.sampled_from(list("%&=+.:;,/_-~ \t\r\n\x00\x7f\x85\"'\\{}[]") + ["%C3", "%ZZ", "%0", "\udcff"])
 ASCII = st.characters(min_codepoint=0, max_codepoint=127)
 

@@ -5,9 +5,11 @@ carries, the result is an access token or a typed bearer error, never another ex
 import base64
 import json
 import time
-from typing import Any, Coroutine, TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 from jwt.algorithms import get_default_algorithms
 
 from shared.bearer.extract import extract_token, token_from_header

@@ -4,7 +4,8 @@ any Authorization header and form give credentials or invalid_client / invalid_r
 import base64
 from urllib.parse import quote, quote_plus
 
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from services.token.core.client_auth import ClientCredentials, read_credentials
 from shared.errors import InvalidClient, InvalidRequest
@@ -57,7 +58,7 @@ def test_any_request_gives_credentials_or_a_typed_error(authorization, form):
         # What Basic yields is fit to look up and hash: encodable, no control characters.
         assert credentials.client_id and not has_control_character(credentials.client_id)
         assert credentials.secret is not None and not has_control_character(credentials.secret)
-        f"{credentials.client_id}{credentials.secret}".encode("utf-8")
+        f"{credentials.client_id}{credentials.secret}".encode()
 
 
 @given(client_ids, credential_text, st.sampled_from([quote, quote_plus]), st.sampled_from(["Basic", "basic"]))

@@ -3,7 +3,8 @@ the token endpoints' form reading (services.token.core.form): any input is a val
 
 from urllib.parse import quote, urlencode
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.token.core.form import parse_form
 from shared.errors import InvalidRequest
@@ -17,7 +18,8 @@ MAX_PARAMS = 50
 plain_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=30)
 forms = st.dictionaries(plain_text, plain_text.filter(bool), max_size=10)
 encoded_forms = forms.map(urlencode)
-raw_inputs = st.one_of(junk_text(), mutated(encoded_forms), any_bytes, mutated(encoded_forms).map(lambda t: t.encode("utf-8", "surrogatepass")),
+raw_inputs = st.one_of(junk_text(), mutated(encoded_forms), any_bytes,
+                       mutated(encoded_forms).map(lambda t: t.encode("utf-8", "surrogatepass")),
                        huge(st.sampled_from(["a=1&", "&", "%", "=", "a", "%C3%A9", "%00", "+"])))
 
 

@@ -5,7 +5,8 @@ import base64
 import hashlib
 import string
 
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from shared.pkce import is_valid_code_challenge, is_valid_code_verifier, s256_challenge, verify_code_verifier
 from tests.support.strategies import ANY_CHARACTER, huge, junk_text, mutated

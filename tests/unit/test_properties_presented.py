@@ -6,7 +6,8 @@ import json
 import time
 
 import jwt
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 from jwt.algorithms import get_default_algorithms
 
 from services.token.core.presented import looks_like_jwt, read_access_token

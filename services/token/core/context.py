@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
+from services.token.core.issuer import TokenIssuer
 from shared.config import Settings
 from shared.models import Client
-from services.token.core.issuer import TokenIssuer
 from shared.stores.protocols import Audit, Codes, Denylist, RefreshTokens, Users
 
 # Revoke a grant once more after a delay (seconds): see code_grant.replayed.
