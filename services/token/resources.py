@@ -14,8 +14,8 @@ from shared.keyring import ensure_active_key
 from shared.redis_client import create_redis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
+from shared.stores.pg_code_redemptions import PgCodeRedemptions
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
-from shared.stores.pg_users import PgUsers
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
 from services.token.core.context import GrantPorts
@@ -25,7 +25,7 @@ from services.token.keys import (
     AUDIT, CLIENTS, DENYLIST, GRANT_PORTS, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
 )
 from services.token.signing_keys import KeyCache
-from services.token.sweeps import GrantSweeper
+from services.token.sweeps import GrantSweeper, sweep_redemptions
 
 
 async def postgres(app: web.Application) -> AsyncIterator[None]:
@@ -71,13 +71,18 @@ async def signing_keys(app: web.Application) -> AsyncIterator[None]:
 async def grants(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     sweeper = GrantSweeper(app[REFRESH_TOKENS], app[DENYLIST])
+    redemptions = PgCodeRedemptions(app[POOL])
     app[SWEEPER] = sweeper
     app[GRANT_PORTS] = GrantPorts(
         settings=settings, codes=RedisCodeStore(app[REDIS], settings.redis_prefix),
         refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST], audit=app[AUDIT],
-        issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, users=PgUsers(app[POOL]),
+        issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, redemptions=redemptions,
     )
+    expiring = asyncio.create_task(sweep_redemptions(redemptions, settings.code_redemption_sweep_interval))
     yield
+    expiring.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await expiring
     await sweeper.close()
 
 

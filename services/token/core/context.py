@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from shared.config import Settings
 from shared.models import Client
 from services.token.core.issuer import TokenIssuer
-from services.token.core.ports import Audit, Codes, Denylist, RefreshTokens, Resweep, Users
+from services.token.core.ports import Audit, Codes, Denylist, Redemptions, RefreshTokens, Resweep
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,4 +28,4 @@ class GrantPorts:
     audit: Audit
     issuer: TokenIssuer
     resweep: Resweep
-    users: Users
+    redemptions: Redemptions

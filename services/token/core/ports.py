@@ -8,7 +8,8 @@ from typing import Protocol
 from uuid import UUID
 
 from shared.models import (
-    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
+    AuditEvent, AuthorizationGrant, Client, CodeRedemption, CodeUse, NewRefreshToken, Redeemed, RefreshRotated,
+    RefreshRotation, RefreshToken,
 )
 
 
@@ -22,7 +23,6 @@ class Codes(Protocol):
 
 
 class RefreshTokens(Protocol):
-    async def issue(self, new: NewRefreshToken) -> UUID | None: ...  # None: the user is disabled or gone
     async def find(self, token_hash: str) -> RefreshToken | None: ...
     async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshRotated | None: ...
     async def successor_used(self, token_hash: str) -> bool: ...
@@ -30,8 +30,12 @@ class RefreshTokens(Protocol):
     async def family_access_tokens(self, family_id: UUID) -> list[tuple[str, datetime]]: ...
 
 
-class Users(Protocol):
-    async def is_enabled(self, user_id: UUID | str) -> bool: ...
+class Redemptions(Protocol):
+    """The durable record that a code was exchanged (see shared.stores.pg_code_redemptions)."""
+
+    async def redeem_issuing(self, redemption: CodeRedemption, first: NewRefreshToken) -> Redeemed: ...
+    async def redeem_checking_user(self, redemption: CodeRedemption, user_id: UUID | None) -> Redeemed: ...
+    async def find(self, code_hash: str) -> CodeUse | None: ...
 
 
 class Denylist(Protocol):
