@@ -5,10 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from services.token.app_keys import (
+    AUDIT,
+    CLIENTS,
+    DENYLIST,
+    GRANT_CONTEXT,
+    KEY_CACHE,
+    POOL,
+    RATE_LIMITER,
+    REDIS,
+    REFRESH_TOKENS,
+    SETTINGS,
+    SWEEPER,
+)
+from services.token.core.context import GrantContext
+from services.token.core.issuer import TokenIssuer
+from services.token.key_cache import KeyCache
+from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
+from services.token.sweeps import GrantSweeper
 from shared.db import connect
 from shared.keyring import ensure_active_key
 from shared.stores.pg_audit import PgAudit
@@ -18,14 +36,7 @@ from shared.stores.pg_users import PgUsers
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
 from shared.web.lifecycle import postgres, redis
-from services.token.core.context import GrantContext
-from services.token.core.issuer import TokenIssuer
-from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
-from services.token.app_keys import (
-    AUDIT, CLIENTS, DENYLIST, GRANT_CONTEXT, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
-)
-from services.token.key_cache import KeyCache
-from services.token.sweeps import GrantSweeper
+from shared.web.rate_limits import Limits, RateLimiter
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:
@@ -34,6 +45,8 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[AUDIT] = PgAudit(pool)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool)
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
+    # One budget for /token, /revoke and /introspect: the scope names the service, not the path.
+    app[RATE_LIMITER] = RateLimiter(client, settings.redis_prefix, "token", Limits.from_settings(settings))
     yield
 
 
