@@ -16,8 +16,8 @@ import contextlib
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from tests.bench.support import free_port, wait_for_http
 

@@ -58,7 +58,8 @@ class Replica:
         self.starts += 1
         log = open(self.log_dir / f"token-{self.port}-{self.starts}.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli.main", "serve", "token", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "shared.cli.main", "serve", "token", "--host", "127.0.0.1",
+             "--port", str(self.port)],
             env={**os.environ, **self.env}, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
         log.close()
 
@@ -120,11 +121,15 @@ class Load:
 async def store_codes(redis, settings, client_id: str, user_id: str, count: int) -> list[tuple[str, str]]:
     store = RedisCodeStore(redis, settings.redis_prefix)
     pairs = [(new_secret(32), new_secret(32)) for _ in range(count)]
-    for start in range(0, count, 500):
-        await asyncio.gather(*(store.save(code, AuthorizationGrant(
+
+    def grant(verifier: str) -> AuthorizationGrant:
+        return AuthorizationGrant(
             client_id=client_id, redirect_uri=REDIRECT_URI, scope=("openid",), user_id=user_id,
             auth_time=int(time.time()), nonce=None, code_challenge=s256_challenge(verifier),
-            code_challenge_method="S256", grant_id=str(uuid.uuid4())), 600) for code, verifier in pairs[start:start + 500]))
+            code_challenge_method="S256", grant_id=str(uuid.uuid4()))
+
+    for start in range(0, count, 500):
+        await asyncio.gather(*(store.save(code, grant(verifier), 600) for code, verifier in pairs[start:start + 500]))
     return pairs
 
 
@@ -141,7 +146,7 @@ async def restart(replica: Replica) -> tuple[int, str, int]:
     await asyncio.sleep(0.2)
     try:
         during = await readyz_status(replica.url)
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (TimeoutError, aiohttp.ClientError):
         during = (0, "gone")
     exit_code = await replica.wait_exit()
     replica.start()
