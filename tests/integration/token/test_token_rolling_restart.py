@@ -66,6 +66,19 @@ class Replica:
     def wait_ready(self) -> None:
         wait_for_http(f"{self.url}/readyz", timeout=30, process=self.process)
 
+    def start_on_a_free_port(self, attempts: int = 3) -> None:
+        """The first start: a port free_port() found may be taken by another process before we
+        bind it (other test runs share this machine); then take another."""
+        for attempt in range(attempts):
+            self.start()
+            try:
+                self.wait_ready()
+                return
+            except RuntimeError:  # exited before answering: the port was taken
+                if attempt == attempts - 1:
+                    raise
+                self.port = free_port()
+
     def signal(self, signum: int) -> None:
         assert self.process is not None
         self.process.send_signal(signum)
@@ -163,10 +176,7 @@ async def test_a_rolling_restart_under_load_fails_no_request(test_env, pool, red
            "LATCHKEY_RATE_LIMIT_PER_CLIENT": "0"}  # one client at full speed: not what this test is about
     replicas = [Replica(env, free_port(), tmp_path), Replica(env, free_port(), tmp_path)]
     try:
-        for replica in replicas:
-            replica.start()
-        for replica in replicas:
-            await asyncio.to_thread(replica.wait_ready)
+        await asyncio.gather(*(asyncio.to_thread(replica.start_on_a_free_port) for replica in replicas))
         with nginx_balancer([r.port for r in replicas], tmp_path) as url:
             load = Load(url, codes, basic(client.client_id, client.secret or ""))
             running = asyncio.create_task(load.run())
