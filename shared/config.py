@@ -155,7 +155,7 @@ class Settings:
     login_max_failures_ip: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_IP", 20, _int_between(1, 10000), "failed logins per IP per window")
     login_max_in_flight_ip: int = _setting("LATCHKEY_LOGIN_MAX_IN_FLIGHT_PER_IP", 32, _int_between(1, 10000), "login attempts one IP may have in flight at once")
     login_failure_window: int = _setting("LATCHKEY_LOGIN_FAILURE_WINDOW_SECONDS", 15 * MINUTE, _int_between(10, DAY), "throttle window")
-    trusted_proxies: tuple = _setting(
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _setting(
         "LATCHKEY_TRUSTED_PROXIES", (), _networks,
         "gateways (CIDRs) whose X-Forwarded-For names the client address, e.g. 10.0.0.0/8",
     )
@@ -215,6 +215,15 @@ class Settings:
     request_queue_overload_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_OVERLOAD_WAIT_MS", 10, _int_between(1, 60000), "CoDel target: once every request waited longer than this for 100 ms (sustained overload), newcomers wait at most this long")
     ready_probe_interval: int = _setting("LATCHKEY_READY_PROBE_SECONDS", 1, _int_between(1, 60), "how often /readyz's background probe checks PostgreSQL and Redis")
     ready_probe_timeout: int = _setting("LATCHKEY_READY_PROBE_TIMEOUT_SECONDS", 1, _int_between(1, 60), "timeout of each readiness probe")
+    shutdown_delay: int = _setting(
+        "LATCHKEY_SHUTDOWN_DELAY_SECONDS", 2, _int_between(0, 300),
+        "on SIGTERM, how long /readyz fails while the listener still serves, so a load balancer stops routing here first",
+    )
+    shutdown_grace: int = _setting("LATCHKEY_SHUTDOWN_GRACE_SECONDS", 15, _int_between(1, 600), "on SIGTERM, longest in-flight requests may take to finish once the listener closed")
+    rate_limit_client: int = _setting("LATCHKEY_RATE_LIMIT_PER_CLIENT", 6000, _int_between(0, 10**7), "token/revocation/introspection requests per client per minute (0: off)")
+    rate_limit_ip: int = _setting("LATCHKEY_RATE_LIMIT_PER_IP", 12000, _int_between(0, 10**7), "token/revocation/introspection requests per client address per minute (0: off)")
+    rate_limit_client_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_CLIENT", 50, _int_between(0, 10**6), "failed client authentications per client_id per minute before it is limited (0: off)")
+    rate_limit_ip_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_IP", 100, _int_between(0, 10**6), "failed client authentications per client address per minute before it is limited (0: off)")
     note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")
     notes_page_size: int = _setting("LATCHKEY_NOTES_PAGE_SIZE", 50, _int_between(1, 500), "most notes one GET returns")
 

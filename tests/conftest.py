@@ -96,6 +96,10 @@ def settings_env(database_url: str, redis_url: str, prefix: str, kek: str) -> di
         "LATCHKEY_DEV": "1",
         "LATCHKEY_ARGON2_TIME_COST": "1",
         "LATCHKEY_ARGON2_MEMORY_KIB": "1024",
+        # Every test sends from 127.0.0.1 into one key prefix: per-address limits would add up
+        # across unrelated tests. The rate-limit tests turn them on with their own settings.
+        "LATCHKEY_RATE_LIMIT_PER_IP": "0",
+        "LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_IP": "0",
     }
 
 
