@@ -151,7 +151,7 @@ class Settings:
     login_max_failures_ip: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_IP", 20, _int_between(1, 10000), "failed logins per IP per window")
     login_max_in_flight_ip: int = _setting("LATCHKEY_LOGIN_MAX_IN_FLIGHT_PER_IP", 32, _int_between(1, 10000), "login attempts one IP may have in flight at once")
     login_failure_window: int = _setting("LATCHKEY_LOGIN_FAILURE_WINDOW_SECONDS", 15 * MINUTE, _int_between(10, DAY), "throttle window")
-    trusted_proxies: tuple = _setting(
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _setting(
         "LATCHKEY_TRUSTED_PROXIES", (), _networks,
         "gateways (CIDRs) whose X-Forwarded-For names the client address, e.g. 10.0.0.0/8",
     )

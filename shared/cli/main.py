@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import asyncpg
 from redis.exceptions import RedisError
@@ -16,7 +17,7 @@ from shared.errors import ConfigError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not a usage dump
+    def error(self, message: str) -> NoReturn:  # one line, not a usage dump
         raise UsageError(message)
 
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from shared.cli.commands import Args, Commands
 from shared.config import Settings
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def app_factory(service: str) -> Callable[[Settings], web.Application]:
     raise ValueError(f"unknown service {service!r}")
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     serve = commands.add_parser("serve", help="run a service")
     serve.add_argument("service", choices=SERVICES)
     serve.add_argument("--host")
@@ -45,7 +46,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run(args, env: Mapping[str, str]) -> int:
+def run(args: Args, env: Mapping[str, str]) -> int:
     # Imported here: aiohttp is half the start-up time of every other `latchkey` command.
     from aiohttp import web
 
