@@ -145,6 +145,10 @@ class Settings:
     code_replay_window: int = _setting(
         "LATCHKEY_CODE_REPLAY_WINDOW_SECONDS", 15 * MINUTE, _int_between(60, DAY), "how long a used code is remembered"
     )
+    code_redemption_sweep_interval: int = _setting(
+        "LATCHKEY_CODE_REDEMPTION_SWEEP_SECONDS", MINUTE, _int_between(1, HOUR),
+        "how often the token service deletes code redemptions past their replay window",
+    )
     transaction_ttl: int = _setting("LATCHKEY_TRANSACTION_TTL_SECONDS", 10 * MINUTE, _int_between(60, HOUR), "login/consent transaction lifetime")
     session_ttl: int = _setting("LATCHKEY_SESSION_TTL_SECONDS", 8 * HOUR, _int_between(60, 30 * DAY), "login session lifetime")
     login_max_failures_user: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_USER", 5, _int_between(1, 1000), "failed logins per user per window")
