@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from shared.cli.commands import Args, Commands
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.db import connect
 from shared.errors import UsageError
-from shared.models import STANDARD_SCOPES, Client
+from shared.models import STANDARD_SCOPES, AuthMethod, Client
 from shared.redirect_uris import redirect_uri_problem
 from shared.stores.pg_clients import PgClients
 
@@ -17,7 +18,7 @@ DEFAULT_SCOPE = "openid profile email offline_access"
 GRANT_TYPES = ("authorization_code", "refresh_token")
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     client = commands.add_parser("client", help="manage OAuth clients").add_subparsers(dest="action", required=True)
     create = client.add_parser("create", help="register a client")
     create.add_argument("--name", required=True)
@@ -33,7 +34,7 @@ def register(commands) -> None:
     create.set_defaults(handler=run_create)
 
 
-def build_client(name: str, redirect_uris: list[str], scope: str, public: bool, auth_method: str,
+def build_client(name: str, redirect_uris: list[str], scope: str, public: bool, auth_method: AuthMethod,
                  grant_types: list[str] | None, id_token_alg: str | None = None,
                  key_ring_algs: tuple[str, ...] = SIGNING_ALGS) -> tuple[Client, str | None]:
     """Validates everything before anything is written; returns the client and its raw secret."""
@@ -61,7 +62,7 @@ def build_client(name: str, redirect_uris: list[str], scope: str, public: bool, 
     return client, secret
 
 
-def describe(client: Client, secret: str | None) -> dict:
+def describe(client: Client, secret: str | None) -> dict[str, object]:
     doc = {
         "client_id": client.client_id,
         "name": client.name,
@@ -78,7 +79,7 @@ def describe(client: Client, secret: str | None) -> dict:
     return doc
 
 
-async def run_create(args, env: Mapping[str, str]) -> int:
+async def run_create(args: Args, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
     client, secret = build_client(args.name, args.redirect_uris, args.scope, args.public, args.auth_method,
                                   args.grant_types, args.id_token_alg, settings.key_ring_algs)

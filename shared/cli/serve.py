@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from shared.cli.commands import Args, Commands
 from shared.config import Settings
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def app_factory(service: str) -> Callable[[Settings], web.Application]:
     raise ValueError(f"unknown service {service!r}")
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     serve = commands.add_parser("serve", help="run a service")
     serve.add_argument("service", choices=SERVICES)
     serve.add_argument("--host")
@@ -46,7 +46,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def run(args: Args, env: Mapping[str, str]) -> int:
     # Imported here: aiohttp is half the start-up time of every other `latchkey` command.
     from shared.web.access_log import PathOnlyAccessLogger, buffer_access_log
     from shared.web.graceful import serve_until_signalled

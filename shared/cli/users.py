@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
+from shared.cli.commands import Args, Commands
 from shared.cli.output import emit
 from shared.config import Settings
 from shared.db import connect
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 MIN_PASSWORD_LENGTH = 8
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="add a user")
     create.add_argument("--username", required=True)
@@ -29,7 +30,7 @@ def register(commands) -> None:
     create.set_defaults(handler=run_create)
 
 
-def read_password(stream=sys.stdin) -> str:
+def read_password(stream: TextIO = sys.stdin) -> str:
     password = stream.readline().rstrip("\r\n")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UsageError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
@@ -44,7 +45,7 @@ def passwords_for(settings: Settings) -> Passwords:
                      parallelism=settings.argon2_parallelism)
 
 
-async def run_create(args, env: Mapping[str, str]) -> int:
+async def run_create(args: Args, env: Mapping[str, str]) -> int:
     username = args.username.strip()
     if not username or len(username) > 100 or any(c.isspace() for c in username):
         raise UsageError("--username must be 1 to 100 characters without white space")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -25,11 +26,11 @@ INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope, 
                    "expires_at, family_expires_at, access_jti, access_expires_at")
 
 
-def _to_token(row: asyncpg.Record | dict) -> RefreshToken:
+def _to_token(row: asyncpg.Record | dict[str, Any]) -> RefreshToken:
     return RefreshToken(**{**dict(row), "scope": tuple(row["scope"])})
 
 
-def insert_args(new: NewRefreshToken) -> tuple:
+def insert_args(new: NewRefreshToken) -> tuple[object, ...]:
     return (new.token_hash, new.family_id, new.parent_id, new.client_id, new.user_id, list(new.scope),
             new.resource, new.auth_time, new.expires_at, new.family_expires_at, new.access_jti,
             new.access_expires_at)
@@ -100,12 +101,13 @@ class PgRefreshTokens:
     async def issue(self, new: NewRefreshToken) -> UUID | None:
         """Stores the first token of a grant, only while its user exists and is enabled; None
         otherwise. The user check rides in the INSERT: one round trip for both."""
-        return await self._db.fetchval(
+        issued: UUID | None = await self._db.fetchval(
             f"""INSERT INTO refresh_tokens ({INSERT_COLUMNS})
                 SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12 FROM users WHERE id = $5 AND NOT disabled
                 RETURNING id""",
             *insert_args(new),
         )
+        return issued
 
     async def find(self, token_hash: str) -> RefreshToken | None:
         row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM refresh_tokens WHERE token_hash = $1", token_hash)
@@ -154,12 +156,13 @@ class PgRefreshTokens:
 
     async def successor_used(self, token_hash: str) -> bool:
         """Whether a child of this token was itself used: then its response was not lost."""
-        return await self._db.fetchval(
+        used: bool = await self._db.fetchval(
             """SELECT EXISTS (SELECT 1 FROM refresh_tokens t JOIN refresh_tokens c
                               ON c.family_id = t.family_id AND c.parent_id = t.id
                               WHERE t.token_hash = $1 AND c.used_at IS NOT NULL)""",
             token_hash,
         )
+        return used
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
