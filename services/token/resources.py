@@ -11,6 +11,7 @@ from aiohttp import web
 
 from shared.db import connect
 from shared.keyring import ensure_active_key
+from shared.stores.client_changes import watching
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
@@ -34,7 +35,8 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[AUDIT] = PgAudit(pool)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool)
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
-    yield
+    async with watching(app[CLIENTS], client, settings.redis_prefix, settings.client_change_poll):
+        yield
 
 
 async def signing_keys(app: web.Application) -> AsyncIterator[None]:

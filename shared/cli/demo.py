@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from shared.cli.output import emit
-from shared.cli.users import passwords_for
+from shared.management.users import passwords_for
 from shared.config import Settings
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.db import connect

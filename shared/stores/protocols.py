@@ -7,7 +7,8 @@ adapters that implement them. Each Protocol lists just the operations a core cal
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 from uuid import UUID
 
 from shared.models import (
@@ -52,6 +53,7 @@ class Denylist(Protocol):
 
     async def add_many(self, entries: list[tuple[str, datetime]]) -> None: ...
     async def contains(self, jti: str) -> bool: ...
+    async def refuses(self, claims: Mapping[str, Any]) -> bool: ...  # jti or a revoked-before time
 
 
 class Audit(Protocol):
