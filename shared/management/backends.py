@@ -13,6 +13,7 @@ import asyncpg
 from redis.asyncio import Redis
 
 from shared.config import Settings
+from shared.models import AuditEvent
 from shared.stores.client_changes import ClientChanges
 from shared.stores.redis_denylist import RedisDenylist
 from shared.stores.redis_sessions import RedisSessions
@@ -58,3 +59,11 @@ class Backends:
         await self.denylist.add_many(jtis)
         await self.denylist.revoke_issued_before(subject=None if user_id is None else str(user_id),
                                                  client_id=client_id, margin=margin)
+
+
+async def record_change(conn: asyncpg.Connection, event: AuditEvent) -> None:
+    """A management change in the audit trail, in the operation's transaction. Not logged as a
+    security event (``PgAudit`` does that): it is the operator's own action."""
+    await conn.execute(
+        "INSERT INTO audit_events (event_type, client_id, user_id, details) VALUES ($1, $2, $3::uuid, $4)",
+        event.event_type, event.client_id, event.user_id, event.details)

@@ -19,10 +19,9 @@ import asyncpg
 from shared.config import SIGNING_ALGS
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.management import client_metadata as meta
-from shared.management.backends import Backends
+from shared.management.backends import Backends, record_change
 from shared.management.errors import InvalidInput, NotFound
 from shared.models import AuditEvent, Client
-from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 
@@ -159,7 +158,7 @@ async def _locked(conn: asyncpg.Connection, client_id: str) -> Client:
 
 
 async def _audit(conn: asyncpg.Connection, event: str, client_id: str, actor: str, **details: Any) -> None:
-    await PgAudit(conn).record(AuditEvent(event, client_id=client_id, details={"actor": actor, **details}))
+    await record_change(conn, AuditEvent(event, client_id=client_id, details={"actor": actor, **details}))
 
 
 async def create(backends: Backends, spec: NewClient, *, actor: str = "cli") -> ClientRecord:

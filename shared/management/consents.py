@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.management.backends import Backends
+from shared.management.backends import Backends, record_change
 from shared.management.errors import NotFound
 from shared.management.users import show as show_user
 from shared.models import AuditEvent
-from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 
@@ -64,7 +63,7 @@ async def revoke(backends: Backends, username: str, client_id: str, *, actor: st
             "SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
             user.id, client_id)
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id, client_id=client_id)
-        await PgAudit(conn).record(AuditEvent("consent_revoked", client_id=client_id, user_id=str(user.id),
+        await record_change(conn, AuditEvent("consent_revoked", client_id=client_id, user_id=str(user.id),
                                               details={"actor": actor}))
     # No margin: the user may consent again at once, and new tokens must work.
     await backends.revoke_access(revoked, user_id=user.id, client_id=client_id, margin=0)

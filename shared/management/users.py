@@ -15,10 +15,9 @@ import asyncpg
 
 from shared.config import Settings
 from shared.crypto.passwords import Passwords
-from shared.management.backends import Backends
+from shared.management.backends import Backends, record_change
 from shared.management.errors import Conflict, InvalidInput, NotFound
 from shared.models import AuditEvent, User
-from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.pg_users import DuplicateUsername, PgUsers
 
@@ -71,7 +70,7 @@ async def _find(db: asyncpg.Pool | asyncpg.Connection, username: str, *, for_upd
 
 
 async def _audit(conn: asyncpg.Connection, event: str, user: User, actor: str) -> None:
-    await PgAudit(conn).record(AuditEvent(event, user_id=str(user.id), details={"actor": actor}))
+    await record_change(conn, AuditEvent(event, user_id=str(user.id), details={"actor": actor}))
 
 
 async def create(backends: Backends, username: str, password: str, *, email: str | None = None,
