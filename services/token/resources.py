@@ -5,10 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from services.token.app_keys import (
+    AUDIT,
+    CLIENTS,
+    DENYLIST,
+    GRANT_CONTEXT,
+    KEY_CACHE,
+    POOL,
+    REDIS,
+    REFRESH_TOKENS,
+    SETTINGS,
+    SWEEPER,
+)
+from services.token.core.context import GrantContext
+from services.token.core.issuer import TokenIssuer
+from services.token.key_cache import KeyCache
+from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
+from services.token.sweeps import GrantSweeper
 from shared.db import connect
 from shared.keyring import ensure_active_key
 from shared.stores.client_changes import watching
@@ -19,14 +36,6 @@ from shared.stores.pg_users import PgUsers
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
 from shared.web.lifecycle import postgres, redis
-from services.token.core.context import GrantContext
-from services.token.core.issuer import TokenIssuer
-from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
-from services.token.app_keys import (
-    AUDIT, CLIENTS, DENYLIST, GRANT_CONTEXT, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
-)
-from services.token.key_cache import KeyCache
-from services.token.sweeps import GrantSweeper
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:

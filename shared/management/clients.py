@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -184,8 +184,8 @@ async def update(backends: Backends, client_id: str, change: ClientUpdate, *, ac
     async with backends.transaction() as conn:
         updated = apply_update(await _locked(conn, client_id), change, backends.settings.key_ring_algs)
         await PgClients(conn).replace(updated)
-        await _audit(conn, "client_updated", client_id, actor,
-                     fields=sorted(f.name for f in dataclasses.fields(change) if getattr(change, f.name) not in (None, ())))
+        changed = sorted(f.name for f in dataclasses.fields(change) if getattr(change, f.name) not in (None, ()))
+        await _audit(conn, "client_updated", client_id, actor, fields=changed)
     await backends.clients_changed()
     return ClientRecord(updated)
 
@@ -229,7 +229,7 @@ async def rotate_secret(backends: Backends, client_id: str, *, overlap_seconds: 
         keep = overlap_seconds > 0
         client = dataclasses.replace(
             client, secret_hash=sha256_hex(secret), previous_secret_hash=client.secret_hash if keep else None,
-            previous_secret_expires_at=datetime.now(timezone.utc) + timedelta(seconds=overlap_seconds) if keep else None)
+            previous_secret_expires_at=datetime.now(UTC) + timedelta(seconds=overlap_seconds) if keep else None)
         await PgClients(conn).replace(client)
         await _audit(conn, "client_secret_rotated", client_id, actor, overlap_seconds=overlap_seconds)
     await backends.clients_changed()

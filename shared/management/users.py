@@ -56,7 +56,8 @@ def check_password(password: str) -> str:
 
 
 def passwords_for(s: Settings) -> Passwords:
-    return Passwords(None, time_cost=s.argon2_time_cost, memory_kib=s.argon2_memory_kib, parallelism=s.argon2_parallelism)
+    return Passwords(None, time_cost=s.argon2_time_cost, memory_kib=s.argon2_memory_kib,
+                     parallelism=s.argon2_parallelism)
 
 
 async def _find(db: asyncpg.Pool | asyncpg.Connection, username: str, *, for_update: bool = False) -> User:

@@ -37,8 +37,8 @@ class ClientChanges:
         await self._redis.incr(self._key)
 
     async def version(self) -> bytes | None:
-        value: bytes | None = await self._redis.get(self._key)
-        return value
+        value = await self._redis.get(self._key)
+        return value.encode() if isinstance(value, str) else value
 
 
 async def watch_client_changes(cache: CachedClients, changes: ClientChanges, interval: float) -> None:

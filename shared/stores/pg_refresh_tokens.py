@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -23,11 +24,11 @@ _INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope,
                    "expires_at, family_expires_at, access_jti, access_expires_at")
 
 
-def _to_token(row: asyncpg.Record | dict) -> RefreshToken:
+def _to_token(row: asyncpg.Record | dict[str, Any]) -> RefreshToken:
     return RefreshToken(**{**dict(row), "scope": tuple(row["scope"])})
 
 
-def _args(new: NewRefreshToken) -> tuple:
+def _args(new: NewRefreshToken) -> tuple[Any, ...]:
     return (new.token_hash, new.family_id, new.parent_id, new.client_id, new.user_id, list(new.scope),
             new.resource, new.auth_time, new.expires_at, new.family_expires_at, new.access_jti,
             new.access_expires_at)
@@ -76,13 +77,14 @@ class PgRefreshTokens:
         """Stores the first token of a grant, only while its user and client exist and are
         enabled; None otherwise. The checks ride in the INSERT: one round trip for all.
         (A replica's client cache may lag a disable by seconds; PostgreSQL does not.)"""
-        return await self._db.fetchval(
+        issued: UUID | None = await self._db.fetchval(
             f"""INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
                 SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12 FROM users WHERE id = $5 AND NOT disabled
                   AND EXISTS (SELECT 1 FROM clients WHERE client_id = $4 AND NOT disabled)
                 RETURNING id""",
             *_args(new),
         )
+        return issued
 
     async def find(self, token_hash: str) -> RefreshToken | None:
         row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM refresh_tokens WHERE token_hash = $1", token_hash)
@@ -126,17 +128,17 @@ class PgRefreshTokens:
         if row is None:
             return None
         fields = dict(row)
-        revoked = tuple(zip(fields.pop("sibling_jtis") or (), fields.pop("sibling_expiries") or ()))
+        revoked = tuple(zip(fields.pop("sibling_jtis") or (), fields.pop("sibling_expiries") or (), strict=True))
         return RefreshRotated(_to_token(fields), revoked)
 
     async def successor_used(self, token_hash: str) -> bool:
         """Whether a child of this token was itself used: then its response was not lost."""
-        return await self._db.fetchval(
+        return bool(await self._db.fetchval(
             """SELECT EXISTS (SELECT 1 FROM refresh_tokens t JOIN refresh_tokens c
                               ON c.family_id = t.family_id AND c.parent_id = t.id
                               WHERE t.token_hash = $1 AND c.used_at IS NOT NULL)""",
             token_hash,
-        )
+        ))
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:

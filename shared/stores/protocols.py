@@ -6,13 +6,20 @@ adapters that implement them. Each Protocol lists just the operations a core cal
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from shared.models import (
-    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
+    AuditEvent,
+    AuthorizationGrant,
+    Client,
+    CodeUse,
+    NewRefreshToken,
+    RefreshRotated,
+    RefreshRotation,
+    RefreshToken,
     User,
 )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -35,7 +35,7 @@ class RedisDenylist:
         return int(expires_at.timestamp()) + self._leeway + 1
 
     def _live(self, entries: list[tuple[str, datetime]]) -> list[tuple[str, int]]:
-        now = datetime.now(timezone.utc).timestamp()
+        now = datetime.now(UTC).timestamp()
         return [(jti, until) for jti, expires_at in entries if (until := self._keep_until(expires_at)) > now]
 
     async def add(self, jti: str, expires_at: datetime) -> None:

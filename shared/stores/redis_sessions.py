@@ -45,7 +45,7 @@ class RedisSessions:
         return self._key(session_id)
 
     @staticmethod
-    def parse(raw: bytes | None) -> Session | None:
+    def parse(raw: bytes | str | None) -> Session | None:
         return Session(**json.loads(raw)) if raw else None
 
     async def get(self, session_id: str) -> Session | None:

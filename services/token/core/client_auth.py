@@ -14,7 +14,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 from shared.crypto.digests import constant_time_equals, sha256_hex
@@ -99,7 +99,7 @@ def check_client(credentials: ClientCredentials, client: Client | None, now: dat
         return f"used {credentials.method}, registered {client.token_endpoint_auth_method}"
     if credentials.method == "none" or current_matches:
         return None
-    if previous_matches and _previous_secret_live(client, now or datetime.now(timezone.utc)):
+    if previous_matches and _previous_secret_live(client, now or datetime.now(UTC)):
         return None
     return "previous secret after its overlap" if previous_matches else "wrong secret"
 

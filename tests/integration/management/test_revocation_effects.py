@@ -16,7 +16,14 @@ from shared.management import clients, consents, users
 from shared.stores.pg_consents import PgConsents
 from shared.stores.redis_sessions import RedisSessions, Session
 from tests.integration.management.conftest import (
-    PASSWORD, REDIRECT_URI, basic, eventually, notes_status, refresh, refused_by_resource, tokens,
+    PASSWORD,
+    REDIRECT_URI,
+    basic,
+    eventually,
+    notes_status,
+    refresh,
+    refused_by_resource,
+    tokens,
 )
 from tests.integration.resource.serving import RunningApp
 from tests.support.factories import make_client
