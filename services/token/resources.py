@@ -5,44 +5,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from typing import AsyncIterator
 
 from aiohttp import web
 
-from services.token.app_keys import (
-    AUDIT,
-    CLIENTS,
-    DENYLIST,
-    GRANT_CONTEXT,
-    KEY_CACHE,
-    POOL,
-    REDIS,
-    REFRESH_TOKENS,
-    SETTINGS,
-    SWEEPER,
-)
-from services.token.core.context import GrantContext
-from services.token.core.issuer import TokenIssuer
-from services.token.key_cache import KeyCache
-from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
-from services.token.sweeps import GrantSweeper
 from shared.db import connect
 from shared.keyring import ensure_active_key
 from shared.stores.client_changes import watching
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
+from shared.stores.pg_pending_revocations import PgPendingRevocations
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.pg_users import PgUsers
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
 from shared.web.lifecycle import postgres, redis
+from services.token.core.context import GrantContext
+from services.token.core.issuer import TokenIssuer
+from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
+from services.token.app_keys import (
+    AUDIT, CLIENTS, DENYLIST, GRANT_CONTEXT, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
+)
+from services.token.key_cache import KeyCache
+from services.token.pending_revocations import complete_pending_revocations
+from services.token.sweeps import GrantSweeper
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:
     settings, pool, client = app[SETTINGS], app[POOL], app[REDIS]
     app[CLIENTS] = CachedClients(PgClients(pool), settings.client_cache_ttl)
     app[AUDIT] = PgAudit(pool)
-    app[REFRESH_TOKENS] = PgRefreshTokens(pool)
+    app[REFRESH_TOKENS] = PgRefreshTokens(pool, leeway=settings.clock_leeway)
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
     async with watching(app[CLIENTS], client, settings.redis_prefix, settings.client_change_poll):
         yield
@@ -79,7 +72,13 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
         refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST], audit=app[AUDIT],
         issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, users=PgUsers(app[POOL]),
     )
+    # Revocations that could not reach Redis (here or on another replica) are finished later.
+    completing = asyncio.create_task(complete_pending_revocations(
+        PgPendingRevocations(app[POOL], leeway=settings.clock_leeway), app[DENYLIST], settings.revocation_retry))
     yield
+    completing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await completing
     await sweeper.close()
 
 

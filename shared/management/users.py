@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from shared.config import Settings
-from shared.crypto.passwords import Passwords
 from shared.management.backends import Backends, record_change
 from shared.management.errors import Conflict, InvalidInput, NotFound
 from shared.models import AuditEvent, User
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.pg_users import DuplicateUsername, PgUsers
+
+if TYPE_CHECKING:
+    from shared.crypto.passwords import Passwords
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this bounds the work one request can ask for
@@ -56,6 +58,9 @@ def check_password(password: str) -> str:
 
 
 def passwords_for(s: Settings) -> Passwords:
+    # Imported here: every service starts through the CLI, and only authorize hashes passwords.
+    from shared.crypto.passwords import Passwords
+
     return Passwords(None, time_cost=s.argon2_time_cost, memory_kib=s.argon2_memory_kib,
                      parallelism=s.argon2_parallelism)
 
