@@ -21,7 +21,8 @@ from shared.stores.pg_pending_revocations import PgPendingRevocations
 
 _COLUMNS = ("id, family_id, parent_id, client_id, user_id, scope, resource, auth_time, expires_at, "
             "family_expires_at, used_at, revoked_at")
-_INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope, resource, auth_time, "
+# Also used by shared.stores.pg_code_redemptions, whose statement stores a first token.
+INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope, resource, auth_time, "
                    "expires_at, family_expires_at, access_jti, access_expires_at")
 
 
@@ -29,7 +30,7 @@ def _to_token(row: asyncpg.Record | dict[str, Any]) -> RefreshToken:
     return RefreshToken(**{**dict(row), "scope": tuple(row["scope"])})
 
 
-def _args(new: NewRefreshToken) -> tuple[Any, ...]:
+def insert_args(new: NewRefreshToken) -> tuple[Any, ...]:
     return (new.token_hash, new.family_id, new.parent_id, new.client_id, new.user_id, list(new.scope),
             new.resource, new.auth_time, new.expires_at, new.family_expires_at, new.access_jti,
             new.access_expires_at)
@@ -56,7 +57,7 @@ _ROTATE = f"""WITH old AS (
         UPDATE refresh_tokens c SET revoked_at = now() FROM old
         WHERE c.family_id = old.family_id AND c.parent_id = old.id AND c.revoked_at IS NULL),
     successor AS (
-        INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
+        INSERT INTO refresh_tokens ({INSERT_COLUMNS})
         SELECT $7, old.family_id, old.id, old.client_id, old.user_id, old.scope, old.resource,
                old.auth_time, least(now() + make_interval(secs => $8::float8), old.family_expires_at),
                old.family_expires_at, $9, $10
@@ -103,11 +104,11 @@ class PgRefreshTokens:
         enabled; None otherwise. The checks ride in the INSERT: one round trip for all.
         (A replica's client cache may lag a disable by seconds; PostgreSQL does not.)"""
         issued: UUID | None = await self._db.fetchval(
-            f"""INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
+            f"""INSERT INTO refresh_tokens ({INSERT_COLUMNS})
                 SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12 FROM users WHERE id = $5 AND NOT disabled
                   AND EXISTS (SELECT 1 FROM clients WHERE client_id = $4 AND NOT disabled)
                 RETURNING id""",
-            *_args(new),
+            *insert_args(new),
         )
         return issued
 

@@ -53,6 +53,9 @@ class RedisDenylist:
     async def contains(self, jti: str) -> bool:
         return bool(await self._redis.exists(self._key(jti)))
 
+    async def contains_many(self, jtis: list[str]) -> list[bool]:
+        return [v is not None for v in await self._redis.mget([self._key(jti) for jti in jtis])]
+
     async def refuses(self, claims: Mapping[str, Any]) -> bool:
         """What the bearer verifier decides for a verified access token: its jti denylisted, or
         issued before a revocation of its subject, client or grant (one MGET)."""
