@@ -118,6 +118,8 @@ def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> 
 
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
+# The longest access-token lifetime any setting allows: how long a "revoked before" time must last.
+ACCESS_TOKEN_TTL_MAX = DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,7 @@ class Settings:
         "gateways (CIDRs) whose X-Forwarded-For names the client address, e.g. 10.0.0.0/8",
     )
     require_pkce: bool = _setting("LATCHKEY_REQUIRE_PKCE", True, _bool, "require PKCE for confidential clients too (OAuth 2.1)")
-    access_token_ttl: int = _setting("LATCHKEY_ACCESS_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, DAY), "access token lifetime")
+    access_token_ttl: int = _setting("LATCHKEY_ACCESS_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, ACCESS_TOKEN_TTL_MAX), "access token lifetime")
     id_token_ttl: int = _setting("LATCHKEY_ID_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, DAY), "ID token lifetime")
     refresh_token_ttl: int = _setting("LATCHKEY_REFRESH_TOKEN_TTL_SECONDS", 30 * DAY, _int_between(60, 365 * DAY), "refresh absolute lifetime")
     refresh_idle_ttl: int = _setting("LATCHKEY_REFRESH_IDLE_TTL_SECONDS", 7 * DAY, _int_between(60, 365 * DAY), "refresh idle lifetime")
@@ -184,6 +186,8 @@ class Settings:
     )
     token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
+    # Two polls must fit in the 5 s within which a disabled or re-keyed client is gone (CONTRACT).
+    client_change_poll: int = _setting("LATCHKEY_CLIENT_CHANGE_POLL_SECONDS", 1, _int_between(1, 2), "how often each service checks whether a client changed (its cache is emptied when one did)")
     # OWASP's argon2id settings of equal defence: 19 MiB x 2 passes, 12 x 3, 9 x 4 or 7 x 5. The last
     # costs the same CPU and a third of the memory each concurrent login holds (LATCHKEY_HASH_WORKERS).
     argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 5, _int_between(1, 20), "argon2id iterations")

@@ -30,6 +30,7 @@ from services.token.pending_revocations import complete_pending_revocations
 from services.token.sweeps import GrantSweeper, sweep_redemptions
 from shared.db import connect
 from shared.keyring import ensure_active_key
+from shared.stores.client_changes import watching
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_code_redemptions import PgCodeRedemptions
@@ -49,7 +50,8 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
     # One budget for /token, /revoke and /introspect: the scope names the service, not the path.
     app[RATE_LIMITER] = RateLimiter(client, settings.redis_prefix, "token", Limits.from_settings(settings))
-    yield
+    async with watching(app[CLIENTS], client, settings.redis_prefix, settings.client_change_poll):
+        yield
 
 
 async def signing_keys(app: web.Application) -> AsyncIterator[None]:

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 from shared.cli.commands import Args, Commands
 from shared.cli.output import emit
-from shared.cli.users import passwords_for
 from shared.config import Settings
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.db import connect
 from shared.errors import UsageError
+from shared.management.users import passwords_for
 from shared.models import Client
 from shared.stores.pg_clients import PgClients
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from shared.cli.clients import build_client
+from shared.management.clients import NewClient, build_client
 from shared.config import Settings
 from shared.crypto.passwords import Passwords
 from shared.models import AuthMethod, Client, User
@@ -31,7 +31,8 @@ async def make_client(
     auth_method: AuthMethod = "client_secret_basic", grant_types: list[str] | None = None, name: str = "Test App",
     id_token_alg: str | None = None,
 ) -> RegisteredClient:
-    client, secret = build_client(name, list(redirect_uris), scope, public, auth_method, grant_types, id_token_alg)
+    client, secret = build_client(NewClient(name, tuple(redirect_uris), scope, public, auth_method,
+                                             grant_types and tuple(grant_types), id_token_alg))
     await PgClients(db).create(client)
     return RegisteredClient(client, secret)
 

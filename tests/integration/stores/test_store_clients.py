@@ -8,7 +8,7 @@ import dataclasses
 import asyncpg
 import pytest
 
-from shared.cli.clients import build_client
+from shared.management.clients import NewClient, build_client
 from shared.crypto.digests import sha256_hex
 from shared.stores.pg_clients import CachedClients, PgClients
 from tests.support.factories import make_client
@@ -78,7 +78,7 @@ async def test_ttl_zero_disables_the_cache(pool):
 
 async def test_unknown_ids_are_not_cached(pool):
     cached = CachedClients(PgClients(pool), ttl_seconds=60)
-    client, _ = build_client("Late", ["https://late.example/cb"], "openid", False, "client_secret_basic", None)
+    client, _ = build_client(NewClient("Late", ("https://late.example/cb",), "openid"))
     assert await cached.get(client.client_id) is None
     await PgClients(pool).create(client)
     assert await cached.get(client.client_id) == client
