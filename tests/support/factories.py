@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from shared.management.clients import NewClient, build_client
 from shared.config import Settings
 from shared.crypto.passwords import Passwords
+from shared.management.clients import NewClient, build_client
 from shared.models import AuthMethod, Client, User
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_users import PgUsers
@@ -32,7 +32,7 @@ async def make_client(
     id_token_alg: str | None = None,
 ) -> RegisteredClient:
     client, secret = build_client(NewClient(name, tuple(redirect_uris), scope, public, auth_method,
-                                             grant_types and tuple(grant_types), id_token_alg))
+                                             tuple(grant_types) if grant_types else None, id_token_alg))
     await PgClients(db).create(client)
     return RegisteredClient(client, secret)
 
