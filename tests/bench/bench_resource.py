@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from statistics import median
+from typing import Any
 
 import jwt
 from aiohttp import web
@@ -49,6 +50,7 @@ from tests.bench.support import REPO_ROOT, free_port, process_cpu_seconds, serve
 from tests.conftest import settings_env
 from tests.support.databases import fresh_database
 from tests.support.factories import make_user
+from tests.support.typed import present
 
 TARGET_RATIO = 0.90
 USERINFO_TARGET_RATIO, USERINFO_TARGET_P99 = 0.85, 3.0  # issue 9 §5: of the floor's req/s; x its p99
@@ -60,7 +62,7 @@ FLOOR = "floor: bare handler, RS256 verify, cached key"
 
 # --- the floor: the least a server verifying an RS256 access token can do -----------------
 
-def floor_app(jwk: dict, issuer: str, audience: str) -> web.Application:
+def floor_app(jwk: dict[str, Any], issuer: str, audience: str) -> web.Application:
     key = jwt.PyJWK(jwk).key  # decoded once, like the verifier's cache
 
     async def protected(request: web.Request) -> web.Response:
@@ -87,7 +89,7 @@ def run_floor(port: int) -> None:
 # --- pieces of the run ---------------------------------------------------------------------
 
 @contextmanager
-def jwks_server(jwk: dict) -> Iterator[str]:
+def jwks_server(jwk: dict[str, Any]) -> Iterator[str]:
     body = json.dumps({"keys": [jwk]}).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -133,9 +135,9 @@ def wrk(name: str, url: str, token: str, seconds: int, pid: int | None = None) -
     cpu_ms = None
     if pid and (total := re.search(r"(\d+) requests in", output)) and int(total.group(1)):
         cpu_ms = (process_cpu_seconds(pid) - cpu_before) * 1000 / int(total.group(1))
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    rps = float(present(re.search(r"Requests/sec:\s+([\d.]+)", output)).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+    p99 = present(re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE))
     return Measured(name, rps, int(errors.group(1)) if errors else 0, float(p99.group(1)) * _UNIT_MS[p99.group(2)],
                     cpu_ms)
 
@@ -176,7 +178,8 @@ async def _bench_user(env: dict[str, str]) -> str:
 
 
 @contextmanager
-def _servers(env: dict[str, str], jwk: dict, logs: Path) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
+def _servers(env: dict[str, str], jwk: dict[str, Any],
+             logs: Path) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
     """The floor and the resource service (denylist off, then on), all up at once: base URLs and pids."""
     with ExitStack() as stack:
         port = free_port()
