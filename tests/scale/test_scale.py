@@ -75,7 +75,7 @@ class Outcome:
     failed_requests: int = 0
     failures: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, what)
     successes: list[float] = field(default_factory=list)  # monotonic end time of each complete flow
-    consumed: list[str] = field(default_factory=list)  # codes exchanged for tokens
+    consumed: list[tuple[str, str]] = field(default_factory=list)  # (code, PKCE verifier) exchanged for tokens
     tokens: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -143,7 +143,7 @@ class Load:
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
                 "code_verifier": verifier}
         _, body = await self._request(session, "POST", "/token", OK, data=form, headers=self._auth)
-        self.outcome.consumed.append(code)
+        self.outcome.consumed.append((code, verifier))
         tokens = _json(body)
         await self._request(session, "GET", "/userinfo", OK,
                             headers={"Authorization": f"Bearer {tokens['access_token']}"})
@@ -303,7 +303,7 @@ async def _prepare(deployed: Deployment) -> None:
 class Ledger:
     """Everything issued so far that must never work again."""
 
-    consumed: list[str] = field(default_factory=list)
+    consumed: list[tuple[str, str]] = field(default_factory=list)  # replayed exactly as first sent
     rotated: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
 
@@ -346,8 +346,9 @@ async def _check_invariants(deployed: Deployment, ledger: Ledger) -> dict[str, i
                 return r.status
 
         replays = [status("POST", f"http://127.0.0.1:{port}/token", headers=auth,
-                          data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI})
-                   for code in ledger.consumed for port in deployed.token_ports()]
+                          data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
+                                "code_verifier": verifier})
+                   for code, verifier in ledger.consumed for port in deployed.token_ports()]
         codes = await asyncio.gather(*replays)
         per_code = len(deployed.token_ports())
         twice = sum(1 for i in range(len(ledger.consumed)) if 200 in codes[i * per_code:(i + 1) * per_code])
@@ -452,7 +453,7 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
         back = _codes_back_on(group, deployed.env["LATCHKEY_REDIS_PREFIX"], [code for code, _ in staged])
         _wait_for_success_after(load, fault_at + promoted)
         time.sleep(PHASE_SECONDS)
-        ledger.consumed.extend(code for code, _ in staged)
+        ledger.consumed.extend(staged)
         outcome, checks = _phase_end(load, deployed, ledger)
         _report("Redis primary SIGKILL, replica promoted", fault_at, outcome, checks,
                 f"; sentinel promoted the replica {promoted:.2f} s after the kill "
