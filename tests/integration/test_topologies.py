@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from shared.bearer.revocation import RedisDenylistReader
+from shared.bearer.revocation import RedisDenylistReader, TokenRef
 from shared.config import Settings
 from shared.db import create_pool
 from shared.devstack import spare_port, start_postgres
@@ -69,7 +69,8 @@ async def _every_multi_key_operation(settings: Settings) -> None:
         later = datetime.now(UTC) + timedelta(minutes=5)
         await RedisDenylist(client, prefix).add_many([("jti-1", later), ("jti-2", later)])  # pipeline
         reader = RedisDenylistReader(client, prefix)
-        assert await reader.contains_many(["jti-1", "jti-2", "jti-3"]) == [True, True, False]  # MGET, 3 keys
+        tokens = [TokenRef(jti, "sub", "c", 0) for jti in ("jti-1", "jti-2", "jti-3")]
+        assert await reader.contains_many(tokens) == [True, True, False]  # MGET, 4 keys a token
     finally:
         await client.aclose()
 
