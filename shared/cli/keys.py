@@ -7,10 +7,9 @@ from typing import Mapping
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
 from shared.db import connect
-from shared.errors import UsageError
-from shared.keyring import add_keys, rotated_algs
+from shared.management import keys as management_keys
+from shared.management.keys import KeyRecord
 from shared.models import StoredSigningKey
-from shared.stores.pg_signing_keys import PgSigningKeys
 
 
 def register(commands) -> None:
@@ -25,10 +24,7 @@ def register(commands) -> None:
 
 
 def describe(key: StoredSigningKey) -> dict:
-    return {"kid": key.kid, "alg": key.alg, "status": key.status, "created_at": key.created_at.isoformat(),
-            "activates_at": key.activates_at.isoformat(),
-            "retired_at": key.retired_at.isoformat() if key.retired_at else None,
-            "publish_until": key.publish_until.isoformat() if key.publish_until else None}
+    return KeyRecord(key).to_json()
 
 
 async def run_rotate(args, env: Mapping[str, str]) -> int:
@@ -36,13 +32,10 @@ async def run_rotate(args, env: Mapping[str, str]) -> int:
     key), or for one. With --json: the first new key's fields, as before there were several
     algorithms, and every new key under "keys"."""
     settings = Settings.from_env(env)
+    settings.require_key_encryption_key()  # one line naming the variable, before connecting
     conn = await connect(settings)
     try:
-        ring = rotated_algs(settings, await PgSigningKeys(conn).all())
-        if args.alg and args.alg not in ring:
-            raise UsageError(f"--alg {args.alg} is not in the key ring ({', '.join(ring)}); "
-                             "configure it with LATCHKEY_SIGNING_ALG or LATCHKEY_ID_TOKEN_SIGNING_ALG")
-        created = await add_keys(conn, settings, [args.alg] if args.alg else ring)
+        created = [r.key for r in await management_keys.rotate(conn, settings, args.alg)]
     finally:
         await conn.close()
     emit({**describe(created[0]), "keys": [describe(k) for k in created]}, args.json,
@@ -55,9 +48,9 @@ async def run_list(args, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:
-        keys = await PgSigningKeys(conn).all()
+        keys = await management_keys.list_keys(conn)
     finally:
         await conn.close()
-    emit([describe(k) for k in keys], args.json,
-         "\n".join(f"{k.kid}  {k.alg}  {k.status}" for k in keys) or "no keys")
+    emit([k.to_json() for k in keys], args.json,
+         "\n".join(f"{k.key.kid}  {k.key.alg}  {k.key.status}" for k in keys) or "no keys")
     return 0
