@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from aiohttp import hdrs, web
 
+from services.admin.app_keys import ADMIN_TOKEN, POOL
+from services.admin.core import problems
 from shared.management import admin_tokens
 from shared.web.errors import Handler
 from shared.web.shedding import HEALTH_PATHS
-from services.admin.app_keys import ADMIN_TOKEN, POOL
-from services.admin.core import problems
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

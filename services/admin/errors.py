@@ -12,10 +12,10 @@ import logging
 
 from aiohttp import web
 
+from services.admin.core import problems
 from shared.errors import OAuthError
 from shared.management.errors import ManagementError
 from shared.web.errors import Handler
-from services.admin.core import problems
 
 log = logging.getLogger("latchkey.admin")
 

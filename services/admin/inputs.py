@@ -12,10 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
-from shared.management.admin_tokens import actor
-from shared.management.errors import InvalidInput
 from services.admin.app_keys import ADMIN_TOKEN
 from services.admin.core.problems import Problem, bad_parameter
+from shared.management.admin_tokens import actor
+from shared.management.errors import InvalidInput, NotFound
 
 
 def query(request: web.Request, allowed: Collection[str]) -> dict[str, str]:
@@ -26,6 +26,8 @@ def query(request: web.Request, allowed: Collection[str]) -> dict[str, str]:
                                 f"{', '.join(sorted(allowed)) or 'none'}")
         if name in params:
             raise bad_parameter(f"query parameter {name!r} is repeated")
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL: refused here, not as a 500 there
+            raise bad_parameter(f"query parameter {name!r} holds a NUL character")
         params[name] = value
     return params
 
@@ -46,6 +48,14 @@ async def json_object(request: web.Request, allowed: Collection[str], *, optiona
     if unknown := sorted(set(body) - set(allowed)):
         raise InvalidInput(f"unknown member {unknown[0]!r}; allowed: {', '.join(sorted(allowed)) or 'none'}")
     return body
+
+
+def path_value(request: web.Request, name: str) -> str:
+    """A record's name from the path; one PostgreSQL text cannot hold (NUL) names no record."""
+    value = request.match_info[name]
+    if "\x00" in value:
+        raise NotFound(f"no record named {value!r}")
+    return value
 
 
 def acting(request: web.Request) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+import argparse
+from collections.abc import Mapping
+from typing import Any
 
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
@@ -12,8 +14,9 @@ from shared.management.keys import KeyRecord
 from shared.models import StoredSigningKey
 
 
-def register(commands) -> None:
-    keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True)
+def register(commands: Any) -> None:
+    keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(
+        dest="action", required=True)
     rotate = keys.add_parser("rotate", help="announce a new signing key per algorithm (active at once if there is none)")
     rotate.add_argument("--alg", choices=SIGNING_ALGS, help="rotate only this algorithm's key")
     rotate.add_argument("--json", action="store_true")
@@ -23,11 +26,11 @@ def register(commands) -> None:
     listing.set_defaults(handler=run_list)
 
 
-def describe(key: StoredSigningKey) -> dict:
+def describe(key: StoredSigningKey) -> dict[str, Any]:
     return KeyRecord(key).to_json()
 
 
-async def run_rotate(args, env: Mapping[str, str]) -> int:
+async def run_rotate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """A new key for every algorithm the key ring uses (configured, or still holding an active
     key), or for one. With --json: the first new key's fields, as before there were several
     algorithms, and every new key under "keys"."""
@@ -44,7 +47,7 @@ async def run_rotate(args, env: Mapping[str, str]) -> int:
     return 0
 
 
-async def run_list(args, env: Mapping[str, str]) -> int:
+async def run_list(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
 
@@ -31,7 +33,7 @@ def app_factory(service: str) -> Callable[[Settings], web.Application]:
     raise ValueError(f"unknown service {service!r}")
 
 
-def register(commands) -> None:
+def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="run a service")
     serve.add_argument("service", choices=SERVICES)
     serve.add_argument("--host")
@@ -47,7 +49,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run(args, env: Mapping[str, str]) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     # Imported here: aiohttp is half the start-up time of every other `latchkey` command.
     from aiohttp import web
 

@@ -18,8 +18,8 @@ from typing import Any, Generic, TypeVar
 
 from aiohttp import web
 
-from shared.config import Settings
 from services.admin.core.problems import bad_parameter
+from shared.config import Settings
 
 T = TypeVar("T")
 Key = int | str

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.management import admin_tokens
 from services.admin.app_keys import POOL, SETTINGS
 from services.admin.core.pagination import page_of, page_request
-from services.admin.inputs import acting, query
+from services.admin.inputs import acting, path_value, query
+from shared.management import admin_tokens
 
 ADMIN_TOKENS_PATH = "/admin/v1/admin-tokens"
 ADMIN_TOKEN_PATH = ADMIN_TOKENS_PATH + "/{name}"
@@ -29,5 +29,5 @@ async def list_admin_tokens(request: web.Request) -> web.Response:
 async def revoke_admin_token(request: web.Request) -> web.Response:
     query(request, ())
     async with request.app[POOL].acquire() as conn:
-        token = await admin_tokens.revoke(conn, request.match_info["name"], by=acting(request))
+        token = await admin_tokens.revoke(conn, path_value(request, "name"), by=acting(request))
     return web.json_response(token.to_json())

@@ -3,15 +3,15 @@ inclusive, ``until`` exclusive), ``event``, ``client_id`` and ``user`` (a userna
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
 
-from shared.management.audit import AuditFilter, list_events
 from services.admin.app_keys import POOL, SETTINGS
 from services.admin.core.pagination import page_of, page_request
 from services.admin.core.problems import bad_parameter
 from services.admin.inputs import query
+from shared.management.audit import AuditFilter, list_events
 
 AUDIT_PATH = "/admin/v1/audit"
 FILTERS = ("since", "until", "event", "client_id", "user")
@@ -22,10 +22,10 @@ def instant(name: str, raw: str | None) -> datetime | None:
     if raw is None:
         return None
     try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
+        value = datetime.fromisoformat(raw.upper())  # RFC 3339 §5.6 allows a lower-case t and z
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise bad_parameter(f"{name} must be an ISO 8601 date-time, e.g. 2025-01-31T12:00:00Z") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 async def list_audit(request: web.Request) -> web.Response:

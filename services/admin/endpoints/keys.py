@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.admin.app_keys import POOL, SETTINGS
+from services.admin.core.pagination import page_of, page_request
+from services.admin.core.problems import bad_parameter
+from services.admin.inputs import acting, json_object, query
 from shared.config import SIGNING_ALGS
 from shared.management import keys
 from shared.management.errors import InvalidInput
-from services.admin.app_keys import POOL, SETTINGS
-from services.admin.core.pagination import page_of, page_request
-from services.admin.inputs import acting, json_object, query
 
 KEYS_PATH = "/admin/v1/keys"
 ROTATE_PATH = "/admin/v1/keys/rotate"
@@ -22,6 +23,8 @@ async def list_keys(request: web.Request) -> web.Response:
     query(request, ("limit", "cursor"))
     wanted = page_request(request, request.app[SETTINGS], int)
     start = 0 if wanted.after is None else int(wanted.after)
+    if start < 0:
+        raise bad_parameter("cursor is malformed; use next_cursor of the previous page as it is")
     records = await keys.list_keys(request.app[POOL])
     rows = list(enumerate(records))[start:start + wanted.limit + 1]
     page = page_of(rows, wanted, key=lambda row: row[0] + 1)
