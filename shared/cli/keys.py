@@ -17,7 +17,8 @@ from shared.models import StoredSigningKey
 def register(commands: Any) -> None:
     keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(
         dest="action", required=True)
-    rotate = keys.add_parser("rotate", help="announce a new signing key per algorithm (active at once if there is none)")
+    rotate = keys.add_parser(
+        "rotate", help="announce a new signing key per algorithm (active at once if there is none)")
     rotate.add_argument("--alg", choices=SIGNING_ALGS, help="rotate only this algorithm's key")
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(handler=run_rotate)
