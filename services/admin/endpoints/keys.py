@@ -35,7 +35,7 @@ async def rotate_keys(request: web.Request) -> web.Response:
     query(request, ())
     body = await json_object(request, ("alg",), optional=True)
     alg = body.get("alg")
-    if alg is not None and alg not in SIGNING_ALGS:
+    if "alg" in body and alg not in SIGNING_ALGS:  # present, it must be one (null is not "absent")
         raise InvalidInput(f"alg must be one of {', '.join(SIGNING_ALGS)}")
     async with request.app[POOL].acquire() as conn:
         created = await keys.rotate(conn, request.app[SETTINGS], alg, by=acting(request))
