@@ -72,7 +72,7 @@ async def create(conn: asyncpg.Connection, name: str, *, read_only: bool = False
                 check_name(name), sha256_hex(token), read_only)
         except asyncpg.UniqueViolationError:
             raise Conflict(f"an admin token named {name!r} exists; revoke it first or choose another name") from None
-        await PgAudit(conn).record(AuditEvent("admin_token_created",
+        await PgAudit(conn).record_change(AuditEvent("admin_token_created",
                                               details={"actor": by, "name": name, "read_only": read_only}))
     return CreatedAdminToken(AdminToken(**row), token)
 
@@ -90,7 +90,7 @@ async def revoke(conn: asyncpg.Connection, name: str, *, by: str = "cli") -> Adm
                                   f"RETURNING {_COLUMNS}", name)
         if row is None:
             raise NotFound(f"no live admin token named {name!r}")
-        await PgAudit(conn).record(AuditEvent("admin_token_revoked", details={"actor": by, "name": name}))
+        await PgAudit(conn).record_change(AuditEvent("admin_token_revoked", details={"actor": by, "name": name}))
     return AdminToken(**row)
 
 

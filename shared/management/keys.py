@@ -59,6 +59,6 @@ async def rotate(conn: asyncpg.Connection, settings: Settings, alg: str | None =
         raise InvalidInput(f"--alg {alg} is not in the key ring ({', '.join(ring)}); "
                            "configure it with LATCHKEY_SIGNING_ALG or LATCHKEY_ID_TOKEN_SIGNING_ALG")
     created = await add_keys(conn, settings, [alg] if alg else ring)
-    await PgAudit(conn).record(AuditEvent("signing_keys_rotated",
+    await PgAudit(conn).record_change(AuditEvent("signing_keys_rotated",
                                           details={"actor": by, "kids": [k.kid for k in created]}))
     return [KeyRecord(k) for k in created]

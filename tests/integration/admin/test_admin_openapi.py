@@ -31,7 +31,7 @@ async def test_the_document_needs_a_token_like_everything_else(admin, http):
         await problem(response, 401)
 
 
-async def test_schemathesis_finds_the_running_server_true_to_its_document(admin):
+async def test_schemathesis_finds_the_running_server_true_to_its_document(admin, tmp_path):
     """Bounded: a few examples per operation, one worker, loopback only. DELETE is left out: it
     revokes admin tokens, and schemathesis reuses the names it saw listed, its own token's too
     (revocation is tested in test_admin_endpoints)."""
@@ -42,7 +42,7 @@ async def test_schemathesis_finds_the_running_server_true_to_its_document(admin)
                     "response_schema_conformance,unsupported_method,negative_data_rejection",
         "--max-examples", "25", "--workers", "1", "--phases", "examples,coverage,fuzzing",
         "--request-timeout", "10", "--no-color", "--exclude-method", "DELETE",
-        env={**os.environ, "NO_PROXY": "127.0.0.1", "SCHEMATHESIS_HOOKS": ""},
+        env={**os.environ, "NO_PROXY": "127.0.0.1", "SCHEMATHESIS_HOOKS": ""}, cwd=tmp_path,  # its .hypothesis/
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=240)
     report = out.decode(errors="replace")
