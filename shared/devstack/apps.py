@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from shared.devstack.ports import LOOPBACK
 from shared.devstack.supervise import Supervisor, spawn, wait_ready

@@ -12,10 +12,10 @@ import aiohttp
 import asyncpg
 import pytest
 
+from services.admin.app import create_app
 from shared.config import Settings
 from shared.db import create_pool
 from shared.management import admin_tokens
-from services.admin.app import create_app
 from tests.integration.resource.serving import RunningApp
 from tests.support.databases import fresh_database
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.models import AuditEvent
-from shared.stores.pg_audit import PgAudit
 from services.admin.app import create_app
 from services.admin.core.pagination import encode_cursor
+from shared.models import AuditEvent
+from shared.stores.pg_audit import PgAudit
 from tests.integration.admin.conftest import problem
 from tests.integration.resource.serving import RunningApp
 from tests.support.factories import make_client, make_user
@@ -162,7 +162,7 @@ async def test_audit_is_newest_first_and_filtered(admin, http):
     assert ids_of(await get(admin, http, "/admin/v1/audit", user=str(user.id))) == [ids[0], ids[2]]
     assert ids_of(await get(admin, http, "/admin/v1/audit", client_id="lk_audit_b")) == ids[:2]
     assert ids_of(await get(admin, http, "/admin/v1/audit", client_id="lk_audit_b", event="refresh_reuse")) == [ids[1]]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert ids_of(await get(admin, http, "/admin/v1/audit", client_id="lk_audit_a",
                             since=(now - timedelta(minutes=5)).isoformat())) == [ids[2]]
     assert ids_of(await get(admin, http, "/admin/v1/audit", client_id="lk_audit_a",

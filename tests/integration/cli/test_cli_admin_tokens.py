@@ -8,8 +8,8 @@ import json
 
 import aiohttp
 
-from shared.crypto.digests import sha256_hex
 from services.admin.app import create_app
+from shared.crypto.digests import sha256_hex
 from tests.integration.resource.serving import RunningApp
 
 
