@@ -48,6 +48,18 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class UserProfile:
+    """A user as an API sees one: the claims and whether the account is enabled, no password hash."""
+
+    id: UUID
+    username: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StoredSigningKey:
     kid: str
     alg: str
@@ -134,6 +146,27 @@ class CodeUse:
     @classmethod
     def from_json(cls, raw: str | bytes) -> CodeUse:
         return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRedemption:
+    """One exchange of a code, kept until its replay window ends."""
+
+    code_hash: str
+    grant_id: str
+    client_id: str
+    access_jti: str
+    access_expires_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    """``redeemed`` False: the code was exchanged before (a replay). ``user_enabled`` False: no
+    tokens for this user (the code is spent all the same)."""
+
+    redeemed: bool
+    user_enabled: bool
 
 
 @dataclass(frozen=True, slots=True)

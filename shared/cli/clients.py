@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
@@ -87,6 +87,7 @@ async def run_create(args, env: Mapping[str, str]) -> int:
         await PgClients(conn).create(client)
     finally:
         await conn.close()
-    human = f"client_id: {client.client_id}" + (f"\nclient_secret: {secret}  (shown once; store it now)" if secret else "")
+    shown_once = f"\nclient_secret: {secret}  (shown once; store it now)" if secret else ""
+    human = f"client_id: {client.client_id}{shown_once}"
     emit(describe(client, secret), args.json, human)
     return 0

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
 from shared.db import connect
-from shared.management import keys as management_keys
-from shared.management.keys import KeyRecord
-from shared.models import StoredSigningKey
+
+if TYPE_CHECKING:
+    from shared.models import StoredSigningKey
+
+# The key ring and the signing-key store are imported by the commands that use them: every
+# service starts through this CLI (`latchkey serve`), and only the token service signs.
 
 
 def register(commands: Any) -> None:
@@ -28,6 +31,8 @@ def register(commands: Any) -> None:
 
 
 def describe(key: StoredSigningKey) -> dict[str, Any]:
+    from shared.management.keys import KeyRecord
+
     return KeyRecord(key).to_json()
 
 
@@ -35,6 +40,8 @@ async def run_rotate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """A new key for every algorithm the key ring uses (configured, or still holding an active
     key), or for one. With --json: the first new key's fields, as before there were several
     algorithms, and every new key under "keys"."""
+    from shared.management import keys as management_keys
+
     settings = Settings.from_env(env)
     settings.require_key_encryption_key()  # one line naming the variable, before connecting
     conn = await connect(settings)
@@ -49,6 +56,8 @@ async def run_rotate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 async def run_list(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from shared.management import keys as management_keys
+
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import urllib.error
 import urllib.request
@@ -68,4 +69,4 @@ def start_apps(sup: Supervisor, apps: list[App], ports: Mapping[App, int], cli: 
                                            env=env, cwd=repo))))
     for app, child in started:
         url = f"http://{LOOPBACK}:{ports[app]}/healthz"
-        wait_ready(child, lambda: probe(url, app.needs_health), app.name, timeout)
+        wait_ready(child, functools.partial(probe, url, app.needs_health), app.name, timeout)

@@ -6,12 +6,22 @@ adapters that implement them. Each Protocol lists just the operations a core cal
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from shared.models import (
-    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
+    AuditEvent,
+    AuthorizationGrant,
+    Client,
+    CodeRedemption,
+    CodeUse,
+    NewRefreshToken,
+    Redeemed,
+    RefreshRotated,
+    RefreshRotation,
+    RefreshToken,
     User,
 )
 
@@ -23,7 +33,6 @@ class Clients(Protocol):
 class Users(Protocol):
     async def get_by_username(self, username: str) -> User | None: ...
     async def get(self, user_id: UUID | str) -> User | None: ...
-    async def is_enabled(self, user_id: UUID | str) -> bool: ...
 
 
 class Consents(Protocol):
@@ -39,12 +48,22 @@ class Codes(Protocol):
 
 
 class RefreshTokens(Protocol):
-    async def issue(self, new: NewRefreshToken) -> UUID | None: ...  # None: the user is disabled or gone
     async def find(self, token_hash: str) -> RefreshToken | None: ...
     async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshRotated | None: ...
     async def successor_used(self, token_hash: str) -> bool: ...
-    async def revoke_family(self, family_id: UUID) -> list[tuple[str, datetime]]: ...
-    async def family_access_tokens(self, family_id: UUID) -> list[tuple[str, datetime]]: ...
+    # Revokes the grant and records its access tokens (and ``also``) as pending denylist
+    # entries in the same step; returns them. ``denylisted`` forgets them once written.
+    async def revoke_family(self, family_id: UUID, also: Sequence[tuple[str, datetime]] = ()
+                            ) -> list[tuple[str, datetime]]: ...
+    async def denylisted(self, jtis: Sequence[str]) -> None: ...
+
+
+class Redemptions(Protocol):
+    """The durable record that a code was exchanged (RFC 6749 §4.1.2), written before tokens leave."""
+
+    async def redeem_issuing(self, redemption: CodeRedemption, first: NewRefreshToken) -> Redeemed: ...
+    async def redeem_checking_user(self, redemption: CodeRedemption, user_id: UUID | None) -> Redeemed: ...
+    async def find(self, code_hash: str) -> CodeUse | None: ...
 
 
 class Denylist(Protocol):

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID
 
+from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
 from shared.crypto.digests import sha256_hex
 from shared.errors import InvalidGrant
 from shared.models import Client
 from shared.stores.protocols import Denylist, RefreshTokens
-from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
 
 
 def grant_family(grant_id: str) -> UUID:
@@ -27,19 +27,23 @@ def grant_family(grant_id: str) -> UUID:
 
 
 def at(timestamp: int) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 async def revoke_grant(family_id: UUID, refresh_tokens: RefreshTokens, denylist: Denylist,
                        also: Iterable[tuple[str, datetime]] = ()) -> None:
     """Revokes the family and denylists each access token until it would have expired anyway.
 
-    Idempotent: every access token of the grant is denylisted, not only those of rows this call
-    revoked, so a retry after a failed denylist write (the family already revoked in
-    PostgreSQL) still finishes the job.
+    The revocation is durable before the denylist is written: the statement that revokes the
+    family also records its access tokens as pending denylist entries. If Redis cannot be
+    reached the error propagates (503) but nothing is lost: the token service's background task
+    (services/token/pending_revocations.py) writes them once Redis is back. Idempotent: every
+    access token of the grant is denylisted, not only those of rows this call revoked, so a
+    retry after a failed denylist write also finishes the job at once.
     """
-    await refresh_tokens.revoke_family(family_id)
-    await denylist.add_many([*also, *await refresh_tokens.family_access_tokens(family_id)])
+    entries = await refresh_tokens.revoke_family(family_id, list(also))
+    await denylist.add_many(entries)
+    await refresh_tokens.denylisted([jti for jti, _ in entries])
 
 
 async def revoke_presented(token: str, client: Client, *, issuer: str, keys: VerificationKeys,
