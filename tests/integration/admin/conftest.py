@@ -13,8 +13,8 @@ import asyncpg
 import pytest
 
 from services.admin.app import create_app
+from services.admin.app_keys import POOL
 from shared.config import Settings
-from shared.db import create_pool
 from shared.management import admin_tokens
 from tests.integration.resource.serving import RunningApp
 from tests.support.databases import fresh_database
@@ -42,16 +42,14 @@ async def admin_db(server_urls: tuple[str, str]) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 async def admin(settings: Settings, admin_db: str) -> AsyncIterator[Admin]:
-    admin_settings = dataclasses.replace(settings, database_url=admin_db)
-    pool = await create_pool(admin_settings)
-    try:
+    # Small pools: the machine's PostgreSQL is shared by every test run at once.
+    admin_settings = dataclasses.replace(settings, database_url=admin_db, db_pool_min=1, db_pool_max=4)
+    async with RunningApp(create_app(admin_settings)) as running:
+        pool = running.app[POOL]  # the service's own pool: the tests read the rows it wrote
         async with pool.acquire() as conn:
             rw = await admin_tokens.create(conn, "ops")
             ro = await admin_tokens.create(conn, "auditor", read_only=True)
-        async with RunningApp(create_app(admin_settings)) as running:
-            yield Admin(running.url, admin_settings, pool, rw.token, ro.token)
-    finally:
-        await pool.close()
+        yield Admin(running.url, admin_settings, pool, rw.token, ro.token)
 
 
 @pytest.fixture(scope="module")
