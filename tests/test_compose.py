@@ -29,7 +29,7 @@ _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
 def interpolate(value: str, provided: dict[str, str]) -> str:
     """Compose's ${NAME}, ${NAME:-default} and ${NAME:?error} substitution."""
-    def substitute(match: re.Match) -> str:
+    def substitute(match: re.Match[str]) -> str:
         name, kind, extra = match.groups()
         if provided.get(name):
             return provided[name]

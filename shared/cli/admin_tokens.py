@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping
-from typing import Any
 
+from shared.cli.commands import Args, Commands
 from shared.cli.output import emit
 from shared.config import Settings
 from shared.db import connect
 from shared.management import admin_tokens
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     tokens = commands.add_parser("admin-token", help="manage admin API tokens").add_subparsers(
         dest="action", required=True)
     create = tokens.add_parser("create", help="make a token (printed once; only its hash is stored)")
@@ -29,7 +28,7 @@ def register(commands: Any) -> None:
     revoke.set_defaults(handler=run_revoke)
 
 
-async def run_create(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+async def run_create(args: Args, env: Mapping[str, str]) -> int:
     conn = await connect(Settings.from_env(env))
     try:
         created = await admin_tokens.create(conn, args.name, read_only=args.read_only)
@@ -40,7 +39,7 @@ async def run_create(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
-async def run_list(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+async def run_list(args: Args, env: Mapping[str, str]) -> int:
     conn = await connect(Settings.from_env(env))
     try:
         tokens = [t for _, t in await admin_tokens.list_tokens(conn)]
@@ -52,7 +51,7 @@ async def run_list(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
-async def run_revoke(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+async def run_revoke(args: Args, env: Mapping[str, str]) -> int:
     conn = await connect(Settings.from_env(env))
     try:
         token = await admin_tokens.revoke(conn, args.name)

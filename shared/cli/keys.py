@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from shared.cli.commands import Args, Commands
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
 from shared.db import connect
@@ -17,11 +17,10 @@ if TYPE_CHECKING:
 # service starts through this CLI (`latchkey serve`), and only the token service signs.
 
 
-def register(commands: Any) -> None:
-    keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(
-        dest="action", required=True)
-    rotate = keys.add_parser(
-        "rotate", help="announce a new signing key per algorithm (active at once if there is none)")
+def register(commands: Commands) -> None:
+    keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True)
+    rotate = keys.add_parser("rotate",
+                             help="announce a new signing key per algorithm (active at once if there is none)")
     rotate.add_argument("--alg", choices=SIGNING_ALGS, help="rotate only this algorithm's key")
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(handler=run_rotate)
@@ -36,7 +35,7 @@ def describe(key: StoredSigningKey) -> dict[str, Any]:
     return KeyRecord(key).to_json()
 
 
-async def run_rotate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+async def run_rotate(args: Args, env: Mapping[str, str]) -> int:
     """A new key for every algorithm the key ring uses (configured, or still holding an active
     key), or for one. With --json: the first new key's fields, as before there were several
     algorithms, and every new key under "keys"."""
@@ -55,7 +54,7 @@ async def run_rotate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
-async def run_list(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+async def run_list(args: Args, env: Mapping[str, str]) -> int:
     from shared.management import keys as management_keys
 
     settings = Settings.from_env(env)

@@ -38,7 +38,7 @@ _DELETE_EXPIRED = """DELETE FROM code_redemptions WHERE code_hash IN (
                          SELECT code_hash FROM code_redemptions WHERE expires_at < now() LIMIT $1)"""
 
 
-def _args(r: CodeRedemption) -> tuple:
+def _args(r: CodeRedemption) -> tuple[object, ...]:
     return (r.code_hash, r.grant_id, r.client_id, r.access_jti, r.access_expires_at, r.expires_at)
 
 

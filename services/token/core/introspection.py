@@ -30,7 +30,7 @@ async def introspect(token: str, client: Client, *, settings: Settings, keys: Ve
                      refresh_tokens: RefreshTokens, denylist: Denylist) -> dict[str, Any]:
     if looks_like_jwt(token):
         claims = read_access_token(token, keys, settings.issuer)
-        if claims is None or claims["client_id"] != client.client_id or await denylist.contains(claims["jti"]):
+        if claims is None or claims["client_id"] != client.client_id or await denylist.refuses(claims):
             return INACTIVE
         return {"active": True, "token_type": "Bearer", **{k: claims[k] for k in _ACCESS_CLAIMS if k in claims}}
     found = await refresh_tokens.find(sha256_hex(token))
