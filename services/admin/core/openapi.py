@@ -68,7 +68,12 @@ SCHEMAS: dict[str, Schema] = {
                        "redirect_uris": {"type": "array", "items": {"type": "string"}},
                        "grant_types": {"type": "array", "items": {"type": "string"}},
                        "token_endpoint_auth_method": {"enum": ["client_secret_basic", "client_secret_post", "none"]},
-                       "scope": {"type": "string"}, "public": {"type": "boolean"},
+                       "scope": {"type": "string"}, "public": {"type": "boolean"}, "disabled": {"type": "boolean"},
+                       "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}},
+                       "allowed_cors_origins": {"type": "array", "items": {"type": "string"}},
+                       "client_uri": nullable("string"), "backchannel_logout_uri": nullable("string"),
+                       "backchannel_logout_session_required": {"type": "boolean"},
+                       "previous_secret_expires_at": {"type": "integer"},
                        "id_token_signed_response_alg": {"enum": list(SIGNING_ALGS)}},
     },
     "User": {

@@ -96,7 +96,9 @@ async def test_clients_in_rfc7591_names_paged_by_client_id(admin, http):
                    "redirect_uris": ["https://app.example/callback"],
                    "grant_types": ["authorization_code", "refresh_token"], "token_endpoint_auth_method": "none",
                    "scope": "email notes:read notes:write offline_access openid profile", "public": True,
-                   "id_token_signed_response_alg": "ES256"}
+                   "id_token_signed_response_alg": "ES256", "post_logout_redirect_uris": [], "client_uri": None,
+                   "backchannel_logout_uri": None, "backchannel_logout_session_required": False,
+                   "allowed_cors_origins": [], "disabled": False}
     assert all("secret" not in key for c in listed for key in c)
 
 
