@@ -187,6 +187,8 @@ def test_postgres_and_redis_are_on_the_internal_network_only():
     for name in ("postgres", "redis"):
         assert COMPOSE["services"][name]["networks"] == ["backend"]
     assert COMPOSE["services"]["gateway"]["networks"] == ["edge"]
+    # The admin API shares no network with the gateway: it cannot be routed even by mistake.
+    assert "edge" not in COMPOSE["services"]["admin"]["networks"]
 
 
 def test_trusted_proxies_name_the_gateways_network():
@@ -242,7 +244,7 @@ def test_docker_compose_accepts_the_file(tmp_path):
                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     rendered = yaml.safe_load(result.stdout)
-    assert set(rendered["services"]) == {"gateway", "postgres", "redis", "migrate", *SERVICES}
+    assert set(rendered["services"]) == {"gateway", "postgres", "redis", "migrate", "admin", *SERVICES}
     token_env = rendered["services"]["token"]["environment"]
     assert token_env["LATCHKEY_ISSUER"] == token_env["LATCHKEY_TOKEN_URL"] == token_env["LATCHKEY_RESOURCE_URL"]
     # Without the secrets compose refuses, as the file promises.
