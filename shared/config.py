@@ -112,6 +112,12 @@ def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
         raise ValueError(f"must be comma-separated addresses or CIDR networks ({exc})") from None
 
 
+def _log_format(raw: str) -> str:
+    if raw not in ("text", "json"):
+        raise ValueError(f"must be text or json, got {raw!r}")
+    return raw
+
+
 def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> Any:
     return field(default=default, metadata={"env": EnvVar(env, parse, help)})
 
@@ -203,6 +209,14 @@ class Settings:
     request_queue_overload_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_OVERLOAD_WAIT_MS", 10, _int_between(1, 60000), "CoDel target: once every request waited longer than this for 100 ms (sustained overload), newcomers wait at most this long")
     ready_probe_interval: int = _setting("LATCHKEY_READY_PROBE_SECONDS", 1, _int_between(1, 60), "how often /readyz's background probe checks PostgreSQL and Redis")
     ready_probe_timeout: int = _setting("LATCHKEY_READY_PROBE_TIMEOUT_SECONDS", 1, _int_between(1, 60), "timeout of each readiness probe")
+    metrics_enabled: bool = _setting("LATCHKEY_METRICS", True, _bool, "count requests and events for /metrics (0: off, the benchmark's baseline)")
+    metrics_allow: tuple = _setting(
+        "LATCHKEY_METRICS_ALLOW", _networks("127.0.0.0/8,::1"), _networks,
+        "peers (CIDRs, the TCP peer address) that may read /metrics; everyone else gets 404",
+    )
+    metrics_per_client: bool = _setting("LATCHKEY_METRICS_PER_CLIENT", False, _bool, "add a client_id label to the security and token counters (one series per client)")
+    log_format: str = _setting("LATCHKEY_LOG_FORMAT", "text", _log_format, "log line format: text (dev) or json (one object a line)")
+    otel_endpoint: str = _setting("OTEL_EXPORTER_OTLP_ENDPOINT", "", str, "OTLP/HTTP collector URL; set to trace requests (needs latchkey[tracing])")
     note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")
     notes_page_size: int = _setting("LATCHKEY_NOTES_PAGE_SIZE", 50, _int_between(1, 500), "most notes one GET returns")
 

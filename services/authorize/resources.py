@@ -10,7 +10,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from services.authorize.deps import Stores
-from services.authorize.app_keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
+from services.authorize.app_keys import HASH_EXECUTOR, METRICS, PASSWORDS, POOL, REDIS, SETTINGS, STORES
 from shared.crypto.passwords import Passwords
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
@@ -49,7 +49,7 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
                                     max_per_ip=settings.login_max_failures_ip,
                                     max_in_flight_per_ip=settings.login_max_in_flight_ip,
                                     window=settings.login_failure_window),
-        audit=PgAudit(pool),
+        audit=PgAudit(pool, on_record=app[METRICS].audit_recorded),
     )
     yield
 

@@ -11,7 +11,7 @@ from shared.bearer import bearer_context
 from shared.stores.pg_notes import PgNotes
 from shared.stores.pg_users import PgUsers
 from shared.web.lifecycle import postgres, redis
-from services.resource.app_keys import NOTES, POOL, REDIS, SETTINGS, USERS
+from services.resource.app_keys import METRICS, NOTES, POOL, REDIS, SETTINGS, USERS
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:
@@ -21,7 +21,10 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
 
 async def bearer(app: web.Application) -> AsyncIterator[None]:
     """The verifier; after Redis, whose client its denylist check (settings.check_revocation) uses."""
-    async for _ in bearer_context(app[SETTINGS].bearer_config(), redis_key=REDIS)(app):
+    metrics = app[METRICS]
+    context = bearer_context(app[SETTINGS].bearer_config(), redis_key=REDIS,
+                             on_refused=metrics.bearer_token_refused, on_jwks_fetch=metrics.jwks_fetched)
+    async for _ in context(app):
         yield
 
 

@@ -8,7 +8,7 @@ from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_denylist import RedisDenylist
-from shared.web.app_keys import POOL, REDIS, SETTINGS
+from shared.web.app_keys import METRICS, POOL, REDIS, SETTINGS
 from services.token.core.context import GrantContext
 from services.token.key_cache import KeyCache
 from services.token.sweeps import GrantSweeper
@@ -21,5 +21,5 @@ KEY_CACHE = web.AppKey("key_cache", KeyCache)
 SWEEPER = web.AppKey("sweeper", GrantSweeper)
 GRANT_CONTEXT = web.AppKey("grant_context", GrantContext)
 
-__all__ = ["AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "REDIS", "REFRESH_TOKENS", "SETTINGS",
+__all__ = ["METRICS", "AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "REDIS", "REFRESH_TOKENS", "SETTINGS",
            "SWEEPER"]

@@ -48,7 +48,8 @@ def run(args, env: Mapping[str, str]) -> int:
     # Imported here: aiohttp is half the start-up time of every other `latchkey` command.
     from aiohttp import web
 
-    from shared.web.access_log import PathOnlyAccessLogger, buffer_access_log
+    from shared.logs import formatter
+    from shared.web.access_log import AccessLogger, buffer_access_log
 
     settings = Settings.from_env(env)
     if args.service == "token":
@@ -59,9 +60,13 @@ def run(args, env: Mapping[str, str]) -> int:
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     console = logging.StreamHandler()
-    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    console.setFormatter(formatter(settings.log_format))
     logging.basicConfig(level=logging.INFO, handlers=[console])
     access_log = buffer_access_log(console)
+    if settings.otel_endpoint:
+        from shared.web.tracing import configure_tracing  # the optional extra latchkey[tracing]
+
+        configure_tracing(settings.otel_endpoint, args.service)
     factory = app_factory(args.service)
     port = args.port or getattr(settings, f"{args.service}_port")
     host = args.host or settings.host
@@ -70,7 +75,7 @@ def run(args, env: Mapping[str, str]) -> int:
     logging.getLogger("latchkey").info("%s listening on http://%s:%d", args.service, host, port)
     try:
         web.run_app(factory(settings), host=host, port=port, loop=loop, print=None,
-                    access_log_class=PathOnlyAccessLogger)
+                    access_log_class=AccessLogger)
     finally:
         access_log.flush()
     return 0

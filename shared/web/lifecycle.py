@@ -12,7 +12,7 @@ from aiohttp import web
 
 from shared.db import create_pool
 from shared.redis_client import create_redis
-from shared.web.app_keys import POOL, REDIS, SETTINGS
+from shared.web.app_keys import METRICS, POOL, REDIS, SETTINGS
 
 
 async def postgres(app: web.Application) -> AsyncIterator[None]:
@@ -24,7 +24,8 @@ async def postgres(app: web.Application) -> AsyncIterator[None]:
 
 
 async def redis(app: web.Application) -> AsyncIterator[None]:
-    app[REDIS] = create_redis(app[SETTINGS])
+    metrics = app.get(METRICS)
+    app[REDIS] = create_redis(app[SETTINGS], metrics.redis_observer() if metrics is not None else None)
     try:
         yield
     finally:

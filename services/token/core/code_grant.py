@@ -88,13 +88,16 @@ async def exchange_code(request: TokenRequest, ctx: GrantContext) -> TokenRespon
         check_redirect_uri(grant, request.client, request.form.get("redirect_uri"))
         await check_pkce_audited(grant, request, ctx)
         audience = token_audience(request.form.get("resource"), grant.resource, ctx.settings.access_audience)
-        return await _issue(grant, plan, audience, request, ctx)
+        response = await _issue(grant, plan, audience, request, ctx)
+    ctx.metrics.code("redeemed", request.client.client_id)
+    return response
 
 
 async def check_pkce_audited(grant: AuthorizationGrant, request: TokenRequest, ctx: GrantContext) -> None:
     try:
         check_pkce(grant, request.form.get("code_verifier"))
     except PkceMismatch as failure:
+        ctx.metrics.pkce_failure(request.client.client_id)
         await ctx.audit.record(AuditEvent("pkce_failure", client_id=request.client.client_id, user_id=grant.user_id,
                                             remote_addr=request.remote_addr,
                                             details={"grant_id": grant.grant_id, "reason": failure.description}))
@@ -136,7 +139,9 @@ async def replayed(code: str, request: TokenRequest, ctx: GrantContext) -> NoRet
     """Always raises. A used code revokes everything issued from it (RFC 6749 §4.1.2)."""
     use = await ctx.codes.find_use(code)
     if use is None:
+        ctx.metrics.code("expired_or_unknown", request.client.client_id)
         raise InvalidGrant("the authorization code is invalid or expired")
+    ctx.metrics.code("replayed", request.client.client_id)
     family = grant_family(use.grant_id)
     await revoke_grant(family, ctx.refresh_tokens, ctx.denylist, also=[(use.access_jti, at(use.access_expires_at))])
     # The first exchange may still be between consuming the code and storing its refresh token;

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from shared.config import Settings
+from shared.metrics import Metrics
 from shared.models import Client
 from services.token.core.issuer import TokenIssuer
 from shared.stores.protocols import Audit, Codes, Denylist, RefreshTokens, Users
@@ -33,3 +34,5 @@ class GrantContext:
     issuer: TokenIssuer
     resweep: Resweep
     users: Users
+    # Counters only (no I/O): what happened to codes and refresh tokens, for /metrics.
+    metrics: Metrics = field(default_factory=Metrics)
