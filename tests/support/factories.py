@@ -13,6 +13,7 @@ from shared.crypto.passwords import Passwords
 from shared.models import Client, User
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_users import PgUsers
+from tests.support.secrets import register
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ async def make_client(
 ) -> RegisteredClient:
     client, secret = build_client(name, list(redirect_uris), scope, public, auth_method, grant_types, id_token_alg)
     await PgClients(db).create(client)
+    register(secret)
     return RegisteredClient(client, secret)
 
 
@@ -42,5 +44,6 @@ async def make_user(db: asyncpg.Pool, settings: Settings, *, password: str = "co
     hasher = Passwords(None, time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
                        parallelism=settings.argon2_parallelism)
     username = username or f"user_{secrets.token_hex(4)}"
+    register(password)
     return await PgUsers(db).create(username, hasher.hash_sync(password), email=email, name=name,
                                     email_verified=email is not None)
