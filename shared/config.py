@@ -215,6 +215,7 @@ class Settings:
         "peers (CIDRs, the TCP peer address) that may read /metrics; everyone else gets 404",
     )
     metrics_per_client: bool = _setting("LATCHKEY_METRICS_PER_CLIENT", False, _bool, "add a client_id label to the security and token counters (one series per client)")
+    access_log: bool = _setting("LATCHKEY_ACCESS_LOG", True, _bool, "one log line per request (0: off, the benchmark's baseline)")
     log_format: str = _setting("LATCHKEY_LOG_FORMAT", "text", _log_format, "log line format: text (dev) or json (one object a line)")
     otel_endpoint: str = _setting("OTEL_EXPORTER_OTLP_ENDPOINT", "", str, "OTLP/HTTP collector URL; set to trace requests (needs latchkey[tracing])")
     note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from shared.models import AuditEvent
 
@@ -56,8 +56,6 @@ class Metrics:
                                      ("route", "method", "status_class"), registry=r)
         self.http_duration = Histogram("latchkey_http_request_duration_seconds", "HTTP request latency",
                                        ("route", "method"), buckets=LATENCY_BUCKETS, registry=r)
-        self.http_in_flight = Gauge("latchkey_http_requests_in_flight", "HTTP requests being worked on",
-                                    registry=r, multiprocess_mode="livesum")
 
         self.redis_duration = Histogram("latchkey_redis_command_duration_seconds", "Redis command latency",
                                         ("command",), buckets=REDIS_BUCKETS, registry=r)

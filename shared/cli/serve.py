@@ -49,7 +49,7 @@ def run(args, env: Mapping[str, str]) -> int:
     from aiohttp import web
 
     from shared.logs import formatter
-    from shared.web.access_log import AccessLogger, buffer_access_log
+    from shared.web.access_log import ACCESS_LOGGER, AccessLogger, buffer_access_log
 
     settings = Settings.from_env(env)
     if args.service == "token":
@@ -63,6 +63,7 @@ def run(args, env: Mapping[str, str]) -> int:
     console.setFormatter(formatter(settings.log_format))
     logging.basicConfig(level=logging.INFO, handlers=[console])
     access_log = buffer_access_log(console)
+    access_log_logger = logging.getLogger(ACCESS_LOGGER)
     if settings.otel_endpoint:
         from shared.web.tracing import configure_tracing  # the optional extra latchkey[tracing]
 
@@ -75,7 +76,7 @@ def run(args, env: Mapping[str, str]) -> int:
     logging.getLogger("latchkey").info("%s listening on http://%s:%d", args.service, host, port)
     try:
         web.run_app(factory(settings), host=host, port=port, loop=loop, print=None,
-                    access_log_class=AccessLogger)
+                    access_log_class=AccessLogger, access_log=access_log_logger if settings.access_log else None)
     finally:
         access_log.flush()
     return 0

@@ -24,8 +24,9 @@ async def postgres(app: web.Application) -> AsyncIterator[None]:
 
 
 async def redis(app: web.Application) -> AsyncIterator[None]:
-    metrics = app.get(METRICS)
-    app[REDIS] = create_redis(app[SETTINGS], metrics.redis_observer() if metrics is not None else None)
+    settings, metrics = app[SETTINGS], app.get(METRICS)
+    observed = metrics is not None and (settings.metrics_enabled or metrics.redis_tracer is not None)
+    app[REDIS] = create_redis(settings, metrics.redis_observer() if observed else None)
     try:
         yield
     finally:

@@ -98,7 +98,8 @@ def observe_middleware(settings: Settings, metrics: Metrics, *, count: bool = Tr
     """``count=False`` (LATCHKEY_METRICS=0) keeps request ids and /metrics but skips the per-request
     counting: the benchmark's baseline."""
     allowed, trusted = settings.metrics_allow, settings.trusted_proxies
-    series, in_flight = _Series(metrics), metrics.http_in_flight
+    series, in_flight = _Series(metrics), InFlight()
+    metrics.live.register(in_flight)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -110,7 +111,7 @@ def observe_middleware(settings: Settings, metrics: Metrics, *, count: bool = Tr
             return await _answer(request, handler, info)
         started = time.perf_counter()
         status = 500
-        in_flight.inc()
+        in_flight.count += 1
         try:
             response = await _answer(request, handler, info)
             status = response.status
@@ -119,7 +120,7 @@ def observe_middleware(settings: Settings, metrics: Metrics, *, count: bool = Tr
             status = exc.status
             raise
         finally:
-            in_flight.dec()
+            in_flight.count -= 1
             method = request.method if request.method in _METHODS else "other"
             series.observe(route_template(request), method, status, time.perf_counter() - started)
 
@@ -134,6 +135,18 @@ async def _answer(request: web.Request, handler: Handler, info: RequestInfo) -> 
         raise
     response.headers[REQUEST_ID_HEADER] = info.request_id
     return response
+
+
+class InFlight(Collector):
+    """Requests being worked on: a plain integer on the request path (one event loop, no lock),
+    exported at scrape time; per process in multiprocess mode."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def collect(self) -> Iterable[Metric]:
+        yield GaugeMetricFamily("latchkey_http_requests_in_flight", "HTTP requests being worked on",
+                                value=self.count)
 
 
 class PoolCollector(Collector):
