@@ -210,7 +210,7 @@ class Settings:
     ready_probe_interval: int = _setting("LATCHKEY_READY_PROBE_SECONDS", 1, _int_between(1, 60), "how often /readyz's background probe checks PostgreSQL and Redis")
     ready_probe_timeout: int = _setting("LATCHKEY_READY_PROBE_TIMEOUT_SECONDS", 1, _int_between(1, 60), "timeout of each readiness probe")
     metrics_enabled: bool = _setting("LATCHKEY_METRICS", True, _bool, "count requests and events for /metrics (0: off, the benchmark's baseline)")
-    metrics_allow: tuple = _setting(
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _setting(
         "LATCHKEY_METRICS_ALLOW", _networks("127.0.0.0/8,::1"), _networks,
         "peers (CIDRs, the TCP peer address) that may read /metrics; everyone else gets 404",
     )

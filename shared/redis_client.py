@@ -70,11 +70,11 @@ class ObservedRedis(Redis):
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         observer = self.observer
         if observer is None:
-            return await super().execute_command(*args, **options)
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
         started = time.time_ns()
         error: BaseException | None = None
         try:
-            return await super().execute_command(*args, **options)
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
         except BaseException as exc:
             error = exc
             raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -39,7 +39,8 @@ def no_secret_in_any_log_line() -> Iterator[None]:
         logging.getLogger(name).removeHandler(handler)
     leaked = logged_secrets.leaks()
     registered, lines = logged_secrets.counts()
-    assert not leaked, f"{len(leaked)} of {lines} log lines hold one of {registered} secrets:\n" + "\n".join(leaked[:20])
+    assert not leaked, (f"{len(leaked)} of {lines} log lines hold one of {registered} secrets:\n"
+                        + "\n".join(leaked[:20]))
 
 
 def _with_database(url: str, name: str) -> str:

@@ -21,5 +21,7 @@ HASH_EXECUTOR = web.AppKey("hash_executor", ThreadPoolExecutor)
 PASSWORDS = web.AppKey("passwords", Passwords)
 STORES = web.AppKey("stores", Stores)
 
-__all__ = ["METRICS", "COOKIES", "DISCOVERY", "HASH_EXECUTOR", "PASSWORDS", "PATHS", "POLICY", "POOL", "REDIS", "SETTINGS",
-           "STORES", "STYLESHEET"]
+__all__ = [
+    "COOKIES", "DISCOVERY", "HASH_EXECUTOR", "METRICS", "PASSWORDS", "PATHS", "POLICY", "POOL", "REDIS", "SETTINGS",
+    "STORES", "STYLESHEET",
+]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.token.core.context import GrantContext
+from services.token.key_cache import KeyCache
+from services.token.sweeps import GrantSweeper
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_denylist import RedisDenylist
 from shared.web.app_keys import METRICS, POOL, REDIS, SETTINGS
-from services.token.core.context import GrantContext
-from services.token.key_cache import KeyCache
-from services.token.sweeps import GrantSweeper
 
 CLIENTS = web.AppKey("clients", CachedClients)
 AUDIT = web.AppKey("audit", PgAudit)
@@ -21,5 +21,7 @@ KEY_CACHE = web.AppKey("key_cache", KeyCache)
 SWEEPER = web.AppKey("sweeper", GrantSweeper)
 GRANT_CONTEXT = web.AppKey("grant_context", GrantContext)
 
-__all__ = ["METRICS", "AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "REDIS", "REFRESH_TOKENS", "SETTINGS",
-           "SWEEPER"]
+__all__ = [
+    "AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "METRICS", "POOL", "REDIS", "REFRESH_TOKENS",
+    "SETTINGS", "SWEEPER",
+]

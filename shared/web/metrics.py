@@ -60,7 +60,7 @@ def exposition(metrics: Metrics) -> bytes:
     if multiprocess_dir() is None:
         return generate_latest(metrics.registry) + generate_latest(metrics.live)
     merged = CollectorRegistry()
-    MultiProcessCollector(merged)
+    MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
     return generate_latest(merged) + generate_latest(metrics.live)
 
 

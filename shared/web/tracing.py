@@ -42,7 +42,8 @@ def configure_tracing(endpoint: str, service: str) -> TracerProvider:
     provider = TracerProvider(resource=Resource.create({"service.name": f"latchkey-{service}"}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint.rstrip('/')}/v1/traces")))
     trace.set_tracer_provider(provider)
-    AsyncPGInstrumentor(capture_parameters=False).instrument(tracer_provider=provider)
+    statements = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
+    statements.instrument(tracer_provider=provider)
     return provider
 
 

@@ -51,7 +51,7 @@ def main() -> int:
     print(f"metrics and access logs: code exchange, concurrency {concurrency}, {rounds} interleaved rounds "
           f"of {seconds:.0f} s each")
     observed, bare = asyncio.run(bench(*servers, seconds, concurrency, rounds))
-    ratios = [o.rps / b.rps for o, b in zip(observed, bare)]
+    ratios = [o.rps / b.rps for o, b in zip(observed, bare, strict=True)]
     ratio = statistics.median(ratios)
     print(f"with metrics + JSON access log: {format_result(combine(observed))}")
     print(f"with both off:                  {format_result(combine(bare))}")
@@ -61,7 +61,8 @@ def main() -> int:
     observed_cpu, bare_cpu = combine(observed).cpu_ms_per_request, combine(bare).cpu_ms_per_request
     if observed_cpu and bare_cpu:
         print(f"server CPU per request: {observed_cpu:.2f} ms vs {bare_cpu:.2f} ms "
-              f"({observed_cpu / bare_cpu - 1:+.1%}); all rounds' throughput {combine(observed).rps / combine(bare).rps:.3f}")
+              f"({observed_cpu / bare_cpu - 1:+.1%}); "
+              f"all rounds' throughput {combine(observed).rps / combine(bare).rps:.3f}")
     return 0
 
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+
 def _access_log() -> dict[str, object]:
     from shared.web.access_log import ACCESS_LOGGER, AccessLogger
 

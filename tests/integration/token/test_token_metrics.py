@@ -7,7 +7,12 @@ import dataclasses
 import ipaddress
 
 from tests.integration.token.helpers import (
-    error_of, exchange, issue_code, post_form, refresh, running,
+    error_of,
+    exchange,
+    issue_code,
+    post_form,
+    refresh,
+    running,
 )
 from tests.support.factories import RegisteredClient
 from tests.support.metrics import moved, scrape, value
