@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from shared.bearer.config import (
@@ -74,7 +75,7 @@ def _dsn(schemes: tuple[str, ...]) -> Callable[[str], str]:
         if parts.scheme not in schemes:
             raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
         try:
-            parts.port
+            _ = parts.port  # reading it raises on a port that is not a number up to 65535
         except ValueError:  # the URL itself is not echoed: it may hold a password
             raise ValueError("has an invalid port (not a number up to 65535)") from None
         return raw
@@ -123,6 +124,8 @@ def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> 
 
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
+# The longest access-token lifetime any setting allows: how long a "revoked before" time must last.
+ACCESS_TOKEN_TTL_MAX = DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,18 +153,22 @@ class Settings:
     code_replay_window: int = _setting(
         "LATCHKEY_CODE_REPLAY_WINDOW_SECONDS", 15 * MINUTE, _int_between(60, DAY), "how long a used code is remembered"
     )
+    code_redemption_sweep_interval: int = _setting(
+        "LATCHKEY_CODE_REDEMPTION_SWEEP_SECONDS", MINUTE, _int_between(1, HOUR),
+        "how often the token service deletes code redemptions past their replay window",
+    )
     transaction_ttl: int = _setting("LATCHKEY_TRANSACTION_TTL_SECONDS", 10 * MINUTE, _int_between(60, HOUR), "login/consent transaction lifetime")
     session_ttl: int = _setting("LATCHKEY_SESSION_TTL_SECONDS", 8 * HOUR, _int_between(60, 30 * DAY), "login session lifetime")
     login_max_failures_user: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_USER", 5, _int_between(1, 1000), "failed logins per user per window")
     login_max_failures_ip: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_IP", 20, _int_between(1, 10000), "failed logins per IP per window")
     login_max_in_flight_ip: int = _setting("LATCHKEY_LOGIN_MAX_IN_FLIGHT_PER_IP", 32, _int_between(1, 10000), "login attempts one IP may have in flight at once")
     login_failure_window: int = _setting("LATCHKEY_LOGIN_FAILURE_WINDOW_SECONDS", 15 * MINUTE, _int_between(10, DAY), "throttle window")
-    trusted_proxies: tuple = _setting(
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _setting(
         "LATCHKEY_TRUSTED_PROXIES", (), _networks,
         "gateways (CIDRs) whose X-Forwarded-For names the client address, e.g. 10.0.0.0/8",
     )
     require_pkce: bool = _setting("LATCHKEY_REQUIRE_PKCE", True, _bool, "require PKCE for confidential clients too (OAuth 2.1)")
-    access_token_ttl: int = _setting("LATCHKEY_ACCESS_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, DAY), "access token lifetime")
+    access_token_ttl: int = _setting("LATCHKEY_ACCESS_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, ACCESS_TOKEN_TTL_MAX), "access token lifetime")
     id_token_ttl: int = _setting("LATCHKEY_ID_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, DAY), "ID token lifetime")
     refresh_token_ttl: int = _setting("LATCHKEY_REFRESH_TOKEN_TTL_SECONDS", 30 * DAY, _int_between(60, 365 * DAY), "refresh absolute lifetime")
     refresh_idle_ttl: int = _setting("LATCHKEY_REFRESH_IDLE_TTL_SECONDS", 7 * DAY, _int_between(60, 365 * DAY), "refresh idle lifetime")
@@ -185,14 +192,23 @@ class Settings:
     )
     token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
-    argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 2, _int_between(1, 20), "argon2id iterations")
-    argon2_memory_kib: int = _setting("LATCHKEY_ARGON2_MEMORY_KIB", 19456, _int_between(8, 4 << 20), "argon2id memory (KiB)")
+    # Two polls must fit in the 5 s within which a disabled or re-keyed client is gone (CONTRACT).
+    client_change_poll: int = _setting("LATCHKEY_CLIENT_CHANGE_POLL_SECONDS", 1, _int_between(1, 2), "how often each service checks whether a client changed (its cache is emptied when one did)")
+    # OWASP's argon2id settings of equal defence: 19 MiB x 2 passes, 12 x 3, 9 x 4 or 7 x 5. The last
+    # costs the same CPU and a third of the memory each concurrent login holds (LATCHKEY_HASH_WORKERS).
+    argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 5, _int_between(1, 20), "argon2id iterations")
+    argon2_memory_kib: int = _setting("LATCHKEY_ARGON2_MEMORY_KIB", 7168, _int_between(8, 4 << 20), "argon2id memory (KiB)")
     argon2_parallelism: int = _setting("LATCHKEY_ARGON2_PARALLELISM", 1, _int_between(1, 16), "argon2id lanes")
     hash_workers: int = _setting("LATCHKEY_HASH_WORKERS", 2, _int_between(1, 64), "threads for password hashing")
     jwks_url: str = _setting("LATCHKEY_JWKS_URL", "", str, "JWKS the resource service trusts (default: token URL)")
     jwks_refetch_cooldown: int = _setting("LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS", DEFAULT_JWKS_REFETCH_COOLDOWN, _int_between(1, HOUR), "least time between JWKS refetches")
     clock_leeway: int = _setting("LATCHKEY_CLOCK_LEEWAY_SECONDS", DEFAULT_LEEWAY, _int_between(0, 300), "allowed clock skew")
     check_revocation: bool = _setting("LATCHKEY_CHECK_REVOCATION", True, _bool, "resource checks the jti denylist")
+    userinfo_cache_ttl: int = _setting(
+        "LATCHKEY_USERINFO_CACHE_SECONDS", 3, _int_between(0, 5),
+        "how long /userinfo reuses a user's claims, so how long a disabled user's token still gets them (0: off)",
+    )
+    userinfo_cache_size: int = _setting("LATCHKEY_USERINFO_CACHE_SIZE", 10000, _int_between(1, 1_000_000), "most users whose /userinfo claims are cached")
     bearer_algs: tuple[str, ...] = _setting(
         "LATCHKEY_BEARER_ALGS", SIGNING_ALGS, _alg_list, "algorithms a bearer verifier accepts (comma-separated)"
     )
@@ -209,6 +225,15 @@ class Settings:
     request_queue_overload_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_OVERLOAD_WAIT_MS", 10, _int_between(1, 60000), "CoDel target: once every request waited longer than this for 100 ms (sustained overload), newcomers wait at most this long")
     ready_probe_interval: int = _setting("LATCHKEY_READY_PROBE_SECONDS", 1, _int_between(1, 60), "how often /readyz's background probe checks PostgreSQL and Redis")
     ready_probe_timeout: int = _setting("LATCHKEY_READY_PROBE_TIMEOUT_SECONDS", 1, _int_between(1, 60), "timeout of each readiness probe")
+    shutdown_delay: int = _setting(
+        "LATCHKEY_SHUTDOWN_DELAY_SECONDS", 2, _int_between(0, 300),
+        "on SIGTERM, how long /readyz fails while the listener still serves, so a load balancer stops routing here first",
+    )
+    shutdown_grace: int = _setting("LATCHKEY_SHUTDOWN_GRACE_SECONDS", 15, _int_between(1, 600), "on SIGTERM, longest in-flight requests may take to finish once the listener closed")
+    rate_limit_client: int = _setting("LATCHKEY_RATE_LIMIT_PER_CLIENT", 6000, _int_between(0, 10**7), "token/revocation/introspection requests per client per minute (0: off)")
+    rate_limit_ip: int = _setting("LATCHKEY_RATE_LIMIT_PER_IP", 12000, _int_between(0, 10**7), "token/revocation/introspection requests per client address per minute (0: off)")
+    rate_limit_client_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_CLIENT", 50, _int_between(0, 10**6), "failed client authentications per client_id per minute before it is limited (0: off)")
+    rate_limit_ip_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_IP", 100, _int_between(0, 10**6), "failed client authentications per client address per minute before it is limited (0: off)")
     metrics_enabled: bool = _setting("LATCHKEY_METRICS", True, _bool, "count requests and events for /metrics (0: off, the benchmark's baseline)")
     metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _setting(
         "LATCHKEY_METRICS_ALLOW", _networks("127.0.0.0/8,::1"), _networks,

@@ -34,6 +34,15 @@ class Client:
     is_public: bool
     # OIDC Registration §2; None: the server's LATCHKEY_ID_TOKEN_SIGNING_ALG.
     id_token_signed_response_alg: str | None = None
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    client_uri: str | None = None
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
+    allowed_cors_origins: tuple[str, ...] = ()
+    disabled: bool = False
+    # The secret before the last rotation and when it stops working (``rotate-secret --overlap``).
+    previous_secret_hash: str | None = None
+    previous_secret_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,18 @@ class User:
     id: UUID
     username: str
     password_hash: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    """A user as an API sees one: the claims and whether the account is enabled, no password hash."""
+
+    id: UUID
+    username: str
     email: str | None
     email_verified: bool
     name: str | None
@@ -134,6 +155,27 @@ class CodeUse:
     @classmethod
     def from_json(cls, raw: str | bytes) -> CodeUse:
         return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRedemption:
+    """One exchange of a code, kept until its replay window ends."""
+
+    code_hash: str
+    grant_id: str
+    client_id: str
+    access_jti: str
+    access_expires_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    """``redeemed`` False: the code was exchanged before (a replay). ``user_enabled`` False: no
+    tokens for this user (the code is spent all the same)."""
+
+    redeemed: bool
+    user_enabled: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from redis.asyncio import Redis
 
 from shared.config import Settings
@@ -41,6 +45,16 @@ def no_secret_in_any_log_line() -> Iterator[None]:
     registered, lines = logged_secrets.counts()
     assert not leaked, (f"{len(leaked)} of {lines} log lines hold one of {registered} secrets:\n"
                         + "\n".join(leaked[:20]))
+
+# Property tests (tests/unit/test_properties_*.py): on a laptop each run draws new examples, so
+# the search keeps widening and a failure is saved in .hypothesis/ to replay; in CI the examples
+# are derived from each test's name, so a red build is reproducible and never a coin toss.
+# Select with HYPOTHESIS_PROFILE=ci|dev (.ci/run sets ci); a CI variable, as CI systems set it, means ci.
+# No deadline and no too_slow check: on a shared, loaded machine timing says nothing about the code.
+_PROPERTIES: dict[str, Any] = dict(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile("dev", **_PROPERTIES)
+hypothesis_settings.register_profile("ci", **_PROPERTIES, derandomize=True, database=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 def _with_database(url: str, name: str) -> str:
@@ -101,6 +115,10 @@ def settings_env(database_url: str, redis_url: str, prefix: str, kek: str) -> di
         "LATCHKEY_DEV": "1",
         "LATCHKEY_ARGON2_TIME_COST": "1",
         "LATCHKEY_ARGON2_MEMORY_KIB": "1024",
+        # Every test sends from 127.0.0.1 into one key prefix: per-address limits would add up
+        # across unrelated tests. The rate-limit tests turn them on with their own settings.
+        "LATCHKEY_RATE_LIMIT_PER_IP": "0",
+        "LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_IP": "0",
     }
 
 

@@ -9,12 +9,13 @@ import base64
 import hashlib
 import json
 import secrets
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
-from shared.crypto.digests import constant_time_equals, sha256_b64url
 from examples.demo_client.provider import ProviderMetadata
 from examples.demo_client.sessions import PendingLogin
+from shared.crypto.digests import constant_time_equals, sha256_b64url
 
 
 class DemoError(Exception):
@@ -93,7 +94,9 @@ def decode_for_display(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     tokens as opaque, RFC 9068 §6)."""
     try:
         header_b64, payload_b64, _ = token.split(".")
-        decode = lambda s: json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))  # noqa: E731
+        def decode(s: str) -> dict[str, Any]:
+            part: dict[str, Any] = json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+            return part
         return decode(header_b64), decode(payload_b64)
     except ValueError:
         return {}, {"note": "not a JWT"}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import AsyncIterator
 
 from aiohttp import web
 
-from services.authorize.deps import Stores
 from services.authorize.app_keys import HASH_EXECUTOR, METRICS, PASSWORDS, POOL, REDIS, SETTINGS, STORES
+from services.authorize.deps import Stores
 from shared.crypto.passwords import Passwords
+from shared.stores.client_changes import watching
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_consents import PgConsents
@@ -38,8 +39,9 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[PASSWORDS] = await asyncio.get_running_loop().run_in_executor(app[HASH_EXECUTOR], functools.partial(
         Passwords, app[HASH_EXECUTOR], time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib, parallelism=settings.argon2_parallelism))
+    clients = CachedClients(PgClients(pool), settings.client_cache_ttl)
     app[STORES] = Stores(
-        clients=CachedClients(PgClients(pool), settings.client_cache_ttl),
+        clients=clients,
         users=PgUsers(pool),
         consents=PgConsents(pool),
         codes=RedisCodeStore(client, prefix),
@@ -51,7 +53,8 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
                                     window=settings.login_failure_window),
         audit=PgAudit(pool, on_record=app[METRICS].audit_recorded),
     )
-    yield
+    async with watching(clients, client, prefix, settings.client_change_poll):
+        yield
 
 
 CLEANUP_CONTEXTS = (postgres, redis, hash_executor, stores)

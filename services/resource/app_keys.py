@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.resource.profiles import CachedProfiles
 from shared.bearer import BEARER_VERIFIER
-from shared.stores.pg_users import PgUsers
-from shared.web.app_keys import METRICS, POOL, REDIS, SETTINGS
 from shared.stores.pg_notes import PgNotes
+from shared.web.app_keys import METRICS, POOL, REDIS, SETTINGS
 
-USERS = web.AppKey("users", PgUsers)
+PROFILES = web.AppKey("profiles", CachedProfiles)
 NOTES = web.AppKey("notes", PgNotes)
 
-__all__ = ["METRICS", "BEARER_VERIFIER", "NOTES", "POOL", "REDIS", "SETTINGS", "USERS"]
+__all__ = ["BEARER_VERIFIER", "METRICS", "NOTES", "POOL", "PROFILES", "REDIS", "SETTINGS"]

@@ -7,15 +7,18 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from services.resource.app_keys import METRICS, NOTES, POOL, PROFILES, REDIS, SETTINGS
+from services.resource.profiles import CachedProfiles
 from shared.bearer import bearer_context
 from shared.stores.pg_notes import PgNotes
 from shared.stores.pg_users import PgUsers
 from shared.web.lifecycle import postgres, redis
-from services.resource.app_keys import METRICS, NOTES, POOL, REDIS, SETTINGS, USERS
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:
-    app[USERS], app[NOTES] = PgUsers(app[POOL]), PgNotes(app[POOL])
+    settings, pool = app[SETTINGS], app[POOL]
+    app[NOTES] = PgNotes(pool)
+    app[PROFILES] = CachedProfiles(PgUsers(pool), settings.userinfo_cache_ttl, settings.userinfo_cache_size)
     yield
 
 

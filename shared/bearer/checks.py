@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from .errors import InvalidToken
 from .jws_verify import VerificationKey
@@ -21,10 +21,15 @@ ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 
 def _is_number(value: Any) -> bool:
     # json.loads reads NaN and Infinity; neither is a time (and int() of them would raise).
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a JSON integer beyond any float (10**400) is no time either
+        return False
 
 
-def _is_text(value: Any) -> bool:
+def _is_text(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and value != ""
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
+from shared.cli.commands import Args, Commands
 from shared.cli.output import emit
-from shared.cli.users import passwords_for
 from shared.config import Settings
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.db import connect
 from shared.errors import UsageError
+from shared.management.users import passwords_for
 from shared.models import Client
 from shared.stores.pg_clients import PgClients
 
@@ -19,19 +20,20 @@ DEMO_CLIENT_ID = "latchkey-demo-app"
 DEMO_SCOPES = ("openid", "profile", "email", "offline_access", "notes:read", "notes:write")
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     demo = commands.add_parser("demo", help="dev-only demo data").add_subparsers(dest="action", required=True)
     seed = demo.add_parser("seed", help="create or refresh the demo user and demo client")
     seed.add_argument("--json", action="store_true")
     seed.set_defaults(handler=run_seed)
 
 
-async def run_seed(args, env: Mapping[str, str]) -> int:
+async def run_seed(args: Args, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
     if not settings.dev_mode:
         raise UsageError("demo seed only runs with LATCHKEY_DEV=1 (it creates a user with a published password)")
     demo_url = env.get("LATCHKEY_DEMO_URL", "http://localhost:8000").rstrip("/")
-    redirect_uris = list(dict.fromkeys([f"{demo_url}/callback", demo_url.replace("localhost", "127.0.0.1") + "/callback"]))
+    redirect_uris = list(dict.fromkeys([f"{demo_url}/callback", demo_url.replace("localhost",
+                                                                                 "127.0.0.1") + "/callback"]))
     # A fresh secret each run: only its hash is stored, so the demo app gets it from this output.
     secret = new_secret(32)
     password_hash = await passwords_for(settings).hash(DEMO_PASSWORD)

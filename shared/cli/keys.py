@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
+from shared.cli.commands import Args, Commands
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
 from shared.db import connect
 from shared.errors import UsageError
-from shared.keyring import add_keys, rotated_algs
-from shared.models import StoredSigningKey
-from shared.stores.pg_signing_keys import PgSigningKeys
+
+if TYPE_CHECKING:
+    from shared.models import StoredSigningKey
+
+# The key ring and the signing-key store are imported by the commands that use them: every
+# service starts through this CLI (`latchkey serve`), and only the token service signs.
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True)
-    rotate = keys.add_parser("rotate", help="announce a new signing key per algorithm (active at once if there is none)")
+    rotate = keys.add_parser("rotate",
+                             help="announce a new signing key per algorithm (active at once if there is none)")
     rotate.add_argument("--alg", choices=SIGNING_ALGS, help="rotate only this algorithm's key")
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(handler=run_rotate)
@@ -24,17 +30,20 @@ def register(commands) -> None:
     listing.set_defaults(handler=run_list)
 
 
-def describe(key: StoredSigningKey) -> dict:
+def describe(key: StoredSigningKey) -> dict[str, str | None]:
     return {"kid": key.kid, "alg": key.alg, "status": key.status, "created_at": key.created_at.isoformat(),
             "activates_at": key.activates_at.isoformat(),
             "retired_at": key.retired_at.isoformat() if key.retired_at else None,
             "publish_until": key.publish_until.isoformat() if key.publish_until else None}
 
 
-async def run_rotate(args, env: Mapping[str, str]) -> int:
+async def run_rotate(args: Args, env: Mapping[str, str]) -> int:
     """A new key for every algorithm the key ring uses (configured, or still holding an active
     key), or for one. With --json: the first new key's fields, as before there were several
     algorithms, and every new key under "keys"."""
+    from shared.keyring import add_keys, rotated_algs
+    from shared.stores.pg_signing_keys import PgSigningKeys
+
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:
@@ -51,7 +60,9 @@ async def run_rotate(args, env: Mapping[str, str]) -> int:
     return 0
 
 
-async def run_list(args, env: Mapping[str, str]) -> int:
+async def run_list(args: Args, env: Mapping[str, str]) -> int:
+    from shared.stores.pg_signing_keys import PgSigningKeys
+
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:

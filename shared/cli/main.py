@@ -6,24 +6,25 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
 import asyncpg
 from redis.exceptions import RedisError
 
-from shared.cli import clients, demo, keys, migrate, serve, users
+from shared.cli import check, clients, consents, demo, keys, migrate, serve, users
 from shared.errors import ConfigError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not a usage dump
+    def error(self, message: str) -> NoReturn:  # one line, not a usage dump
         raise UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="latchkey", description="Latchkey OAuth 2.0 / OpenID Connect authorization server")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (migrate, clients, users, keys, serve, demo):
+    for module in (migrate, clients, users, consents, keys, serve, demo, check):
         module.register(commands)
     return parser
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
+from shared.cli.commands import Args, Commands
 from shared.config import Settings
 
 if TYPE_CHECKING:
@@ -28,7 +30,7 @@ def app_factory(service: str) -> Callable[[Settings], web.Application]:
     raise ValueError(f"unknown service {service!r}")
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     serve = commands.add_parser("serve", help="run a service")
     serve.add_argument("service", choices=SERVICES)
     serve.add_argument("--host")
@@ -44,12 +46,11 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run(args, env: Mapping[str, str]) -> int:
+def run(args: Args, env: Mapping[str, str]) -> int:
     # Imported here: aiohttp is half the start-up time of every other `latchkey` command.
-    from aiohttp import web
-
     from shared.logs import formatter
     from shared.web.access_log import ACCESS_LOGGER, AccessLogger, buffer_access_log
+    from shared.web.graceful import serve_until_signalled
 
     settings = Settings.from_env(env)
     if args.service == "token":
@@ -75,8 +76,11 @@ def run(args, env: Mapping[str, str]) -> int:
     asyncio.set_event_loop(loop)
     logging.getLogger("latchkey").info("%s listening on http://%s:%d", args.service, host, port)
     try:
-        web.run_app(factory(settings), host=host, port=port, loop=loop, print=None,
-                    access_log_class=AccessLogger, access_log=access_log_logger if settings.access_log else None)
+        loop.run_until_complete(serve_until_signalled(factory(settings), settings, host, port,
+                                                      access_log_class=AccessLogger,
+                                                      access_log=access_log_logger if settings.access_log else None))
     finally:
         access_log.flush()
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
     return 0

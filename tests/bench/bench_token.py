@@ -27,10 +27,11 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from redis.asyncio import Redis
@@ -42,10 +43,19 @@ from shared.pkce import s256_challenge
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_codes import RedisCodeStore
 from tests.bench.support import (
-    LoadResult, Request, RunningServer, bench_stack, combine, format_result, run_load, serve, serve_module,
+    LoadResult,
+    Request,
+    RunningServer,
+    bench_stack,
+    combine,
+    format_result,
+    run_load,
+    serve,
+    serve_module,
     servers_from_env,
 )
 from tests.support.factories import make_client, make_user
+from tests.support.typed import present
 
 REDIRECT_URI = "https://app.example/callback"
 MAX_RPS = 4000  # codes are made for this rate, so a run never runs out of them
@@ -76,7 +86,7 @@ def exchange_requests(pairs: list[tuple[str, str]], auth: dict[str, str]) -> lis
 class RefreshChains:
     """Each connection refreshes with the token its previous answer returned (rotation)."""
 
-    def __init__(self, argument: dict) -> None:
+    def __init__(self, argument: dict[str, Any]) -> None:
         self._spare: list[str] = list(argument["tokens"])
         self._auth: dict[str, str] = argument["auth"]
         self._current: dict[int, str] = {}
@@ -93,7 +103,7 @@ class RefreshChains:
             self._current[worker] = json.loads(body)["refresh_token"]
 
 
-def refresh_chains(argument: dict) -> RefreshChains:
+def refresh_chains(argument: dict[str, Any]) -> RefreshChains:
     return RefreshChains(argument)
 
 
@@ -130,8 +140,8 @@ class Deployment:
             await pipe.execute()
         return exchange_requests(pairs, self.auth)
 
-    async def refresh_tokens(self, count: int) -> dict:
-        now, store, tokens = datetime.now(timezone.utc), PgRefreshTokens(self.pool), []
+    async def refresh_tokens(self, count: int) -> dict[str, Any]:
+        now, store, tokens = datetime.now(UTC), PgRefreshTokens(self.pool), []
         for _ in range(count):
             value = new_secret(32)
             await store.issue(NewRefreshToken(
@@ -183,11 +193,11 @@ def cases(rs: Deployment, all_rs256: Deployment, floor: RunningServer, count: in
     fixed = "tests.bench.support:fixed_requests"
     return [
         Case(FLOOR, floor, fixed, lambda: rs.floor_codes(count), targeted=False),
-        Case("code exchange (access + ID + refresh token)", rs.token, fixed, lambda: rs.codes(OPENID, count)),
-        Case("code exchange (access + refresh token)", rs.token, fixed, lambda: rs.codes(OAUTH, count)),
-        Case("refresh (rotation + access token)", rs.token, "tests.bench.bench_token:refresh_chains",
+        Case("code exchange (access + ID + refresh token)", present(rs.token), fixed, lambda: rs.codes(OPENID, count)),
+        Case("code exchange (access + refresh token)", present(rs.token), fixed, lambda: rs.codes(OAUTH, count)),
+        Case("refresh (rotation + access token)", present(rs.token), "tests.bench.bench_token:refresh_chains",
              lambda: rs.refresh_tokens(concurrency * 4)),
-        Case("  the same, ID tokens RS256 too", all_rs256.token, fixed, lambda: all_rs256.codes(OPENID, count),
+        Case("  the same, ID tokens RS256 too", present(all_rs256.token), fixed, lambda: all_rs256.codes(OPENID, count),
              targeted=False),
     ]
 
@@ -207,8 +217,9 @@ async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int
                         run_load, case.name, case.server.url, case.factory, argument, concurrency=concurrency,
                         duration=seconds, warmup=WARMUP, server_pid=case.server.pid))
     floors = measured[FLOOR]
-    return [Summary(combine(runs), statistics.median(r.rps / f.rps for r, f in zip(runs, floors)), case.targeted)
-            for case, runs in zip(plan, measured.values())]
+    return [Summary(combine(runs), statistics.median(r.rps / f.rps for r, f in zip(runs, floors, strict=True)),
+                    case.targeted)
+            for case, runs in zip(plan, measured.values(), strict=True)]
 
 
 def main() -> int:

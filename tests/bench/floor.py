@@ -13,18 +13,20 @@ import os
 import secrets
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from redis.asyncio import Redis
 
 from shared.cli.serve import new_event_loop
 from shared.config import Settings
 from shared.db import create_pool
 from shared.redis_client import create_redis
 
-POOL, REDIS = web.AppKey("pool"), web.AppKey("redis")
+POOL, REDIS = web.AppKey("pool", asyncpg.Pool), web.AppKey("redis", Redis)
 
 
 def create_app(settings: Settings, client_id: str, user_id: uuid.UUID) -> web.Application:
@@ -41,9 +43,9 @@ def create_app(settings: Settings, client_id: str, user_id: uuid.UUID) -> web.Ap
 
     async def token(request: web.Request) -> web.Response:
         form = await request.post()
-        if await request.app[REDIS].getdel(f"{prefix}floor:{form['code']}") is None:
+        if await request.app[REDIS].getdel(f"{prefix}floor:{form['code']!s}") is None:
             return web.json_response({"error": "invalid_grant"}, status=400)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await request.app[POOL].execute(
             """INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, auth_time,
                                            expires_at, family_expires_at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from typing import Any
 
 import jwt
 import pytest
@@ -13,7 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from shared.crypto.digests import constant_time_equals, new_secret, sha256_b64url, sha256_hex
 from shared.crypto.signing_keys import (
-    decrypt_private_key, encrypt_private_key, generate_private_key, private_key_to_pem, public_jwk, thumbprint,
+    decrypt_private_key,
+    encrypt_private_key,
+    generate_private_key,
+    private_key_to_pem,
+    public_jwk,
+    thumbprint,
 )
 
 ALGS = ("RS256", "ES256", "EdDSA")
@@ -116,7 +122,7 @@ def test_thumbprint_matches_the_rfc_7638_example_exactly():
     assert thumbprint(RFC7638_JWK) == RFC7638_THUMBPRINT
 
 
-def _canonical(jwk: dict) -> str:
+def _canonical(jwk: dict[str, Any]) -> str:
     # RFC 7638 §3.2, written out by hand: required members only, lexicographic order, no spaces.
     members = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}[jwk["kty"]]
     return "{" + ",".join(f'"{m}":"{jwk[m]}"' for m in members) + "}"

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from services.authorize.core.client_redirect import VerifiedRedirect
 from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
-from shared.oauth.params import Params
 from services.authorize.core.scopes import OFFLINE_ACCESS, requested_scope
 from shared.errors import ConsentRequired, InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedResponseType
 from shared.models import Client
+from shared.oauth.params import Params
 from shared.pkce import S256, is_valid_code_challenge
 
 # Parameters this endpoint defines; RFC 6749 §3.1 forbids repeating them. Others are ignored.

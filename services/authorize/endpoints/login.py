@@ -10,10 +10,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.authorize import flow
+from services.authorize.app_keys import COOKIES, METRICS, PASSWORDS, SETTINGS, STORES
 from services.authorize.core.decisions import Authenticated
 from services.authorize.core.transaction import Transaction
 from services.authorize.inputs import form_params
-from services.authorize.app_keys import COOKIES, METRICS, PASSWORDS, SETTINGS, STORES
 from services.authorize.pages import message_page, render
 from services.authorize.sessions import check_csrf, load_transaction, now, start_session
 from shared.models import AuditEvent, User
@@ -67,8 +67,8 @@ async def submit(request: web.Request) -> web.Response:
 async def authenticate(request: web.Request, username: str, password: str) -> User | None:
     """One argon2 verification whatever happens: unknown and disabled users check a decoy hash."""
     user = await request.app[STORES].users.get_by_username(username)
-    usable = user is not None and not user.disabled
-    ok = await request.app[PASSWORDS].verify(user.password_hash if usable else None, password)
+    usable_hash = user.password_hash if user is not None and not user.disabled else None
+    ok = await request.app[PASSWORDS].verify(usable_hash, password)
     return user if ok else None
 
 

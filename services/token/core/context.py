@@ -6,11 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from services.token.core.issuer import TokenIssuer
 from shared.config import Settings
 from shared.metrics import Metrics
 from shared.models import Client
-from services.token.core.issuer import TokenIssuer
-from shared.stores.protocols import Audit, Codes, Denylist, RefreshTokens, Users
+from shared.stores.protocols import Audit, Codes, Denylist, Redemptions, RefreshTokens
 
 # Revoke a grant once more after a delay (seconds): see code_grant.replayed.
 Resweep = Callable[[UUID, float], None]
@@ -33,6 +33,6 @@ class GrantContext:
     audit: Audit
     issuer: TokenIssuer
     resweep: Resweep
-    users: Users
+    redemptions: Redemptions
     # Counters only (no I/O): what happened to codes and refresh tokens, for /metrics.
     metrics: Metrics = field(default_factory=Metrics)

@@ -7,7 +7,13 @@ import pytest
 
 from tests.integration.authorize.conftest import CALLBACK
 from tests.support.flows import (
-    DEFAULT_STATE, Pkce, authorization_params, authorize_as_browser, open_page, redirect_query, submit_login,
+    DEFAULT_STATE,
+    Pkce,
+    authorization_params,
+    authorize_as_browser,
+    open_page,
+    redirect_query,
+    submit_login,
 )
 
 PKCE = Pkce.new()

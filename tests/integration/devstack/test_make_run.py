@@ -18,17 +18,17 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from shared.devstack import port_is_free, spare_port
 from shared.devstack.banner import READY_LINE
-
 from tests.support.processes import processes_under
 from tests.support.secrets import add_log_text, register
+from tests.support.typed import present
 
 REPO = Path(__file__).resolve().parents[3]
 CLI = Path(sys.executable).parent / "latchkey"
@@ -48,13 +48,14 @@ class Stack:
     def read_until(self, marker: str, timeout: float) -> None:
         """Collect output until a line containing marker; fail with the output so far."""
         deadline = time.monotonic() + timeout
+        stdout = present(self.proc.stdout)  # stdout=PIPE
         with selectors.DefaultSelector() as selector:
-            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            selector.register(stdout, selectors.EVENT_READ)
             while marker not in self.output:
                 if time.monotonic() > deadline or not selector.select(deadline - time.monotonic()):
                     pytest.fail(f"no {marker!r} within {timeout:.0f} s; output:\n{self.output}")
                 # Raw reads: a buffered reader could hold lines the selector no longer sees.
-                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                chunk = os.read(stdout.fileno(), 65536)
                 if not chunk:
                     pytest.fail(f"make run exited ({self.proc.wait()}) before {marker!r}; output:\n{self.output}")
                 self.output += chunk.decode(errors="replace")
@@ -78,7 +79,7 @@ def stack() -> Iterator[Stack]:
         if proc.poll() is None:
             proc.kill()  # its children follow it (PR_SET_PDEATHSIG)
             proc.wait()
-        proc.stdout.close()
+        present(proc.stdout).close()
         # The banner shows the demo credentials on purpose; the services' logs must not.
         register(*re.findall(r"(?:password|secret): (\S+)", stack.output))
         for log in sorted((devdata / "logs").glob("*.log")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +13,7 @@ from shared.crypto.digests import new_secret, sha256_hex
 from shared.models import NewRefreshToken, RefreshRotation
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from tests.support.factories import make_client, make_user
+from tests.support.typed import present
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +30,7 @@ async def grant(pool, settings) -> Grant:
 
 
 def new_token(grant: Grant, *, jti: str | None = None) -> tuple[str, NewRefreshToken]:
-    raw, now = new_secret(), datetime.now(timezone.utc)
+    raw, now = new_secret(), datetime.now(UTC)
     return raw, NewRefreshToken(
         token_hash=sha256_hex(raw), family_id=grant.family_id, client_id=grant.client_id, user_id=grant.user_id,
         scope=("openid", "offline_access"), resource="https://api.example", auth_time=now,
@@ -39,13 +40,14 @@ def new_token(grant: Grant, *, jti: str | None = None) -> tuple[str, NewRefreshT
 
 
 async def _family_size(pool, grant: Grant) -> int:
-    return await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1", grant.family_id)
+    value: int = await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1", grant.family_id)
+    return value
 
 
 async def test_issue_then_find_by_hash(pool, grant):
     raw, new = new_token(grant)
     token_id = await PgRefreshTokens(pool).issue(new)
-    found = await PgRefreshTokens(pool).find(sha256_hex(raw))
+    found = present(await PgRefreshTokens(pool).find(sha256_hex(raw)))
     assert (found.id, found.family_id, found.client_id, found.user_id) == (token_id, grant.family_id,
                                                                           grant.client_id, grant.user_id)
     assert found.scope == ("openid", "offline_access")
@@ -68,7 +70,7 @@ async def test_unknown_hash_is_none(pool):
 async def rotate(tokens: PgRefreshTokens, presented: str, grant: Grant, *, grace: int = 0,
                  jti: str | None = None) -> str | None:
     """A refresh as the grant makes it; the successor's raw value, or None when nothing matched."""
-    successor, now = new_secret(), datetime.now(timezone.utc)
+    successor, now = new_secret(), datetime.now(UTC)
     rotated = await tokens.rotate_by_hash(RefreshRotation(
         token_hash=sha256_hex(presented), client_id=grant.client_id, new_token_hash=sha256_hex(successor),
         idle_seconds=86400, grace_seconds=grace, access_jti=jti or new_secret(16),
@@ -77,17 +79,18 @@ async def rotate(tokens: PgRefreshTokens, presented: str, grant: Grant, *, grace
 
 
 async def _live(pool, grant: Grant) -> int:
-    return await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL "
-                               "AND used_at IS NULL", grant.family_id)
+    value: int = await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL "
+                                     "AND used_at IS NULL", grant.family_id)
+    return value
 
 
 async def test_rotate_marks_the_old_token_used_and_links_the_child(pool, grant):
     tokens = PgRefreshTokens(pool)
     old_raw, old = new_token(grant)
     old_id = await tokens.issue(old)
-    child_raw = await rotate(tokens, old_raw, grant)
-    assert (await tokens.find(sha256_hex(old_raw))).used_at is not None
-    successor = await tokens.find(sha256_hex(child_raw))
+    child_raw = present(await rotate(tokens, old_raw, grant))
+    assert present(await tokens.find(sha256_hex(old_raw))).used_at is not None
+    successor = present(await tokens.find(sha256_hex(child_raw)))
     assert (successor.parent_id, successor.family_id, successor.used_at) == (old_id, grant.family_id, None)
 
 
@@ -124,7 +127,7 @@ async def test_within_the_grace_period_a_used_token_rotates_again(pool, grant):
     first = await rotate(tokens, old_raw, grant, grace=30)
     second = await rotate(tokens, old_raw, grant, grace=30)
     assert first and second
-    assert (await tokens.find(sha256_hex(first))).revoked_at is not None  # the lost response's token
+    assert present(await tokens.find(sha256_hex(first))).revoked_at is not None  # the lost response's token
     # Once the grace period is over, the used token is dead.
     await pool.execute("UPDATE refresh_tokens SET used_at = now() - interval '31 seconds' WHERE id = $1", old_id)
     assert await rotate(tokens, old_raw, grant, grace=30) is None
@@ -136,7 +139,7 @@ async def test_no_grace_retry_once_the_successor_was_used(pool, grant):
     tokens = PgRefreshTokens(pool)
     old_raw, old = new_token(grant)
     await tokens.issue(old)
-    child = await rotate(tokens, old_raw, grant, grace=30)
+    child = present(await rotate(tokens, old_raw, grant, grace=30))
     assert await rotate(tokens, child, grant, grace=30) is not None
     assert await rotate(tokens, old_raw, grant, grace=30) is None
     assert await tokens.successor_used(sha256_hex(old_raw)) is True
@@ -149,7 +152,7 @@ async def test_within_grace_a_parent_racing_its_childs_use_gets_nothing(pool, gr
     tokens = PgRefreshTokens(pool)
     parent, first = new_token(grant)
     await tokens.issue(first)
-    child = await rotate(tokens, parent, grant, grace=30)
+    child = present(await rotate(tokens, parent, grant, grace=30))
     using_child = await pool.acquire()
     try:
         transaction = using_child.transaction()
@@ -175,10 +178,10 @@ async def test_revoke_family_revokes_every_token_and_returns_live_jtis(pool, gra
 
     revoked = await tokens.revoke_family(grant.family_id)
     assert sorted(jti for jti, _ in revoked) == ["jti-1", "jti-2"]
-    assert all(expires > datetime.now(timezone.utc) for _, expires in revoked)
+    assert all(expires > datetime.now(UTC) for _, expires in revoked)
     assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL",
                                grant.family_id) == 0
-    assert (await tokens.find(sha256_hex(other_raw))).revoked_at is None
+    assert present(await tokens.find(sha256_hex(other_raw))).revoked_at is None
     # Again (a retry after a failed denylist write): the same tokens, so the retry finishes the job.
     assert sorted(await tokens.revoke_family(grant.family_id)) == sorted(revoked)
 
@@ -187,8 +190,8 @@ async def test_revoke_family_records_what_it_owes_the_denylist_until_denylisted(
     tokens = PgRefreshTokens(pool)
     first_raw, first = new_token(grant, jti="jti-a")
     await tokens.issue(first)
-    replayed = ("jti-replayed", datetime.now(timezone.utc) + timedelta(minutes=5))
-    expired = ("jti-expired", datetime.now(timezone.utc) - timedelta(minutes=5))
+    replayed = ("jti-replayed", datetime.now(UTC) + timedelta(minutes=5))
+    expired = ("jti-expired", datetime.now(UTC) - timedelta(minutes=5))
 
     revoked = await tokens.revoke_family(grant.family_id, [replayed, expired])
     assert sorted(jti for jti, _ in revoked) == ["jti-a", "jti-replayed"]  # an expired token needs no entry

@@ -8,14 +8,14 @@ import pytest
 from services.token.core.client_auth import ClientCredentials, check_client, read_credentials
 from shared.crypto.digests import sha256_hex
 from shared.errors import InvalidClient, InvalidRequest
-from shared.models import Client
+from shared.models import AuthMethod, Client
 
 
 def basic(raw: str) -> str:
     return "Basic " + base64.b64encode(raw.encode()).decode()
 
 
-def client(method: str = "client_secret_basic", secret: str | None = "s3cret") -> Client:
+def client(method: AuthMethod = "client_secret_basic", secret: str | None = "s3cret") -> Client:
     public = method == "none"
     return Client(client_id="lk_app", name="App", secret_hash=None if public else sha256_hex(secret or ""),
                   redirect_uris=("https://app.example/cb",), allowed_scopes=frozenset({"openid"}),
@@ -25,12 +25,14 @@ def client(method: str = "client_secret_basic", secret: str | None = "s3cret") -
 
 @pytest.mark.parametrize("authorization, form, expected", [
     (basic("lk_app:s3cret"), {}, ClientCredentials("lk_app", "s3cret", "client_secret_basic")),
-    (basic("my+client%3Aid:p%40ss+word%3A%2B"), {}, ClientCredentials("my client:id", "p@ss word:+", "client_secret_basic")),
+    (basic("my+client%3Aid:p%40ss+word%3A%2B"), {}, ClientCredentials("my client:id", "p@ss word:+",
+                                                                      "client_secret_basic")),
     (basic("lk_app:a:b"), {}, ClientCredentials("lk_app", "a:b", "client_secret_basic")),
     (basic("lk_app:"), {}, ClientCredentials("lk_app", "", "client_secret_basic")),
     (basic("lk_app:s3cret"), {"client_id": "lk_app"}, ClientCredentials("lk_app", "s3cret", "client_secret_basic")),
     ("basic " + base64.b64encode(b"lk_app:x").decode(), {}, ClientCredentials("lk_app", "x", "client_secret_basic")),
-    (None, {"client_id": "lk_app", "client_secret": "s3cret"}, ClientCredentials("lk_app", "s3cret", "client_secret_post")),
+    (None, {"client_id": "lk_app", "client_secret": "s3cret"}, ClientCredentials("lk_app", "s3cret",
+                                                                                 "client_secret_post")),
     (None, {"client_id": "lk_app"}, ClientCredentials("lk_app", None, "none")),
 ], ids=["basic", "basic halves are form-urlencoded (Appendix B)", "a colon inside the secret",
         "basic with an empty secret", "basic plus the same client_id in the body",
@@ -72,9 +74,11 @@ def test_read_credentials_refuses(authorization, form, error):
     (ClientCredentials("lk_app", None, "none"), client("none"), None),
     (ClientCredentials("lk_app", "wrong", "client_secret_basic"), client(), "wrong secret"),
     (ClientCredentials("lk_app", "", "client_secret_basic"), client(), "wrong secret"),
-    (ClientCredentials("lk_app", "s3cret", "client_secret_post"), client(), "used client_secret_post, registered client_secret_basic"),
+    (ClientCredentials("lk_app", "s3cret", "client_secret_post"), client(),
+     "used client_secret_post, registered client_secret_basic"),
     (ClientCredentials("lk_app", None, "none"), client(), "used none, registered client_secret_basic"),
-    (ClientCredentials("lk_app", "anything", "client_secret_post"), client("none"), "used client_secret_post, registered none"),
+    (ClientCredentials("lk_app", "anything", "client_secret_post"), client("none"),
+     "used client_secret_post, registered none"),
     (ClientCredentials("lk_nobody", "s3cret", "client_secret_basic"), None, "unknown client"),
 ], ids=["basic with the right secret", "post with the right secret", "public client with none",
         "wrong secret", "empty secret", "post when basic is registered",
