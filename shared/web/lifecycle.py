@@ -25,8 +25,10 @@ async def postgres(app: web.Application) -> AsyncIterator[None]:
 
 async def redis(app: web.Application) -> AsyncIterator[None]:
     settings, metrics = app[SETTINGS], app.get(METRICS)
-    observed = metrics is not None and (settings.metrics_enabled or metrics.redis_tracer is not None)
-    app[REDIS] = create_redis(settings, metrics.redis_observer() if observed else None)
+    observer = None
+    if metrics is not None and (settings.metrics_enabled or metrics.redis_tracer is not None):
+        observer = metrics.redis_observer()
+    app[REDIS] = create_redis(settings, observer)
     try:
         yield
     finally:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from shared.management.clients import NewClient, build_client
 from shared.config import Settings
 from shared.crypto.passwords import Passwords
+from shared.management.clients import NewClient, build_client
 from shared.models import AuthMethod, Client, User
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_users import PgUsers

@@ -8,8 +8,8 @@ comes last.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import selectors
 import shutil
 import signal

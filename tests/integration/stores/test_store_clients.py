@@ -8,8 +8,8 @@ import dataclasses
 import asyncpg
 import pytest
 
-from shared.management.clients import NewClient, build_client
 from shared.crypto.digests import sha256_hex
+from shared.management.clients import NewClient, build_client
 from shared.stores.pg_clients import CachedClients, PgClients
 from tests.support.factories import make_client
 from tests.support.typed import present
