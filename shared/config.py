@@ -145,6 +145,11 @@ class Settings:
     authorize_port: int = _setting("LATCHKEY_AUTHORIZE_PORT", 8001, _int_between(1, 65535), "authorize port")
     token_port: int = _setting("LATCHKEY_TOKEN_PORT", 8002, _int_between(1, 65535), "token port")
     resource_port: int = _setting("LATCHKEY_RESOURCE_PORT", 8003, _int_between(1, 65535), "resource port")
+    # The admin API has its own address, loopback unless chosen: LATCHKEY_HOST does not move it.
+    admin_host: str = _setting("LATCHKEY_ADMIN_HOST", "127.0.0.1", str, "address the admin API listens on")
+    admin_port: int = _setting("LATCHKEY_ADMIN_PORT", 8004, _int_between(1, 65535), "admin API port")
+    admin_page_size: int = _setting("LATCHKEY_ADMIN_PAGE_SIZE", 50, _int_between(1, 1000), "admin API list page size when no limit is given")
+    admin_max_page_size: int = _setting("LATCHKEY_ADMIN_MAX_PAGE_SIZE", 200, _int_between(1, 1000), "largest limit an admin API list accepts")
     db_pool_min: int = _setting("LATCHKEY_DB_POOL_MIN", 2, _int_between(1, 100), "PostgreSQL pool minimum")
     db_pool_max: int = _setting("LATCHKEY_DB_POOL_MAX", 10, _int_between(1, 500), "PostgreSQL pool maximum")
     max_body_bytes: int = _setting("LATCHKEY_MAX_BODY_BYTES", 16384, _int_between(1024, 1 << 20), "request body limit")
@@ -313,6 +318,8 @@ class Settings:
                 f"LATCHKEY_KEY_ANNOUNCE_SECONDS ({self.key_announce}) must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS "
                 f"({self.jwks_max_age}) + LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS ({self.jwks_refetch_cooldown}) + "
                 f"LATCHKEY_KEY_POLL_SECONDS ({self.key_poll_interval}), so every verifier can fetch a key before it signs")
+        if self.admin_page_size > self.admin_max_page_size:
+            raise ConfigError("LATCHKEY_ADMIN_PAGE_SIZE must not exceed LATCHKEY_ADMIN_MAX_PAGE_SIZE")
         if self.db_pool_min > self.db_pool_max:
             raise ConfigError("LATCHKEY_DB_POOL_MIN must not exceed LATCHKEY_DB_POOL_MAX")
         if self.dev_mode:

@@ -13,7 +13,7 @@ from shared.config import Settings
 if TYPE_CHECKING:
     from aiohttp import web
 
-SERVICES = ("authorize", "token", "resource")
+SERVICES = ("authorize", "token", "resource", "admin")
 
 
 def app_factory(service: str) -> Callable[[Settings], web.Application]:
@@ -27,6 +27,9 @@ def app_factory(service: str) -> Callable[[Settings], web.Application]:
     if service == "resource":
         from services.resource.app import create_app as resource
         return resource
+    if service == "admin":
+        from services.admin.app import create_app as admin
+        return admin
     raise ValueError(f"unknown service {service!r}")
 
 
@@ -71,7 +74,8 @@ def run(args: Args, env: Mapping[str, str]) -> int:
         configure_tracing(settings.otel_endpoint, args.service)
     factory = app_factory(args.service)
     port = args.port or getattr(settings, f"{args.service}_port")
-    host = args.host or settings.host
+    # The admin API never follows LATCHKEY_HOST (a public address in containers): loopback by default.
+    host = args.host or (settings.admin_host if args.service == "admin" else settings.host)
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     logging.getLogger("latchkey").info("%s listening on http://%s:%d", args.service, host, port)

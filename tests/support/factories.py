@@ -33,7 +33,7 @@ async def make_client(
     id_token_alg: str | None = None,
 ) -> RegisteredClient:
     client, secret = build_client(NewClient(name, tuple(redirect_uris), scope, public, auth_method,
-                                             grant_types and tuple(grant_types), id_token_alg))
+                                             tuple(grant_types) if grant_types else None, id_token_alg))
     await PgClients(db).create(client)
     register(secret)
     return RegisteredClient(client, secret)

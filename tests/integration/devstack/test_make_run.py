@@ -33,7 +33,7 @@ from tests.support.typed import present
 REPO = Path(__file__).resolve().parents[3]
 CLI = Path(sys.executable).parent / "latchkey"
 PORT_VARS = ("LATCHKEY_DEV_PG_PORT", "LATCHKEY_DEV_REDIS_PORT", "LATCHKEY_AUTHORIZE_PORT",
-             "LATCHKEY_TOKEN_PORT", "LATCHKEY_RESOURCE_PORT", "LATCHKEY_DEMO_PORT")
+             "LATCHKEY_TOKEN_PORT", "LATCHKEY_RESOURCE_PORT", "LATCHKEY_DEMO_PORT", "LATCHKEY_ADMIN_PORT")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="leftover checks read /proc")
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -100,6 +100,18 @@ def test_banner_shows_where_to_go_and_the_demo_credentials(stack: Stack) -> None
     assert "secret: " in stack.output
     assert f"127.0.0.1:{stack.ports['LATCHKEY_DEV_PG_PORT']}" in stack.output
     assert (stack.devdata / "kek").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_admin_api_answers_on_loopback_with_the_printed_token(stack: Stack) -> None:
+    stack.read_until(READY_LINE, 60)
+    stack.read_until("  logs", 5)
+    base = f"http://127.0.0.1:{stack.ports['LATCHKEY_ADMIN_PORT']}/admin/v1/"
+    assert base in stack.output
+    token = re.search(r"admin token\s+(lka_\S+)", stack.output)
+    assert token, stack.output
+    request = urllib.request.Request(base + "keys", headers={"Authorization": f"Bearer {token[1]}"})
+    with _http.open(request, timeout=5) as response:
+        assert response.status == 200 and json.loads(response.read())["items"]
 
 
 def _second_terminal(devdata: Path) -> dict[str, str]:
