@@ -12,6 +12,7 @@ from aiohttp import web
 from services.authorize.deps import Stores
 from services.authorize.app_keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
 from shared.crypto.passwords import Passwords
+from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_consents import PgConsents
@@ -40,6 +41,7 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
         memory_kib=settings.argon2_memory_kib, parallelism=settings.argon2_parallelism))
     app[STORES] = Stores(
         clients=CachedClients(PgClients(pool), settings.client_cache_ttl),
+        apis=CachedApis(PgApis(pool), settings.client_cache_ttl),
         users=PgUsers(pool),
         consents=PgConsents(pool),
         codes=RedisCodeStore(client, prefix),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shared.stores.pg_apis import CachedApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
@@ -14,6 +15,7 @@ from services.token.key_cache import KeyCache
 from services.token.sweeps import GrantSweeper
 
 CLIENTS = web.AppKey("clients", CachedClients)
+APIS = web.AppKey("apis", CachedApis)
 AUDIT = web.AppKey("audit", PgAudit)
 REFRESH_TOKENS = web.AppKey("refresh_tokens", PgRefreshTokens)
 DENYLIST = web.AppKey("denylist", RedisDenylist)
@@ -21,5 +23,5 @@ KEY_CACHE = web.AppKey("key_cache", KeyCache)
 SWEEPER = web.AppKey("sweeper", GrantSweeper)
 GRANT_CONTEXT = web.AppKey("grant_context", GrantContext)
 
-__all__ = ["AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "REDIS", "REFRESH_TOKENS", "SETTINGS",
+__all__ = ["APIS", "AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "REDIS", "REFRESH_TOKENS", "SETTINGS",
            "SWEEPER"]

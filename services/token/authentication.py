@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from shared.errors import InvalidClient
-from shared.models import AuditEvent, Client
+from shared.models import Api, AuditEvent, Client
 from shared.web.client_address import client_address
 from services.token.core.client_auth import AUTH_FAILED, ClientCredentials, check_client, read_credentials
 from services.token.core.form import check_content_type, parse_form
-from services.token.app_keys import AUDIT, CLIENTS, SETTINGS
+from services.token.app_keys import APIS, AUDIT, CLIENTS, SETTINGS
 
 _AUDITED_ID_CHARS = 200  # an unknown client_id is caller-controlled text
 
@@ -32,14 +32,46 @@ async def _audit_failure(request: web.Request, client_id: str | None, method: st
         details={"method": method, "reason": reason, "path": request.path}))
 
 
-async def authenticate(request: web.Request, form: Mapping[str, str]) -> Client:
+async def _credentials(request: web.Request, form: Mapping[str, str]) -> ClientCredentials:
     try:
-        credentials: ClientCredentials = read_credentials(request.headers.get("Authorization"), form)
+        return read_credentials(request.headers.get("Authorization"), form)
     except InvalidClient as failure:
         await _audit_failure(request, form.get("client_id"), "client_secret_basic" if failure.used_basic else None,
                              failure.description)
         raise
+
+
+async def authenticate(request: web.Request, form: Mapping[str, str]) -> Client:
+    credentials = await _credentials(request, form)
     client = await request.app[CLIENTS].get(credentials.client_id)
+    return await _checked(request, credentials, client)
+
+
+async def authenticate_client_or_api(request: web.Request, form: Mapping[str, str]) -> Client | Api:
+    """Introspection callers: a client, or an API with its own credentials (RFC 7662 §2.1).
+
+    An id that is no client is looked up among the APIs (cached; reloaded once if unknown)."""
+    credentials = await _credentials(request, form)
+    client = await request.app[CLIENTS].get(credentials.client_id)
+    if client is not None:
+        return await _checked(request, credentials, client)
+    catalog = await request.app[APIS].catalog()
+    api = catalog.by_client_id(credentials.client_id) or (await request.app[APIS].reload()).by_client_id(
+        credentials.client_id)
+    await _checked(request, credentials, _as_client(api, credentials) if api else None)
+    assert api is not None
+    return api
+
+
+def _as_client(api: Api, credentials: ClientCredentials) -> Client:
+    """An API's credentials checked like a confidential client's; Basic or post, both accepted."""
+    method = credentials.method if credentials.method != "none" else "client_secret_basic"
+    return Client(client_id=credentials.client_id, name=api.name, secret_hash=api.secret_hash, redirect_uris=(),
+                  allowed_scopes=frozenset(), grant_types=frozenset(), token_endpoint_auth_method=method,
+                  is_public=False)
+
+
+async def _checked(request: web.Request, credentials: ClientCredentials, client: Client | None) -> Client:
     reason = check_client(credentials, client)
     if reason is not None or client is None:
         await _audit_failure(request, credentials.client_id, credentials.method, reason or "unknown client")

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from shared.db import connect
 from shared.keyring import ensure_active_key
+from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
@@ -22,7 +23,7 @@ from services.token.core.context import GrantContext
 from services.token.core.issuer import TokenIssuer
 from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
 from services.token.app_keys import (
-    AUDIT, CLIENTS, DENYLIST, GRANT_CONTEXT, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
+    APIS, AUDIT, CLIENTS, DENYLIST, GRANT_CONTEXT, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
 )
 from services.token.key_cache import KeyCache
 from services.token.sweeps import GrantSweeper
@@ -31,6 +32,7 @@ from services.token.sweeps import GrantSweeper
 async def stores(app: web.Application) -> AsyncIterator[None]:
     settings, pool, client = app[SETTINGS], app[POOL], app[REDIS]
     app[CLIENTS] = CachedClients(PgClients(pool), settings.client_cache_ttl)
+    app[APIS] = CachedApis(PgApis(pool), settings.client_cache_ttl)
     app[AUDIT] = PgAudit(pool)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool)
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
@@ -67,6 +69,7 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
         settings=settings, codes=RedisCodeStore(app[REDIS], settings.redis_prefix),
         refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST], audit=app[AUDIT],
         issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, users=PgUsers(app[POOL]),
+        apis=app[APIS],
     )
     yield
     await sweeper.close()

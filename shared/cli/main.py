@@ -11,7 +11,7 @@ from typing import Sequence
 import asyncpg
 from redis.exceptions import RedisError
 
-from shared.cli import clients, demo, keys, migrate, serve, users
+from shared.cli import apis, clients, demo, keys, migrate, serve, users
 from shared.errors import ConfigError, UsageError
 
 
@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="latchkey", description="Latchkey OAuth 2.0 / OpenID Connect authorization server")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (migrate, clients, users, keys, serve, demo):
+    for module in (migrate, apis, clients, users, keys, serve, demo):
         module.register(commands)
     return parser
 

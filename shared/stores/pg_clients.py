@@ -18,7 +18,7 @@ def _to_client(row: asyncpg.Record) -> Client:
         redirect_uris=tuple(row["redirect_uris"]), allowed_scopes=frozenset(row["allowed_scopes"]),
         grant_types=frozenset(row["grant_types"]),
         token_endpoint_auth_method=row["token_endpoint_auth_method"], is_public=row["is_public"],
-        id_token_signed_response_alg=row["id_token_signed_response_alg"],
+        id_token_signed_response_alg=row["id_token_signed_response_alg"], apis=frozenset(row["apis"]),
     )
 
 
@@ -27,16 +27,27 @@ class PgClients:
         self._db = pool
 
     async def get(self, client_id: str) -> Client | None:
-        row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM clients WHERE client_id = $1", client_id)
+        # The linked APIs come in the same round trip.
+        row = await self._db.fetchrow(
+            f"SELECT {_COLUMNS}, ARRAY(SELECT api FROM client_apis a WHERE a.client_id = c.client_id) AS apis "
+            "FROM clients c WHERE client_id = $1", client_id)
         return _to_client(row) if row else None
 
     async def create(self, client: Client) -> None:
-        await self._db.execute(
-            f"INSERT INTO clients ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            client.client_id, client.name, client.secret_hash, list(client.redirect_uris),
-            sorted(client.allowed_scopes), sorted(client.grant_types),
-            client.token_endpoint_auth_method, client.is_public, client.id_token_signed_response_alg,
-        )
+        """The client and its API links, all or nothing."""
+        if isinstance(self._db, asyncpg.Pool):
+            async with self._db.acquire() as conn:
+                await PgClients(conn).create(client)
+            return
+        async with self._db.transaction():
+            await self._db.execute(
+                f"INSERT INTO clients ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                client.client_id, client.name, client.secret_hash, list(client.redirect_uris),
+                sorted(client.allowed_scopes), sorted(client.grant_types),
+                client.token_endpoint_auth_method, client.is_public, client.id_token_signed_response_alg,
+            )
+            await self._db.executemany("INSERT INTO client_apis (client_id, api) VALUES ($1, $2)",
+                                       [(client.client_id, api) for api in sorted(client.apis)])
 
 
 class CachedClients:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from shared.oauth.catalog import ApiCatalog
 from shared.models import (
     AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
     User,
@@ -18,6 +19,13 @@ from shared.models import (
 
 class Clients(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
+
+
+class Apis(Protocol):
+    """The API catalog, cached per process (shared.stores.pg_apis.CachedApis)."""
+
+    async def catalog(self) -> ApiCatalog: ...
+    async def reload(self) -> ApiCatalog: ...
 
 
 class Users(Protocol):

@@ -9,7 +9,7 @@ from uuid import UUID
 from shared.config import Settings
 from shared.models import Client
 from services.token.core.issuer import TokenIssuer
-from shared.stores.protocols import Audit, Codes, Denylist, RefreshTokens, Users
+from shared.stores.protocols import Apis, Audit, Codes, Denylist, RefreshTokens, Users
 
 # Revoke a grant once more after a delay (seconds): see code_grant.replayed.
 Resweep = Callable[[UUID, float], None]
@@ -33,3 +33,4 @@ class GrantContext:
     issuer: TokenIssuer
     resweep: Resweep
     users: Users
+    apis: Apis  # the API catalog: which lifetime a token for an API gets
