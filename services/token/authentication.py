@@ -10,12 +10,12 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from services.token.app_keys import APIS, AUDIT, CLIENTS, SETTINGS
+from services.token.core.client_auth import AUTH_FAILED, ClientCredentials, check_client, read_credentials
+from services.token.core.form import check_content_type, parse_form
 from shared.errors import InvalidClient
 from shared.models import Api, AuditEvent, Client
 from shared.web.client_address import client_address
-from services.token.core.client_auth import AUTH_FAILED, ClientCredentials, check_client, read_credentials
-from services.token.core.form import check_content_type, parse_form
-from services.token.app_keys import APIS, AUDIT, CLIENTS, SETTINGS
 
 _AUDITED_ID_CHARS = 200  # an unknown client_id is caller-controlled text
 

@@ -75,7 +75,8 @@ def _human(record: apis.ApiRecord) -> str:
     lines = [f"{doc['identifier']}  {doc['name']}"]
     lines += [f"  {s['name']}: {s['description']}" for s in doc["scopes"]]
     if record.client_secret:
-        lines += [f"client_id: {doc['client_id']}", f"client_secret: {record.client_secret}  (shown once; store it now)"]
+        lines += [f"client_id: {doc['client_id']}",
+                  f"client_secret: {record.client_secret}  (shown once; store it now)"]
     return "\n".join(lines)
 
 

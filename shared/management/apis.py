@@ -82,7 +82,8 @@ def check_identifier(identifier: str, dev_mode: bool) -> str:
     if parts.scheme == "http" and is_loopback_url(identifier):
         if dev_mode:
             return identifier
-        raise InvalidInput(f"API identifier {identifier!r} must use https (http only for loopback hosts with LATCHKEY_DEV=1)")
+        raise InvalidInput(f"API identifier {identifier!r} must use https "
+                           "(http only for loopback hosts with LATCHKEY_DEV=1)")
     raise InvalidInput(f"API identifier {identifier!r} must use https")
 
 
@@ -211,7 +212,8 @@ def _new_scopes(current: Api, add: Iterable[str], remove: Iterable[str],
 async def _disallow(conn: asyncpg.Connection, scopes: Sequence[str]) -> None:
     if scopes:
         await conn.execute(
-            """UPDATE clients SET allowed_scopes = ARRAY(SELECT s FROM unnest(allowed_scopes) s WHERE s <> ALL($1::text[]))
+            """UPDATE clients
+               SET allowed_scopes = ARRAY(SELECT s FROM unnest(allowed_scopes) s WHERE s <> ALL($1::text[]))
                WHERE allowed_scopes && $1::text[]""", list(scopes))
 
 

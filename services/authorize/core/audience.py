@@ -32,7 +32,8 @@ def _named(resource: str, owners: dict[str, Api], client: Client, catalog: ApiCa
         # The default audience without an API record (no demo seed) still takes OpenID-only requests.
         if resource == default_audience and not owners:
             return resource
-        raise InvalidTarget("the requested resource is not served by this authorization server (no API has that identifier)")
+        raise InvalidTarget("the requested resource is not served by this authorization server "
+                            "(no API has that identifier)")
     if resource not in client.apis:
         raise InvalidTarget("this client may not request tokens for the requested resource")
     others = sorted(set(owners) - {resource})

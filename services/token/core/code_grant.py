@@ -13,17 +13,17 @@ from datetime import timedelta
 from typing import NoReturn
 from uuid import UUID
 
-from shared.crypto.digests import new_secret, sha256_hex
-from shared.errors import InvalidGrant
-from shared.models import AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken
-from shared.pkce import verify_code_verifier
 from services.token.core.audience import token_audience
 from services.token.core.claims import AccessPlan
 from services.token.core.context import GrantContext, TokenRequest
 from services.token.core.form import required
 from services.token.core.issuer import Subject, TokenResponse
 from services.token.core.revocation import at, grant_family, revoke_grant
+from shared.crypto.digests import new_secret, sha256_hex
+from shared.errors import InvalidGrant
+from shared.models import AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken
 from shared.oauth.scopes import format_scope
+from shared.pkce import verify_code_verifier
 
 REFRESH_TOKEN_BYTES = 32  # 256 bits (RFC 6749 §10.10 asks for at least 128)
 

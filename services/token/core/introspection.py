@@ -8,15 +8,15 @@ asked about by an API) the answer is exactly {"active": false}.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
 from shared.config import Settings
 from shared.crypto.digests import sha256_hex
 from shared.models import Api, Client, RefreshToken
-from shared.stores.protocols import Denylist, RefreshTokens
-from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
 from shared.oauth.scopes import format_scope
+from shared.stores.protocols import Denylist, RefreshTokens
 
 INACTIVE: dict[str, Any] = {"active": False}
 _ACCESS_CLAIMS = ("iss", "sub", "aud", "client_id", "scope", "exp", "iat", "jti", "auth_time")
@@ -46,7 +46,7 @@ async def introspect(token: str, client: Client | Api, *, settings: Settings, ke
     if isinstance(client, Api):
         return INACTIVE  # refresh tokens are the client's business, not the API's
     found = await refresh_tokens.find(sha256_hex(token))
-    if not refresh_token_is_live(found, client, datetime.now(timezone.utc), settings.refresh_grace):
+    if not refresh_token_is_live(found, client, datetime.now(UTC), settings.refresh_grace):
         return INACTIVE
     assert found is not None
     return {"active": True, "token_type": "refresh_token", "iss": settings.issuer, "sub": str(found.user_id),

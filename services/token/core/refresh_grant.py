@@ -9,20 +9,20 @@ access token (§6).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from shared.crypto.digests import new_secret, sha256_hex
-from shared.errors import InvalidGrant, InvalidTarget
-from shared.models import AuditEvent, RefreshRotation, RefreshToken
 from services.token.core.claims import AccessPlan
+from services.token.core.code_grant import REFRESH_TOKEN_BYTES
 from services.token.core.context import GrantContext, TokenRequest
 from services.token.core.form import required
 from services.token.core.issuer import Subject, TokenResponse
 from services.token.core.revocation import at, revoke_grant
 from services.token.core.scopes import narrowed
+from shared.crypto.digests import new_secret, sha256_hex
+from shared.errors import InvalidGrant, InvalidTarget
+from shared.models import AuditEvent, RefreshRotation, RefreshToken
 from shared.oauth.scopes import format_scope, parse_scope
-from services.token.core.code_grant import REFRESH_TOKEN_BYTES
 
 
 class RefreshReuse(InvalidGrant):
@@ -97,7 +97,7 @@ async def explain_failure(token_hash: str, scope: tuple[str, ...] | None, resour
                           request: TokenRequest, ctx: GrantContext) -> NoReturn:
     """Always raises: the first failing step says why the rotation matched nothing."""
     token = check_exists(await ctx.refresh_tokens.find(token_hash), request)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if token.revoked_at is not None:
         # Finishes a revocation whose denylist write failed after PostgreSQL committed it; a
         # child superseded by a grace-period retry has a second holder, so its grant goes too.

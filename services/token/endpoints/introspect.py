@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.errors import InvalidClient
-from shared.models import Client
-from shared.web.errors import NO_STORE
+from services.token.app_keys import DENYLIST, KEY_CACHE, REFRESH_TOKENS, SETTINGS
 from services.token.authentication import authenticate_client_or_api, read_form
 from services.token.core.form import required
 from services.token.core.introspection import introspect
-from services.token.app_keys import DENYLIST, KEY_CACHE, REFRESH_TOKENS, SETTINGS
+from shared.errors import InvalidClient
+from shared.models import Client
+from shared.web.errors import NO_STORE
 
 
 async def introspection(request: web.Request) -> web.Response:

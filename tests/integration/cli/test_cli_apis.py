@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from redis.asyncio import Redis
@@ -135,7 +135,7 @@ async def test_delete_is_refused_while_used_and_force_revokes_its_tokens(latchke
                                         "--json")).stdout)
     user_id = await db.fetchval("INSERT INTO users (username, password_hash) VALUES ($1, 'x') RETURNING id",
                                 f"u{secrets.token_hex(4)}")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     jti = secrets.token_hex(8)
     await db.execute(
         """INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, resource, auth_time,

@@ -5,10 +5,10 @@ shipped verifier protecting the API."""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import warnings
-import base64
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -21,21 +21,30 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 
-from shared.bearer import ACCESS_TOKEN, BearerConfig, bearer_context, bearer_error_middleware, bearer_middleware, require_scope
+from shared.bearer import (
+    ACCESS_TOKEN,
+    BearerConfig,
+    bearer_context,
+    bearer_error_middleware,
+    bearer_middleware,
+    require_scope,
+)
 from shared.management.apis import create_api
 from shared.models import Client
 from shared.stores.pg_clients import PgClients
 from tests.bench.support import free_port
 from tests.integration.cli.conftest import run_latchkey
-from tests.integration.token.test_token_end_to_end import (  # noqa: F401 (suite is a fixture)
-    PASSWORD, REDIRECT_URI, browser_logs_in_and_consents, serving, suite,
-)
+from tests.integration.token import test_token_end_to_end as e2e
 from tests.integration.token.helpers import basic
+from tests.integration.token.test_token_end_to_end import PASSWORD, REDIRECT_URI, browser_logs_in_and_consents, serving
 from tests.support.factories import make_client, make_user
-from tests.support.flows import authorize_as_browser, authorization_params, csrf_token, location_of
+from tests.support.flows import authorization_params, authorize_as_browser, csrf_token, location_of
+
+stack = e2e.suite  # the fixture "suite": authorize and token on spare ports
 
 
-async def new_api(pool, *scope_words: str, ttl: int | None = None, with_secret: bool = False) -> tuple[str, list[str], Any]:
+async def new_api(pool, *scope_words: str, ttl: int | None = None,
+                  with_secret: bool = False) -> tuple[str, list[str], Any]:
     tag = secrets.token_hex(3)
     identifier = f"https://api-{tag}.example.com"
     names = [f"{w}{tag}:{w}" for w in scope_words]
@@ -58,7 +67,8 @@ async def tokens_for(suite, registered, user, scope: str, **extra: str) -> dict[
         user.username)
     assert "code" in callback, callback
     async with aiohttp.ClientSession() as http:
-        response = await http.post(f"{suite.token_url}/token", headers={"Authorization": basic(registered.client_id, registered.secret)},
+        response = await http.post(f"{suite.token_url}/token",
+                                   headers={"Authorization": basic(registered.client_id, registered.secret)},
                                    data={"grant_type": "authorization_code", "code": callback["code"],
                                          "redirect_uri": REDIRECT_URI, "code_verifier": verifier,
                                          **{k: v for k, v in extra.items() if k == "resource"}})
@@ -130,8 +140,10 @@ async def test_token_request_naming_another_resource_is_invalid_target(suite, po
     callback = await browser_flow(suite, authorization_params(client_id=registered.client_id, redirect_uri=REDIRECT_URI,
                                                               scope=read, code_verifier=verifier), user.username)
     async with aiohttp.ClientSession() as http:
-        response = await http.post(f"{suite.token_url}/token", headers={"Authorization": basic(registered.client_id, registered.secret)},
-                                   data={"grant_type": "authorization_code", "code": callback["code"], "resource": other,
+        response = await http.post(f"{suite.token_url}/token",
+                                   headers={"Authorization": basic(registered.client_id, registered.secret)},
+                                   data={"grant_type": "authorization_code", "code": callback["code"],
+                                         "resource": other,
                                          "redirect_uri": REDIRECT_URI, "code_verifier": verifier})
         assert (response.status, (await response.json())["error"]) == (400, "invalid_target")
 
@@ -164,7 +176,8 @@ async def introspect(suite, client_id: str, secret: str, token: str) -> dict[str
 async def test_an_api_introspects_the_tokens_meant_for_it_only(suite, pool):
     identifier, (read,), record = await new_api(pool, "read", with_secret=True)
     _, (other_read,), _ = await new_api(pool, "read")
-    registered = await make_client(pool, redirect_uris=(REDIRECT_URI,), scope=f"openid offline_access {read} {other_read}")
+    registered = await make_client(pool, redirect_uris=(REDIRECT_URI,),
+                                   scope=f"openid offline_access {read} {other_read}")
     user = await make_user(pool, suite, password=PASSWORD)
     mine = await tokens_for(suite, registered, user, f"openid offline_access {read}")
     theirs = await tokens_for(suite, registered, user, other_read)
