@@ -40,7 +40,7 @@ from tests.integration.token.test_token_end_to_end import PASSWORD, REDIRECT_URI
 from tests.support.factories import make_client, make_user
 from tests.support.flows import authorization_params, authorize_as_browser, csrf_token, location_of
 
-stack = e2e.suite  # the fixture "suite": authorize and token on spare ports
+suite = e2e.suite  # the fixture: authorize and token on spare ports
 
 
 async def new_api(pool, *scope_words: str, ttl: int | None = None,
