@@ -6,10 +6,15 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
-# Rebuilt when the pins change; otherwise a repeat `make install` does nothing.
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# The pins are in three tiers (requirements/*.lock, each including the one before): `make run`
+# installs only the runtime and the embedded servers (run.lock), `make install` / `make test`
+# everything (dev.lock). Each stamp is rebuilt when its pins change; otherwise nothing is done.
+RUN_PINS := pyproject.toml requirements/runtime.lock requirements/run.lock
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-slow lint bench clean
+.PHONY: install run cli test test-slow lint bench clean
 
 install: $(STAMP)
 
@@ -18,19 +23,32 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "latchkey: $(PYTHON) -m venv failed; on Debian/Ubuntu install the python3-venv package" >&2; exit 1; }
 
-$(STAMP): $(BIN)/python pyproject.toml requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+$(RUN_STAMP): $(BIN)/python $(RUN_PINS)
+	$(PIP) -r requirements/run.lock
+	$(PIP) --no-deps -e .
 	@touch $@
 
+$(STAMP): $(BIN)/python $(RUN_PINS) requirements/dev.lock
+	$(PIP) -r requirements/dev.lock
+	$(PIP) --no-deps -e .
+	@touch $(RUN_STAMP) $@
+
 # Embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set; Ctrl-C stops everything.
-run: install
+run: $(RUN_STAMP)
 	$(BIN)/python -m shared.devrun
+
+# The `latchkey` command against a running `make run`, with the environment it wrote:
+#   make cli ARGS="keys list --json"
+DEVDATA := $(or $(LATCHKEY_DEVDATA),.devdata)
+cli: install
+	@test -f "$(DEVDATA)/env" || { echo "latchkey: $(DEVDATA)/env is missing; start \`make run\` first (in another terminal)" >&2; exit 1; }
+	@. "$(abspath $(DEVDATA))/env" && $(BIN)/latchkey $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The tests `make test` leaves out (pytest -m slow): over 30 s, may download from PyPI.
+# The tests `make test` leaves out (pytest -m slow): over 30 s each, real pip installs into fresh
+# venvs (the runtime lock alone, as the image installs it; the bearer verifier alone).
 test-slow: install
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 

@@ -166,10 +166,17 @@ class Settings:
         "ID-token signing algorithm of clients that registered none (RS256 keys are always kept too)",
     )
     jwks_max_age: int = _setting("LATCHKEY_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE, _int_between(0, DAY), "JWKS Cache-Control max-age")
-    key_announce: int = _setting("LATCHKEY_KEY_ANNOUNCE_SECONDS", 10 * MINUTE, _int_between(1, 30 * DAY), "a next key is published this long before it signs")
+    key_announce: int = _setting(
+        "LATCHKEY_KEY_ANNOUNCE_SECONDS", 10 * MINUTE, _int_between(1, 30 * DAY),
+        "a next key is published this long before it signs (more than JWKS max-age + refetch cooldown + key poll)",
+    )
     key_rotation_interval: int = _setting("LATCHKEY_KEY_ROTATION_SECONDS", 30 * DAY, _int_between(0, 365 * DAY), "automatic rotation period (0: off)")
     key_poll_interval: int = _setting("LATCHKEY_KEY_POLL_SECONDS", 5, _int_between(1, 300), "how often the token service looks for new signing keys")
     key_rotation_check: int = _setting("LATCHKEY_KEY_ROTATION_CHECK_SECONDS", 60, _int_between(1, DAY), "how often the rotation schedule is checked")
+    revocation_retry: int = _setting(
+        "LATCHKEY_REVOCATION_RETRY_SECONDS", 5, _int_between(1, 300),
+        "longest a revocation that could not reach Redis waits for its next try, once Redis is back",
+    )
     token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
     argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 2, _int_between(1, 20), "argon2id iterations")
@@ -180,6 +187,11 @@ class Settings:
     jwks_refetch_cooldown: int = _setting("LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS", DEFAULT_JWKS_REFETCH_COOLDOWN, _int_between(1, HOUR), "least time between JWKS refetches")
     clock_leeway: int = _setting("LATCHKEY_CLOCK_LEEWAY_SECONDS", DEFAULT_LEEWAY, _int_between(0, 300), "allowed clock skew")
     check_revocation: bool = _setting("LATCHKEY_CHECK_REVOCATION", True, _bool, "resource checks the jti denylist")
+    userinfo_cache_ttl: int = _setting(
+        "LATCHKEY_USERINFO_CACHE_SECONDS", 3, _int_between(0, 5),
+        "how long /userinfo reuses a user's claims, so how long a disabled user's token still gets them (0: off)",
+    )
+    userinfo_cache_size: int = _setting("LATCHKEY_USERINFO_CACHE_SIZE", 10000, _int_between(1, 1_000_000), "most users whose /userinfo claims are cached")
     bearer_algs: tuple[str, ...] = _setting(
         "LATCHKEY_BEARER_ALGS", SIGNING_ALGS, _alg_list, "algorithms a bearer verifier accepts (comma-separated)"
     )
@@ -191,8 +203,9 @@ class Settings:
         "LATCHKEY_MAX_CONCURRENT_REQUESTS", 0, _int_between(0, 10000),
         "requests one service process works on at once (0: its own default, authorize 16, token 4, resource 16)",
     )
-    request_queue_size: int = _setting("LATCHKEY_REQUEST_QUEUE_SIZE", 4, _int_between(0, 10000), "requests that may wait for a place; more get 503 at once")
-    request_queue_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_WAIT_MS", 250, _int_between(1, 60000), "longest a request waits for a place before 503")
+    request_queue_size: int = _setting("LATCHKEY_REQUEST_QUEUE_SIZE", 64, _int_between(0, 10000), "requests that may wait for a place; more get 503 at once")
+    request_queue_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_WAIT_MS", 250, _int_between(1, 60000), "longest a request of a burst waits for a place before 503")
+    request_queue_overload_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_OVERLOAD_WAIT_MS", 10, _int_between(1, 60000), "CoDel target: once every request waited longer than this for 100 ms (sustained overload), newcomers wait at most this long")
     ready_probe_interval: int = _setting("LATCHKEY_READY_PROBE_SECONDS", 1, _int_between(1, 60), "how often /readyz's background probe checks PostgreSQL and Redis")
     ready_probe_timeout: int = _setting("LATCHKEY_READY_PROBE_TIMEOUT_SECONDS", 1, _int_between(1, 60), "timeout of each readiness probe")
     note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")
@@ -256,9 +269,15 @@ class Settings:
             raise ConfigError("DATABASE_URL is required (e.g. postgresql://user@host:5432/latchkey)")
         if not self.redis_url:
             raise ConfigError("REDIS_URL is required (e.g. redis://localhost:6379/0)")
-        if self.key_announce <= self.jwks_max_age + self.key_poll_interval:
-            raise ConfigError("LATCHKEY_KEY_ANNOUNCE_SECONDS must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS + "
-                              "LATCHKEY_KEY_POLL_SECONDS so caches see a key before it signs")
+        # A verifier may have fetched the JWKS just before a new key appeared in it: it trusts
+        # that copy for the max-age, and an unknown kid refetches at most once per cooldown, so
+        # it may learn the key only max-age + cooldown later; the token service's replicas see
+        # an announced key up to one poll late. A key signing sooner is refused by verifiers.
+        if self.key_announce <= self.jwks_max_age + self.jwks_refetch_cooldown + self.key_poll_interval:
+            raise ConfigError(
+                f"LATCHKEY_KEY_ANNOUNCE_SECONDS ({self.key_announce}) must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS "
+                f"({self.jwks_max_age}) + LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS ({self.jwks_refetch_cooldown}) + "
+                f"LATCHKEY_KEY_POLL_SECONDS ({self.key_poll_interval}), so every verifier can fetch a key before it signs")
         if self.db_pool_min > self.db_pool_max:
             raise ConfigError("LATCHKEY_DB_POOL_MIN must not exceed LATCHKEY_DB_POOL_MAX")
         if self.dev_mode:

@@ -18,6 +18,7 @@ from typing import Any, Mapping, NoReturn
 
 from shared.devstack import banner
 from shared.devstack.apps import APPS, App, existing_apps, start_apps
+from shared.devstack.envfile import ENV_FILE, write_env_file
 from shared.devstack.errors import DevStackError
 from shared.devstack.kek import load_or_create_kek
 from shared.devstack.ports import ensure_port_free
@@ -127,9 +128,16 @@ def run(sup: Supervisor, env: Mapping[str, str]) -> int:
     urls = [(app.name, child_env[app.url_env]) for app in apps]
     has_authorize = any(app.url_env == "LATCHKEY_ISSUER" for app in apps)
     discovery = f"{child_env['LATCHKEY_ISSUER']}/.well-known/openid-configuration" if has_authorize else None
-    print(banner.render(urls, discovery, demo, server_rows, devdata / "logs"), flush=True)
-    while (dead := sup.first_exited()) is None:
-        time.sleep(0.5)
+    # The `latchkey` command needs the same environment: `make cli` reads it from this file.
+    env_file = devdata / ENV_FILE
+    write_env_file(env_file, child_env, supplied=env.keys())
+    cli_row = ("CLI", f'make cli ARGS="keys list --json"  (or . {env_file})')
+    try:
+        print(banner.render(urls, discovery, demo, [*server_rows, cli_row], devdata / "logs"), flush=True)
+        while (dead := sup.first_exited()) is None:
+            time.sleep(0.5)
+    finally:  # it describes a running stack only
+        env_file.unlink(missing_ok=True)
     print(f"make run: {dead.name} exited unexpectedly (exit code {dead.poll()}); stopping everything. "
           f"Last lines of {dead.log_path}:\n{dead.log_tail()}", file=sys.stderr, flush=True)
     return 1

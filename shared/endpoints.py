@@ -1,6 +1,6 @@
 """Absolute URLs of every endpoint of the suite, built from configuration only.
 
-The issuer and public base URLs come from settings (CONTRACT.md), never from request headers,
+The issuer and public base URLs come from settings (docs/contract.md), never from request headers,
 so a forged Host header cannot change what discovery or tokens say.
 """
 

@@ -66,6 +66,18 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class UserProfile:
+    """A user as an API sees one: the claims and whether the account is enabled, no password hash."""
+
+    id: UUID
+    username: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StoredSigningKey:
     kid: str
     alg: str

@@ -22,6 +22,7 @@ SERVICES = COMPOSE["services"]
 APPS = {"authorize": 8001, "token": 8002, "resource": 8003}
 LATCHKEY_ROLES = ("migrate", *APPS)
 DOCKERFILE = (ROOT / "deploy" / "Dockerfile").read_text()
+DOCKERIGNORE = (ROOT / "deploy" / "Dockerfile.dockerignore").read_text()
 SECRETS = {"POSTGRES_PASSWORD": "pg-pass-word", "LATCHKEY_KEY_ENCRYPTION_KEY": "A" * 43}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
@@ -150,16 +151,31 @@ def test_dockerfile_runs_as_a_non_root_user():
 
 def test_dockerfile_installs_the_lock_then_the_package_without_resolving_again():
     runs = " ;; ".join(_instructions("RUN"))
-    lock, package = runs.find("-r requirements.lock"), runs.find("--no-deps .")
+    lock, package = runs.find("-r requirements/runtime.lock"), runs.find("--no-deps .")
     assert -1 < lock < package
     assert _instructions("ENTRYPOINT") == ['["latchkey"]']
 
 
-@pytest.mark.parametrize("source", ["requirements.lock", "pyproject.toml", "README.md", "shared", "services"])
+def test_dockerfile_installs_the_runtime_lock_only():
+    # run.lock and dev.lock carry the embedded servers, pytest, playwright, testcontainers;
+    # tests/test_locks.py checks runtime.lock has none of them.
+    runs = " ;; ".join(_instructions("RUN"))
+    assert re.findall(r"-r\s+(\S+)", runs) == ["requirements/runtime.lock"]
+    assert ".[" not in runs, "an extra would install the dev tools"
+
+
+@pytest.mark.parametrize("source", ["requirements/runtime.lock", "pyproject.toml", "README.md", "shared", "services"])
 def test_everything_the_dockerfile_copies_exists(source):
     copied = " ".join(_instructions("COPY"))
     assert source in copied
     assert (ROOT / source).exists()
+
+
+def test_the_dockerignore_sends_exactly_what_the_dockerfile_copies():
+    sent = {line[1:].rstrip("/") for line in DOCKERIGNORE.splitlines() if line.startswith("!")}
+    copied = {source.rstrip("/") for args in _instructions("COPY") if not args.startswith("--from")
+              for source in args.split()[:-1]}
+    assert sent == copied
 
 
 @pytest.mark.parametrize("service", ["migrate", "authorize", "resource"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from shared.bearer import BEARER_VERIFIER
-from shared.stores.pg_users import PgUsers
-from shared.web.app_keys import POOL, REDIS, SETTINGS
 from shared.stores.pg_notes import PgNotes
+from shared.web.app_keys import POOL, REDIS, SETTINGS
+from services.resource.profiles import CachedProfiles
 
-USERS = web.AppKey("users", PgUsers)
+PROFILES = web.AppKey("profiles", CachedProfiles)
 NOTES = web.AppKey("notes", PgNotes)
 
-__all__ = ["BEARER_VERIFIER", "NOTES", "POOL", "REDIS", "SETTINGS", "USERS"]
+__all__ = ["BEARER_VERIFIER", "NOTES", "POOL", "PROFILES", "REDIS", "SETTINGS"]

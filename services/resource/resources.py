@@ -11,11 +11,14 @@ from shared.bearer import bearer_context
 from shared.stores.pg_notes import PgNotes
 from shared.stores.pg_users import PgUsers
 from shared.web.lifecycle import postgres, redis
-from services.resource.app_keys import NOTES, POOL, REDIS, SETTINGS, USERS
+from services.resource.app_keys import NOTES, POOL, PROFILES, REDIS, SETTINGS
+from services.resource.profiles import CachedProfiles
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:
-    app[USERS], app[NOTES] = PgUsers(app[POOL]), PgNotes(app[POOL])
+    settings, pool = app[SETTINGS], app[POOL]
+    app[NOTES] = PgNotes(pool)
+    app[PROFILES] = CachedProfiles(PgUsers(pool), settings.userinfo_cache_ttl, settings.userinfo_cache_size)
     yield
 
 

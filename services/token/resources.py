@@ -14,6 +14,7 @@ from shared.keyring import ensure_active_key
 from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
+from shared.stores.pg_pending_revocations import PgPendingRevocations
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.pg_users import PgUsers
 from shared.stores.redis_codes import RedisCodeStore
@@ -26,6 +27,7 @@ from services.token.app_keys import (
     APIS, AUDIT, CLIENTS, DENYLIST, GRANT_CONTEXT, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
 )
 from services.token.key_cache import KeyCache
+from services.token.pending_revocations import complete_pending_revocations
 from services.token.sweeps import GrantSweeper
 
 
@@ -34,7 +36,7 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[CLIENTS] = CachedClients(PgClients(pool), settings.client_cache_ttl)
     app[APIS] = CachedApis(PgApis(pool), settings.client_cache_ttl)
     app[AUDIT] = PgAudit(pool)
-    app[REFRESH_TOKENS] = PgRefreshTokens(pool)
+    app[REFRESH_TOKENS] = PgRefreshTokens(pool, leeway=settings.clock_leeway)
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
     yield
 
@@ -71,7 +73,13 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
         issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, users=PgUsers(app[POOL]),
         apis=app[APIS],
     )
+    # Revocations that could not reach Redis (here or on another replica) are finished later.
+    completing = asyncio.create_task(complete_pending_revocations(
+        PgPendingRevocations(app[POOL], leeway=settings.clock_leeway), app[DENYLIST], settings.revocation_retry))
     yield
+    completing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await completing
     await sweeper.close()
 
 

@@ -1,1 +1,1 @@
-"""The `latchkey` command line (see CONTRACT.md)."""
+"""The `latchkey` command line (docs/contract.md lists every command, flag and JSON shape)."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
 from shared.db import connect
 from shared.errors import UsageError
-from shared.keyring import add_keys, rotated_algs
-from shared.models import StoredSigningKey
-from shared.stores.pg_signing_keys import PgSigningKeys
+
+if TYPE_CHECKING:
+    from shared.models import StoredSigningKey
+
+# The key ring and the signing-key store are imported by the commands that use them: every
+# service starts through this CLI (`latchkey serve`), and only the token service signs.
 
 
 def register(commands) -> None:
@@ -35,6 +38,9 @@ async def run_rotate(args, env: Mapping[str, str]) -> int:
     """A new key for every algorithm the key ring uses (configured, or still holding an active
     key), or for one. With --json: the first new key's fields, as before there were several
     algorithms, and every new key under "keys"."""
+    from shared.keyring import add_keys, rotated_algs
+    from shared.stores.pg_signing_keys import PgSigningKeys
+
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:
@@ -52,6 +58,8 @@ async def run_rotate(args, env: Mapping[str, str]) -> int:
 
 
 async def run_list(args, env: Mapping[str, str]) -> int:
+    from shared.stores.pg_signing_keys import PgSigningKeys
+
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:

@@ -7,7 +7,6 @@ from typing import Mapping
 from shared.cli.output import emit
 from shared.config import Settings
 from shared.db import connect
-from shared.migrate import available_migrations, migrate
 
 
 def register(commands) -> None:
@@ -17,6 +16,8 @@ def register(commands) -> None:
 
 
 async def run(args, env: Mapping[str, str]) -> int:
+    from shared.migrate import available_migrations, migrate  # not loaded by `latchkey serve`
+
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:

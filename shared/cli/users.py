@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from shared.cli.output import emit
 from shared.config import Settings
-from shared.crypto.passwords import Passwords
 from shared.db import connect
 from shared.errors import UsageError
 from shared.stores.pg_users import DuplicateUsername, PgUsers
+
+if TYPE_CHECKING:
+    from shared.crypto.passwords import Passwords
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -34,6 +36,9 @@ def read_password(stream=sys.stdin) -> str:
 
 
 def passwords_for(settings: Settings) -> Passwords:
+    # Imported here: every service starts through this CLI, and only authorize hashes passwords.
+    from shared.crypto.passwords import Passwords
+
     return Passwords(None, time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
                      parallelism=settings.argon2_parallelism)
 

@@ -9,13 +9,14 @@ the response; each retry revokes the child before it, so there is still one live
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
 from shared.models import NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken
+from shared.stores.pg_pending_revocations import PgPendingRevocations
 
 _COLUMNS = ("id, family_id, parent_id, client_id, user_id, scope, resource, auth_time, expires_at, "
             "family_expires_at, used_at, revoked_at")
@@ -66,10 +67,34 @@ _ROTATE = f"""WITH old AS (
         WHERE c.family_id = successor.family_id AND c.parent_id = successor.parent_id
           AND c.access_jti IS NOT NULL) s"""
 
+# One step of a grant's revocation: revoke what is still live, and record every access token of
+# the grant (and $2/$3, tokens issued outside it, e.g. a replayed code's) that a verifier could
+# still accept as a pending denylist entry. The read shares the UPDATE's snapshot, so it lists
+# revoked and unrevoked tokens alike; "revoked" says whether this step changed anything.
+_REVOKE_FAMILY = """WITH revoked AS (
+        UPDATE refresh_tokens SET revoked_at = now()
+        WHERE family_id = $1 AND revoked_at IS NULL
+        RETURNING 1),
+    issued AS (
+        SELECT access_jti AS jti, access_expires_at AS expires_at FROM refresh_tokens
+        WHERE family_id = $1 AND access_jti IS NOT NULL
+        UNION
+        SELECT * FROM unnest($2::text[], $3::timestamptz[])),
+    live AS (
+        SELECT jti, expires_at FROM issued WHERE expires_at + make_interval(secs => $4::float8) > now()),
+    recorded AS (
+        INSERT INTO pending_revocations (jti, expires_at) SELECT jti, expires_at FROM live
+        ON CONFLICT (jti) DO NOTHING)
+    SELECT (SELECT count(*) FROM revoked) AS revoked,
+           coalesce(array_agg(jti), '{}') AS jtis, coalesce(array_agg(expires_at), '{}') AS expiries
+    FROM live"""
+
 
 class PgRefreshTokens:
-    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection, *, leeway: int = 0) -> None:
         self._db = pool
+        self._leeway = leeway  # the verifiers' clock leeway: a token is accepted until exp + leeway
+        self._pending = PgPendingRevocations(pool, leeway=leeway)
 
     async def issue(self, new: NewRefreshToken) -> UUID | None:
         """Stores the first token of a grant, only while its user exists and is enabled; None
@@ -143,26 +168,24 @@ class PgRefreshTokens:
         else:
             yield self._db
 
-    async def revoke_family(self, family_id: UUID) -> list[tuple[str, datetime]]:
-        """Revokes every token of the grant; returns the access-token jtis to denylist.
+    async def revoke_family(self, family_id: UUID, also: Sequence[tuple[str, datetime]] = ()
+                            ) -> list[tuple[str, datetime]]:
+        """Revokes every token of the grant; returns the access tokens to denylist: every one the
+        grant issued (revoked before or not, so a retry finishes an earlier attempt) and ``also``,
+        while a verifier could still accept it.
 
+        The same statement records them in pending_revocations, so the revocation and what it
+        still owes the denylist commit together: if Redis cannot be reached, or the process dies
+        before writing it, the token service writes them later (``denylisted`` clears them).
         A rotation that commits while the UPDATE waits for its row lock inserts a child the
-        UPDATE's snapshot cannot see; repeating until nothing is left revokes that child too.
+        statement's snapshot cannot see; repeating until nothing is left revokes that child too.
         """
-        revoked: list[tuple[str, datetime]] = []
-        while rows := await self._db.fetch(
-            """UPDATE refresh_tokens SET revoked_at = now()
-               WHERE family_id = $1 AND revoked_at IS NULL
-               RETURNING access_jti, access_expires_at""",
-            family_id,
-        ):
-            revoked += [(r["access_jti"], r["access_expires_at"]) for r in rows if r["access_jti"]]
-        return revoked
+        extra_jtis, extra_expiries = [jti for jti, _ in also], [expires for _, expires in also]
+        while True:
+            row = await self._db.fetchrow(_REVOKE_FAMILY, family_id, extra_jtis, extra_expiries, float(self._leeway))
+            if row["revoked"] == 0:
+                return list(zip(row["jtis"], row["expiries"], strict=True))
 
-    async def family_access_tokens(self, family_id: UUID) -> list[tuple[str, datetime]]:
-        """Access tokens issued in a grant, revoked or not (for denylisting on revocation)."""
-        rows = await self._db.fetch(
-            "SELECT access_jti, access_expires_at FROM refresh_tokens WHERE family_id = $1 AND access_jti IS NOT NULL",
-            family_id,
-        )
-        return [(r["access_jti"], r["access_expires_at"]) for r in rows]
+    async def denylisted(self, jtis: Sequence[str]) -> None:
+        """The entries ``revoke_family`` recorded reached the denylist: forget them."""
+        await self._pending.written(jtis)

@@ -6,16 +6,17 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.models import User
+from shared.models import User, UserProfile
 
 _COLUMNS = "id, username, password_hash, email, email_verified, name, disabled"
+_PROFILE_COLUMNS = "id, username, email, email_verified, name, disabled"
 
 
 class DuplicateUsername(Exception):
     pass
 
 
-def _as_uuid(user_id: UUID | str) -> UUID | None:
+def parse_user_id(user_id: UUID | str) -> UUID | None:
     """A malformed id names no user (ids come from stored grants and sessions, not only from us)."""
     try:
         return user_id if isinstance(user_id, UUID) else UUID(user_id)
@@ -32,14 +33,21 @@ class PgUsers:
         return User(**row) if row else None
 
     async def get(self, user_id: UUID | str) -> User | None:
-        if (uid := _as_uuid(user_id)) is None:
+        if (uid := parse_user_id(user_id)) is None:
             return None
         row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", uid)
         return User(**row) if row else None
 
+    async def get_profile(self, user_id: UUID | str) -> UserProfile | None:
+        """One primary-key lookup for /userinfo; the password hash stays in the database."""
+        if (uid := parse_user_id(user_id)) is None:
+            return None
+        row = await self._db.fetchrow(f"SELECT {_PROFILE_COLUMNS} FROM users WHERE id = $1", uid)
+        return UserProfile(**row) if row else None
+
     async def is_enabled(self, user_id: UUID | str) -> bool:
         """False for a disabled or unknown user: the token endpoint's only question about users."""
-        if (uid := _as_uuid(user_id)) is None:
+        if (uid := parse_user_id(user_id)) is None:
             return False
         return bool(await self._db.fetchval("SELECT NOT disabled FROM users WHERE id = $1", uid))
 

@@ -54,8 +54,10 @@ class RedisCodeStore:
 
     async def save(self, code: str, grant: AuthorizationGrant, ttl: int) -> None:
         grant = _with_grant_id(grant)
-        # NX: a 256-bit code never collides, but if it did we must not overwrite a grant.
-        if not await self._redis.set(self._code_key(code), grant.to_json(), ex=ttl, nx=True):
+        key, value = self._code_key(code), grant.to_json()
+        # NX: a 256-bit code never collides, but if it did we must not overwrite a grant. A SET
+        # the client retried after a lost reply (shared.redis_client) finds its own value.
+        if not await self._redis.set(key, value, ex=ttl, nx=True) and await self._redis.get(key) != value.encode():
             raise RuntimeError("authorization code collision")
 
     async def save_taking(self, code: str, grant: AuthorizationGrant, ttl: int, *, taking: str) -> bool:

@@ -1,5 +1,5 @@
-"""Load shedding: a service works on a bounded number of requests; a few more may wait briefly;
-the rest get 503 temporarily_unavailable (with Retry-After) at once.
+"""Load shedding: a service works on a bounded number of requests; more may wait briefly (a burst
+longer than a standing queue); the rest get 503 temporarily_unavailable (with Retry-After) at once.
 
 Without a bound an overloaded service queues without limit: every request gets slower until
 clients time out, and the work done for them is wasted. With one, the requests accepted keep
@@ -11,6 +11,7 @@ Health endpoints are exempt: a load balancer must see a busy replica as alive an
 from __future__ import annotations
 
 import asyncio
+import time
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -22,32 +23,61 @@ from shared.web.errors import Handler
 HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 
 
-class RequestLimiter:
-    """At most ``limit`` requests in progress; up to ``queue_size`` more wait, each at most
-    ``wait`` seconds, first come first served (asyncio.Semaphore is FIFO)."""
+# CoDel's interval (Nichols & Jacobson, "Controlling Queue Delay", 2012): when every request in
+# this long waited more than the target before it got a place, the queue is standing (sustained
+# overload), not a burst that drains by itself.
+STANDING_QUEUE_SECONDS = 0.1
 
-    def __init__(self, limit: int, queue_size: int, wait: float) -> None:
+
+class RequestLimiter:
+    """At most ``limit`` requests in progress; up to ``queue_size`` more wait, first come first
+    served (asyncio.Semaphore is FIFO).
+
+    How long one may wait follows CoDel. While requests get a place within ``overload_wait``
+    (the target), or have done so in the last 100 ms, a newcomer may wait up to ``wait``: bursts
+    are absorbed, not refused. Once every request for 100 ms waited longer than the target, the
+    queue is standing and a newcomer waits at most the target, so the requests accepted keep
+    close to their unloaded latency and the rest are told at once to come back.
+    """
+
+    def __init__(self, limit: int, queue_size: int, wait: float, overload_wait: float) -> None:
         self._slots = asyncio.Semaphore(limit)
         self._queue_size = queue_size
         self._wait = wait
+        self._target = min(overload_wait, wait)
         self._waiting = 0
+        self._above_target_since: float | None = None
+
+    def _record_wait(self, waited: float, now: float) -> None:
+        if waited <= self._target:
+            self._above_target_since = None
+        elif self._above_target_since is None:
+            self._above_target_since = now
+
+    def _patience(self, now: float) -> float:
+        standing = self._above_target_since is not None and now - self._above_target_since > STANDING_QUEUE_SECONDS
+        return self._target if standing else self._wait
 
     async def acquire(self) -> bool:
         """True with a place taken (give it back with ``release``); False: shed this request."""
         if not self._slots.locked():
+            self._record_wait(0.0, time.monotonic())
             await self._slots.acquire()  # a free place: returns without yielding
             return True
         if self._waiting >= self._queue_size:
             return False
+        queued_at = time.monotonic()
         self._waiting += 1
         try:
-            async with asyncio.timeout(self._wait):
+            async with asyncio.timeout(self._patience(queued_at)):
                 await self._slots.acquire()
-            return True
         except TimeoutError:
             return False
         finally:
             self._waiting -= 1
+        now = time.monotonic()
+        self._record_wait(now - queued_at, now)
+        return True
 
     def release(self) -> None:
         self._slots.release()
@@ -57,7 +87,7 @@ def load_shedding_middleware(settings: Settings, *, default_limit: int) -> Middl
     """Sits inside the service's error middleware, which renders the 503 (JSON or a page).
     ``default_limit`` applies unless LATCHKEY_MAX_CONCURRENT_REQUESTS is set for the process."""
     limiter = RequestLimiter(settings.max_concurrent_requests or default_limit, settings.request_queue_size,
-                             settings.request_queue_wait_ms / 1000)
+                             settings.request_queue_wait_ms / 1000, settings.request_queue_overload_wait_ms / 1000)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -5,7 +5,8 @@
 tests/bench/loadgen.py, re-exported here) drives a server from a separate process, so the
 measuring client does not share the server's event loop or interpreter, with N connections
 each sending its next request as soon as the last answer arrived, for D seconds after a
-warm-up, and reports req/s, p50/p99 and the CPU both sides used.
+warm-up, and reports req/s, p50/p99 and the CPU both sides used. Each service's peak RSS is
+printed (and recorded for `make bench`'s summary, see tests/bench/peak_rss.py) when it stops.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
+from tests.bench import peak_rss
 from tests.bench.loadgen import (  # noqa: F401  (re-exported: benchmarks import them from here)
     FixedRequests, LoadResult, RepeatRequest, Request, RequestSource, combine, fixed_requests, format_result,
     process_cpu_seconds, repeat_request, run_load,
@@ -88,7 +90,10 @@ def serve(service: str, env: Mapping[str, str], port: int | None = None,
     base = f"http://127.0.0.1:{port}"
     args = ["-m", "shared.cli.main", "serve", service, "--host", "127.0.0.1", "--port", str(port)]
     with subprocess_server(args, env, f"{base}/healthz", log_path) as process:
-        yield RunningServer(base, process.pid)
+        try:
+            yield RunningServer(base, process.pid)
+        finally:
+            peak_rss.record(service, process.pid)  # while it still runs: /proc forgets it after
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 Works with anything that has aiohttp's client interface and keeps cookies: a pytest-aiohttp
 ``TestClient`` over the authorize app, or an ``aiohttp.ClientSession(base_url=...)``. Forms are
-filled the way a browser would (CONTRACT.md field names, the hidden CSRF field echoed back).
+filled the way a browser would (docs/contract.md field names, the hidden CSRF field echoed back).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which PostgreSQL and Redis the tests use (CONTRACT.md, `make test`).
+"""Which PostgreSQL and Redis the tests use (docs/contract.md, `make test`).
 
 DATABASE_URL / REDIS_URL when set; else testcontainers when a Docker engine answers a ping
 within 2 s; else the embedded servers from shared.devstack. Each test run then makes its own

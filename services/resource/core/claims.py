@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from shared.models import User
+from shared.models import User, UserProfile
 
 # OIDC Core §5.4, limited to the claims Latchkey keeps about a user.
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
@@ -14,14 +14,14 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _user_claim(user: User, claim: str) -> Any:
+def _user_claim(user: User | UserProfile, claim: str) -> Any:
     return {
         "sub": str(user.id), "name": user.name, "preferred_username": user.username,
         "email": user.email, "email_verified": user.email_verified if user.email else None,
     }[claim]
 
 
-def userinfo_claims(user: User, scopes: Iterable[str]) -> dict[str, Any]:
+def userinfo_claims(user: User | UserProfile, scopes: Iterable[str]) -> dict[str, Any]:
     """The claims the granted scopes allow; claims without a value are left out (§5.3.2)."""
     granted = set(scopes)
     claims: dict[str, Any] = {}

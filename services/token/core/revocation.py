@@ -34,12 +34,16 @@ async def revoke_grant(family_id: UUID, refresh_tokens: RefreshTokens, denylist:
                        also: Iterable[tuple[str, datetime]] = ()) -> None:
     """Revokes the family and denylists each access token until it would have expired anyway.
 
-    Idempotent: every access token of the grant is denylisted, not only those of rows this call
-    revoked, so a retry after a failed denylist write (the family already revoked in
-    PostgreSQL) still finishes the job.
+    The revocation is durable before the denylist is written: the statement that revokes the
+    family also records its access tokens as pending denylist entries. If Redis cannot be
+    reached the error propagates (503) but nothing is lost: the token service's background task
+    (services/token/pending_revocations.py) writes them once Redis is back. Idempotent: every
+    access token of the grant is denylisted, not only those of rows this call revoked, so a
+    retry after a failed denylist write also finishes the job at once.
     """
-    await refresh_tokens.revoke_family(family_id)
-    await denylist.add_many([*also, *await refresh_tokens.family_access_tokens(family_id)])
+    entries = await refresh_tokens.revoke_family(family_id, list(also))
+    await denylist.add_many(entries)
+    await refresh_tokens.denylisted([jti for jti, _ in entries])
 
 
 async def revoke_presented(token: str, client: Client, *, issuer: str, keys: VerificationKeys,

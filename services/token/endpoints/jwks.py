@@ -1,7 +1,7 @@
 """GET /jwks: the published public keys (RFC 7517 §5), rendered once per key change.
 
-Cacheable for LATCHKEY_JWKS_MAX_AGE_SECONDS: a new key is announced for longer than that
-before it signs, so a verifier's cached copy always knows the signing key.
+Cacheable for LATCHKEY_JWKS_MAX_AGE_SECONDS: a new key is announced for longer than that plus
+a refetch cooldown before it signs (Settings.validate), so every verifier knows the signing key.
 """
 
 from __future__ import annotations

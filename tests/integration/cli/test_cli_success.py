@@ -1,4 +1,4 @@
-"""`latchkey` success paths (CONTRACT.md): one JSON document on stdout with --json."""
+"""`latchkey` success paths (docs/contract.md): one JSON document on stdout with --json."""
 
 from __future__ import annotations
 

@@ -94,6 +94,40 @@ def test_banner_shows_where_to_go_and_the_demo_credentials(stack: Stack) -> None
     assert (stack.devdata / "kek").stat().st_mode & 0o777 == 0o600
 
 
+def _second_terminal(devdata: Path) -> dict[str, str]:
+    """A newcomer's other shell: none of the stack's variables, only where its data is."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith("LATCHKEY_")}
+    return {**env, "LATCHKEY_DEVDATA": str(devdata)}
+
+
+def test_the_env_file_lets_a_shell_run_the_cli_against_the_stack(stack: Stack) -> None:
+    stack.read_until(READY_LINE, 60)
+    env_file = stack.devdata / "env"
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    assert f"export DATABASE_URL=postgresql://postgres@127.0.0.1:{stack.ports['LATCHKEY_DEV_PG_PORT']}/" in \
+        env_file.read_text()
+    assert f". {env_file}" in stack.output  # the banner says where it is
+    done = subprocess.run(["sh", "-c", f'. "{env_file}" && "{CLI}" keys list --json'], cwd=REPO,
+                          env=_second_terminal(stack.devdata), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert {key["alg"] for key in json.loads(done.stdout) if key["status"] == "active"} >= {"RS256", "ES256"}
+
+
+def test_make_cli_runs_latchkey_with_the_stacks_environment(stack: Stack) -> None:
+    """keys rotate needs the key-encryption key: `make cli` has it from the env file."""
+    if shutil.which("make") is None or not (Path(sys.prefix) / ".installed").exists():
+        pytest.skip("needs make and a virtual environment made by `make install`")
+    stack.read_until(READY_LINE, 60)
+    done = subprocess.run(["make", "--no-print-directory", f"VENV={sys.prefix}", "cli", "ARGS=keys rotate --json"],
+                          cwd=REPO, env=_second_terminal(stack.devdata), capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    rotated = json.loads(done.stdout)  # one object: the first new key's fields, every new key under "keys"
+    assert isinstance(rotated, dict) and rotated["kid"] == rotated["keys"][0]["kid"]
+    assert {key["status"] for key in rotated["keys"]} == {"next"}
+
+
 def test_authorize_answers_health_and_discovery_on_its_port(stack: Stack) -> None:
     if not (REPO / "services" / "authorize" / "__init__.py").exists():
         pytest.skip("services/authorize does not exist yet, so make run starts no authorize service")
@@ -116,5 +150,6 @@ def test_ctrl_c_stops_everything_and_exits_zero(stack: Stack) -> None:
     assert stack.proc.returncode == 0, stack.output + rest
     assert "Stopped." in rest
     assert processes_under(stack.devdata) == []
+    assert not (stack.devdata / "env").exists(), "the env file outlived the stack it describes"
     busy = [name for name, port in stack.ports.items() if not port_is_free(port)]
     assert not busy, f"still listening after Ctrl-C: {busy}"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
+from shared.models import User
 from tests.integration.resource.minting import bearer_header
+from tests.support.factories import make_user
+
 
 
 @pytest.mark.parametrize("scope, expected_keys", [
@@ -57,3 +63,51 @@ async def test_deleted_user_is_invalid_token(http, resource_url, user, token_for
     await pool.execute("DELETE FROM users WHERE id = $1", user.id)
     async with http.get(resource_url + "/userinfo", headers=bearer_header(token)) as response:
         assert response.status == 401
+
+
+# --- the per-user claims cache (issue 9 §5) ------------------------------------------------
+
+REFUSED_WITHIN_SECONDS = 5.0  # issue 9: a disabled user's token stops working within 5 s
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param("UPDATE users SET disabled = true WHERE id = $1", id="disabled"),
+    pytest.param("DELETE FROM users WHERE id = $1", id="deleted"),
+])
+async def test_a_cached_users_token_is_refused_within_5_s_of_a_change(http, resource_url, user, token_for, pool,
+                                                                      change):
+    headers = bearer_header(token_for(user, "openid profile"))
+    for _ in range(3):  # cached now: the answers after the first come from the cache
+        async with http.get(resource_url + "/userinfo", headers=headers) as response:
+            assert response.status == 200
+    await pool.execute(change, user.id)
+    changed_at = time.monotonic()
+    statuses = []
+    while time.monotonic() - changed_at < REFUSED_WITHIN_SECONDS + 1:
+        async with http.get(resource_url + "/userinfo", headers=headers) as response:
+            statuses.append(response.status)
+            if response.status == 401:
+                assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+                break
+        await asyncio.sleep(0.1)
+    refused_after = time.monotonic() - changed_at
+    assert statuses[-1] == 401, f"still {statuses[-1]} {refused_after:.1f} s after the change"
+    assert refused_after <= REFUSED_WITHIN_SECONDS
+    assert set(statuses[:-1]) <= {200}
+
+
+async def test_the_cache_never_answers_with_another_users_claims(http, resource_url, pool, settings, token_for):
+    users = [await make_user(pool, settings, name=f"User {i}", email=f"user{i}@example.com") for i in range(4)]
+
+    async def claims_of(user: User) -> tuple[User, dict]:
+        async with http.get(resource_url + "/userinfo",
+                            headers=bearer_header(token_for(user, "openid profile email"))) as response:
+            assert response.status == 200
+            return user, await response.json()
+
+    # Interleaved and concurrent, so misses for several users are in flight at once, then hits.
+    for _ in range(2):
+        answers = await asyncio.gather(*(claims_of(users[i % len(users)]) for i in range(40)))
+        for user, claims in answers:
+            assert claims == {"sub": str(user.id), "preferred_username": user.username, "name": user.name,
+                              "email": user.email, "email_verified": True}

@@ -1,5 +1,6 @@
 """Key rotation timing (RFC 7517, OIDC Core §10.1.1): a replica may keep signing with the old
-key, and announcing the new one, for up to one key poll longer than the JWKS cache lifetime."""
+key, and announcing the new one, for up to one key poll longer than the JWKS cache lifetime; a
+verifier may learn a new key only a JWKS max-age plus a refetch cooldown after it appeared."""
 
 import pytest
 
@@ -18,14 +19,20 @@ def test_a_retired_key_stays_published_for_one_more_key_poll():
                                                   + slow.jwks_max_age + slow.key_poll_interval)
 
 
-@pytest.mark.parametrize("announce, max_age, poll, ok", [
-    (306, 300, 5, True), (305, 300, 5, False), (302, 300, 5, False), (600, 300, 5, True),
-], ids=["just longer than cache plus poll", "equal to cache plus poll", "longer than the cache only", "the defaults"])
-def test_the_announce_window_must_outlast_the_cache_and_a_poll(announce, max_age, poll, ok):
+@pytest.mark.parametrize("announce, max_age, cooldown, poll, ok", [
+    (336, 300, 30, 5, True), (335, 300, 30, 5, False), (306, 300, 30, 5, False), (20, 10, 30, 5, False),
+    (600, 300, 30, 5, True),
+], ids=["just longer than cache, cooldown and poll", "equal to cache, cooldown and poll",
+        "longer than cache and poll but not the cooldown", "the issue's 20 s with max-age 10 s", "the defaults"])
+def test_the_announce_window_must_outlast_the_cache_a_refetch_cooldown_and_a_poll(announce, max_age, cooldown,
+                                                                                    poll, ok):
     env = {**BASE, "LATCHKEY_KEY_ANNOUNCE_SECONDS": str(announce), "LATCHKEY_JWKS_MAX_AGE_SECONDS": str(max_age),
-           "LATCHKEY_KEY_POLL_SECONDS": str(poll)}
+           "LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS": str(cooldown), "LATCHKEY_KEY_POLL_SECONDS": str(poll)}
     if ok:
         assert Settings.from_env(env).key_announce == announce
     else:
-        with pytest.raises(ConfigError, match="LATCHKEY_KEY_POLL_SECONDS"):
+        with pytest.raises(ConfigError) as refused:
             Settings.from_env(env)
+        for named in ("LATCHKEY_KEY_ANNOUNCE_SECONDS", "LATCHKEY_JWKS_MAX_AGE_SECONDS",
+                      "LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS", "LATCHKEY_KEY_POLL_SECONDS"):
+            assert named in str(refused.value)

@@ -1,0 +1,87 @@
+"""A grant revoked while Redis is down (RFC 9700 §4.14.2): the revocation commits in PostgreSQL
+with the denylist entries it owes, and the token service writes them once Redis is back.
+
+The token and resource services run over real HTTP against a private redis-server
+(tests.support.restartable) that the test kills and restarts. Meanwhile the resource service
+fails closed (503: it cannot prove a token unrevoked), and once Redis answers again it refuses
+the grant's access tokens within LATCHKEY_REVOCATION_RETRY_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+
+from shared.crypto.digests import sha256_hex
+from tests.integration.resource.conftest import resource_service
+from tests.integration.resource.minting import bearer_header
+from tests.integration.token.helpers import error_of, exchange, issue_code, refresh, running
+from tests.support.restartable import private_redis
+
+RETRY_SECONDS = 1
+# The bound the test holds the service to once Redis answers PING: one retry interval, plus
+# slack for a loaded test machine.
+BOUND_SECONDS = RETRY_SECONDS + 2
+
+
+async def whoami(http: aiohttp.ClientSession, api_url: str, access_token: str) -> tuple[int, dict[str, Any]]:
+    async with http.get(api_url + "/api/whoami", headers=bearer_header(access_token)) as response:
+        return response.status, await response.json()
+
+
+async def refused_within(http: aiohttp.ClientSession, api_url: str, access_tokens: list[str], seconds: float) -> float:
+    """Seconds until the resource service refuses every token as revoked (fails after ``seconds``)."""
+    started = time.monotonic()
+    while True:
+        answers = [await whoami(http, api_url, token) for token in access_tokens]
+        if all(answer == (401, {"error": "invalid_token", "error_description": "token revoked"}) for answer in answers):
+            return time.monotonic() - started
+        assert time.monotonic() - started < seconds, f"still not refused after {seconds} s: {answers}"
+        await asyncio.sleep(0.1)
+
+
+async def family_state(pool, refresh_token: str) -> tuple[int, list[str]]:
+    """(live refresh tokens of the grant, access-token jtis still pending for the denylist)."""
+    family_id = await pool.fetchval("SELECT family_id FROM refresh_tokens WHERE token_hash = $1",
+                                    sha256_hex(refresh_token))
+    live = await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL",
+                               family_id)
+    pending = await pool.fetch(
+        """SELECT p.jti FROM pending_revocations p JOIN refresh_tokens t ON t.access_jti = p.jti
+           WHERE t.family_id = $1 ORDER BY p.jti""", family_id)
+    return live, [r["jti"] for r in pending]
+
+
+async def test_a_reuse_detected_while_redis_is_down_is_denylisted_once_redis_is_back(settings, pool, app_client,
+                                                                                      user):
+    with private_redis() as server:
+        moved = dataclasses.replace(settings, redis_url=server.url, revocation_retry=RETRY_SECONDS)
+        writer = Redis.from_url(server.url)
+        try:
+            issued = await issue_code(writer, moved, app_client, user)
+        finally:
+            await writer.aclose()
+        async with running(moved) as http, \
+                resource_service(moved, str(http.make_url("/jwks")), check_revocation=True) as api, \
+                aiohttp.ClientSession() as to_api:
+            first = await (await exchange(http, app_client, issued)).json()
+            refreshed = await (await refresh(http, app_client, first["refresh_token"])).json()
+            assert (await whoami(to_api, api.url, refreshed["access_token"]))[0] == 200
+
+            server.kill()
+            reuse = await refresh(http, app_client, first["refresh_token"])
+            assert reuse.status == 503 and await error_of(reuse) == "temporarily_unavailable"
+            live, pending = await family_state(pool, first["refresh_token"])
+            assert live == 0 and len(pending) == 2  # revoked, and what it owes the denylist recorded
+            assert (await whoami(to_api, api.url, refreshed["access_token"]))[0] == 503  # fails closed
+
+            server.start()  # empty: this Redis persists nothing, so only the pending rows remember
+            await refused_within(to_api, api.url, [first["access_token"], refreshed["access_token"]], BOUND_SECONDS)
+            assert await family_state(pool, first["refresh_token"]) == (0, [])
+            again = await refresh(http, app_client, first["refresh_token"])
+            assert again.status == 400 and await error_of(again) == "invalid_grant"
