@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from shared.bearer.config import (
@@ -74,7 +75,7 @@ def _dsn(schemes: tuple[str, ...]) -> Callable[[str], str]:
         if parts.scheme not in schemes:
             raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
         try:
-            parts.port
+            _ = parts.port  # reading it raises on a port that is not a number up to 65535
         except ValueError:  # the URL itself is not echoed: it may hold a password
             raise ValueError("has an invalid port (not a number up to 65535)") from None
         return raw
@@ -143,6 +144,10 @@ class Settings:
     code_ttl: int = _setting("LATCHKEY_CODE_TTL_SECONDS", 60, _int_between(1, 600), "authorization code lifetime")
     code_replay_window: int = _setting(
         "LATCHKEY_CODE_REPLAY_WINDOW_SECONDS", 15 * MINUTE, _int_between(60, DAY), "how long a used code is remembered"
+    )
+    code_redemption_sweep_interval: int = _setting(
+        "LATCHKEY_CODE_REDEMPTION_SWEEP_SECONDS", MINUTE, _int_between(1, HOUR),
+        "how often the token service deletes code redemptions past their replay window",
     )
     transaction_ttl: int = _setting("LATCHKEY_TRANSACTION_TTL_SECONDS", 10 * MINUTE, _int_between(60, HOUR), "login/consent transaction lifetime")
     session_ttl: int = _setting("LATCHKEY_SESSION_TTL_SECONDS", 8 * HOUR, _int_between(60, 30 * DAY), "login session lifetime")

@@ -13,8 +13,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, NoReturn
+from typing import Any, NoReturn
 
 from shared.devstack import banner
 from shared.devstack.apps import APPS, App, existing_apps, start_apps

@@ -8,12 +8,18 @@ token it signed has expired.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from shared.config import Settings
-from shared.crypto.signing_keys import SigningKey, decrypt_private_key, encrypt_private_key, generate_private_key, public_jwk
+from shared.crypto.signing_keys import (
+    SigningKey,
+    decrypt_private_key,
+    encrypt_private_key,
+    generate_private_key,
+    public_jwk,
+)
 from shared.models import StoredSigningKey
 from shared.stores.pg_signing_keys import PgSigningKeys
 
@@ -36,7 +42,7 @@ async def add_keys(conn: asyncpg.Connection, settings: Settings, algs: list[str]
     so two first starts racing each other cannot both activate a key."""
     if not algs:
         return []
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     kek = settings.require_key_encryption_key()
     # RSA generation takes ~0.1 s of CPU: off the event loop, like every other slow call.
     private_keys = [await asyncio.to_thread(generate_private_key, alg) for alg in algs]
@@ -46,7 +52,7 @@ async def add_keys(conn: asyncpg.Connection, settings: Settings, algs: list[str]
         if activate is None:
             activate = not await keys.any_active()
         added = []
-        for alg, private_key in zip(algs, private_keys):
+        for alg, private_key in zip(algs, private_keys, strict=True):
             jwk = public_jwk(private_key, alg)
             stored = StoredSigningKey(
                 kid=jwk["kid"], alg=alg, status="active" if activate else "next", public_jwk=jwk,
@@ -79,7 +85,7 @@ async def rotate_if_due(conn: asyncpg.Connection, settings: Settings, now: datet
     configured but has none, or when its active key is older than the rotation interval; never
     while one is already waiting. Returns True when anything changed.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ROTATION_LOCK_ID):
         return False
     try:

@@ -167,6 +167,27 @@ class CodeUse:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeRedemption:
+    """One exchange of a code, kept until its replay window ends."""
+
+    code_hash: str
+    grant_id: str
+    client_id: str
+    access_jti: str
+    access_expires_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    """``redeemed`` False: the code was exchanged before (a replay). ``user_enabled`` False: no
+    tokens for this user (the code is spent all the same)."""
+
+    redeemed: bool
+    user_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEvent:
     event_type: str
     client_id: str | None = None

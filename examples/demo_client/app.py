@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from shared.web.security_headers import PAGE_CSP, security_headers_middleware
 from examples.demo_client.config import DemoConfig
 from examples.demo_client.middleware import error_page_middleware, session_middleware
 from examples.demo_client.provider import Provider
@@ -17,6 +16,7 @@ from examples.demo_client.routes import routes
 from examples.demo_client.sessions import SessionStore
 from examples.demo_client.state import CONFIG, HTTP, PROVIDER, SESSIONS, TOKENS
 from examples.demo_client.token_client import TokenClient
+from shared.web.security_headers import PAGE_CSP, security_headers_middleware
 
 
 def create_app(config: DemoConfig) -> web.Application:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from shared.errors import OAuthError
 from examples.demo_client.oidc import DemoError
+from examples.demo_client.pages import remember_session, render
 from examples.demo_client.provider import DiscoveryError
 from examples.demo_client.sessions import COOKIE_NAME
 from examples.demo_client.state import CONFIG, SESSION, SESSION_ID, SESSIONS
-from examples.demo_client.pages import remember_session, render
+from shared.errors import OAuthError
 
 log = logging.getLogger("latchkey.demo")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -9,12 +9,13 @@ import base64
 import hashlib
 import json
 import secrets
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
-from shared.crypto.digests import constant_time_equals, sha256_b64url
 from examples.demo_client.provider import ProviderMetadata
 from examples.demo_client.sessions import PendingLogin
+from shared.crypto.digests import constant_time_equals, sha256_b64url
 
 
 class DemoError(Exception):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -56,7 +57,7 @@ def claim_rows(claims: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     for name, value in claims.items():
         note = CLAIM_NOTES.get(name, "")
         if name in TIME_CLAIMS and isinstance(value, (int, float)):
-            when = datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+            when = datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
             note = f"{TIME_CLAIMS[name]} {when}"
         rows.append((name, json.dumps(value), note))
     return rows

@@ -96,6 +96,6 @@ class Provider:
                 if response.status != 200:
                     raise DiscoveryError(f"{url} answered HTTP {response.status}")
                 document = await response.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise DiscoveryError(f"cannot read {url} ({type(exc).__name__})") from None
         return ProviderMetadata.parse(document, self._issuer)

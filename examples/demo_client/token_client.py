@@ -4,7 +4,6 @@ refresh (RFC 6749 §6) and revocation (RFC 7009 §2.1), authenticated with clien
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from typing import Any
@@ -49,7 +48,7 @@ class TokenClient:
                                           timeout=aiohttp.ClientTimeout(total=self._config.http_timeout)) as r:
                 raw, status = await r.read(), r.status
             body = json.loads(raw) if raw.strip() else {}
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise DemoError(f"Could not reach {url} ({type(exc).__name__}).", 502) from None
         if status != 200:
             error = body.get("error", f"HTTP {status}") if isinstance(body, dict) else f"HTTP {status}"

@@ -7,13 +7,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared.bearer.checks import ACCESS_TOKEN_TYPES, KEY_LOCATION_HEADERS
-from shared.bearer.jws_verify import parse_compact, verified_payload
-from shared.errors import OAuthError
 from examples.demo_client.config import DemoConfig
 from examples.demo_client.oidc import DemoError, check_id_token_claims
 from examples.demo_client.provider import Provider, ProviderMetadata
 from examples.demo_client.sessions import TokenSet
+from shared.bearer.checks import ACCESS_TOKEN_TYPES, KEY_LOCATION_HEADERS
+from shared.bearer.jws_verify import parse_compact, verified_payload
+from shared.errors import OAuthError
 
 
 async def verify_id_token(provider: Provider, metadata: ProviderMetadata, config: DemoConfig, id_token: str, *,

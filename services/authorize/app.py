@@ -15,12 +15,12 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from services.authorize.app_keys import COOKIES, DISCOVERY, PATHS, POLICY, SETTINGS, STYLESHEET
 from services.authorize.cookies import Cookies
 from services.authorize.core.authorization_request import Policy
 from services.authorize.core.discovery import server_metadata
 from services.authorize.deps import Paths
 from services.authorize.error_pages import html_error_middleware
-from services.authorize.app_keys import COOKIES, DISCOVERY, PATHS, POLICY, SETTINGS, STYLESHEET
 from services.authorize.resources import CLEANUP_CONTEXTS
 from services.authorize.routes import routes
 from shared.config import Settings

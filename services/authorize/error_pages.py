@@ -14,9 +14,9 @@ import logging
 
 from aiohttp import web
 
+from services.authorize.app_keys import SETTINGS
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.redirects import error_response
-from services.authorize.app_keys import SETTINGS
 from services.authorize.pages import message_page, redirect
 from shared.errors import OAuthError, TemporarilyUnavailable
 from shared.web.errors import Handler

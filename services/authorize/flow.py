@@ -11,13 +11,13 @@ from uuid import uuid4
 
 from aiohttp import web
 
+from services.authorize.app_keys import COOKIES, PATHS, SETTINGS, STORES
 from services.authorize.core.authorization_request import AuthorizationRequest
 from services.authorize.core.decisions import Authenticated, must_consent, must_log_in
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.grants import grant_for
 from services.authorize.core.redirects import code_response
 from services.authorize.core.transaction import Transaction
-from services.authorize.app_keys import COOKIES, PATHS, SETTINGS, STORES
 from services.authorize.pages import redirect
 from services.authorize.sessions import EXPIRED, as_authenticated, current_session, now
 from shared.crypto.digests import new_secret, sha256_hex

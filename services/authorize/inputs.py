@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.authorize.app_keys import SETTINGS
 from services.authorize.core.errors import CannotRedirect
 from shared.oauth.params import MalformedParameters, Params, parse_urlencoded
-from services.authorize.app_keys import SETTINGS
 
 FORM = "application/x-www-form-urlencoded"
 

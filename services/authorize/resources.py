@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import AsyncIterator
 
 from aiohttp import web
 
-from services.authorize.deps import Stores
 from services.authorize.app_keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
+from services.authorize.deps import Stores
 from shared.crypto.passwords import Passwords
 from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit

@@ -6,13 +6,13 @@ import time
 
 from aiohttp import web
 
+from services.authorize.app_keys import COOKIES, SETTINGS, STORES
 from services.authorize.core.decisions import Authenticated
 from services.authorize.core.errors import CannotRedirect
-from shared.oauth.params import Params
 from services.authorize.core.transaction import Transaction
 from services.authorize.inputs import query_params
-from services.authorize.app_keys import COOKIES, SETTINGS, STORES
 from shared.crypto.digests import constant_time_equals, new_secret, sha256_hex
+from shared.oauth.params import Params
 from shared.stores.redis_sessions import Session
 from shared.stores.redis_transactions import Record
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.resource.app_keys import SETTINGS
+from services.resource.resources import CLEANUP_CONTEXTS
+from services.resource.routes import PUBLIC_PATHS, routes
 from shared.bearer import bearer_middleware
 from shared.config import Settings
 from shared.web.errors import json_error_middleware
@@ -11,9 +14,6 @@ from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
 from shared.web.unavailable import retry_after_middleware, store_outage_middleware
-from services.resource.app_keys import SETTINGS
-from services.resource.resources import CLEANUP_CONTEXTS
-from services.resource.routes import PUBLIC_PATHS, routes
 
 # Verifying is CPU-bound and /userinfo reads through a pool of LATCHKEY_DB_POOL_MAX connections:
 # more at once than this only lengthens the line inside the process.

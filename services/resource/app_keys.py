@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.resource.profiles import CachedProfiles
 from shared.bearer import BEARER_VERIFIER
 from shared.stores.pg_notes import PgNotes
 from shared.web.app_keys import POOL, REDIS, SETTINGS
-from services.resource.profiles import CachedProfiles
 
 PROFILES = web.AppKey("profiles", CachedProfiles)
 NOTES = web.AppKey("notes", PgNotes)

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from services.resource.app_keys import NOTES, POOL, PROFILES, REDIS, SETTINGS
+from services.resource.profiles import CachedProfiles
 from shared.bearer import bearer_context
 from shared.stores.pg_notes import PgNotes
 from shared.stores.pg_users import PgUsers
 from shared.web.lifecycle import postgres, redis
-from services.resource.app_keys import NOTES, POOL, PROFILES, REDIS, SETTINGS
-from services.resource.profiles import CachedProfiles
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:

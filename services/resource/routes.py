@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.endpoints import USERINFO_PATH
-from shared.web.health import healthz, readyz
 from services.resource.endpoints import notes
 from services.resource.endpoints.userinfo import userinfo
 from services.resource.endpoints.whoami import WHOAMI_PATH, whoami
+from shared.endpoints import USERINFO_PATH
+from shared.web.health import healthz, readyz
 
 # Reachable without a token (the bearer middleware skips them).
 PUBLIC_PATHS = ("/healthz", "/readyz")

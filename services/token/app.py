@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.token.app_keys import SETTINGS
+from services.token.resources import CLEANUP_CONTEXTS
+from services.token.routes import routes
 from shared.config import Settings
 from shared.web.errors import json_error_middleware
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
 from shared.web.unavailable import retry_after_middleware, store_outage_middleware
-from services.token.app_keys import SETTINGS
-from services.token.resources import CLEANUP_CONTEXTS
-from services.token.routes import routes
 
 # Signing is CPU-bound on one event loop: one exchange nearly fills it, so more requests at once
 # only make each slower (the target: accepted p99 within 3x the unloaded p99).

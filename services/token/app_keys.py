@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.token.core.context import GrantContext
+from services.token.key_cache import KeyCache
+from services.token.sweeps import GrantSweeper
 from shared.stores.pg_apis import CachedApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_denylist import RedisDenylist
 from shared.web.app_keys import POOL, REDIS, SETTINGS
-from services.token.core.context import GrantContext
-from services.token.key_cache import KeyCache
-from services.token.sweeps import GrantSweeper
 
 CLIENTS = web.AppKey("clients", CachedClients)
 APIS = web.AppKey("apis", CachedApis)
@@ -23,5 +23,5 @@ KEY_CACHE = web.AppKey("key_cache", KeyCache)
 SWEEPER = web.AppKey("sweeper", GrantSweeper)
 GRANT_CONTEXT = web.AppKey("grant_context", GrantContext)
 
-__all__ = ["APIS", "AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "REDIS", "REFRESH_TOKENS", "SETTINGS",
-           "SWEEPER"]
+__all__ = ["APIS", "AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "REDIS", "REFRESH_TOKENS",
+           "SETTINGS", "SWEEPER"]

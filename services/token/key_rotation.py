@@ -13,11 +13,11 @@ import logging
 
 import asyncpg
 
+from services.token.key_cache import KeyCache
 from shared.config import Settings
 from shared.db import connect
 from shared.keyring import rotate_if_due
 from shared.stores.pg_signing_keys import PgSigningKeys
-from services.token.key_cache import KeyCache
 
 log = logging.getLogger("latchkey.token.keys")
 

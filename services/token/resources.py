@@ -5,30 +5,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from services.token.app_keys import (
+    APIS,
+    AUDIT,
+    CLIENTS,
+    DENYLIST,
+    GRANT_CONTEXT,
+    KEY_CACHE,
+    POOL,
+    REDIS,
+    REFRESH_TOKENS,
+    SETTINGS,
+    SWEEPER,
+)
+from services.token.core.context import GrantContext
+from services.token.core.issuer import TokenIssuer
+from services.token.key_cache import KeyCache
+from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
+from services.token.pending_revocations import complete_pending_revocations
+from services.token.sweeps import GrantSweeper, sweep_redemptions
 from shared.db import connect
 from shared.keyring import ensure_active_key
 from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
+from shared.stores.pg_code_redemptions import PgCodeRedemptions
 from shared.stores.pg_pending_revocations import PgPendingRevocations
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
-from shared.stores.pg_users import PgUsers
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
 from shared.web.lifecycle import postgres, redis
-from services.token.core.context import GrantContext
-from services.token.core.issuer import TokenIssuer
-from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
-from services.token.app_keys import (
-    APIS, AUDIT, CLIENTS, DENYLIST, GRANT_CONTEXT, KEY_CACHE, POOL, REDIS, REFRESH_TOKENS, SETTINGS, SWEEPER,
-)
-from services.token.key_cache import KeyCache
-from services.token.pending_revocations import complete_pending_revocations
-from services.token.sweeps import GrantSweeper
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:
@@ -66,20 +76,26 @@ async def signing_keys(app: web.Application) -> AsyncIterator[None]:
 async def grants(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     sweeper = GrantSweeper(app[REFRESH_TOKENS], app[DENYLIST])
+    redemptions = PgCodeRedemptions(app[POOL])
     app[SWEEPER] = sweeper
     app[GRANT_CONTEXT] = GrantContext(
         settings=settings, codes=RedisCodeStore(app[REDIS], settings.redis_prefix),
         refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST], audit=app[AUDIT],
-        issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, users=PgUsers(app[POOL]),
+        issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, redemptions=redemptions,
         apis=app[APIS],
     )
-    # Revocations that could not reach Redis (here or on another replica) are finished later.
-    completing = asyncio.create_task(complete_pending_revocations(
-        PgPendingRevocations(app[POOL], leeway=settings.clock_leeway), app[DENYLIST], settings.revocation_retry))
+    # Revocations that could not reach Redis (here or on another replica) are finished later;
+    # redemption rows past the replay window are deleted.
+    tasks = [asyncio.create_task(complete_pending_revocations(
+                 PgPendingRevocations(app[POOL], leeway=settings.clock_leeway), app[DENYLIST],
+                 settings.revocation_retry)),
+             asyncio.create_task(sweep_redemptions(redemptions, settings.code_redemption_sweep_interval))]
     yield
-    completing.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await completing
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await sweeper.close()
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.endpoints import INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH
 from services.token.endpoints import health, introspect, jwks, revoke, token
+from shared.endpoints import INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH
 
 
 def routes() -> list[web.RouteDef]:

@@ -1,7 +1,11 @@
-"""Delayed second revocations of a replayed code's grant (see core.code_grant.replayed).
+"""Background clean-ups of the token service.
 
-Each sweep is a task owned by the app; on shutdown the pending ones run at once instead of
-being dropped, since by then no exchange of ours can still be writing.
+GrantSweeper: delayed second revocations of a replayed code's grant (see
+core.code_grant.replayed). Each sweep is a task owned by the app; on shutdown the pending ones
+run at once instead of being dropped, since by then no exchange of ours can still be writing.
+
+sweep_redemptions: deletes code redemptions past their replay window, so the table holds about
+one window of exchanges. Every replica runs it; deleting what another already deleted is free.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ import asyncio
 import logging
 from uuid import UUID
 
-from shared.stores.protocols import Denylist, RefreshTokens
 from services.token.core.revocation import revoke_grant
+from shared.stores.pg_code_redemptions import PgCodeRedemptions
+from shared.stores.protocols import Denylist, RefreshTokens
 
 log = logging.getLogger("latchkey.token.sweeps")
 
@@ -43,3 +48,16 @@ class GrantSweeper:
             task.cancel()
         for family_id in families:
             await self._sweep(family_id)
+
+
+async def sweep_redemptions(redemptions: PgCodeRedemptions, interval: int) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            deleted = await redemptions.delete_expired()
+        except Exception:
+            # Rows past their window only take space; the next sweep tries again.
+            log.exception("could not delete expired code redemptions")
+        else:
+            if deleted:
+                log.debug("deleted %d expired code redemptions", deleted)

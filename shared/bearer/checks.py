@@ -21,7 +21,12 @@ ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 
 def _is_number(value: Any) -> bool:
     # json.loads reads NaN and Infinity; neither is a time (and int() of them would raise).
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a JSON integer beyond any float (10**400) is no time either
+        return False
 
 
 def _is_text(value: Any) -> bool:

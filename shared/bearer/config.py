@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .jwks import KEY_SHAPES
-
+# The algorithms the verifier knows and the key each pins (RFC 8725 §3.1): kty and, for EC/OKP, crv.
+# Here, not in .jwks, so reading the config never loads PyJWT and cryptography.
+KEY_SHAPES = {"RS256": ("RSA", None), "ES256": ("EC", "P-256"), "EdDSA": ("OKP", "Ed25519")}
 SUPPORTED_ALGORITHMS = tuple(KEY_SHAPES)
 DEFAULT_LEEWAY = 30  # seconds of clock skew allowed on exp, nbf and iat
 DEFAULT_REDIS_PREFIX = "latchkey:"  # the token service writes revoked jtis under this prefix

@@ -22,13 +22,12 @@ from typing import Any, Protocol
 from jwt import PyJWK
 from jwt.exceptions import PyJWTError
 
+from .config import KEY_SHAPES
 from .errors import InvalidToken, VerifierUnavailable
 from .jws_verify import VerificationKey
 
 log = logging.getLogger("latchkey.bearer")
 
-# alg -> (kty, crv) a key must have to verify it (RFC 7518 §3, RFC 8037 §3.1).
-KEY_SHAPES = {"RS256": ("RSA", None), "ES256": ("EC", "P-256"), "EdDSA": ("OKP", "Ed25519")}
 MIN_RSA_BITS = 2048  # RFC 7518 §3.3
 
 

@@ -64,6 +64,10 @@ def parse_compact(token: str) -> CompactJws:
     if len(parts) != 3:
         raise InvalidToken("malformed token")
     header_b64, payload_b64, signature_b64 = parts
+    # The payload is decoded only once the signature checks out, but its text is signed as
+    # ASCII now: outside the base64url alphabet it is malformed, not an encoding error.
+    if not _B64URL.fullmatch(payload_b64):
+        raise InvalidToken("malformed token")
     return CompactJws(header=_json_object(b64url_decode(header_b64)),
                       signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
                       payload_b64=payload_b64, signature=b64url_decode(signature_b64))

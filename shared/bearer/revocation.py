@@ -74,7 +74,7 @@ class BatchedDenylistCheck:
                         if not future.done():
                             future.set_exception(exc)
                     continue
-                for (_, future), revoked in zip(batch, answers):
+                for (_, future), revoked in zip(batch, answers, strict=True):
                     if not future.done():
                         future.set_result(revoked)
         finally:

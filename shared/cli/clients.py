@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
@@ -11,7 +11,7 @@ from shared.db import connect
 from shared.errors import UsageError
 from shared.management.apis import client_api_links
 from shared.models import Client
-from shared.oauth.catalog import ApiCatalog
+from shared.oauth.catalog import EMPTY, ApiCatalog
 from shared.redirect_uris import redirect_uri_problem
 from shared.stores.pg_apis import PgApis
 from shared.stores.pg_clients import PgClients
@@ -41,7 +41,7 @@ def register(commands) -> None:
 
 def build_client(name: str, redirect_uris: list[str], scope: str, public: bool, auth_method: str,
                  grant_types: list[str] | None, id_token_alg: str | None = None,
-                 key_ring_algs: tuple[str, ...] = SIGNING_ALGS, catalog: ApiCatalog = ApiCatalog(),
+                 key_ring_algs: tuple[str, ...] = SIGNING_ALGS, catalog: ApiCatalog = EMPTY,
                  apis: list[str] | tuple[str, ...] = ()) -> tuple[Client, str | None]:
     """Validates everything before anything is written; returns the client and its raw secret."""
     if id_token_alg is not None and id_token_alg not in key_ring_algs:
@@ -93,6 +93,7 @@ async def run_create(args, env: Mapping[str, str]) -> int:
         await PgClients(conn).create(client)
     finally:
         await conn.close()
-    human = f"client_id: {client.client_id}" + (f"\nclient_secret: {secret}  (shown once; store it now)" if secret else "")
+    shown_once = f"\nclient_secret: {secret}  (shown once; store it now)" if secret else ""
+    human = f"client_id: {client.client_id}{shown_once}"
     emit(describe(client, secret), args.json, human)
     return 0

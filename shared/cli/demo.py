@@ -6,7 +6,7 @@ The notes API is the built-in resource service's: its identifier is that service
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from shared.cli.output import emit
 from shared.cli.users import passwords_for
@@ -39,7 +39,8 @@ async def run_seed(args, env: Mapping[str, str]) -> int:
     if not settings.dev_mode:
         raise UsageError("demo seed only runs with LATCHKEY_DEV=1 (it creates a user with a published password)")
     demo_url = env.get("LATCHKEY_DEMO_URL", "http://localhost:8000").rstrip("/")
-    redirect_uris = list(dict.fromkeys([f"{demo_url}/callback", demo_url.replace("localhost", "127.0.0.1") + "/callback"]))
+    redirect_uris = list(dict.fromkeys([f"{demo_url}/callback", demo_url.replace("localhost",
+                                                                                 "127.0.0.1") + "/callback"]))
     # A fresh secret each run: only its hash is stored, so the demo app gets it from this output.
     secret = new_secret(32)
     password_hash = await passwords_for(settings).hash(DEMO_PASSWORD)

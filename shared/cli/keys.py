@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
 def register(commands) -> None:
     keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True)
-    rotate = keys.add_parser("rotate", help="announce a new signing key per algorithm (active at once if there is none)")
+    rotate = keys.add_parser("rotate",
+                             help="announce a new signing key per algorithm (active at once if there is none)")
     rotate.add_argument("--alg", choices=SIGNING_ALGS, help="rotate only this algorithm's key")
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(handler=run_rotate)

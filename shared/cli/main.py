@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import asyncpg
 from redis.exceptions import RedisError

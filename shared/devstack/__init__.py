@@ -7,8 +7,14 @@ that started it.
 from shared.devstack.embedded import EmbeddedUrls, embedded_servers
 from shared.devstack.errors import DevStackError, PortInUseError
 from shared.devstack.ports import ensure_port_free, port_is_free, spare_port
-from shared.devstack.postgres import (PG_PORT_ENV, EmbeddedPostgres, PostgresBinaries, find_postgres,
-                                      postgres_binaries, start_postgres)
+from shared.devstack.postgres import (
+                                      PG_PORT_ENV,
+                                      EmbeddedPostgres,
+                                      PostgresBinaries,
+                                      find_postgres,
+                                      postgres_binaries,
+                                      start_postgres,
+)
 from shared.devstack.redis_server import REDIS_PORT_ENV, EmbeddedRedis, find_redis_server, start_redis
 from shared.devstack.supervise import Child, Supervisor, spawn
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from shared.devstack.ports import LOOPBACK
 from shared.devstack.supervise import Supervisor, spawn, wait_ready
@@ -66,4 +67,4 @@ def start_apps(sup: Supervisor, apps: list[App], ports: Mapping[App, int], cli: 
                                            env=env, cwd=repo))))
     for app, child in started:
         url = f"http://{LOOPBACK}:{ports[app]}/healthz"
-        wait_ready(child, lambda: probe(url, app.needs_health), app.name, timeout)
+        wait_ready(child, functools.partial(probe, url, app.needs_health), app.name, timeout)

@@ -14,10 +14,11 @@ import re
 import shutil
 import signal
 import subprocess
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -183,7 +184,7 @@ async def _probe(port: int) -> str | None:
     try:
         conn = await asyncpg.connect(host=LOOPBACK, port=port, user=SUPERUSER, database="postgres",
                                      timeout=2)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         return f"{type(exc).__name__}: {exc}"
     await conn.close()
     return None

@@ -57,4 +57,8 @@ class ApiCatalog:
         return api.access_token_ttl if api is not None and api.access_token_ttl else default
 
     def scope_names(self) -> list[str]:
+        """Every scope a client may be allowed: the OpenID scopes, then each API's."""
         return [*OPENID_SCOPES, *(s.name for api in self.apis for s in api.scopes)]
+
+
+EMPTY = ApiCatalog()  # no APIs: only the OpenID scopes exist

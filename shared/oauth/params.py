@@ -54,11 +54,12 @@ class Params:
 
 
 def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:
+    # A query string is text, but aiohttp's pure-Python HTTP parser hands on raw non-ASCII bytes
+    # (as surrogate escapes, which no encoder accepts): refuse them exactly as in a body.
+    if not raw.isascii():
+        raise MalformedParameters("the request contains characters that are not percent-encoded")
     if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("ascii")
-        except UnicodeDecodeError:
-            raise MalformedParameters("the request contains characters that are not percent-encoded") from None
+        raw = raw.decode("ascii")
     pairs = [pair for pair in raw.split("&") if pair] if raw else []
     if len(pairs) > max_params:
         raise MalformedParameters(f"the request has more than {max_params} parameters")

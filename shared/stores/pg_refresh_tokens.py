@@ -20,7 +20,8 @@ from shared.stores.pg_pending_revocations import PgPendingRevocations
 
 _COLUMNS = ("id, family_id, parent_id, client_id, user_id, scope, resource, auth_time, expires_at, "
             "family_expires_at, used_at, revoked_at")
-_INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope, resource, auth_time, "
+# Also used by shared.stores.pg_code_redemptions, whose statement stores a first token.
+INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope, resource, auth_time, "
                    "expires_at, family_expires_at, access_jti, access_expires_at")
 
 
@@ -28,7 +29,7 @@ def _to_token(row: asyncpg.Record | dict) -> RefreshToken:
     return RefreshToken(**{**dict(row), "scope": tuple(row["scope"])})
 
 
-def _args(new: NewRefreshToken) -> tuple:
+def insert_args(new: NewRefreshToken) -> tuple:
     return (new.token_hash, new.family_id, new.parent_id, new.client_id, new.user_id, list(new.scope),
             new.resource, new.auth_time, new.expires_at, new.family_expires_at, new.access_jti,
             new.access_expires_at)
@@ -54,7 +55,7 @@ _ROTATE = f"""WITH old AS (
         UPDATE refresh_tokens c SET revoked_at = now() FROM old
         WHERE c.family_id = old.family_id AND c.parent_id = old.id AND c.revoked_at IS NULL),
     successor AS (
-        INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
+        INSERT INTO refresh_tokens ({INSERT_COLUMNS})
         SELECT $7, old.family_id, old.id, old.client_id, old.user_id, old.scope, old.resource,
                old.auth_time, least(now() + make_interval(secs => $8::float8), old.family_expires_at),
                old.family_expires_at, $9, $10
@@ -100,10 +101,10 @@ class PgRefreshTokens:
         """Stores the first token of a grant, only while its user exists and is enabled; None
         otherwise. The user check rides in the INSERT: one round trip for both."""
         return await self._db.fetchval(
-            f"""INSERT INTO refresh_tokens ({_INSERT_COLUMNS})
+            f"""INSERT INTO refresh_tokens ({INSERT_COLUMNS})
                 SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12 FROM users WHERE id = $5 AND NOT disabled
                 RETURNING id""",
-            *_args(new),
+            *insert_args(new),
         )
 
     async def find(self, token_hash: str) -> RefreshToken | None:
@@ -148,7 +149,7 @@ class PgRefreshTokens:
         if row is None:
             return None
         fields = dict(row)
-        revoked = tuple(zip(fields.pop("sibling_jtis") or (), fields.pop("sibling_expiries") or ()))
+        revoked = tuple(zip(fields.pop("sibling_jtis") or (), fields.pop("sibling_expiries") or (), strict=True))
         return RefreshRotated(_to_token(fields), revoked)
 
     async def successor_used(self, token_hash: str) -> bool:

@@ -13,7 +13,16 @@ from uuid import UUID
 
 from shared.oauth.catalog import ApiCatalog
 from shared.models import (
-    AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken, RefreshRotated, RefreshRotation, RefreshToken,
+    AuditEvent,
+    AuthorizationGrant,
+    Client,
+    CodeRedemption,
+    CodeUse,
+    NewRefreshToken,
+    Redeemed,
+    RefreshRotated,
+    RefreshRotation,
+    RefreshToken,
     User,
 )
 
@@ -32,7 +41,6 @@ class Apis(Protocol):
 class Users(Protocol):
     async def get_by_username(self, username: str) -> User | None: ...
     async def get(self, user_id: UUID | str) -> User | None: ...
-    async def is_enabled(self, user_id: UUID | str) -> bool: ...
 
 
 class Consents(Protocol):
@@ -48,7 +56,6 @@ class Codes(Protocol):
 
 
 class RefreshTokens(Protocol):
-    async def issue(self, new: NewRefreshToken) -> UUID | None: ...  # None: the user is disabled or gone
     async def find(self, token_hash: str) -> RefreshToken | None: ...
     async def rotate_by_hash(self, rotation: RefreshRotation) -> RefreshRotated | None: ...
     async def successor_used(self, token_hash: str) -> bool: ...
@@ -57,6 +64,14 @@ class RefreshTokens(Protocol):
     async def revoke_family(self, family_id: UUID, also: Sequence[tuple[str, datetime]] = ()
                             ) -> list[tuple[str, datetime]]: ...
     async def denylisted(self, jtis: Sequence[str]) -> None: ...
+
+
+class Redemptions(Protocol):
+    """The durable record that a code was exchanged (RFC 6749 §4.1.2), written before tokens leave."""
+
+    async def redeem_issuing(self, redemption: CodeRedemption, first: NewRefreshToken) -> Redeemed: ...
+    async def redeem_checking_user(self, redemption: CodeRedemption, user_id: UUID | None) -> Redeemed: ...
+    async def find(self, code_hash: str) -> CodeUse | None: ...
 
 
 class Denylist(Protocol):

@@ -7,7 +7,7 @@ format and the verifier's batched read live in ``shared.bearer.revocation``.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
@@ -27,7 +27,7 @@ class RedisDenylist:
         return int(expires_at.timestamp()) + self._leeway + 1
 
     def _live(self, entries: list[tuple[str, datetime]]) -> list[tuple[str, int]]:
-        now = datetime.now(timezone.utc).timestamp()
+        now = datetime.now(UTC).timestamp()
         return [(jti, until) for jti, expires_at in entries if (until := self._keep_until(expires_at)) > now]
 
     async def add(self, jti: str, expires_at: datetime) -> None:

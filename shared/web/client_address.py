@@ -9,7 +9,7 @@ header itself, because an untrusted peer's header is ignored.
 from __future__ import annotations
 
 import ipaddress
-from typing import Sequence
+from collections.abc import Sequence
 
 from aiohttp import web
 

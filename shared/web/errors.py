@@ -8,7 +8,7 @@ traceback and becomes a bare ``server_error``: internals are never shown.
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 

@@ -81,7 +81,8 @@ async def _one_flow(session: aiohttp.ClientSession, job: dict, username: str, ti
     code = dict(parse_qsl(urlsplit(r.headers["Location"]).query))["code"]
     body = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
             "code_verifier": pkce.verifier}
-    r = await _timed(timings, "token", session.post(f"{token}/token", data=body, headers={"Authorization": job["auth"]}))
+    r = await _timed(timings, "token", session.post(f"{token}/token", data=body,
+                                                    headers={"Authorization": job["auth"]}))
     if r.status != 200:
         raise RuntimeError(f"token endpoint answered {r.status}")
 
@@ -178,7 +179,8 @@ def main() -> int:
         print(f"  p50 {step:<26}{p50:8.1f} ms")
     slow = [s for s, v in outcome["p50"].items() if s not in ("login submit", "token") and v >= STEP_TARGET_MS]
     print(f"target >= {TARGET_FLOWS:.0f} flows/s: {'met' if flows >= TARGET_FLOWS else 'NOT met'}; "
-          f"non-hashing authorize steps < {STEP_TARGET_MS:.0f} ms p50: {'met' if not slow else 'NOT met: ' + ', '.join(slow)}")
+          f"non-hashing authorize steps < {STEP_TARGET_MS:.0f} ms p50: "
+          f"{'met' if not slow else 'NOT met: ' + ', '.join(slow)}")
     return 0
 
 

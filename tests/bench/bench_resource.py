@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import functools
 import json
 import os
 import re
@@ -30,12 +31,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from statistics import median
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from statistics import median
 
 import jwt
 from aiohttp import web
@@ -202,8 +203,8 @@ def _target_rounds(bases: dict[str, str], token: str, seconds: int, rounds: int)
     pairs: dict[Target, list[tuple[Measured, Measured]]] = {target: [] for target in TARGETS}
     for number in range(1, rounds + 1):
         for target in TARGETS:
-            measure_floor = lambda: wrk(FLOOR, bases["floor"] + "/protected", token, seconds)  # noqa: E731
-            measure_target = lambda: wrk(target.name, bases[target.label] + target.path, token, seconds)  # noqa: E731
+            measure_floor = functools.partial(wrk, FLOOR, bases["floor"] + "/protected", token, seconds)
+            measure_target = functools.partial(wrk, target.name, bases[target.label] + target.path, token, seconds)
             if number % 2:
                 floor, result = measure_floor(), measure_target()
             else:

@@ -27,10 +27,10 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
 from urllib.parse import urlencode
 
 from redis.asyncio import Redis
@@ -42,7 +42,15 @@ from shared.pkce import s256_challenge
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_codes import RedisCodeStore
 from tests.bench.support import (
-    LoadResult, Request, RunningServer, bench_stack, combine, format_result, run_load, serve, serve_module,
+    LoadResult,
+    Request,
+    RunningServer,
+    bench_stack,
+    combine,
+    format_result,
+    run_load,
+    serve,
+    serve_module,
     servers_from_env,
 )
 from tests.support.factories import make_client, make_user
@@ -131,7 +139,7 @@ class Deployment:
         return exchange_requests(pairs, self.auth)
 
     async def refresh_tokens(self, count: int) -> dict:
-        now, store, tokens = datetime.now(timezone.utc), PgRefreshTokens(self.pool), []
+        now, store, tokens = datetime.now(UTC), PgRefreshTokens(self.pool), []
         for _ in range(count):
             value = new_secret(32)
             await store.issue(NewRefreshToken(
@@ -207,8 +215,9 @@ async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int
                         run_load, case.name, case.server.url, case.factory, argument, concurrency=concurrency,
                         duration=seconds, warmup=WARMUP, server_pid=case.server.pid))
     floors = measured[FLOOR]
-    return [Summary(combine(runs), statistics.median(r.rps / f.rps for r, f in zip(runs, floors)), case.targeted)
-            for case, runs in zip(plan, measured.values())]
+    return [Summary(combine(runs), statistics.median(r.rps / f.rps for r, f in zip(runs, floors, strict=True)),
+                    case.targeted)
+            for case, runs in zip(plan, measured.values(), strict=True)]
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ import os
 import secrets
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from aiohttp import web
@@ -43,7 +43,7 @@ def create_app(settings: Settings, client_id: str, user_id: uuid.UUID) -> web.Ap
         form = await request.post()
         if await request.app[REDIS].getdel(f"{prefix}floor:{form['code']}") is None:
             return web.json_response({"error": "invalid_grant"}, status=400)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await request.app[POOL].execute(
             """INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, auth_time,
                                            expires_at, family_expires_at)

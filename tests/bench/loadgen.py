@@ -20,11 +20,11 @@ import multiprocessing
 import os
 import queue
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 from urllib.parse import urlsplit
-
 
 # --- requests ------------------------------------------------------------------------------
 

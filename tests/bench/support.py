@@ -18,14 +18,24 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
 
 from tests.bench import peak_rss
 from tests.bench.loadgen import (  # noqa: F401  (re-exported: benchmarks import them from here)
-    FixedRequests, LoadResult, RepeatRequest, Request, RequestSource, combine, fixed_requests, format_result,
-    process_cpu_seconds, repeat_request, run_load,
+    FixedRequests,
+    LoadResult,
+    RepeatRequest,
+    Request,
+    RequestSource,
+    combine,
+    fixed_requests,
+    format_result,
+    process_cpu_seconds,
+    repeat_request,
+    run_load,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ import asyncio
 import dataclasses
 import secrets
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 from urllib.parse import urlencode
 
 import pytest

@@ -11,7 +11,7 @@ import dataclasses
 import importlib.util
 import os
 import re
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest
 

@@ -106,11 +106,13 @@ async def test_upgrading_to_per_algorithm_keys_keeps_existing_clients_on_rs256(e
                                                    token_endpoint_auth_method, is_public)
                               VALUES ('lk_old', 'Old App', 'h', '{https://old.example/cb}', '{openid}',
                                       'client_secret_basic', false)""")
-        await conn.execute("""INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_encrypted, activates_at)
+        await conn.execute("""INSERT INTO signing_keys
+                              (kid, alg, status, public_jwk, private_key_encrypted, activates_at)
                               VALUES ('old-kid', 'RS256', 'active', '{}', '\\x00', now())""")
         monkeypatch.setattr(migrate_module, "available_migrations", lambda: every)
         assert [m.version for m in await migrate(conn)] == [m.version for m in every if m.version > 2]
-        assert await conn.fetchval("SELECT id_token_signed_response_alg FROM clients WHERE client_id = 'lk_old'") == "RS256"
+        alg = await conn.fetchval("SELECT id_token_signed_response_alg FROM clients WHERE client_id = 'lk_old'")
+        assert alg == "RS256"
         assert await conn.fetchval("SELECT status FROM signing_keys WHERE kid = 'old-kid'") == "active"
     finally:
         await conn.close()

@@ -13,8 +13,8 @@ import dataclasses
 import shutil
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable, Iterator
 
 import asyncpg
 import pytest

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg

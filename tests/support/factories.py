@@ -16,10 +16,10 @@ from shared.management.errors import Conflict
 from shared.models import Client, User
 from shared.stores.pg_apis import PgApis
 from shared.stores.pg_clients import PgClients
+from shared.stores.pg_users import PgUsers
 
 # The tests' default audience (LATCHKEY_RESOURCE_URL's default): the notes API lives there.
 NOTES_API = "http://localhost:8003"
-from shared.stores.pg_users import PgUsers
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from shared.crypto.digests import constant_time_equals, new_secret, sha256_b64url, sha256_hex
 from shared.crypto.signing_keys import (
-    decrypt_private_key, encrypt_private_key, generate_private_key, private_key_to_pem, public_jwk, thumbprint,
+    decrypt_private_key,
+    encrypt_private_key,
+    generate_private_key,
+    private_key_to_pem,
+    public_jwk,
+    thumbprint,
 )
 
 ALGS = ("RS256", "ES256", "EdDSA")

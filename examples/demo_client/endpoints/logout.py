@@ -8,11 +8,11 @@ import logging
 
 from aiohttp import web
 
+from examples.demo_client.endpoints.guard import signed_in_post
 from examples.demo_client.oidc import DemoError
 from examples.demo_client.pages import redirect, render
 from examples.demo_client.sessions import COOKIE_NAME, clear_cookie
 from examples.demo_client.state import CONFIG, PROVIDER, SESSIONS, TOKENS
-from examples.demo_client.endpoints.guard import signed_in_post
 
 log = logging.getLogger("latchkey.demo")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from examples.demo_client.api_client import call_api
+from examples.demo_client.endpoints.guard import signed_in_post
 from examples.demo_client.pages import redirect
 from examples.demo_client.state import CONFIG, HTTP
-from examples.demo_client.endpoints.guard import signed_in_post
 
 
 async def add_note(request: web.Request) -> web.Response:
@@ -21,6 +21,7 @@ async def add_note(request: web.Request) -> web.Response:
     if answer.ok:
         session.flash = "Note saved by the API."
     else:
-        error = answer.body.get("error_description") or answer.body.get("error") if isinstance(answer.body, dict) else None
+        error = answer.body.get("error_description") or answer.body.get("error") if isinstance(answer.body,
+                                                                                               dict) else None
         session.flash = f"The API refused the note (HTTP {answer.status}{': ' + error if error else ''})."
     return redirect("/")

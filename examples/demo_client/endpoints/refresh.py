@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from examples.demo_client.endpoints.guard import signed_in_post
 from examples.demo_client.oidc import DemoError
 from examples.demo_client.pages import redirect
 from examples.demo_client.state import CONFIG, PROVIDER, TOKENS
-from examples.demo_client.endpoints.guard import signed_in_post
 from examples.demo_client.token_set import token_set_from
 
 

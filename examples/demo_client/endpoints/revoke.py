@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from examples.demo_client.endpoints.guard import signed_in_post
 from examples.demo_client.oidc import DemoError
 from examples.demo_client.pages import redirect
 from examples.demo_client.state import PROVIDER, TOKENS
-from examples.demo_client.endpoints.guard import signed_in_post
 
 
 async def revoke(request: web.Request) -> web.Response:

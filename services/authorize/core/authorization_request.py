@@ -11,14 +11,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from services.authorize.core.audience import chosen_api
 from services.authorize.core.client_redirect import VerifiedRedirect
 from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
-from shared.oauth.params import Params
-from services.authorize.core.audience import chosen_api
 from services.authorize.core.scopes import OFFLINE_ACCESS, requested_scope
 from shared.errors import ConsentRequired, InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedResponseType
 from shared.models import Client
-from shared.oauth.catalog import ApiCatalog
+from shared.oauth.catalog import EMPTY, ApiCatalog
+from shared.oauth.params import Params
 from shared.pkce import S256, is_valid_code_challenge
 
 # Parameters this endpoint defines; RFC 6749 §3.1 forbids repeating them. Others are ignored.
@@ -53,7 +53,7 @@ class AuthorizationRequest:
 
 
 def validate_authorization_request(params: Params, client: Client, redirect: VerifiedRedirect,
-                                   policy: Policy, catalog: ApiCatalog = ApiCatalog()) -> AuthorizationRequest:
+                                   policy: Policy, catalog: ApiCatalog = EMPTY) -> AuthorizationRequest:
     no_repeated_parameters(params)
     response_type_is_code(params)
     no_request_objects(params)

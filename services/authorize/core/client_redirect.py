@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.authorize.core.errors import CannotRedirect
-from shared.oauth.params import Params
 from shared.models import Client
+from shared.oauth.params import Params
 
 
 @dataclass(frozen=True, slots=True)

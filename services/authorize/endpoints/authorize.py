@@ -11,15 +11,15 @@ import logging
 from aiohttp import web
 
 from services.authorize import flow
+from services.authorize.app_keys import POLICY, STORES
 from services.authorize.core.authorization_request import validate_authorization_request
 from services.authorize.core.client_redirect import client_id_of, known_client, verified_redirect_uri
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.error_pages import ErrorForClient
 from services.authorize.inputs import authorization_params
-from services.authorize.app_keys import POLICY, STORES
-from shared.stores.outages import STORE_ERRORS
 from shared.errors import OAuthError, TemporarilyUnavailable
 from shared.models import Client
+from shared.stores.outages import STORE_ERRORS
 
 log = logging.getLogger("latchkey.authorize")
 

@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from services.authorize import flow
+from services.authorize.app_keys import PATHS, STORES
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.scopes import describe
 from services.authorize.core.transaction import Transaction
 from services.authorize.error_pages import ErrorForClient
 from services.authorize.inputs import form_params
-from services.authorize.app_keys import PATHS, STORES
 from services.authorize.pages import redirect, render
 from services.authorize.sessions import EXPIRED, check_csrf, load_transaction_and_session
 from shared.errors import AccessDenied

@@ -10,10 +10,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.authorize import flow
+from services.authorize.app_keys import COOKIES, PASSWORDS, SETTINGS, STORES
 from services.authorize.core.decisions import Authenticated
 from services.authorize.core.transaction import Transaction
 from services.authorize.inputs import form_params
-from services.authorize.app_keys import COOKIES, PASSWORDS, SETTINGS, STORES
 from services.authorize.pages import message_page, render
 from services.authorize.sessions import check_csrf, load_transaction, now, start_session
 from shared.models import AuditEvent, User

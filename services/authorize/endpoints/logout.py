@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.authorize.inputs import form_params
 from services.authorize.app_keys import COOKIES, STORES
+from services.authorize.inputs import form_params
 from services.authorize.pages import message_page, render
 from services.authorize.sessions import check_csrf, current_session
 

@@ -12,11 +12,11 @@ from uuid import UUID
 
 from aiohttp import web
 
+from services.resource.app_keys import NOTES, SETTINGS
+from services.resource.core.notes import note_json, owner_of, parse_new_note
 from shared.bearer import ACCESS_TOKEN, require_scope
 from shared.errors import InvalidRequest, InvalidToken
-from services.resource.core.notes import note_json, owner_of, parse_new_note
 from shared.stores.pg_notes import UnknownOwner
-from services.resource.app_keys import NOTES, SETTINGS
 
 NOTES_PATH = "/api/notes"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.resource.app_keys import PROFILES
+from services.resource.core.claims import userinfo_claims
 from shared.bearer import ACCESS_TOKEN, require_scope
 from shared.errors import InvalidToken
-from services.resource.core.claims import userinfo_claims
-from services.resource.app_keys import PROFILES
 
 
 @require_scope("openid")

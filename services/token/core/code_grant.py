@@ -4,6 +4,11 @@ The code is consumed first, in one atomic GETDEL that also leaves a "used" marke
 later check runs on a code nobody else can redeem: a wrong client, redirect URI or PKCE
 verifier burns it. A code that is already gone but has a marker is a replay: the grant's
 tokens are revoked (§4.1.2, §10.5) and the answer is invalid_grant.
+
+Redis can lose that GETDEL (an AOF fsynced once a second, a failover), so the exchange becomes
+final only when its redemption row is inserted in PostgreSQL, in the statement that stores the
+first refresh token or checks the user, before anything is signed. A row that is already there
+is a replay Redis forgot; a code Redis no longer knows at all is looked up there too.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from services.token.core.issuer import Subject, TokenResponse
 from services.token.core.revocation import at, grant_family, revoke_grant
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.errors import InvalidGrant
-from shared.models import AuditEvent, AuthorizationGrant, Client, CodeUse, NewRefreshToken
+from shared.models import AuditEvent, AuthorizationGrant, Client, CodeRedemption, CodeUse, NewRefreshToken
 from shared.oauth.scopes import format_scope
 from shared.pkce import verify_code_verifier
 
@@ -91,7 +96,11 @@ async def exchange_code(request: TokenRequest, ctx: GrantContext) -> TokenRespon
         await check_pkce_audited(grant, request, ctx)
         audience = token_audience(request.form.get("resource"), grant.resource, ctx.settings.access_audience)
         plan = plan.lasting(catalog.access_token_ttl(audience, ctx.settings.access_token_ttl))
-        return await _issue(grant, plan, audience, request, ctx)
+        response = await _issue(code, grant, plan, audience, request, ctx)
+    if response is None:
+        # Outside the deadline: revoking must not turn the answer into "try again".
+        await replayed_durably(code, request, ctx)
+    return response
 
 
 async def check_pkce_audited(grant: AuthorizationGrant, request: TokenRequest, ctx: GrantContext) -> None:
@@ -104,22 +113,45 @@ async def check_pkce_audited(grant: AuthorizationGrant, request: TokenRequest, c
         raise
 
 
-async def _issue(grant: AuthorizationGrant, plan: AccessPlan, audience: str, request: TokenRequest,
-                 ctx: GrantContext) -> TokenResponse:
+async def _issue(code: str, grant: AuthorizationGrant, plan: AccessPlan, audience: str, request: TokenRequest,
+                 ctx: GrantContext) -> TokenResponse | None:
+    """The tokens, signed only once the redemption is durable; None when it already was (a replay)."""
     client = request.client
     refresh_token = new_secret(REFRESH_TOKEN_BYTES) if wants_refresh_token(grant.scope, client) else None
     scope = response_scope(grant.scope, refresh_token is not None)
     subject = Subject(user_id=grant.user_id, client_id=client.client_id, scope=format_scope(scope),
                       auth_time=grant.auth_time)
-    # Whether the user is still enabled is asked by the refresh-token INSERT when there is one.
+    redemption = _redemption(code, grant, plan, request.now, ctx)
+    # One statement records the redemption and stores the refresh token or asks whether the user
+    # is still enabled: durable single use without another round trip.
     if refresh_token is not None:
         first = _first_refresh_token(refresh_token, grant, plan, request.now, ctx)
-        check_user_enabled(await ctx.refresh_tokens.issue(first) is not None)
+        redeemed = await ctx.redemptions.redeem_issuing(redemption, first)
     else:
-        check_user_enabled(await ctx.users.is_enabled(grant.user_id))
+        redeemed = await ctx.redemptions.redeem_checking_user(redemption, _user_uuid(grant.user_id))
+    if not redeemed.redeemed:
+        return None
+    check_user_enabled(redeemed.user_enabled)
     return ctx.issuer.issue(plan, subject, audience=audience, nonce=grant.nonce,
                               with_id_token="openid" in grant.scope,
                               id_token_alg=client.id_token_signed_response_alg, refresh_token=refresh_token)
+
+
+def _redemption(code: str, grant: AuthorizationGrant, plan: AccessPlan, now: int, ctx: GrantContext) -> CodeRedemption:
+    settings = ctx.settings
+    # Kept as long as Redis keeps the used marker, and never less than a code lives: a code Redis
+    # brings back still expires when it was saved to, at most code_ttl after it was issued.
+    keep = max(settings.code_replay_window, settings.code_ttl)
+    return CodeRedemption(code_hash=sha256_hex(code), grant_id=grant.grant_id, client_id=grant.client_id,
+                          access_jti=plan.jti, access_expires_at=at(plan.expires_at), expires_at=at(now + keep))
+
+
+def _user_uuid(user_id: str) -> UUID | None:
+    """A malformed id names no user (it came from a stored grant), so that user is not enabled."""
+    try:
+        return UUID(user_id)
+    except ValueError:
+        return None
 
 
 def _first_refresh_token(value: str, grant: AuthorizationGrant, plan: AccessPlan, now: int,
@@ -136,10 +168,27 @@ def _first_refresh_token(value: str, grant: AuthorizationGrant, plan: AccessPlan
 
 
 async def replayed(code: str, request: TokenRequest, ctx: GrantContext) -> NoReturn:
-    """Always raises. A used code revokes everything issued from it (RFC 6749 §4.1.2)."""
+    """Always raises. A used code revokes everything issued from it (RFC 6749 §4.1.2).
+
+    Redis forgets a marker when it loses writes; only then, on this failure path, is the
+    redemption row asked, so a replay after Redis lost everything still revokes."""
     use = await ctx.codes.find_use(code)
     if use is None:
-        raise InvalidGrant("the authorization code is invalid or expired")
+        use = await ctx.redemptions.find(sha256_hex(code))
+        if use is None:
+            raise InvalidGrant("the authorization code is invalid or expired")
+    await _revoke_replayed(use, request, ctx)
+
+
+async def replayed_durably(code: str, request: TokenRequest, ctx: GrantContext) -> NoReturn:
+    """Always raises. Redis gave the code out again, but PostgreSQL holds its redemption."""
+    use = await ctx.redemptions.find(sha256_hex(code))
+    if use is None:  # swept between the conflict and this read: past its window, nothing to revoke
+        raise InvalidGrant("the authorization code was already used")
+    await _revoke_replayed(use, request, ctx)
+
+
+async def _revoke_replayed(use: CodeUse, request: TokenRequest, ctx: GrantContext) -> NoReturn:
     family = grant_family(use.grant_id)
     await revoke_grant(family, ctx.refresh_tokens, ctx.denylist, also=[(use.access_jti, at(use.access_expires_at))])
     # The first exchange may still be between consuming the code and storing its refresh token;

@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
+from services.token.core.issuer import TokenIssuer
 from shared.config import Settings
 from shared.models import Client
-from services.token.core.issuer import TokenIssuer
-from shared.stores.protocols import Apis, Audit, Codes, Denylist, RefreshTokens, Users
+from shared.stores.protocols import Apis, Audit, Codes, Denylist, Redemptions, RefreshTokens
 
 # Revoke a grant once more after a delay (seconds): see code_grant.replayed.
 Resweep = Callable[[UUID, float], None]
@@ -32,5 +32,5 @@ class GrantContext:
     audit: Audit
     issuer: TokenIssuer
     resweep: Resweep
-    users: Users
+    redemptions: Redemptions
     apis: Apis  # the API catalog: which lifetime a token for an API gets

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 
-from shared.errors import UnauthorizedClient, UnsupportedGrantType
-from shared.models import Client
 from services.token.core.code_grant import exchange_code
 from services.token.core.context import GrantContext, TokenRequest
 from services.token.core.form import required
 from services.token.core.issuer import TokenResponse
 from services.token.core.refresh_grant import refresh
+from shared.errors import UnauthorizedClient, UnsupportedGrantType
+from shared.models import Client
 
 
 class GrantType(StrEnum):

@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from services.token.core.claims import AccessPlan, access_token_claims, id_token_claims
 from shared.config import Settings
 from shared.models import Client
 from shared.tokens.jws_sign import JwsSigner
 from shared.tokens.minting import mint_access_token, mint_id_token
-from services.token.core.claims import AccessPlan, access_token_claims, id_token_claims
+
 
 class ActiveKey(Protocol):
     """Where the current signing key comes from (decrypted once, never per request)."""

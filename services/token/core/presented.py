@@ -30,6 +30,8 @@ def read_access_token(token: str, keys: VerificationKeys, issuer: str, leeway: i
 
     ``leeway``: revocation passes the clock leeway the bearer verifiers allow, since a token
     they still accept must still be revocable; introspection answers by our own clock."""
+    if not token.isascii():
+        return None  # ours are base64url; PyJWT would raise encoding a lone surrogate, not PyJWTError
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID
 
+from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
 from shared.crypto.digests import sha256_hex
 from shared.errors import InvalidGrant
 from shared.models import Client
 from shared.stores.protocols import Denylist, RefreshTokens
-from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
 
 
 def grant_family(grant_id: str) -> UUID:
@@ -27,7 +27,7 @@ def grant_family(grant_id: str) -> UUID:
 
 
 def at(timestamp: int) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 async def revoke_grant(family_id: UUID, refresh_tokens: RefreshTokens, denylist: Denylist,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.web import health
 from services.token.app_keys import KEY_CACHE
+from shared.web import health
 
 __all__ = ["healthz", "readyz"]
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.web.errors import NO_STORE
+from services.token.app_keys import DENYLIST, KEY_CACHE, REFRESH_TOKENS, SETTINGS
 from services.token.authentication import authenticate, read_form
 from services.token.core.form import required
 from services.token.core.revocation import revoke_presented
-from services.token.app_keys import DENYLIST, KEY_CACHE, REFRESH_TOKENS, SETTINGS
+from shared.web.errors import NO_STORE
 
 
 async def revoke(request: web.Request) -> web.Response:

@@ -9,12 +9,12 @@ import time
 
 from aiohttp import web
 
-from shared.web.client_address import client_address
-from shared.web.errors import NO_STORE
+from services.token.app_keys import GRANT_CONTEXT
 from services.token.authentication import authenticate, read_form
 from services.token.core.context import TokenRequest
 from services.token.core.grants import GRANT_HANDLERS, grant_type_of
-from services.token.app_keys import GRANT_CONTEXT
+from shared.web.client_address import client_address
+from shared.web.errors import NO_STORE
 
 
 async def token(request: web.Request) -> web.Response:

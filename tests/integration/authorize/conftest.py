@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient

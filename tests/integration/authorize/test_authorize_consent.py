@@ -8,7 +8,13 @@ from shared.stores.pg_consents import PgConsents
 from tests.integration.authorize.conftest import CALLBACK
 from tests.support.factories import make_client
 from tests.support.flows import (
-    Pkce, authorization_params, authorize_as_browser, open_login, open_page, redirect_query, submit_login,
+    Pkce,
+    authorization_params,
+    authorize_as_browser,
+    open_login,
+    open_page,
+    redirect_query,
+    submit_login,
 )
 
 PKCE = Pkce.new()

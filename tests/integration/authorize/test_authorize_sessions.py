@@ -6,7 +6,14 @@ import time
 import pytest
 
 from tests.integration.authorize.conftest import CALLBACK
-from tests.support.flows import Pkce, authorization_params, authorize_as_browser, open_page, redirect_query, submit_login
+from tests.support.flows import (
+    Pkce,
+    authorization_params,
+    authorize_as_browser,
+    open_page,
+    redirect_query,
+    submit_login,
+)
 
 PKCE = Pkce.new()
 

@@ -67,7 +67,8 @@ async def test_short_password(latchkey, row_counts, stdin):
     ({"LATCHKEY_KEY_ENCRYPTION_KEY": "dG9vLXNob3J0"}, "LATCHKEY_KEY_ENCRYPTION_KEY"),
     ({"LATCHKEY_DEV": None, "LATCHKEY_ISSUER": "http://auth.example.com"}, "LATCHKEY_ISSUER"),
     ({"LATCHKEY_DEV": None, "LATCHKEY_KEY_ENCRYPTION_KEY": DEV_KEY_ENCRYPTION_KEY}, "LATCHKEY_KEY_ENCRYPTION_KEY"),
-], ids=["code ttl not a number", "no database url", "database port not a number", "short kek", "http issuer outside dev",
+], ids=["code ttl not a number", "no database url", "database port not a number", "short kek",
+        "http issuer outside dev",
         "published dev key outside dev"])
 async def test_bad_configuration(latchkey, row_counts, env, names):
     await assert_refused(latchkey, row_counts, (*CLIENT, *GOOD_URI), env=env, names=names)

@@ -13,17 +13,26 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import asyncpg
 import pytest
 import redis
 
-from shared.devstack import (PG_PORT_ENV, REDIS_PORT_ENV, PortInUseError, find_redis_server, port_is_free,
-                             postgres_binaries, spare_port, spawn, start_postgres, start_redis)
+from shared.devstack import (
+    PG_PORT_ENV,
+    REDIS_PORT_ENV,
+    PortInUseError,
+    find_redis_server,
+    port_is_free,
+    postgres_binaries,
+    spare_port,
+    spawn,
+    start_postgres,
+    start_redis,
+)
 from shared.devstack.redis_server import MIN_VERSION, redis_version
-
 from tests.support.processes import processes_under
 
 REPO = Path(__file__).resolve().parents[3]

@@ -17,15 +17,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from shared.devstack import port_is_free, spare_port
 from shared.devstack.banner import READY_LINE
-
 from tests.support.processes import processes_under
 
 REPO = Path(__file__).resolve().parents[3]

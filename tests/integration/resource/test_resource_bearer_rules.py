@@ -5,9 +5,10 @@ RFC 8725 §2-3): real and forged tokens, what the client sees (status, error, ch
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -15,7 +16,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from shared.stores.redis_denylist import RedisDenylist
 from tests.integration.resource.conftest import resource_service
 from tests.integration.resource.minting import (
-    access_claims, bearer_header, forge_alg_none, forge_hs256_with_public_key, forge_raw_header, mint, new_key,
+    access_claims,
+    bearer_header,
+    forge_alg_none,
+    forge_hs256_with_public_key,
+    forge_raw_header,
+    mint,
+    new_key,
     retyped,
 )
 from tests.integration.resource.serving import JwksServer
@@ -58,7 +65,8 @@ def now() -> int:
 CASES = {
     "valid token is accepted": Case(header(lambda c: c.token()), 200),
     "ES256 key from the same JWKS is accepted": Case(header(lambda c: mint(c.ec_key, c.claims())), 200),
-    "application/at+jwt typ is accepted": Case(header(lambda c: mint(c.key, c.claims(), typ="application/at+jwt")), 200),
+    "application/at+jwt typ is accepted": Case(header(lambda c: mint(c.key, c.claims(), typ="application/at+jwt")),
+                                               200),
     "no token gets a bare challenge": Case(lambda c: {}, 401, None, 'Bearer realm="latchkey"', exact_challenge=True),
     "token in the query string is ignored": Case(lambda c: {"params": {"access_token": c.token()}}, 401, None,
                                                  'Bearer realm="latchkey"', exact_challenge=True),
@@ -75,7 +83,8 @@ CASES = {
     "HS256 keyed with the public JWK": Case(header(lambda c: forge_hs256_with_public_key(c.key, c.claims())),
                                             401, "invalid_token"),
     "HS256 keyed with the public PEM": Case(header(lambda c: forge_hs256_with_public_key(
-        c.key, c.claims(), secret=c.key.private_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))),
+        c.key, c.claims(), secret=c.key.private_key.public_key().public_bytes(Encoding.PEM,
+                                                                              PublicFormat.SubjectPublicKeyInfo))),
         401, "invalid_token"),
     "header alg RS256 on the ES256 key": Case(header(lambda c: retyped(mint(c.ec_key, c.claims()), alg="RS256")),
                                               401, "invalid_token"),
@@ -160,7 +169,7 @@ async def test_revoked_jti_is_refused(http, resource_url, ctx, redis, settings):
     token = mint(ctx.key, claims)
     async with http.get(resource_url + "/api/notes", headers=bearer_header(token)) as response:
         assert response.status == 200
-    await RedisDenylist(redis, settings.redis_prefix).add(claims["jti"], datetime.fromtimestamp(claims["exp"], timezone.utc))
+    await RedisDenylist(redis, settings.redis_prefix).add(claims["jti"], datetime.fromtimestamp(claims["exp"], UTC))
     async with http.get(resource_url + "/api/notes", headers=bearer_header(token)) as response:
         assert response.status == 401
         assert (await response.json()) == {"error": "invalid_token", "error_description": "token revoked"}

@@ -96,9 +96,11 @@ async def test_oversized_request_body_is_refused(http, resource_url, user, token
 
 
 async def test_note_ids_that_are_not_uuids_are_not_found(http, resource_url, user, token_for):
-    async with http.get(resource_url + "/api/notes/../../users", headers=bearer_header(token_for(user, "notes:read"))) as r:
+    async with http.get(resource_url + "/api/notes/../../users", headers=bearer_header(token_for(user,
+                                                                                                 "notes:read"))) as r:
         assert r.status == 404
-    async with http.get(resource_url + "/api/notes/not-a-uuid", headers=bearer_header(token_for(user, "notes:read"))) as r:
+    async with http.get(resource_url + "/api/notes/not-a-uuid", headers=bearer_header(token_for(user,
+                                                                                                "notes:read"))) as r:
         assert r.status == 404
 
 

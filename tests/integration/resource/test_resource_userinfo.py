@@ -12,7 +12,6 @@ from tests.integration.resource.minting import bearer_header
 from tests.support.factories import make_user
 
 
-
 @pytest.mark.parametrize("scope, expected_keys", [
     pytest.param("openid", {"sub"}, id="openid gives sub only"),
     pytest.param("openid profile", {"sub", "name", "preferred_username"}, id="profile"),

@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import quote_plus
 
 import pytest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,7 +29,7 @@ async def grant(pool, settings) -> Grant:
 
 
 def new_token(grant: Grant, *, jti: str | None = None) -> tuple[str, NewRefreshToken]:
-    raw, now = new_secret(), datetime.now(timezone.utc)
+    raw, now = new_secret(), datetime.now(UTC)
     return raw, NewRefreshToken(
         token_hash=sha256_hex(raw), family_id=grant.family_id, client_id=grant.client_id, user_id=grant.user_id,
         scope=("openid", "offline_access"), resource="https://api.example", auth_time=now,
@@ -68,7 +68,7 @@ async def test_unknown_hash_is_none(pool):
 async def rotate(tokens: PgRefreshTokens, presented: str, grant: Grant, *, grace: int = 0,
                  jti: str | None = None) -> str | None:
     """A refresh as the grant makes it; the successor's raw value, or None when nothing matched."""
-    successor, now = new_secret(), datetime.now(timezone.utc)
+    successor, now = new_secret(), datetime.now(UTC)
     rotated = await tokens.rotate_by_hash(RefreshRotation(
         token_hash=sha256_hex(presented), client_id=grant.client_id, new_token_hash=sha256_hex(successor),
         idle_seconds=86400, grace_seconds=grace, access_jti=jti or new_secret(16),
@@ -175,7 +175,7 @@ async def test_revoke_family_revokes_every_token_and_returns_live_jtis(pool, gra
 
     revoked = await tokens.revoke_family(grant.family_id)
     assert sorted(jti for jti, _ in revoked) == ["jti-1", "jti-2"]
-    assert all(expires > datetime.now(timezone.utc) for _, expires in revoked)
+    assert all(expires > datetime.now(UTC) for _, expires in revoked)
     assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL",
                                grant.family_id) == 0
     assert (await tokens.find(sha256_hex(other_raw))).revoked_at is None
@@ -187,8 +187,8 @@ async def test_revoke_family_records_what_it_owes_the_denylist_until_denylisted(
     tokens = PgRefreshTokens(pool)
     first_raw, first = new_token(grant, jti="jti-a")
     await tokens.issue(first)
-    replayed = ("jti-replayed", datetime.now(timezone.utc) + timedelta(minutes=5))
-    expired = ("jti-expired", datetime.now(timezone.utc) - timedelta(minutes=5))
+    replayed = ("jti-replayed", datetime.now(UTC) + timedelta(minutes=5))
+    expired = ("jti-expired", datetime.now(UTC) - timedelta(minutes=5))
 
     revoked = await tokens.revoke_family(grant.family_id, [replayed, expired])
     assert sorted(jti for jti, _ in revoked) == ["jti-a", "jti-replayed"]  # an expired token needs no entry

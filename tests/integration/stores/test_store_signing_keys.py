@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import jwt
@@ -18,7 +18,13 @@ from cryptography.exceptions import InvalidTag
 from shared.crypto.signing_keys import encrypt_private_key, generate_private_key, public_jwk
 from shared.db import connect
 from shared.keyring import (
-    ROTATION_LOCK_ID, add_keys, create_key, ensure_active_key, load_signing_key, retired_key_publish_seconds, rotate_if_due,
+    ROTATION_LOCK_ID,
+    add_keys,
+    create_key,
+    ensure_active_key,
+    load_signing_key,
+    retired_key_publish_seconds,
+    rotate_if_due,
 )
 from shared.models import StoredSigningKey
 from shared.stores.pg_signing_keys import PgSigningKeys
@@ -50,7 +56,7 @@ async def _published(conn, alg: str = "ES256") -> list[tuple[str, str]]:
 
 
 async def test_insert_then_read_back(keys_conn, s):
-    keys, now = PgSigningKeys(keys_conn), datetime.now(timezone.utc)
+    keys, now = PgSigningKeys(keys_conn), datetime.now(UTC)
     active = _stored(s.key_encryption_key, "active", now)
     await keys.insert(active)
     assert await keys.all() == [active]
@@ -62,7 +68,7 @@ async def test_insert_then_read_back(keys_conn, s):
 
 
 async def test_each_algorithm_has_its_own_active_key(keys_conn, s):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     es256, rs256 = await add_keys(keys_conn, s, ["ES256", "RS256"], now)
     assert (es256.status, rs256.status) == ("active", "active")  # an empty ring: both sign at once
     keys = PgSigningKeys(keys_conn)
@@ -73,7 +79,7 @@ async def test_each_algorithm_has_its_own_active_key(keys_conn, s):
 
 async def test_an_algorithm_added_to_a_running_ring_is_announced_before_it_signs(keys_conn, s):
     """An upgrade, or a newly configured algorithm: verifiers must see the key before tokens."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rs256 = await create_key(keys_conn, s, now, "RS256")
     await ensure_active_key(keys_conn, s)  # s configures ES256 as well
     [es256] = [k for k in await PgSigningKeys(keys_conn).all() if k.alg == "ES256"]
@@ -86,7 +92,7 @@ async def test_an_algorithm_added_to_a_running_ring_is_announced_before_it_signs
 @pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
 async def test_create_key_first_active_then_announced(keys_conn, s, alg):
     s = dataclasses.replace(s, signing_alg=alg)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     first = await create_key(keys_conn, s, now)
     second = await create_key(keys_conn, s, now)
     assert (first.status, first.activates_at, first.alg) == ("active", now, alg)
@@ -107,7 +113,7 @@ async def test_stored_private_key_is_encrypted_and_loads_once_decrypted(keys_con
 
 
 async def test_promote_due_activates_next_and_retires_the_old_key(keys_conn, s):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = await create_key(keys_conn, s, now)
     new = await create_key(keys_conn, s, now)
     keys = PgSigningKeys(keys_conn)
@@ -121,7 +127,7 @@ async def test_promote_due_activates_next_and_retires_the_old_key(keys_conn, s):
 
 
 async def test_promoting_one_algorithm_leaves_the_other_signing(keys_conn, s):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rs256 = await create_key(keys_conn, s, now, "RS256")
     old = await create_key(keys_conn, s, now, "ES256", activate=True)
     new = await create_key(keys_conn, s, now, "ES256")
@@ -131,7 +137,7 @@ async def test_promoting_one_algorithm_leaves_the_other_signing(keys_conn, s):
 
 
 async def test_rotate_if_due_follows_the_schedule(keys_conn, s):
-    t0 = datetime.now(timezone.utc) - 3 * DAY
+    t0 = datetime.now(UTC) - 3 * DAY
     announce = timedelta(seconds=s.key_announce)
     steps = [  # (when, changed, statuses after)
         (t0, True, ["active"]),
@@ -149,7 +155,7 @@ async def test_rotate_if_due_follows_the_schedule(keys_conn, s):
 
 async def test_a_retired_key_stays_published_until_publish_until(keys_conn, s):
     # Announced long enough ago that promoting it now is due: the old key retires now.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = await create_key(keys_conn, s, now - DAY)
     new = await create_key(keys_conn, s, now - DAY)
     assert await rotate_if_due(keys_conn, s) is True
@@ -160,7 +166,7 @@ async def test_a_retired_key_stays_published_until_publish_until(keys_conn, s):
 
 async def test_a_retired_key_is_unpublished_after_publish_until(keys_conn, s):
     # The same rotation a day ago: every token the old key signed has expired since.
-    then = datetime.now(timezone.utc) - 2 * DAY
+    then = datetime.now(UTC) - 2 * DAY
     await create_key(keys_conn, s, then)
     new = await create_key(keys_conn, s, then)
     assert await rotate_if_due(keys_conn, s, new.activates_at) is True
@@ -222,7 +228,7 @@ async def test_ensure_active_key_keeps_an_existing_key(keys_conn, s):
 
 async def test_a_key_of_an_algorithm_no_longer_configured_keeps_rotating(keys_conn, s):
     """A client registered for EdDSA ID tokens keeps getting them after the defaults change."""
-    t0 = datetime.now(timezone.utc) - 3 * DAY
+    t0 = datetime.now(UTC) - 3 * DAY
     eddsa = await create_key(keys_conn, s, t0, "EdDSA")
     assert await rotate_if_due(keys_conn, s, t0 + DAY) is True
     statuses = await _statuses(keys_conn, "EdDSA")
@@ -231,7 +237,7 @@ async def test_a_key_of_an_algorithm_no_longer_configured_keeps_rotating(keys_co
 
 async def test_rotation_interval_zero_promotes_but_never_announces(keys_conn, s):
     s = dataclasses.replace(s, key_rotation_interval=0)
-    t0 = datetime.now(timezone.utc) - 400 * DAY
+    t0 = datetime.now(UTC) - 400 * DAY
     await add_keys(keys_conn, s, ["ES256", "RS256"], t0)
     assert await rotate_if_due(keys_conn, s) is False
     new = await create_key(keys_conn, s, t0)

@@ -9,7 +9,8 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote_plus
 
 import jwt
@@ -91,12 +92,14 @@ def code_form(issued: IssuedCode, **changes: str | None) -> dict[str, str]:
     return {k: v for k, v in form.items() if v is not None}
 
 
-async def exchange(http: TestClient, client: RegisteredClient, issued: IssuedCode, **changes: str | None) -> ClientResponse:
+async def exchange(http: TestClient, client: RegisteredClient, issued: IssuedCode,
+                   **changes: str | None) -> ClientResponse:
     return await post_form(http, "/token", client, code_form(issued, **changes))
 
 
 async def refresh(http: TestClient, client: RegisteredClient, refresh_token: str, **extra: str) -> ClientResponse:
-    return await post_form(http, "/token", client, {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra})
+    return await post_form(http, "/token", client, {"grant_type": "refresh_token", "refresh_token": refresh_token,
+                                                    **extra})
 
 
 async def jwks(http: TestClient) -> dict[str, jwt.PyJWK]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -26,7 +26,8 @@ async def revoked_at(pool, refresh_token: str):
     return await pool.fetchval("SELECT revoked_at FROM refresh_tokens WHERE token_hash = $1", sha256_hex(refresh_token))
 
 
-async def test_a_replayed_code_is_invalid_grant_and_kills_the_first_exchange(http, redis, settings, pool, app_client, user):
+async def test_a_replayed_code_is_invalid_grant_and_kills_the_first_exchange(http, redis, settings, pool, app_client,
+                                                                             user):
     issued = await issue_code(redis, settings, app_client, user)
     first = await (await exchange(http, app_client, issued)).json()
     replay = await exchange(http, app_client, issued)
@@ -47,7 +48,8 @@ async def test_a_replay_also_kills_tokens_refreshed_since(http, redis, settings,
     assert await revoked_at(pool, refreshed["refresh_token"]) is not None
 
 
-async def test_the_denylist_entry_lives_as_long_as_a_verifier_accepts_the_token(http, redis, settings, app_client, user):
+async def test_the_denylist_entry_lives_as_long_as_a_verifier_accepts_the_token(http, redis, settings, app_client,
+                                                                                user):
     issued = await issue_code(redis, settings, app_client, user, scope="notes:read")
     first = await (await exchange(http, app_client, issued)).json()
     await exchange(http, app_client, issued)
@@ -68,13 +70,15 @@ async def test_a_replay_is_audited_without_the_code(http, redis, settings, pool,
     issued = await issue_code(redis, settings, app_client, user)
     await exchange(http, app_client, issued)
     await exchange(http, app_client, issued)
-    row = await pool.fetchrow("SELECT * FROM audit_events WHERE event_type = 'code_replay' AND details->>'grant_id' = $1",
+    row = await pool.fetchrow("SELECT * FROM audit_events"
+                              " WHERE event_type = 'code_replay' AND details->>'grant_id' = $1",
                               issued.grant.grant_id)
     assert row is not None and row["client_id"] == app_client.client_id
     assert issued.code not in str(dict(row)) and sha256_hex(issued.code) not in str(dict(row))
 
 
-async def test_twenty_concurrent_redemptions_give_exactly_one_token(start_token_app, redis, settings, pool, app_client, user):
+async def test_twenty_concurrent_redemptions_give_exactly_one_token(start_token_app, redis, settings, pool, app_client,
+                                                                    user):
     # All 20 at once, none shed (the load limit would answer some 503): the race is what is tested.
     async with start_token_app(token_issue_deadline=1, max_concurrent_requests=20) as http:
         issued = await issue_code(redis, settings, app_client, user)
@@ -90,16 +94,18 @@ async def test_twenty_concurrent_redemptions_give_exactly_one_token(start_token_
         assert await revoked_at(pool, winner["refresh_token"]) is not None
 
 
-async def test_a_refresh_token_stored_after_the_replay_is_swept_later(start_token_app, redis, settings, pool, app_client, user):
+async def test_a_refresh_token_stored_after_the_replay_is_swept_later(start_token_app, redis, settings, pool,
+                                                                      app_client, user):
     """The first exchange can be slow between consuming the code and storing its refresh token:
     the replay sweeps the grant again once that exchange's deadline has passed."""
     async with start_token_app(token_issue_deadline=1) as http:
         issued = await issue_code(redis, settings, app_client, user)
-        use = CodeUse(grant_id="", access_jti="slow-first-exchange", access_expires_at=int(time.time()) + settings.access_token_ttl)
+        use = CodeUse(grant_id="", access_jti="slow-first-exchange",
+                      access_expires_at=int(time.time()) + settings.access_token_ttl)
         assert await RedisCodeStore(redis, settings.redis_prefix).consume(issued.code, use, settings.code_replay_window)
         assert (await exchange(http, app_client, issued)).status == 400
         late = new_secret()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await PgRefreshTokens(pool).issue(NewRefreshToken(
             token_hash=sha256_hex(late), family_id=uuid.UUID(issued.grant.grant_id), client_id=app_client.client_id,
             user_id=user.id, scope=issued.grant.scope, resource=None, auth_time=now,

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import warnings
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
@@ -62,7 +62,8 @@ async def browser_logs_in_and_consents(authorization_url: str, username: str) ->
     parts = urlsplit(authorization_url)
     jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP-address host
     async with aiohttp.ClientSession(base_url=f"{parts.scheme}://{parts.netloc}", cookie_jar=jar) as browser:
-        callback = await authorize_as_browser(browser, dict(parse_qsl(parts.query)), username=username, password=PASSWORD)
+        callback = await authorize_as_browser(browser, dict(parse_qsl(parts.query)), username=username,
+                                              password=PASSWORD)
     return f"{REDIRECT_URI}?{urlencode(callback)}"
 
 
@@ -80,7 +81,8 @@ async def test_login_consent_code_token_refresh_revoke_with_authlib(suite, pool)
 
     async with AsyncOAuth2Client(client_id=registered.client_id, client_secret=registered.secret,
                                  scope="openid offline_access notes:read", redirect_uri=REDIRECT_URI,
-                                 code_challenge_method="S256", token_endpoint_auth_method="client_secret_basic") as oauth:
+                                 code_challenge_method="S256",
+                                 token_endpoint_auth_method="client_secret_basic") as oauth:
         verifier = generate_token(48)
         url, state = oauth.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier,
                                                     nonce="e2e-nonce")

@@ -34,14 +34,16 @@ async def test_only_form_bodies_are_accepted(http, app_client, content_type, bod
 
 async def test_a_repeated_parameter_is_invalid_request(http, app_client):
     response = await http.post("/token", data="grant_type=authorization_code&code=a&code=b", headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(app_client.client_id, app_client.secret)})
+        "Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(app_client.client_id,
+                                                                                    app_client.secret)})
     assert response.status == 400 and await error_of(response) == "invalid_request"
     assert "code" in (await response.json())["error_description"]
 
 
 async def test_a_body_over_the_limit_is_413_json(http, settings, app_client):
     response = await http.post("/token", data="code=" + "x" * settings.max_body_bytes, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(app_client.client_id, app_client.secret)})
+        "Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(app_client.client_id,
+                                                                                    app_client.secret)})
     assert response.status == 413 and await error_of(response) == "invalid_request"
 
 
@@ -51,7 +53,8 @@ async def test_a_body_over_the_limit_is_413_json(http, settings, app_client):
 ], ids=["password", "client_credentials", "device_code", "no grant_type"])
 async def test_only_code_and_refresh_grants_are_supported(http, app_client, grant_type, error):
     form = {"grant_type": grant_type} if grant_type else {"code": "x"}
-    response = await http.post("/token", data=form, headers={"Authorization": basic(app_client.client_id, app_client.secret)})
+    response = await http.post("/token", data=form, headers={"Authorization": basic(app_client.client_id,
+                                                                                    app_client.secret)})
     assert response.status == 400 and await error_of(response) == error
 
 
@@ -92,7 +95,8 @@ async def test_a_failed_post_authentication_is_401_without_a_challenge(http, poo
     ({}, {"client_id": "lk_nobody", "client_secret": "x"}),
 ], ids=["no client authentication", "malformed Basic", "a Bearer header", "unknown client"])
 async def test_missing_or_broken_client_authentication_is_invalid_client(http, headers, form):
-    response = await http.post("/token", data={"grant_type": "authorization_code", "code": "x", **form}, headers=headers)
+    response = await http.post("/token", data={"grant_type": "authorization_code", "code": "x", **form},
+                               headers=headers)
     assert response.status == 401 and await error_of(response) == "invalid_client"
     assert ("WWW-Authenticate" in response.headers) == ("Authorization" in headers)
 
@@ -121,7 +125,8 @@ async def test_basic_credentials_are_form_urlencoded_before_base64(http, pool, r
     """RFC 6749 Appendix B: an id and secret with ':', '+', '%' and spaces still authenticate."""
     client_id, secret = "lk_odd: id+%", "s3cr:t +%/é"
     await PgClients(pool).create(Client(
-        client_id=client_id, name="Odd", secret_hash=sha256_hex(secret), redirect_uris=("https://app.example/callback",),
+        client_id=client_id, name="Odd", secret_hash=sha256_hex(secret), redirect_uris=("https://app.example/callback",
+                                                                                        ),
         allowed_scopes=frozenset({"openid"}), grant_types=frozenset({"authorization_code"}),
         token_endpoint_auth_method="client_secret_basic", is_public=False))
     registered = RegisteredClient(await PgClients(pool).get(client_id), secret)
@@ -197,7 +202,8 @@ async def test_error_descriptions_carry_only_the_characters_rfc6749_allows(http,
     assert all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in description)
 
 
-async def test_audit_records_the_client_behind_a_trusted_proxy(start_token_app, pool, redis, settings, app_client, user):
+async def test_audit_records_the_client_behind_a_trusted_proxy(start_token_app, pool, redis, settings, app_client,
+                                                               user):
     forwarded = {"X-Forwarded-For": "203.0.113.9"}
     async with start_token_app(trusted_proxies=(ipaddress.ip_network("127.0.0.0/8"),
                                                 ipaddress.ip_network("::1/128"))) as http:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import jwt
 import pytest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -12,9 +12,9 @@ import pytest
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.models import NewRefreshToken
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
-from tests.support.factories import make_client
 from shared.stores.redis_denylist import RedisDenylist
 from tests.integration.token.helpers import basic, decode, error_of, exchange, issue_code, refresh
+from tests.support.factories import make_client
 
 
 async def first_tokens(http, redis, settings, client, user, scope="openid offline_access notes:read notes:write",
@@ -90,7 +90,8 @@ async def test_another_clients_refresh_token_is_invalid_grant_and_keeps_working(
     assert (await refresh(http, app_client, first["refresh_token"])).status == 200
 
 
-@pytest.mark.parametrize("column", ["expires_at", "family_expires_at"], ids=["idle lifetime over", "absolute lifetime over"])
+@pytest.mark.parametrize("column", ["expires_at", "family_expires_at"], ids=["idle lifetime over",
+                                                                             "absolute lifetime over"])
 async def test_an_expired_refresh_token_is_invalid_grant(http, redis, settings, pool, app_client, user, column):
     first = await first_tokens(http, redis, settings, app_client, user)
     await pool.execute(f"UPDATE refresh_tokens SET {column} = now() - interval '1 second' WHERE token_hash = $1",
@@ -131,7 +132,8 @@ async def test_the_resource_of_the_grant_stays_the_audience(http, redis, setting
     assert response.status == 400 and await error_of(response) == "invalid_target"
 
 
-async def test_within_the_grace_period_a_lost_response_can_be_retried(start_token_app, redis, settings, app_client, user):
+async def test_within_the_grace_period_a_lost_response_can_be_retried(start_token_app, redis, settings, app_client,
+                                                                      user):
     async with start_token_app(refresh_grace=30) as http:
         first = await first_tokens(http, redis, settings, app_client, user)
         lost = await refresh(http, app_client, first["refresh_token"])
@@ -156,7 +158,8 @@ async def test_a_retry_within_grace_revokes_the_first_child(start_token_app, red
                                    sha256_hex(lost["refresh_token"])) is not None
         denylist = RedisDenylist(redis, settings.redis_prefix)
         assert await denylist.contains(jwt.decode(lost["access_token"], options={"verify_signature": False})["jti"])
-        assert not await denylist.contains(jwt.decode(retry["access_token"], options={"verify_signature": False})["jti"])
+        assert not await denylist.contains(jwt.decode(retry["access_token"],
+                                                      options={"verify_signature": False})["jti"])
         # Whoever holds the superseded child is a second holder: presenting it ends the grant.
         stale = await refresh(http, app_client, lost["refresh_token"])
         assert stale.status == 400 and await error_of(stale) == "invalid_grant"
@@ -185,8 +188,10 @@ async def test_within_grace_a_parent_whose_successor_was_used_is_reuse(start_tok
         assert replay.status == 400 and await error_of(replay) == "invalid_grant"
         assert await live_tokens(pool, app_client.client_id, user.id) == []  # the whole family revoked
         denylist = RedisDenylist(redis, settings.redis_prefix)
-        assert await denylist.contains(jwt.decode(grandchild["access_token"], options={"verify_signature": False})["jti"])
-        audited = await pool.fetchval("SELECT count(*) FROM audit_events WHERE event_type = 'refresh_reuse' AND client_id = $1",
+        assert await denylist.contains(jwt.decode(grandchild["access_token"],
+                                                  options={"verify_signature": False})["jti"])
+        audited = await pool.fetchval("SELECT count(*) FROM audit_events"
+                                      " WHERE event_type = 'refresh_reuse' AND client_id = $1",
                                       app_client.client_id)
         assert audited == 1
 
@@ -194,11 +199,12 @@ async def test_within_grace_a_parent_whose_successor_was_used_is_reuse(start_tok
 async def test_a_503_for_a_missing_key_leaves_the_refresh_token_unused(http, settings, pool, user):
     """The keys are checked before the rotation, so the client can simply try again later."""
     client = await make_client(pool, id_token_alg="EdDSA")  # the factory skips the CLI's key-ring check
-    presented, now = new_secret(), datetime.now(timezone.utc)
+    presented, now = new_secret(), datetime.now(UTC)
     await PgRefreshTokens(pool).issue(NewRefreshToken(
         token_hash=sha256_hex(presented), family_id=uuid.uuid4(), client_id=client.client_id, user_id=user.id,
         scope=("openid", "offline_access"), resource=None, auth_time=now, expires_at=now + timedelta(days=1),
         family_expires_at=now + timedelta(days=30)))
     response = await refresh(http, client, presented)
     assert response.status == 503 and await error_of(response) == "temporarily_unavailable"
-    assert await pool.fetchval("SELECT used_at FROM refresh_tokens WHERE token_hash = $1", sha256_hex(presented)) is None
+    assert await pool.fetchval("SELECT used_at FROM refresh_tokens WHERE token_hash = $1",
+                               sha256_hex(presented)) is None

@@ -39,7 +39,8 @@ async def denylisted(redis, settings, *responses: dict) -> list[bool]:
     return [await denylist.contains(jti(r["access_token"])) for r in responses]
 
 
-async def test_a_retried_refresh_reuse_denylists_the_grants_access_tokens(http, redis, settings, pool, app_client, user):
+async def test_a_retried_refresh_reuse_denylists_the_grants_access_tokens(http, redis, settings, pool, app_client,
+                                                                          user):
     _, first, refreshed = await a_refreshed_grant(http, redis, settings, app_client, user)
     await crashed_revocation(pool, first["refresh_token"])
     reuse = await refresh(http, app_client, first["refresh_token"])
@@ -55,7 +56,8 @@ async def test_a_retried_code_replay_denylists_tokens_refreshed_since(http, redi
     assert await denylisted(redis, settings, first, refreshed) == [True, True]
 
 
-async def test_a_retried_revoke_request_denylists_the_grants_access_tokens(http, redis, settings, pool, app_client, user):
+async def test_a_retried_revoke_request_denylists_the_grants_access_tokens(http, redis, settings, pool, app_client,
+                                                                           user):
     _, first, refreshed = await a_refreshed_grant(http, redis, settings, app_client, user)
     await crashed_revocation(pool, refreshed["refresh_token"])
     response = await post_form(http, "/revoke", app_client, {"token": refreshed["refresh_token"]})

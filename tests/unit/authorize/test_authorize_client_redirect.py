@@ -3,11 +3,14 @@
 import pytest
 
 from services.authorize.core.client_redirect import (
-    VerifiedRedirect, client_id_of, known_client, verified_redirect_uri,
+    VerifiedRedirect,
+    client_id_of,
+    known_client,
+    verified_redirect_uri,
 )
 from services.authorize.core.errors import CannotRedirect
-from shared.oauth.params import parse_urlencoded
 from shared.models import Client
+from shared.oauth.params import parse_urlencoded
 
 CB = "https://app.example/callback"
 

@@ -7,11 +7,16 @@ import pytest
 from services.authorize.core.authorization_request import Policy, validate_authorization_request
 from services.authorize.core.client_redirect import VerifiedRedirect
 from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
-from shared.oauth.params import parse_urlencoded
 from shared.errors import (
-    ConsentRequired, InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient, UnsupportedResponseType,
+    ConsentRequired,
+    InvalidRequest,
+    InvalidScope,
+    InvalidTarget,
+    UnauthorizedClient,
+    UnsupportedResponseType,
 )
 from shared.models import Client
+from shared.oauth.params import parse_urlencoded
 from shared.pkce import s256_challenge
 
 CB = "https://app.example/callback"

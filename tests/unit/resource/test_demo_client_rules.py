@@ -4,7 +4,12 @@ the ID token claims (OIDC Core §3.1.3.7), plus its session store."""
 import pytest
 
 from examples.demo_client.oidc import (
-    DemoError, at_hash, authorization_url, check_id_token_claims, code_from_callback, new_pending_login,
+    DemoError,
+    at_hash,
+    authorization_url,
+    check_id_token_claims,
+    code_from_callback,
+    new_pending_login,
 )
 from examples.demo_client.provider import DiscoveryError, ProviderMetadata
 from examples.demo_client.sessions import SessionStore
@@ -45,7 +50,8 @@ GOOD = {"code": "c0de", "state": PENDING.state, "iss": ISSUER}
     pytest.param({**GOOD, "state": "forged"}, PENDING, "state parameter does not match", id="forged state"),
     pytest.param({k: v for k, v in GOOD.items() if k != "state"}, PENDING, "state", id="missing state"),
     pytest.param({**GOOD, "iss": "https://evil.example"}, PENDING, "iss check", id="mix-up: other issuer"),
-    pytest.param({k: v for k, v in GOOD.items() if k != "iss"}, PENDING, "iss check", id="iss missing though supported"),
+    pytest.param({k: v for k, v in GOOD.items() if k != "iss"}, PENDING, "iss check",
+                 id="iss missing though supported"),
     pytest.param({"error": "access_denied", "state": PENDING.state, "iss": ISSUER}, PENDING, "access_denied",
                  id="user said no"),
     pytest.param({"state": PENDING.state, "iss": ISSUER}, PENDING, "neither a code", id="no code"),

@@ -3,9 +3,9 @@ description quotes from the request."""
 
 import pytest
 
-from shared.errors import InvalidClient, InvalidRequest, InvalidToken, OAuthError, UnsupportedGrantType
-from services.token.core.grants import grant_type_of
 from services.token.core.form import parse_form
+from services.token.core.grants import grant_type_of
+from shared.errors import InvalidClient, InvalidRequest, InvalidToken, OAuthError, UnsupportedGrantType
 
 ALLOWED = {chr(c) for c in range(0x20, 0x7F)} - {'"', "\\"}
 

@@ -2,28 +2,38 @@
 and the grant-type dispatch (§5.2)."""
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
 from services.token.core.code_grant import (
-    PkceMismatch, check_client_owns_code, check_pkce, check_redirect_uri, response_scope,
+    PkceMismatch,
+    check_client_owns_code,
+    check_pkce,
+    check_redirect_uri,
+    response_scope,
     wants_refresh_token,
 )
+from services.token.core.context import TokenRequest
 from services.token.core.grants import GRANT_HANDLERS, GrantType, grant_type_of
 from services.token.core.introspection import refresh_token_is_live
 from services.token.core.refresh_grant import (
-    RefreshReuse, check_exists, check_not_expired, check_not_revoked, check_not_reused, check_resource,
+    RefreshReuse,
+    check_exists,
+    check_not_expired,
+    check_not_reused,
+    check_not_revoked,
+    check_resource,
 )
-from services.token.core.context import TokenRequest
 from shared.errors import InvalidGrant, InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedGrantType
 from shared.models import AuthorizationGrant, Client, RefreshToken
 from shared.pkce import s256_challenge
 
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
-CLIENT = Client(client_id="lk_app", name="App", secret_hash="x", redirect_uris=("https://app.example/cb", "https://app.example/other"),
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+CLIENT = Client(client_id="lk_app", name="App", secret_hash="x", redirect_uris=("https://app.example/cb",
+                                                                                "https://app.example/other"),
                 allowed_scopes=frozenset({"openid", "offline_access"}),
                 grant_types=frozenset({"authorization_code", "refresh_token"}),
                 token_endpoint_auth_method="client_secret_basic", is_public=False)
@@ -31,7 +41,8 @@ GRANT = AuthorizationGrant(client_id="lk_app", redirect_uri="https://app.example
                            user_id="u1", auth_time=1, code_challenge=s256_challenge(VERIFIER),
                            code_challenge_method="S256", grant_id="g1")
 TOKEN = RefreshToken(id=uuid4(), family_id=uuid4(), parent_id=None, client_id="lk_app", user_id=uuid4(),
-                     scope=("openid", "offline_access"), resource=None, auth_time=NOW, expires_at=NOW + timedelta(days=1),
+                     scope=("openid",
+                            "offline_access"), resource=None, auth_time=NOW, expires_at=NOW + timedelta(days=1),
                      family_expires_at=NOW + timedelta(days=30), used_at=None, revoked_at=None)
 
 
@@ -94,7 +105,8 @@ def test_refresh_token_policy(scope, grant_types, expected):
     ({"grant_type": "password"}, {"authorization_code"}, UnsupportedGrantType),
     ({"grant_type": "client_credentials"}, {"authorization_code"}, UnsupportedGrantType),
     ({"grant_type": "refresh_token"}, {"authorization_code"}, UnauthorizedClient),
-], ids=["missing grant_type", "password grant", "client_credentials grant", "a grant the client was not registered for"])
+], ids=["missing grant_type", "password grant", "client_credentials grant",
+        "a grant the client was not registered for"])
 def test_grant_type_errors(form, grant_types, error):
     with pytest.raises(error):
         grant_type_of(form, replace(CLIENT, grant_types=frozenset(grant_types)))

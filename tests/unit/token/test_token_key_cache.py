@@ -3,7 +3,7 @@
 import json
 import os
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,7 @@ from shared.errors import TemporarilyUnavailable
 from shared.models import StoredSigningKey
 
 KEK = os.urandom(32)
-NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def stored(alg: str = "RS256", status: str = "active") -> StoredSigningKey:
