@@ -40,7 +40,8 @@ run: $(RUN_STAMP)
 # The `latchkey` command against a running `make run`, with the environment it wrote:
 #   make cli ARGS="keys list --json"
 DEVDATA := $(or $(LATCHKEY_DEVDATA),.devdata)
-cli: install
+cli:
+	@$(MAKE) --no-print-directory -s $(RUN_STAMP) 1>&2  # installing says nothing on stdout: --json stays pure
 	@test -f "$(DEVDATA)/env" || { echo "latchkey: $(DEVDATA)/env is missing; start \`make run\` first (in another terminal)" >&2; exit 1; }
 	@. "$(abspath $(DEVDATA))/env" && $(BIN)/latchkey $(ARGS)
 

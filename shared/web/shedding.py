@@ -33,11 +33,11 @@ class RequestLimiter:
     """At most ``limit`` requests in progress; up to ``queue_size`` more wait, first come first
     served (asyncio.Semaphore is FIFO).
 
-    How long one may wait follows CoDel. While requests get a place within ``overload_wait``
-    (the target), or have done so in the last 100 ms, a newcomer may wait up to ``wait``: bursts
-    are absorbed, not refused. Once every request for 100 ms waited longer than the target, the
-    queue is standing and a newcomer waits at most the target, so the requests accepted keep
-    close to their unloaded latency and the rest are told at once to come back.
+    How long one may wait follows CoDel. A burst drains by itself: while it does, a newcomer may
+    wait up to ``wait``, so spikes are absorbed, not refused. Once every request for 100 ms waited
+    longer than ``overload_wait`` (the target), the queue is standing: newcomers wait at most the
+    target, so the requests accepted keep close to their unloaded latency and the rest are told at
+    once to come back. The queue stops standing when a newcomer finds a free place.
     """
 
     def __init__(self, limit: int, queue_size: int, wait: float, overload_wait: float) -> None:
@@ -47,21 +47,22 @@ class RequestLimiter:
         self._target = min(overload_wait, wait)
         self._waiting = 0
         self._above_target_since: float | None = None
+        self._standing = False
 
     def _record_wait(self, waited: float, now: float) -> None:
+        if self._standing:
+            return  # only a free place ends it: the short patience keeps every wait under the target
         if waited <= self._target:
             self._above_target_since = None
         elif self._above_target_since is None:
             self._above_target_since = now
-
-    def _patience(self, now: float) -> float:
-        standing = self._above_target_since is not None and now - self._above_target_since > STANDING_QUEUE_SECONDS
-        return self._target if standing else self._wait
+        elif now - self._above_target_since > STANDING_QUEUE_SECONDS:
+            self._standing = True
 
     async def acquire(self) -> bool:
         """True with a place taken (give it back with ``release``); False: shed this request."""
         if not self._slots.locked():
-            self._record_wait(0.0, time.monotonic())
+            self._standing, self._above_target_since = False, None
             await self._slots.acquire()  # a free place: returns without yielding
             return True
         if self._waiting >= self._queue_size:
@@ -69,7 +70,7 @@ class RequestLimiter:
         queued_at = time.monotonic()
         self._waiting += 1
         try:
-            async with asyncio.timeout(self._patience(queued_at)):
+            async with asyncio.timeout(self._target if self._standing else self._wait):
                 await self._slots.acquire()
         except TimeoutError:
             return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -43,7 +43,8 @@ async def test_a_disabled_users_code_is_spent_without_tokens(http, redis, settin
                                issued.grant.grant_id) == 0
 
 
-async def test_a_stalled_postgresql_is_503_and_nothing_is_issued(start_token_app, redis, settings, pool, app_client, user):
+async def test_a_stalled_postgresql_is_503_and_nothing_is_issued(start_token_app, redis, settings, pool, app_client,
+                                                                 user):
     """The redemption cannot be written within the issue deadline: no tokens (they are signed
     only after it), 503 temporarily_unavailable, and the code is spent (the README says: start
     the flow again)."""
@@ -62,7 +63,7 @@ async def test_a_stalled_postgresql_is_503_and_nothing_is_issued(start_token_app
 
 
 async def test_the_sweep_deletes_redemptions_past_their_replay_window(start_token_app, pool):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     expired, live = sha256_hex(new_secret()), sha256_hex(new_secret())
     for code_hash, expires_at in ((expired, now - timedelta(seconds=1)), (live, now + timedelta(minutes=15))):
         await pool.execute(

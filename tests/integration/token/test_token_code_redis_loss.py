@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import jwt
 import pytest
@@ -94,7 +94,8 @@ async def test_a_code_brought_back_by_a_lost_aof_write_is_refused_and_revokes(
                                "AND details->>'grant_id' = $1", issued.grant.grant_id) == 1
 
 
-async def test_a_replay_after_redis_lost_everything_still_revokes(aof_redis, lossy_settings, lossy_http, app_client, user):
+async def test_a_replay_after_redis_lost_everything_still_revokes(aof_redis, lossy_settings, lossy_http, app_client,
+                                                                  user):
     issued = await saved_code(lossy_settings, app_client, user)
     tokens = await (await exchange(lossy_http, app_client, issued)).json()
 
