@@ -55,9 +55,7 @@ async def authenticate_client_or_api(request: web.Request, form: Mapping[str, st
     client = await request.app[CLIENTS].get(credentials.client_id)
     if client is not None:
         return await _checked(request, credentials, client)
-    catalog = await request.app[APIS].catalog()
-    api = catalog.by_client_id(credentials.client_id) or (await request.app[APIS].reload()).by_client_id(
-        credentials.client_id)
+    api = (await request.app[APIS].with_client_id(credentials.client_id)).by_client_id(credentials.client_id)
     await _checked(request, credentials, _as_client(api, credentials) if api else None)
     assert api is not None
     return api

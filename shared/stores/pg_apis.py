@@ -114,6 +114,13 @@ class CachedApis:
         self._catalog, self._expires = catalog, time.monotonic() + self._ttl
         return catalog
 
+    async def with_client_id(self, client_id: str) -> ApiCatalog:
+        """The catalog, reloaded (at most once) if stale or without an API of this client_id."""
+        catalog = self._catalog
+        if catalog is None or self._expires <= time.monotonic() or catalog.by_client_id(client_id) is None:
+            return await self.reload()
+        return catalog
+
     async def knowing(self, scopes: Sequence[str], resource: str | None) -> ApiCatalog:
         """The catalog, reloaded (at most once) if stale or lacking one of these scopes or this resource."""
         catalog = self._catalog
