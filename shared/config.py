@@ -118,6 +118,8 @@ def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> 
 
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
+# The longest access-token lifetime any setting allows: how long a "revoked before" time must last.
+ACCESS_TOKEN_TTL_MAX = DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,11 @@ class Settings:
     authorize_port: int = _setting("LATCHKEY_AUTHORIZE_PORT", 8001, _int_between(1, 65535), "authorize port")
     token_port: int = _setting("LATCHKEY_TOKEN_PORT", 8002, _int_between(1, 65535), "token port")
     resource_port: int = _setting("LATCHKEY_RESOURCE_PORT", 8003, _int_between(1, 65535), "resource port")
+    # The admin API has its own address, loopback unless chosen: LATCHKEY_HOST does not move it.
+    admin_host: str = _setting("LATCHKEY_ADMIN_HOST", "127.0.0.1", str, "address the admin API listens on")
+    admin_port: int = _setting("LATCHKEY_ADMIN_PORT", 8004, _int_between(1, 65535), "admin API port")
+    admin_page_size: int = _setting("LATCHKEY_ADMIN_PAGE_SIZE", 50, _int_between(1, 1000), "admin API list page size when no limit is given")
+    admin_max_page_size: int = _setting("LATCHKEY_ADMIN_MAX_PAGE_SIZE", 200, _int_between(1, 1000), "largest limit an admin API list accepts")
     db_pool_min: int = _setting("LATCHKEY_DB_POOL_MIN", 2, _int_between(1, 100), "PostgreSQL pool minimum")
     db_pool_max: int = _setting("LATCHKEY_DB_POOL_MAX", 10, _int_between(1, 500), "PostgreSQL pool maximum")
     max_body_bytes: int = _setting("LATCHKEY_MAX_BODY_BYTES", 16384, _int_between(1024, 1 << 20), "request body limit")
@@ -155,12 +162,12 @@ class Settings:
     login_max_failures_ip: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_IP", 20, _int_between(1, 10000), "failed logins per IP per window")
     login_max_in_flight_ip: int = _setting("LATCHKEY_LOGIN_MAX_IN_FLIGHT_PER_IP", 32, _int_between(1, 10000), "login attempts one IP may have in flight at once")
     login_failure_window: int = _setting("LATCHKEY_LOGIN_FAILURE_WINDOW_SECONDS", 15 * MINUTE, _int_between(10, DAY), "throttle window")
-    trusted_proxies: tuple = _setting(
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _setting(
         "LATCHKEY_TRUSTED_PROXIES", (), _networks,
         "gateways (CIDRs) whose X-Forwarded-For names the client address, e.g. 10.0.0.0/8",
     )
     require_pkce: bool = _setting("LATCHKEY_REQUIRE_PKCE", True, _bool, "require PKCE for confidential clients too (OAuth 2.1)")
-    access_token_ttl: int = _setting("LATCHKEY_ACCESS_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, DAY), "access token lifetime")
+    access_token_ttl: int = _setting("LATCHKEY_ACCESS_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, ACCESS_TOKEN_TTL_MAX), "access token lifetime")
     id_token_ttl: int = _setting("LATCHKEY_ID_TOKEN_TTL_SECONDS", 10 * MINUTE, _int_between(30, DAY), "ID token lifetime")
     refresh_token_ttl: int = _setting("LATCHKEY_REFRESH_TOKEN_TTL_SECONDS", 30 * DAY, _int_between(60, 365 * DAY), "refresh absolute lifetime")
     refresh_idle_ttl: int = _setting("LATCHKEY_REFRESH_IDLE_TTL_SECONDS", 7 * DAY, _int_between(60, 365 * DAY), "refresh idle lifetime")
@@ -184,8 +191,12 @@ class Settings:
     )
     token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
-    argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 2, _int_between(1, 20), "argon2id iterations")
-    argon2_memory_kib: int = _setting("LATCHKEY_ARGON2_MEMORY_KIB", 19456, _int_between(8, 4 << 20), "argon2id memory (KiB)")
+    # Two polls must fit in the 5 s within which a disabled or re-keyed client is gone (CONTRACT).
+    client_change_poll: int = _setting("LATCHKEY_CLIENT_CHANGE_POLL_SECONDS", 1, _int_between(1, 2), "how often each service checks whether a client changed (its cache is emptied when one did)")
+    # OWASP's argon2id settings of equal defence: 19 MiB x 2 passes, 12 x 3, 9 x 4 or 7 x 5. The last
+    # costs the same CPU and a third of the memory each concurrent login holds (LATCHKEY_HASH_WORKERS).
+    argon2_time_cost: int = _setting("LATCHKEY_ARGON2_TIME_COST", 5, _int_between(1, 20), "argon2id iterations")
+    argon2_memory_kib: int = _setting("LATCHKEY_ARGON2_MEMORY_KIB", 7168, _int_between(8, 4 << 20), "argon2id memory (KiB)")
     argon2_parallelism: int = _setting("LATCHKEY_ARGON2_PARALLELISM", 1, _int_between(1, 16), "argon2id lanes")
     hash_workers: int = _setting("LATCHKEY_HASH_WORKERS", 2, _int_between(1, 64), "threads for password hashing")
     jwks_url: str = _setting("LATCHKEY_JWKS_URL", "", str, "JWKS the resource service trusts (default: token URL)")
@@ -213,6 +224,15 @@ class Settings:
     request_queue_overload_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_OVERLOAD_WAIT_MS", 10, _int_between(1, 60000), "CoDel target: once every request waited longer than this for 100 ms (sustained overload), newcomers wait at most this long")
     ready_probe_interval: int = _setting("LATCHKEY_READY_PROBE_SECONDS", 1, _int_between(1, 60), "how often /readyz's background probe checks PostgreSQL and Redis")
     ready_probe_timeout: int = _setting("LATCHKEY_READY_PROBE_TIMEOUT_SECONDS", 1, _int_between(1, 60), "timeout of each readiness probe")
+    shutdown_delay: int = _setting(
+        "LATCHKEY_SHUTDOWN_DELAY_SECONDS", 2, _int_between(0, 300),
+        "on SIGTERM, how long /readyz fails while the listener still serves, so a load balancer stops routing here first",
+    )
+    shutdown_grace: int = _setting("LATCHKEY_SHUTDOWN_GRACE_SECONDS", 15, _int_between(1, 600), "on SIGTERM, longest in-flight requests may take to finish once the listener closed")
+    rate_limit_client: int = _setting("LATCHKEY_RATE_LIMIT_PER_CLIENT", 6000, _int_between(0, 10**7), "token/revocation/introspection requests per client per minute (0: off)")
+    rate_limit_ip: int = _setting("LATCHKEY_RATE_LIMIT_PER_IP", 12000, _int_between(0, 10**7), "token/revocation/introspection requests per client address per minute (0: off)")
+    rate_limit_client_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_CLIENT", 50, _int_between(0, 10**6), "failed client authentications per client_id per minute before it is limited (0: off)")
+    rate_limit_ip_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_IP", 100, _int_between(0, 10**6), "failed client authentications per client address per minute before it is limited (0: off)")
     note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")
     notes_page_size: int = _setting("LATCHKEY_NOTES_PAGE_SIZE", 50, _int_between(1, 500), "most notes one GET returns")
 
@@ -283,6 +303,8 @@ class Settings:
                 f"LATCHKEY_KEY_ANNOUNCE_SECONDS ({self.key_announce}) must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS "
                 f"({self.jwks_max_age}) + LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS ({self.jwks_refetch_cooldown}) + "
                 f"LATCHKEY_KEY_POLL_SECONDS ({self.key_poll_interval}), so every verifier can fetch a key before it signs")
+        if self.admin_page_size > self.admin_max_page_size:
+            raise ConfigError("LATCHKEY_ADMIN_PAGE_SIZE must not exceed LATCHKEY_ADMIN_MAX_PAGE_SIZE")
         if self.db_pool_min > self.db_pool_max:
             raise ConfigError("LATCHKEY_DB_POOL_MIN must not exceed LATCHKEY_DB_POOL_MAX")
         if self.dev_mode:

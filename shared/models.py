@@ -50,6 +50,15 @@ class Client:
     is_public: bool
     # OIDC Registration §2; None: the server's LATCHKEY_ID_TOKEN_SIGNING_ALG.
     id_token_signed_response_alg: str | None = None
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    client_uri: str | None = None
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
+    allowed_cors_origins: tuple[str, ...] = ()
+    disabled: bool = False
+    # The secret before the last rotation and when it stops working (``rotate-secret --overlap``).
+    previous_secret_hash: str | None = None
+    previous_secret_expires_at: datetime | None = None
     # Identifiers of the APIs this client may get tokens for (table client_apis).
     apis: frozenset[str] = frozenset()
 

@@ -13,6 +13,9 @@ def redirect_uri_problem(uri: str) -> str | None:
         parts = urlsplit(uri)
     except ValueError:
         return f"redirect URI {uri!r} is not a valid URI"
+    if "*" in uri:
+        return (f"redirect URI {uri!r} contains a wildcard: redirect URIs are matched exactly "
+                "(RFC 9700 §4.1.3), so register each one in full")
     if not parts.scheme:
         return f"redirect URI {uri!r} must be absolute"
     if "#" in uri:

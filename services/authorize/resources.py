@@ -12,6 +12,7 @@ from aiohttp import web
 from services.authorize.app_keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
 from services.authorize.deps import Stores
 from shared.crypto.passwords import Passwords
+from shared.stores.client_changes import watching
 from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
@@ -39,8 +40,9 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[PASSWORDS] = await asyncio.get_running_loop().run_in_executor(app[HASH_EXECUTOR], functools.partial(
         Passwords, app[HASH_EXECUTOR], time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib, parallelism=settings.argon2_parallelism))
+    clients = CachedClients(PgClients(pool), settings.client_cache_ttl)
     app[STORES] = Stores(
-        clients=CachedClients(PgClients(pool), settings.client_cache_ttl),
+        clients=clients,
         apis=CachedApis(PgApis(pool), settings.client_cache_ttl),
         users=PgUsers(pool),
         consents=PgConsents(pool),
@@ -53,7 +55,8 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
                                     window=settings.login_failure_window),
         audit=PgAudit(pool),
     )
-    yield
+    async with watching(clients, client, prefix, settings.client_change_poll):
+        yield
 
 
 CLEANUP_CONTEXTS = (postgres, redis, hash_executor, stores)

@@ -17,6 +17,7 @@ from services.token.app_keys import (
     GRANT_CONTEXT,
     KEY_CACHE,
     POOL,
+    RATE_LIMITER,
     REDIS,
     REFRESH_TOKENS,
     SETTINGS,
@@ -30,6 +31,7 @@ from services.token.pending_revocations import complete_pending_revocations
 from services.token.sweeps import GrantSweeper, sweep_redemptions
 from shared.db import connect
 from shared.keyring import ensure_active_key
+from shared.stores.client_changes import watching
 from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
@@ -39,6 +41,7 @@ from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
 from shared.web.lifecycle import postgres, redis
+from shared.web.rate_limits import Limits, RateLimiter
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:
@@ -48,7 +51,10 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[AUDIT] = PgAudit(pool)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool, leeway=settings.clock_leeway)
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
-    yield
+    # One budget for /token, /revoke and /introspect: the scope names the service, not the path.
+    app[RATE_LIMITER] = RateLimiter(client, settings.redis_prefix, "token", Limits.from_settings(settings))
+    async with watching(app[CLIENTS], client, settings.redis_prefix, settings.client_change_poll):
+        yield
 
 
 async def signing_keys(app: web.Application) -> AsyncIterator[None]:

@@ -11,7 +11,7 @@ from typing import Protocol
 from .checks import check_alg_matches_key, check_claims, check_header
 from .errors import InvalidToken, VerifierUnavailable
 from .jws_verify import VerificationKey, parse_compact, verified_payload
-from .revocation import DENYLIST_ERRORS
+from .revocation import DENYLIST_ERRORS, TokenRef
 from .token import AccessToken, VerifierPolicy
 
 
@@ -20,7 +20,7 @@ class KeySource(Protocol):
 
 
 class Denylist(Protocol):
-    async def contains(self, jti: str) -> bool: ...
+    async def contains(self, token: TokenRef) -> bool: ...
 
 
 class BearerVerifier:
@@ -41,14 +41,15 @@ class BearerVerifier:
         check_alg_matches_key(jws.header, key)
         claims = verified_payload(jws, key)
         check_claims(claims, self.policy, int(self._clock()))
-        await self._check_not_revoked(claims["jti"])
+        await self._check_not_revoked(TokenRef.from_claims(claims))
         return AccessToken.from_claims(claims)
 
-    async def _check_not_revoked(self, jti: str) -> None:
+    async def _check_not_revoked(self, token: TokenRef) -> None:
+        """The jti denylist and the revoked-before times of its subject and client, in one lookup."""
         if self._denylist is None:
             return
         try:
-            revoked = await self._denylist.contains(jti)
+            revoked = await self._denylist.contains(token)
         except DENYLIST_ERRORS as exc:
             # Fail closed: a token we cannot check against the denylist is not accepted.
             raise VerifierUnavailable("revocation list unavailable") from exc

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -25,11 +26,11 @@ INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope, 
                    "expires_at, family_expires_at, access_jti, access_expires_at")
 
 
-def _to_token(row: asyncpg.Record | dict) -> RefreshToken:
+def _to_token(row: asyncpg.Record | dict[str, Any]) -> RefreshToken:
     return RefreshToken(**{**dict(row), "scope": tuple(row["scope"])})
 
 
-def insert_args(new: NewRefreshToken) -> tuple:
+def insert_args(new: NewRefreshToken) -> tuple[object, ...]:
     return (new.token_hash, new.family_id, new.parent_id, new.client_id, new.user_id, list(new.scope),
             new.resource, new.auth_time, new.expires_at, new.family_expires_at, new.access_jti,
             new.access_expires_at)
@@ -50,6 +51,7 @@ _ROTATE = f"""WITH old AS (
           AND ($4::text[] IS NULL OR $4::text[] <@ t.scope)
           AND ($5::text IS NULL OR $5::text = coalesce(t.resource, $6::text))
           AND EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id AND NOT u.disabled)
+          AND EXISTS (SELECT 1 FROM clients k WHERE k.client_id = t.client_id AND NOT k.disabled)
         RETURNING t.*),
     siblings AS (
         UPDATE refresh_tokens c SET revoked_at = now() FROM old
@@ -98,14 +100,17 @@ class PgRefreshTokens:
         self._pending = PgPendingRevocations(pool, leeway=leeway)
 
     async def issue(self, new: NewRefreshToken) -> UUID | None:
-        """Stores the first token of a grant, only while its user exists and is enabled; None
-        otherwise. The user check rides in the INSERT: one round trip for both."""
-        return await self._db.fetchval(
+        """Stores the first token of a grant, only while its user and client exist and are
+        enabled; None otherwise. The checks ride in the INSERT: one round trip for all.
+        (A replica's client cache may lag a disable by seconds; PostgreSQL does not.)"""
+        issued: UUID | None = await self._db.fetchval(
             f"""INSERT INTO refresh_tokens ({INSERT_COLUMNS})
                 SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12 FROM users WHERE id = $5 AND NOT disabled
+                  AND EXISTS (SELECT 1 FROM clients WHERE client_id = $4 AND NOT disabled)
                 RETURNING id""",
             *insert_args(new),
         )
+        return issued
 
     async def find(self, token_hash: str) -> RefreshToken | None:
         row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM refresh_tokens WHERE token_hash = $1", token_hash)
@@ -154,12 +159,13 @@ class PgRefreshTokens:
 
     async def successor_used(self, token_hash: str) -> bool:
         """Whether a child of this token was itself used: then its response was not lost."""
-        return await self._db.fetchval(
+        used: bool = await self._db.fetchval(
             """SELECT EXISTS (SELECT 1 FROM refresh_tokens t JOIN refresh_tokens c
                               ON c.family_id = t.family_id AND c.parent_id = t.id
                               WHERE t.token_hash = $1 AND c.used_at IS NOT NULL)""",
             token_hash,
         )
+        return used
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -186,6 +192,23 @@ class PgRefreshTokens:
             row = await self._db.fetchrow(_REVOKE_FAMILY, family_id, extra_jtis, extra_expiries, float(self._leeway))
             if row["revoked"] == 0:
                 return list(zip(row["jtis"], row["expiries"], strict=True))
+
+    async def revoke_owned(self, *, user_id: UUID | None = None, client_id: str | None = None
+                           ) -> list[tuple[str, datetime]]:
+        """Revokes every live token of a user, a client, or the user through the client (a
+        disabled user or client, a revoked consent); returns the access-token jtis to denylist.
+        Repeats like ``revoke_family``, so a rotation committing meanwhile is revoked too."""
+        if user_id is None and client_id is None:
+            raise ValueError("a user_id, a client_id or both")
+        revoked: list[tuple[str, datetime]] = []
+        while rows := await self._db.fetch(
+            """UPDATE refresh_tokens SET revoked_at = now()
+               WHERE revoked_at IS NULL AND ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR client_id = $2)
+               RETURNING access_jti, access_expires_at""",
+            user_id, client_id,
+        ):
+            revoked += [(r["access_jti"], r["access_expires_at"]) for r in rows if r["access_jti"]]
+        return revoked
 
     async def denylisted(self, jtis: Sequence[str]) -> None:
         """The entries ``revoke_family`` recorded reached the denylist: forget them."""

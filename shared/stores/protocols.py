@@ -6,9 +6,9 @@ adapters that implement them. Each Protocol lists just the operations a core cal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from shared.oauth.catalog import ApiCatalog
@@ -79,6 +79,7 @@ class Denylist(Protocol):
 
     async def add_many(self, entries: list[tuple[str, datetime]]) -> None: ...
     async def contains(self, jti: str) -> bool: ...
+    async def refuses(self, claims: Mapping[str, Any]) -> bool: ...  # jti or a revoked-before time
 
 
 class Audit(Protocol):

@@ -3,15 +3,23 @@
 A bearer verifier accepts a token until exp + the clock leeway, so an entry lives that long
 too; a token revoked inside the leeway window is still remembered (RFC 7009 §2.2). The key
 format and the verifier's batched read live in ``shared.bearer.revocation``.
+
+``revoke_issued_before`` covers the access tokens nobody recorded (those minted without a refresh
+token): every token of a subject, a client, or the pair, issued at or before now is refused. Its
+key lives as long as the longest access token any configuration can issue, plus the leeway.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.asyncio import Redis
 
-from shared.bearer.revocation import revoked_jti_key
+from shared.bearer.revocation import TokenRef, revoked_before_key, revoked_jti_key
+from shared.config import ACCESS_TOKEN_TTL_MAX
 
 
 class RedisDenylist:
@@ -44,3 +52,25 @@ class RedisDenylist:
 
     async def contains(self, jti: str) -> bool:
         return bool(await self._redis.exists(self._key(jti)))
+
+    async def contains_many(self, jtis: list[str]) -> list[bool]:
+        return [v is not None for v in await self._redis.mget([self._key(jti) for jti in jtis])]
+
+    async def refuses(self, claims: Mapping[str, Any]) -> bool:
+        """What the bearer verifier decides for a verified access token: its jti denylisted, or
+        issued before a revocation of its subject, client or grant (one MGET)."""
+        token = TokenRef.from_claims(claims)
+        return token.revoked_by(await self._redis.mget(list(token.keys(self._prefix))))
+
+    async def revoke_issued_before(self, *, subject: str | None = None, client_id: str | None = None,
+                                   margin: int = 0) -> None:
+        """Refuses every access token of ``subject``, ``client_id`` or the pair issued up to this
+        second plus ``margin``.
+
+        iat has one-second resolution, so a token issued later in the same second is refused too.
+        ``margin`` covers tokens still being minted by a request that passed its checks before the
+        change (a replica's client cache lags a disable by up to two polls): a disabled user or
+        client has no business with new tokens anyway.
+        """
+        key = revoked_before_key(self._prefix, subject=subject, client_id=client_id)
+        await self._redis.set(key, str(int(time.time()) + margin), ex=ACCESS_TOKEN_TTL_MAX + margin + self._leeway + 1)

@@ -2,6 +2,10 @@
 
 Keys hold the SHA-256 of the session id, so a Redis dump does not hand out live cookies.
 A session has an absolute lifetime from login; a login always starts a new id.
+
+Each user has an index of their sessions' key digests (a set living as long as their newest
+session), so disabling or deleting a user ends every session they have. A member whose session
+ended or expired is harmless: deleting a missing key does nothing, and ``of_user`` skips it.
 """
 
 from __future__ import annotations
@@ -28,14 +32,20 @@ class RedisSessions:
         self._prefix = prefix
 
     def _key(self, session_id: str) -> str:
-        return f"{self._prefix}session:{sha256_hex(session_id)}"
+        return self._key_of_digest(sha256_hex(session_id))
+
+    def _key_of_digest(self, digest: str) -> str:
+        return f"{self._prefix}session:{digest}"
+
+    def _index(self, user_id: str) -> str:
+        return f"{self._prefix}user-sessions:{user_id}"
 
     def key(self, session_id: str) -> str:
         """The Redis key, for a store that reads it in the same round trip as its own."""
         return self._key(session_id)
 
     @staticmethod
-    def parse(raw: bytes | None) -> Session | None:
+    def parse(raw: bytes | str | None) -> Session | None:
         return Session(**json.loads(raw)) if raw else None
 
     async def get(self, session_id: str) -> Session | None:
@@ -48,8 +58,30 @@ class RedisSessions:
             if replacing:
                 pipe.delete(self._key(replacing))
             pipe.set(self._key(session_id), json.dumps(asdict(session), separators=(",", ":")), ex=ttl, nx=True)
+            pipe.sadd(self._index(session.user_id), sha256_hex(session_id))
+            pipe.expire(self._index(session.user_id), ttl)
             await pipe.execute()
         return session_id
+
+    async def of_user(self, user_id: str) -> list[Session]:
+        """The user's live sessions (for an account page)."""
+        digests = sorted(d.decode() if isinstance(d, bytes) else d
+                         for d in await self._redis.smembers(self._index(user_id)))
+        if not digests:
+            return []
+        values = await self._redis.mget([self._key_of_digest(d) for d in digests])
+        return [s for raw in values if (s := self.parse(raw)) is not None and s.user_id == user_id]
+
+    async def end_all_of_user(self, user_id: str) -> int:
+        """Ends every session of the user (disabled or deleted); returns how many were live."""
+        index = self._index(user_id)
+        digests = [d.decode() if isinstance(d, bytes) else d for d in await self._redis.smembers(index)]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for digest in digests:
+                pipe.delete(self._key_of_digest(digest))
+            pipe.delete(index)
+            results = await pipe.execute()
+        return sum(int(r) for r in results[:-1])
 
     async def end(self, session_id: str) -> None:
         await self._redis.delete(self._key(session_id))

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from shared.cli.clients import build_client
 from shared.cli.demo import NOTES_API_NAME, NOTES_API_SCOPES
 from shared.config import Settings
 from shared.crypto.passwords import Passwords
 from shared.management.apis import create_api
+from shared.management.clients import NewClient, build_client
 from shared.management.errors import Conflict
-from shared.models import Client, User
+from shared.models import AuthMethod, Client, User
 from shared.stores.pg_apis import PgApis
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_users import PgUsers
@@ -35,12 +35,13 @@ class RegisteredClient:
 async def make_client(
     db: asyncpg.Pool, *, redirect_uris: tuple[str, ...] = ("https://app.example/callback",),
     scope: str = "openid profile email offline_access notes:read notes:write", public: bool = False,
-    auth_method: str = "client_secret_basic", grant_types: list[str] | None = None, name: str = "Test App",
+    auth_method: AuthMethod = "client_secret_basic", grant_types: list[str] | None = None, name: str = "Test App",
     id_token_alg: str | None = None, apis: tuple[str, ...] = (),
 ) -> RegisteredClient:
     await ensure_notes_api(db)
-    client, secret = build_client(name, list(redirect_uris), scope, public, auth_method, grant_types, id_token_alg,
-                                  catalog=await PgApis(db).catalog(), apis=apis)
+    spec = NewClient(name, tuple(redirect_uris), scope, public, auth_method,
+                     tuple(grant_types) if grant_types else None, id_token_alg, apis=apis)
+    client, secret = build_client(spec, catalog=await PgApis(db).catalog())
     await PgClients(db).create(client)
     return RegisteredClient(client, secret)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-BATCH = 1000
+BATCH = 10_000  # SCAN walks the whole keyspace: few, large steps on a shared Redis
 
 
 async def delete_prefix(redis: Redis, prefix: str) -> None:

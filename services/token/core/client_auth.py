@@ -14,6 +14,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 from shared.crypto.digests import constant_time_equals, sha256_hex
@@ -80,15 +81,29 @@ def read_credentials(authorization: str | None, form: Mapping[str, str]) -> Clie
     return ClientCredentials(client_id, secret, "client_secret_post")
 
 
-def check_client(credentials: ClientCredentials, client: Client | None) -> str | None:
-    """Why these credentials do not authenticate ``client`` (for the audit trail), or None."""
+def check_client(credentials: ClientCredentials, client: Client | None, now: datetime | None = None) -> str | None:
+    """Why these credentials do not authenticate ``client`` (for the audit trail), or None.
+
+    After ``latchkey client rotate-secret --overlap`` the previous secret is accepted too until
+    its expiry. Both digests are always compared (a decoy stands in for a missing one), so the
+    time taken says nothing about which secret matched or whether there is a previous one.
+    """
     expected = client.secret_hash if client is not None and client.secret_hash else _DECOY_HASH
+    previous = client.previous_secret_hash if client is not None and client.previous_secret_hash else _DECOY_HASH
     given = sha256_hex(credentials.secret) if credentials.secret is not None else ""
-    secret_matches = constant_time_equals(given, expected)
+    current_matches = constant_time_equals(given, expected)
+    previous_matches = constant_time_equals(given, previous)
     if client is None:
         return "unknown client"
     if credentials.method != client.token_endpoint_auth_method:
         return f"used {credentials.method}, registered {client.token_endpoint_auth_method}"
-    if credentials.method != "none" and not secret_matches:
-        return "wrong secret"
-    return None
+    if credentials.method == "none" or current_matches:
+        return None
+    if previous_matches and _previous_secret_live(client, now or datetime.now(UTC)):
+        return None
+    return "previous secret after its overlap" if previous_matches else "wrong secret"
+
+
+def _previous_secret_live(client: Client, now: datetime) -> bool:
+    until = client.previous_secret_expires_at
+    return client.previous_secret_hash is not None and until is not None and now < until

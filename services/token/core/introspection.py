@@ -40,7 +40,7 @@ async def introspect(token: str, client: Client | Api, *, settings: Settings, ke
                      refresh_tokens: RefreshTokens, denylist: Denylist) -> dict[str, Any]:
     if looks_like_jwt(token):
         claims = read_access_token(token, keys, settings.issuer)
-        if claims is None or not may_see(claims, client) or await denylist.contains(claims["jti"]):
+        if claims is None or not may_see(claims, client) or await denylist.refuses(claims):
             return INACTIVE
         return {"active": True, "token_type": "Bearer", **{k: claims[k] for k in _ACCESS_CLAIMS if k in claims}}
     if isinstance(client, Api):

@@ -95,7 +95,7 @@ async def test_bad_usage(latchkey, row_counts, args, names):
 async def test_id_token_algorithm_without_a_key_in_the_ring(latchkey, row_counts):
     """The default key ring is RS256 (access tokens, and always) and ES256 (ID tokens)."""
     await assert_refused(latchkey, row_counts, (*CLIENT, *GOOD_URI, "--id-token-alg", "EdDSA"),
-                         names="--id-token-alg EdDSA has no signing key")
+                         names="ID-token algorithm EdDSA has no signing key")
 
 
 async def test_rotating_an_algorithm_outside_the_key_ring(latchkey, row_counts):

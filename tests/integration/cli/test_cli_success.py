@@ -31,7 +31,7 @@ async def test_confidential_client_gets_a_secret_stored_only_as_a_hash(latchkey,
     assert (result.code, result.stderr) == (0, "")
     doc = json.loads(result.stdout)
     assert doc["redirect_uris"] == ["https://billing.example/cb", "http://127.0.0.1:9000/cb"]
-    assert (doc["name"], doc["scope"], doc["public"]) == ("Billing", "email openid", False)
+    assert (doc["client_name"], doc["scope"], doc["public"]) == ("Billing", "email openid", False)
     assert doc["token_endpoint_auth_method"] == "client_secret_basic"
     assert len(doc["client_secret"]) >= 43
     row = await db.fetchrow("SELECT * FROM clients WHERE client_id = $1", doc["client_id"])

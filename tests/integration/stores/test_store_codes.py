@@ -31,7 +31,8 @@ def codes(redis, prefix) -> RedisCodeStore:
 
 
 async def _keys(redis, prefix: str) -> list[str]:
-    return sorted([k.decode() async for k in redis.scan_iter(match=f"{prefix}*")])
+    # A large COUNT: SCAN walks the whole keyspace, which other runs on a shared Redis may fill.
+    return sorted([k.decode() async for k in redis.scan_iter(match=f"{prefix}*", count=10_000)])
 
 
 async def test_save_stores_under_a_hash_with_the_ttl(codes, redis, prefix):
