@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from shared.oauth.catalog import ApiCatalog
 from shared.models import (
     AuditEvent,
     AuthorizationGrant,
@@ -25,6 +24,7 @@ from shared.models import (
     RefreshToken,
     User,
 )
+from shared.oauth.catalog import ApiCatalog
 
 
 class Clients(Protocol):

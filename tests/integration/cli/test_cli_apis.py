@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 from redis.asyncio import Redis
@@ -25,13 +26,14 @@ def unique(prefix: str = "orders") -> tuple[str, str]:
     return f"https://{prefix}-{tag}.example.com/api", f"{prefix}{tag}"
 
 
-async def create(latchkey, identifier: str, *scopes: str, extra: tuple[str, ...] = ()) -> dict:
+async def create(latchkey, identifier: str, *scopes: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     args = ["api", "create", "--identifier", identifier, "--name", "Orders", *extra, "--json"]
     for scope in scopes:
         args += ["--scope", scope]
     result = await latchkey(*args)
     assert (result.code, result.stderr) == (0, ""), result.stderr
-    return json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
 
 
 async def test_create_show_list_an_api_with_credentials(latchkey, db):

@@ -39,6 +39,7 @@ from tests.integration.token.helpers import basic
 from tests.integration.token.test_token_end_to_end import PASSWORD, REDIRECT_URI, browser_logs_in_and_consents, serving
 from tests.support.factories import make_client, make_user
 from tests.support.flows import authorization_params, authorize_as_browser, csrf_token, location_of
+from tests.support.typed import present
 
 suite = e2e.suite  # the fixture: authorize and token on spare ports
 
@@ -68,7 +69,7 @@ async def tokens_for(suite, registered, user, scope: str, **extra: str) -> dict[
     assert "code" in callback, callback
     async with aiohttp.ClientSession() as http:
         response = await http.post(f"{suite.token_url}/token",
-                                   headers={"Authorization": basic(registered.client_id, registered.secret)},
+                                   headers={"Authorization": basic(registered.client_id, present(registered.secret))},
                                    data={"grant_type": "authorization_code", "code": callback["code"],
                                          "redirect_uri": REDIRECT_URI, "code_verifier": verifier,
                                          **{k: v for k, v in extra.items() if k == "resource"}})
@@ -77,7 +78,8 @@ async def tokens_for(suite, registered, user, scope: str, **extra: str) -> dict[
 
 def claims_of(jwt_token: str) -> dict[str, Any]:
     payload = jwt_token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
 
 
 async def test_resource_selects_the_api_its_lifetime_and_exact_scopes(suite, pool):
@@ -141,7 +143,7 @@ async def test_token_request_naming_another_resource_is_invalid_target(suite, po
                                                               scope=read, code_verifier=verifier), user.username)
     async with aiohttp.ClientSession() as http:
         response = await http.post(f"{suite.token_url}/token",
-                                   headers={"Authorization": basic(registered.client_id, registered.secret)},
+                                   headers={"Authorization": basic(registered.client_id, present(registered.secret))},
                                    data={"grant_type": "authorization_code", "code": callback["code"],
                                          "resource": other,
                                          "redirect_uri": REDIRECT_URI, "code_verifier": verifier})
@@ -170,7 +172,8 @@ async def introspect(suite, client_id: str, secret: str, token: str) -> dict[str
         response = await http.post(f"{suite.token_url}/introspect", data={"token": token},
                                    headers={"Authorization": basic(client_id, secret)})
         assert response.status == 200
-        return await response.json()
+        body: dict[str, Any] = await response.json()
+        return body
 
 
 async def test_an_api_introspects_the_tokens_meant_for_it_only(suite, pool):
@@ -187,7 +190,8 @@ async def test_an_api_introspects_the_tokens_meant_for_it_only(suite, pool):
     assert await introspect(suite, api_id, api_secret, theirs["access_token"]) == {"active": False}
     assert await introspect(suite, api_id, api_secret, mine["refresh_token"]) == {"active": False}
     # The client's own rule still holds.
-    assert (await introspect(suite, registered.client_id, registered.secret, theirs["access_token"]))["active"] is True
+    own = await introspect(suite, registered.client_id, present(registered.secret), theirs["access_token"])
+    assert own["active"] is True
     async with aiohttp.ClientSession() as http:
         wrong = await http.post(f"{suite.token_url}/introspect", data={"token": mine["access_token"]},
                                 headers={"Authorization": basic(api_id, "wrong")})
