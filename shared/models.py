@@ -11,15 +11,31 @@ from uuid import UUID
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 KeyStatus = Literal["next", "active", "retired"]
 
-# Scopes the server knows; a client may be allowed any subset (plus API scopes it registers).
-STANDARD_SCOPES: dict[str, str] = {
+# The OpenID scopes (OIDC Core §5.4, §11) are built in; every other scope belongs to one API.
+OPENID_SCOPES: dict[str, str] = {
     "openid": "Sign you in and know who you are",
     "profile": "See your name and username",
     "email": "See your email address",
     "offline_access": "Stay signed in when you are away (refresh tokens)",
-    "notes:read": "Read your notes",
-    "notes:write": "Create and change your notes",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ApiScope:
+    name: str
+    description: str  # shown on the consent page
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """A resource server (RFC 8707): its identifier is the ``resource`` value and the token's ``aud``."""
+
+    identifier: str
+    name: str
+    scopes: tuple[ApiScope, ...]
+    access_token_ttl: int | None = None  # None: LATCHKEY_ACCESS_TOKEN_TTL_SECONDS
+    client_id: str | None = None  # the API's own introspection credentials (RFC 7662 §2.1)
+    secret_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +59,8 @@ class Client:
     # The secret before the last rotation and when it stops working (``rotate-secret --overlap``).
     previous_secret_hash: str | None = None
     previous_secret_expires_at: datetime | None = None
+    # Identifiers of the APIs this client may get tokens for (table client_apis).
+    apis: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

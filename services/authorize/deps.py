@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.endpoints import CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH
+from shared.stores.pg_apis import CachedApis
 from shared.stores.protocols import Audit, Clients, Consents, Users
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_sessions import RedisSessions
@@ -15,6 +16,7 @@ from shared.stores.redis_transactions import RedisTransactions
 @dataclass(frozen=True, slots=True)
 class Stores:
     clients: Clients
+    apis: CachedApis
     users: Users
     consents: Consents
     codes: RedisCodeStore  # not the protocol: completing a transaction takes it in the same atomic step

@@ -13,6 +13,7 @@ from services.authorize.app_keys import HASH_EXECUTOR, METRICS, PASSWORDS, POOL,
 from services.authorize.deps import Stores
 from shared.crypto.passwords import Passwords
 from shared.stores.client_changes import watching
+from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_consents import PgConsents
@@ -42,6 +43,7 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     clients = CachedClients(PgClients(pool), settings.client_cache_ttl)
     app[STORES] = Stores(
         clients=clients,
+        apis=CachedApis(PgApis(pool), settings.client_cache_ttl),
         users=PgUsers(pool),
         consents=PgConsents(pool),
         codes=RedisCodeStore(client, prefix),

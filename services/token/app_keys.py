@@ -7,6 +7,7 @@ from aiohttp import web
 from services.token.core.context import GrantContext
 from services.token.key_cache import KeyCache
 from services.token.sweeps import GrantSweeper
+from shared.stores.pg_apis import CachedApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
@@ -15,6 +16,7 @@ from shared.web.app_keys import METRICS, POOL, REDIS, SETTINGS
 from shared.web.rate_limits import RateLimiter
 
 CLIENTS = web.AppKey("clients", CachedClients)
+APIS = web.AppKey("apis", CachedApis)
 AUDIT = web.AppKey("audit", PgAudit)
 REFRESH_TOKENS = web.AppKey("refresh_tokens", PgRefreshTokens)
 DENYLIST = web.AppKey("denylist", RedisDenylist)
@@ -23,5 +25,6 @@ SWEEPER = web.AppKey("sweeper", GrantSweeper)
 GRANT_CONTEXT = web.AppKey("grant_context", GrantContext)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 
-__all__ = ["AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "METRICS", "POOL", "RATE_LIMITER", "REDIS",
+__all__ = ["APIS", "AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "METRICS", "POOL", "RATE_LIMITER",
+           "REDIS",
            "REFRESH_TOKENS", "SETTINGS", "SWEEPER"]

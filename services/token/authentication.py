@@ -12,11 +12,11 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from services.token.app_keys import AUDIT, CLIENTS, METRICS, RATE_LIMITER, SETTINGS
+from services.token.app_keys import APIS, AUDIT, CLIENTS, METRICS, RATE_LIMITER, SETTINGS
 from services.token.core.client_auth import AUTH_FAILED, ClientCredentials, check_client, read_credentials
 from services.token.core.form import check_content_type, parse_form
 from shared.errors import InvalidClient
-from shared.models import AuditEvent, Client
+from shared.models import Api, AuditEvent, Client
 from shared.web.client_address import client_address
 from shared.web.request_context import note_client, note_error
 
@@ -55,16 +55,47 @@ async def _failed(request: web.Request, client_id: str | None, method: str | Non
                                       details={"limited": crossed, "path": request.path}))
 
 
-async def authenticate(request: web.Request, form: Mapping[str, str]) -> Client:
+async def _credentials(request: web.Request, form: Mapping[str, str]) -> ClientCredentials:
     try:
-        credentials: ClientCredentials = read_credentials(request.headers.get("Authorization"), form)
+        credentials = read_credentials(request.headers.get("Authorization"), form)
     except InvalidClient as failure:
         await _admit(request, form.get("client_id"))
         await _failed(request, form.get("client_id"), "client_secret_basic" if failure.used_basic else None,
                       failure.description)
         raise
     await _admit(request, credentials.client_id)
+    return credentials
+
+
+async def authenticate(request: web.Request, form: Mapping[str, str]) -> Client:
+    credentials = await _credentials(request, form)
     client = await request.app[CLIENTS].get(credentials.client_id)
+    return await _checked(request, credentials, client)
+
+
+async def authenticate_client_or_api(request: web.Request, form: Mapping[str, str]) -> Client | Api:
+    """Introspection callers: a client, or an API with its own credentials (RFC 7662 §2.1).
+
+    An id that is no client is looked up among the APIs (cached; at most one reload)."""
+    credentials = await _credentials(request, form)
+    client = await request.app[CLIENTS].get(credentials.client_id)
+    if client is not None:
+        return await _checked(request, credentials, client)
+    api = (await request.app[APIS].with_client_id(credentials.client_id)).by_client_id(credentials.client_id)
+    await _checked(request, credentials, _as_client(api, credentials) if api else None)
+    assert api is not None
+    return api
+
+
+def _as_client(api: Api, credentials: ClientCredentials) -> Client:
+    """An API's credentials checked like a confidential client's; Basic or post, both accepted."""
+    method = credentials.method if credentials.method != "none" else "client_secret_basic"
+    return Client(client_id=credentials.client_id, name=api.name, secret_hash=api.secret_hash, redirect_uris=(),
+                  allowed_scopes=frozenset(), grant_types=frozenset(), token_endpoint_auth_method=method,
+                  is_public=False)
+
+
+async def _checked(request: web.Request, credentials: ClientCredentials, client: Client | None) -> Client:
     reason = check_client(credentials, client)
     if reason is not None or client is None:
         await _failed(request, credentials.client_id, credentials.method, reason or "unknown client")

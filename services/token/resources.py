@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from services.token.app_keys import (
+    APIS,
     AUDIT,
     CLIENTS,
     DENYLIST,
@@ -32,6 +33,7 @@ from services.token.sweeps import GrantSweeper, sweep_redemptions
 from shared.db import connect
 from shared.keyring import ensure_active_key
 from shared.stores.client_changes import watching
+from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_code_redemptions import PgCodeRedemptions
@@ -46,6 +48,7 @@ from shared.web.rate_limits import Limits, RateLimiter
 async def stores(app: web.Application) -> AsyncIterator[None]:
     settings, pool, client = app[SETTINGS], app[POOL], app[REDIS]
     app[CLIENTS] = CachedClients(PgClients(pool), settings.client_cache_ttl)
+    app[APIS] = CachedApis(PgApis(pool), settings.client_cache_ttl)
     app[AUDIT] = PgAudit(pool, on_record=app[METRICS].audit_recorded)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool, leeway=settings.clock_leeway)
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
@@ -88,6 +91,7 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
         refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST], audit=app[AUDIT],
         issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, redemptions=redemptions,
         metrics=app[METRICS],
+        apis=app[APIS],
     )
     # Revocations that could not reach Redis (here or on another replica) are finished later;
     # redemption rows past the replay window are deleted.

@@ -26,6 +26,8 @@ def _metadata_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grant-type", action="append", choices=GRANT_TYPES, dest="grant_types")
     parser.add_argument("--id-token-alg", choices=SIGNING_ALGS, dest="id_token_alg",
                         help="ID-token signing algorithm (default: LATCHKEY_ID_TOKEN_SIGNING_ALG)")
+    parser.add_argument("--api", action="append", dest="apis", metavar="IDENTIFIER",
+                        help="an API the client may use (all its scopes unless --scope names some of them)")
     parser.add_argument("--json", action="store_true")
 
 
@@ -86,7 +88,7 @@ async def run_create(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         auth_method=args.auth_method, grant_types=args.grant_types and tuple(args.grant_types),
         id_token_alg=args.id_token_alg, post_logout_redirect_uris=tuple(args.post_logout_redirect_uris or ()),
         client_uri=args.client_uri, backchannel_logout_uri=args.backchannel_logout_uri,
-        cors_origins=tuple(args.cors_origins or ()))
+        cors_origins=tuple(args.cors_origins or ()), apis=tuple(args.apis or ()))
     async with backends(env) as b:
         record = await ops.create(b, spec)
     emit(record.to_json(), args.json, _with_secret(record))
@@ -103,7 +105,7 @@ async def run_update(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         post_logout_redirect_uris=listed(args.post_logout_redirect_uris), scope=args.scope,
         grant_types=listed(args.grant_types), auth_method=args.auth_method, id_token_alg=args.id_token_alg,
         cors_origins=listed(args.cors_origins), client_uri=args.client_uri,
-        backchannel_logout_uri=args.backchannel_logout_uri)
+        backchannel_logout_uri=args.backchannel_logout_uri, apis=listed(args.apis))
     if change == ops.ClientUpdate():
         raise UsageError("nothing to change: give at least one option")
     async with backends(env) as b:

@@ -1,4 +1,8 @@
-"""`latchkey demo seed`: the demo user and demo client that `make run` prints (dev mode only)."""
+"""`latchkey demo seed`: the demo user, the notes API and the demo client that `make run` prints (dev only).
+
+The notes API is the built-in resource service's: its identifier is that service's audience
+(LATCHKEY_AUDIENCE, else LATCHKEY_RESOURCE_URL), its scopes notes:read and notes:write.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,18 @@ from shared.config import Settings
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.db import connect
 from shared.errors import UsageError
+from shared.management.apis import create_api
 from shared.management.users import passwords_for
 from shared.models import Client
+from shared.stores.pg_apis import PgApis
 from shared.stores.pg_clients import PgClients
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "latchkey-demo"
 DEMO_CLIENT_ID = "latchkey-demo-app"
 DEMO_SCOPES = ("openid", "profile", "email", "offline_access", "notes:read", "notes:write")
+NOTES_API_NAME = "Notes API"
+NOTES_API_SCOPES = ("notes:read=Read your notes", "notes:write=Create and change your notes")
 
 
 def register(commands: Commands) -> None:
@@ -47,15 +55,20 @@ async def run_seed(args: Args, env: Mapping[str, str]) -> int:
                 DEMO_USERNAME, password_hash,
             )
             await conn.execute("DELETE FROM clients WHERE client_id = $1", DEMO_CLIENT_ID)
+            if await PgApis(conn).get(settings.access_audience) is None:
+                await create_api(conn, identifier=settings.access_audience, name=NOTES_API_NAME,
+                                 scopes=NOTES_API_SCOPES, dev_mode=settings.dev_mode)
             await PgClients(conn).create(Client(
                 client_id=DEMO_CLIENT_ID, name="Latchkey Demo App", secret_hash=sha256_hex(secret),
                 redirect_uris=tuple(redirect_uris), allowed_scopes=frozenset(DEMO_SCOPES),
                 grant_types=frozenset(("authorization_code", "refresh_token")),
                 token_endpoint_auth_method="client_secret_basic", is_public=False,
+                apis=frozenset({settings.access_audience}),
             ))
     finally:
         await conn.close()
     doc = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD, "client_id": DEMO_CLIENT_ID,
-           "client_secret": secret, "redirect_uris": redirect_uris, "scope": " ".join(DEMO_SCOPES)}
+           "client_secret": secret, "redirect_uris": redirect_uris, "scope": " ".join(DEMO_SCOPES),
+           "api": settings.access_audience}
     emit(doc, args.json, f"demo user {DEMO_USERNAME} / {DEMO_PASSWORD}; client {DEMO_CLIENT_ID}")
     return 0

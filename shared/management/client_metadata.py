@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 from shared.config import is_loopback_url
 from shared.management.errors import InvalidInput
-from shared.models import STANDARD_SCOPES
 from shared.redirect_uris import redirect_uri_problem
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -60,14 +59,6 @@ def cors_origins(origins: Iterable[str]) -> tuple[str, ...]:
     if len(checked) > MAX_URIS:
         raise InvalidInput(f"at most {MAX_URIS} CORS origins")
     return tuple(checked)
-
-
-def scopes(scope: str) -> frozenset[str]:
-    requested = scope.split()
-    unknown = sorted(set(requested) - STANDARD_SCOPES.keys())
-    if unknown:
-        raise InvalidInput(f"unknown scope {unknown[0]!r}; known scopes: {' '.join(STANDARD_SCOPES)}")
-    return frozenset(requested)
 
 
 def grant_types(values: Iterable[str] | None) -> frozenset[str]:

@@ -19,9 +19,12 @@ import asyncpg
 from shared.config import SIGNING_ALGS
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.management import client_metadata as meta
+from shared.management.apis import client_api_links
 from shared.management.backends import Backends, record_change
 from shared.management.errors import InvalidInput, NotFound
 from shared.models import AuditEvent, Client
+from shared.oauth.catalog import EMPTY, ApiCatalog
+from shared.stores.pg_apis import PgApis
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 
@@ -45,6 +48,7 @@ class ClientRecord:
             "client_uri": c.client_uri, "backchannel_logout_uri": c.backchannel_logout_uri,
             "backchannel_logout_session_required": c.backchannel_logout_session_required,
             "allowed_cors_origins": list(c.allowed_cors_origins), "public": c.is_public, "disabled": c.disabled,
+            "apis": sorted(c.apis),
         }
         if c.id_token_signed_response_alg is not None:
             doc["id_token_signed_response_alg"] = c.id_token_signed_response_alg
@@ -70,6 +74,7 @@ class NewClient:
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
     cors_origins: tuple[str, ...] = ()
+    apis: tuple[str, ...] = ()  # API identifiers (shared.management.apis.client_api_links)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +94,22 @@ class ClientUpdate:
     client_uri: str | None = None  # "" clears
     backchannel_logout_uri: str | None = None  # "" clears
     backchannel_logout_session_required: bool | None = None
+    apis: tuple[str, ...] | None = None  # replaces the linked APIs (with those the scopes name)
 
 
-def build_client(spec: NewClient, key_ring_algs: tuple[str, ...] = SIGNING_ALGS) -> tuple[Client, str | None]:
+def build_client(spec: NewClient, key_ring_algs: tuple[str, ...] = SIGNING_ALGS,
+                 catalog: ApiCatalog = EMPTY) -> tuple[Client, str | None]:
     """Validates everything before anything is written; returns the client and its raw secret."""
     if not spec.redirect_uris:
         raise InvalidInput("a client needs at least one redirect URI")
     if not spec.public and spec.auth_method not in meta.CONFIDENTIAL_AUTH_METHODS:
         raise InvalidInput(f"auth method of a confidential client: {' or '.join(meta.CONFIDENTIAL_AUTH_METHODS)}")
+    allowed_scopes, apis = client_api_links(catalog, spec.scope.split(), spec.apis)
     secret = None if spec.public else new_secret(32)
     client = Client(
         client_id="lk_" + new_secret(16), name=meta.client_name(spec.name),
         secret_hash=None if secret is None else sha256_hex(secret),
-        redirect_uris=meta.redirect_uris(spec.redirect_uris), allowed_scopes=meta.scopes(spec.scope),
+        redirect_uris=meta.redirect_uris(spec.redirect_uris), allowed_scopes=allowed_scopes, apis=apis,
         grant_types=meta.grant_types(spec.grant_types),
         token_endpoint_auth_method="none" if spec.public else spec.auth_method,  # type: ignore[arg-type]
         is_public=spec.public, id_token_signed_response_alg=meta.id_token_alg(spec.id_token_alg, key_ring_algs),
@@ -114,7 +122,8 @@ def build_client(spec: NewClient, key_ring_algs: tuple[str, ...] = SIGNING_ALGS)
     return client, secret
 
 
-def apply_update(client: Client, change: ClientUpdate, key_ring_algs: tuple[str, ...]) -> Client:
+def apply_update(client: Client, change: ClientUpdate, key_ring_algs: tuple[str, ...],
+                 catalog: ApiCatalog = EMPTY) -> Client:
     """The client with ``change`` applied, every value checked; nothing is written here."""
     uris = list(client.redirect_uris if change.redirect_uris is None else change.redirect_uris)
     if missing := [u for u in change.remove_redirect_uris if u not in uris]:
@@ -128,8 +137,11 @@ def apply_update(client: Client, change: ClientUpdate, key_ring_algs: tuple[str,
     if change.post_logout_redirect_uris is not None:
         fields["post_logout_redirect_uris"] = meta.redirect_uris(change.post_logout_redirect_uris,
                                                                  "post-logout redirect URI")
-    if change.scope is not None:
-        fields["allowed_scopes"] = meta.scopes(change.scope)
+    if change.scope is not None or change.apis is not None:
+        scope = change.scope.split() if change.scope is not None else sorted(client.allowed_scopes)
+        allowed, linked = client_api_links(catalog, scope, change.apis or ())
+        fields["allowed_scopes"] = allowed
+        fields["apis"] = linked if change.apis is not None else linked | client.apis
     if change.grant_types is not None:
         fields["grant_types"] = meta.grant_types(change.grant_types)
     if change.auth_method is not None:
@@ -162,7 +174,7 @@ async def _audit(conn: asyncpg.Connection, event: str, client_id: str, actor: st
 
 
 async def create(backends: Backends, spec: NewClient, *, actor: str = "cli") -> ClientRecord:
-    client, secret = build_client(spec, backends.settings.key_ring_algs)
+    client, secret = build_client(spec, backends.settings.key_ring_algs, await PgApis(backends.db).catalog())
     async with backends.transaction() as conn:
         await PgClients(conn).create(client)
         await _audit(conn, "client_created", client.client_id, actor)
@@ -182,7 +194,8 @@ async def show(backends: Backends, client_id: str) -> ClientRecord:
 
 async def update(backends: Backends, client_id: str, change: ClientUpdate, *, actor: str = "cli") -> ClientRecord:
     async with backends.transaction() as conn:
-        updated = apply_update(await _locked(conn, client_id), change, backends.settings.key_ring_algs)
+        updated = apply_update(await _locked(conn, client_id), change, backends.settings.key_ring_algs,
+                               await PgApis(conn).catalog())
         await PgClients(conn).replace(updated)
         changed = sorted(f.name for f in dataclasses.fields(change) if getattr(change, f.name) not in (None, ()))
         await _audit(conn, "client_updated", client_id, actor, fields=changed)

@@ -3,8 +3,10 @@ and changes every client. The in-process cache of the hot path is ``client_cache
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -17,6 +19,9 @@ _FIELDS = ("client_id", "name", "secret_hash", "redirect_uris", "allowed_scopes"
            "client_uri", "backchannel_logout_uri", "backchannel_logout_session_required", "allowed_cors_origins",
            "disabled", "previous_secret_hash", "previous_secret_expires_at")
 _COLUMNS = ", ".join(_FIELDS)
+# Read with every client, in the same round trip: the APIs it is linked to.
+_SELECT = (f"SELECT {_COLUMNS}, ARRAY(SELECT api FROM client_apis a WHERE a.client_id = c.client_id) AS apis "
+           "FROM clients c")
 
 
 def _to_client(row: asyncpg.Record) -> Client:
@@ -31,7 +36,7 @@ def _to_client(row: asyncpg.Record) -> Client:
         backchannel_logout_session_required=row["backchannel_logout_session_required"],
         allowed_cors_origins=tuple(row["allowed_cors_origins"]), disabled=row["disabled"],
         previous_secret_hash=row["previous_secret_hash"],
-        previous_secret_expires_at=row["previous_secret_expires_at"],
+        previous_secret_expires_at=row["previous_secret_expires_at"], apis=frozenset(row["apis"]),
     )
 
 
@@ -44,39 +49,58 @@ def _values(client: Client) -> list[Any]:
             client.previous_secret_expires_at]
 
 
+async def _link(conn: asyncpg.Connection, client: Client) -> None:
+    await conn.executemany("INSERT INTO client_apis (client_id, api) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                           [(client.client_id, api) for api in sorted(client.apis)])
+
+
 class PgClients:
     def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
         self._db = pool
 
     async def get(self, client_id: str) -> Client | None:
         """The client the endpoints may serve: a disabled client is as unknown as a missing one."""
-        row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM clients WHERE client_id = $1 AND NOT disabled",
-                                      client_id)
+        row = await self._db.fetchrow(f"{_SELECT} WHERE client_id = $1 AND NOT disabled", client_id)
         return _to_client(row) if row else None
 
     async def find(self, client_id: str, *, for_update: bool = False) -> Client | None:
         """Any client, disabled or not; ``for_update`` locks its row until the transaction ends,
         so concurrent changes of one client apply one after the other (no lost write)."""
         lock = " FOR UPDATE" if for_update else ""
-        row = await self._db.fetchrow(f"SELECT {_COLUMNS} FROM clients WHERE client_id = $1{lock}", client_id)
+        row = await self._db.fetchrow(f"{_SELECT} WHERE client_id = $1{lock}", client_id)
         return _to_client(row) if row else None
 
     async def list(self, *, after: str | None = None, limit: int = 1000) -> list[Client]:
         """In client_id order from ``after`` (exclusive): a cursor for paging."""
         rows = await self._db.fetch(
-            f"SELECT {_COLUMNS} FROM clients WHERE $1::text IS NULL OR client_id > $1 ORDER BY client_id LIMIT $2",
+            f"{_SELECT} WHERE $1::text IS NULL OR client_id > $1 ORDER BY client_id LIMIT $2",
             after, limit)
         return [_to_client(r) for r in rows]
 
     async def create(self, client: Client) -> None:
-        placeholders = ", ".join(f"${i}" for i in range(1, len(_FIELDS) + 1))
-        await self._db.execute(f"INSERT INTO clients ({_COLUMNS}) VALUES ({placeholders})", *_values(client))
+        """The client and its API links, all or nothing."""
+        async with self._connection() as conn, conn.transaction():
+            placeholders = ", ".join(f"${i}" for i in range(1, len(_FIELDS) + 1))
+            await conn.execute(f"INSERT INTO clients ({_COLUMNS}) VALUES ({placeholders})", *_values(client))
+            await _link(conn, client)
 
     async def replace(self, client: Client) -> None:
         """Writes every field of ``client`` over its row (read it with ``find(for_update=True)``)."""
         assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(_FIELDS[1:], start=2))
-        await self._db.execute(f"UPDATE clients SET {assignments}, updated_at = now() WHERE client_id = $1",
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute(f"UPDATE clients SET {assignments}, updated_at = now() WHERE client_id = $1",
                                *_values(client))
+            await conn.execute("DELETE FROM client_apis WHERE client_id = $1 AND api <> ALL($2::text[])",
+                               client.client_id, sorted(client.apis))
+            await _link(conn, client)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        if isinstance(self._db, asyncpg.Pool):
+            async with self._db.acquire() as conn:
+                yield conn
+        else:
+            yield self._db
 
     async def delete(self, client_id: str) -> bool:
         return await self._db.fetchval("DELETE FROM clients WHERE client_id = $1 RETURNING true", client_id) or False

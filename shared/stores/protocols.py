@@ -24,10 +24,18 @@ from shared.models import (
     RefreshToken,
     User,
 )
+from shared.oauth.catalog import ApiCatalog
 
 
 class Clients(Protocol):
     async def get(self, client_id: str) -> Client | None: ...
+
+
+class Apis(Protocol):
+    """The API catalog, cached per process (shared.stores.pg_apis.CachedApis)."""
+
+    async def catalog(self) -> ApiCatalog: ...
+    async def reload(self) -> ApiCatalog: ...
 
 
 class Users(Protocol):

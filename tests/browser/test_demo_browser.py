@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.integration.resource.serving import RunningApp, spare_socket, url_of
-from tests.support.factories import make_client, make_user
+from tests.support.factories import NOTES_API, make_client, make_user
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -59,8 +59,9 @@ class Suite:
 async def running_suite(settings, pool) -> AsyncIterator[Suite]:
     sockets = {name: spare_socket() for name in ("authorize", "token", "resource", "demo")}
     urls = {name: url_of(sock) for name, sock in sockets.items()}
+    # The resource service's identifier is the notes API's, as `latchkey demo seed` makes it.
     suite_settings = dataclasses.replace(settings, issuer=urls["authorize"], token_url=urls["token"],
-                                         resource_url=urls["resource"], audience="", jwks_url="")
+                                         resource_url=urls["resource"], audience=NOTES_API, jwks_url="")
     registered = await make_client(pool, redirect_uris=(urls["demo"] + "/callback",), name="Latchkey Demo App")
     user = await make_user(pool, settings, password=PASSWORD, name="Ada Lovelace", email="ada@example.com")
     demo_config = DemoConfig(public_url=urls["demo"], issuer=urls["authorize"], resource_url=urls["resource"],

@@ -74,6 +74,8 @@ SCHEMAS: dict[str, Schema] = {
                        "client_uri": nullable("string"), "backchannel_logout_uri": nullable("string"),
                        "backchannel_logout_session_required": {"type": "boolean"},
                        "previous_secret_expires_at": {"type": "integer"},
+                       "apis": {"type": "array", "items": {"type": "string"},
+                                "description": "identifiers of the APIs (RFC 8707 resources) the client may use"},
                        "id_token_signed_response_alg": {"enum": list(SIGNING_ALGS)}},
     },
     "User": {

@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from services.authorize.core.audience import chosen_api
 from services.authorize.core.client_redirect import VerifiedRedirect
 from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
 from services.authorize.core.scopes import OFFLINE_ACCESS, requested_scope
 from shared.errors import ConsentRequired, InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedResponseType
 from shared.models import Client
+from shared.oauth.catalog import EMPTY, ApiCatalog
 from shared.oauth.params import Params
 from shared.pkce import S256, is_valid_code_challenge
 
@@ -31,7 +33,7 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 @dataclass(frozen=True, slots=True)
 class Policy:
     require_pkce: bool
-    audience: str  # the only resource (RFC 8707) tokens are issued for
+    audience: str  # the default audience: tokens of requests for no API (LATCHKEY_AUDIENCE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,25 +48,26 @@ class AuthorizationRequest:
     code_challenge_method: str | None = None
     prompt: frozenset[str] = frozenset()
     max_age: int | None = None
-    resource: str | None = None
+    resource: str | None = None  # the API the tokens are for (RFC 8707); None: the default audience
     login_hint: str | None = None
 
 
 def validate_authorization_request(params: Params, client: Client, redirect: VerifiedRedirect,
-                                   policy: Policy) -> AuthorizationRequest:
+                                   policy: Policy, catalog: ApiCatalog = EMPTY) -> AuthorizationRequest:
     no_repeated_parameters(params)
     response_type_is_code(params)
     no_request_objects(params)
     response_mode_is_query(params)
     client_may_use_code_flow(client)
-    scope = requested_scope(params.first("scope"), client)
+    scope = requested_scope(params.first("scope"), client, catalog)
     challenge = pkce_challenge(params, client, policy.require_pkce)
     prompt = parse_prompt(params.first("prompt"))
+    api = chosen_api(scope, resource_indicator(params), client, catalog, policy.audience)
     return AuthorizationRequest(
         client_id=client.client_id, redirect_uri=redirect.uri, redirect_uri_sent=redirect.sent,
         scope=offline_access_rule(scope, prompt), state=params.first("state"), nonce=params.first("nonce"),
         code_challenge=challenge, code_challenge_method=S256 if challenge else None, prompt=prompt,
-        max_age=parse_max_age(params.first("max_age")), resource=resource_indicator(params, policy.audience),
+        max_age=parse_max_age(params.first("max_age")), resource=api,
         login_hint=_login_hint(params.first("login_hint")),
     )
 
@@ -139,8 +142,8 @@ def parse_max_age(raw: str | None) -> int | None:
     return int(raw)
 
 
-def resource_indicator(params: Params, audience: str) -> str | None:
-    """RFC 8707 §2: an absolute URI without fragment, and the one resource this server serves."""
+def resource_indicator(params: Params) -> str | None:
+    """RFC 8707 §2: one absolute URI without fragment; which API it names is core.audience's rule."""
     values = set(params.all("resource"))
     if not values:
         return None
@@ -153,8 +156,6 @@ def resource_indicator(params: Params, audience: str) -> str | None:
         absolute = False
     if not absolute or "#" in resource:
         raise InvalidTarget("resource must be an absolute URI without a fragment")
-    if resource != audience:
-        raise InvalidTarget("the requested resource is not served by this authorization server")
     return resource
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.config import Settings
 from shared.endpoints import Endpoints
-from shared.models import STANDARD_SCOPES
+from shared.models import OPENID_SCOPES
 from shared.pkce import SUPPORTED_METHODS
 
 CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "preferred_username",
@@ -28,7 +28,8 @@ def server_metadata(settings: Settings) -> dict[str, Any]:
         "userinfo_endpoint": urls.userinfo,
         "revocation_endpoint": urls.revocation,
         "introspection_endpoint": urls.introspection,
-        "scopes_supported": list(STANDARD_SCOPES),
+        # The built-in scopes; API scopes change at run time and RFC 8414 §2 lets us leave them out.
+        "scopes_supported": list(OPENID_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],

@@ -29,7 +29,10 @@ async def handle(request: web.Request) -> web.Response:
     client = known_client(await _find_client(request, client_id_of(params)))
     redirect = verified_redirect_uri(params, client)
     try:
-        authz = validate_authorization_request(params, client, redirect, request.app[POLICY])
+        # The API catalog is cached: usually no query; one when stale or lacking what is asked for.
+        catalog = await request.app[STORES].apis.knowing((params.first("scope") or "").split(),
+                                                         params.first("resource"))
+        authz = validate_authorization_request(params, client, redirect, request.app[POLICY], catalog)
         return await flow.start(request, authz, client)
     except OAuthError as error:
         raise ErrorForClient(error, redirect.uri, params.first("state")) from None

@@ -32,9 +32,10 @@ async def show(request: web.Request) -> web.Response:
     if tx.user is None:
         return redirect(f"{request.app[PATHS].login}?tx={tx_id}", after_post=False)
     check_same_user(session, tx)
+    catalog = await request.app[STORES].apis.catalog()
     return render(request, "consent.html", {
         "client_name": tx.client_name, "csrf": tx.csrf, "username": tx.user.username,
-        "scopes": describe(tx.request.scope), "returns_to": _host(tx.request.redirect_uri),
+        "scopes": describe(tx.request.scope, catalog), "returns_to": _host(tx.request.redirect_uri),
     }, returns_to=tx.request.redirect_uri)
 
 

@@ -21,6 +21,11 @@ class AccessPlan:
     def new(cls, now: int, ttl: int) -> AccessPlan:
         return cls(jti=new_secret(16), issued_at=now, expires_at=now + ttl)
 
+    def lasting(self, ttl: int) -> AccessPlan:
+        """The same token with its API's lifetime, once the grant's API is known (never longer
+        than the bound the plan was made with, which the stored markers already cover)."""
+        return AccessPlan(self.jti, self.issued_at, min(self.expires_at, self.issued_at + ttl))
+
 
 def access_token_claims(plan: AccessPlan, *, issuer: str, subject: str, audience: str, client_id: str,
                         scope: str, auth_time: int | None) -> dict[str, Any]:

@@ -82,7 +82,9 @@ def wants_refresh_token(scope: tuple[str, ...], client: Client) -> bool:
 async def exchange_code(request: TokenRequest, ctx: GrantContext) -> TokenResponse:
     code = required(request.form, "code")
     ctx.issuer.check_ready(request.client)
-    plan = ctx.issuer.plan(request.now)
+    catalog = await ctx.apis.catalog()  # cached: usually no query; read before the code is spent
+    # The grant's API is known once the code is consumed; the marker names the longest lifetime.
+    plan = ctx.issuer.plan(request.now, catalog.longest_ttl(ctx.settings.access_token_ttl))
     use = CodeUse(grant_id="", access_jti=plan.jti, access_expires_at=plan.expires_at)
     grant = await ctx.codes.consume(code, use, ctx.settings.code_replay_window)
     if grant is None:
@@ -93,6 +95,7 @@ async def exchange_code(request: TokenRequest, ctx: GrantContext) -> TokenRespon
         check_redirect_uri(grant, request.client, request.form.get("redirect_uri"))
         await check_pkce_audited(grant, request, ctx)
         audience = token_audience(request.form.get("resource"), grant.resource, ctx.settings.access_audience)
+        plan = plan.lasting(catalog.access_token_ttl(audience, ctx.settings.access_token_ttl))
         response = await _issue(code, grant, plan, audience, request, ctx)
     if response is None:
         # Outside the deadline: revoking must not turn the answer into "try again".

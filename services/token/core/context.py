@@ -10,7 +10,7 @@ from services.token.core.issuer import TokenIssuer
 from shared.config import Settings
 from shared.metrics import Metrics
 from shared.models import Client
-from shared.stores.protocols import Audit, Codes, Denylist, Redemptions, RefreshTokens
+from shared.stores.protocols import Apis, Audit, Codes, Denylist, Redemptions, RefreshTokens
 
 # Revoke a grant once more after a delay (seconds): see code_grant.replayed.
 Resweep = Callable[[UUID, float], None]
@@ -34,5 +34,6 @@ class GrantContext:
     issuer: TokenIssuer
     resweep: Resweep
     redemptions: Redemptions
+    apis: Apis  # the API catalog: which lifetime a token for an API gets
     # Counters only (no I/O): what happened to codes and refresh tokens, for /metrics.
     metrics: Metrics = field(default_factory=Metrics)

@@ -1,7 +1,9 @@
 """Token introspection (RFC 7662 §2.2).
 
-A client learns about its own live tokens only; for anything else (unknown, expired, revoked,
-rotated, or another client's) the answer is exactly {"active": false}.
+A client learns about its own live tokens only; an API (calling with its own credentials) about
+live access tokens whose audience is that API (§2.1: the protected resource asks). For anything
+else (unknown, expired, revoked, rotated, another client's, another API's, or a refresh token
+asked about by an API) the answer is exactly {"active": false}.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from services.token.core.presented import VerificationKeys, looks_like_jwt, read_access_token
 from shared.config import Settings
 from shared.crypto.digests import sha256_hex
-from shared.models import Client, RefreshToken
+from shared.models import Api, Client, RefreshToken
 from shared.oauth.scopes import format_scope
 from shared.stores.protocols import Denylist, RefreshTokens
 
@@ -26,13 +28,23 @@ def refresh_token_is_live(token: RefreshToken | None, client: Client, now: datet
             and min(token.expires_at, token.family_expires_at) > now)
 
 
-async def introspect(token: str, client: Client, *, settings: Settings, keys: VerificationKeys,
+def may_see(claims: dict[str, Any], caller: Client | Api) -> bool:
+    """A client sees its own tokens; an API the tokens whose audience it is."""
+    if isinstance(caller, Api):
+        aud = claims.get("aud")
+        return caller.identifier in ([aud] if isinstance(aud, str) else aud if isinstance(aud, list) else [])
+    return bool(claims["client_id"] == caller.client_id)
+
+
+async def introspect(token: str, client: Client | Api, *, settings: Settings, keys: VerificationKeys,
                      refresh_tokens: RefreshTokens, denylist: Denylist) -> dict[str, Any]:
     if looks_like_jwt(token):
         claims = read_access_token(token, keys, settings.issuer)
-        if claims is None or claims["client_id"] != client.client_id or await denylist.refuses(claims):
+        if claims is None or not may_see(claims, client) or await denylist.refuses(claims):
             return INACTIVE
         return {"active": True, "token_type": "Bearer", **{k: claims[k] for k in _ACCESS_CLAIMS if k in claims}}
+    if isinstance(client, Api):
+        return INACTIVE  # refresh tokens are the client's business, not the API's
     found = await refresh_tokens.find(sha256_hex(token))
     if not refresh_token_is_live(found, client, datetime.now(UTC), settings.refresh_grace):
         return INACTIVE

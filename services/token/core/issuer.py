@@ -69,8 +69,9 @@ class TokenIssuer:
         if client.id_token_signed_response_alg:
             self._keys.signer(client.id_token_signed_response_alg, exact=True)
 
-    def plan(self, now: int) -> AccessPlan:
-        return AccessPlan.new(now, self._settings.access_token_ttl)
+    def plan(self, now: int, ttl: int | None = None) -> AccessPlan:
+        """``ttl``: an upper bound when the grant's API (and so its lifetime) is not known yet."""
+        return AccessPlan.new(now, ttl or self._settings.access_token_ttl)
 
     def issue(self, plan: AccessPlan, subject: Subject, *, audience: str, nonce: str | None = None,
               with_id_token: bool = False, id_token_alg: str | None = None,

@@ -62,7 +62,9 @@ async def refresh(request: TokenRequest, ctx: GrantContext) -> TokenResponse:
     raw_scope = request.form.get("scope")
     scope = parse_scope(raw_scope) if raw_scope is not None else None
     resource = request.form.get("resource")
-    plan = ctx.issuer.plan(request.now)
+    catalog = await ctx.apis.catalog()  # cached: usually no query
+    # The token's API is known after the rotation; the stored expiry is the longest lifetime.
+    plan = ctx.issuer.plan(request.now, catalog.longest_ttl(ctx.settings.access_token_ttl))
     successor_value = new_secret(REFRESH_TOKEN_BYTES)
     rotated = await ctx.refresh_tokens.rotate_by_hash(
         _rotation(presented, successor_value, scope, resource, plan, request, ctx))
@@ -72,12 +74,13 @@ async def refresh(request: TokenRequest, ctx: GrantContext) -> TokenResponse:
     await ctx.denylist.add_many(list(rotated.revoked_access))
     ctx.metrics.refresh("grace_reuse" if rotated.revoked_access else "rotated", request.client.client_id)
     successor = rotated.successor
+    audience = successor.resource or ctx.settings.access_audience  # refresh keeps the audience
+    plan = plan.lasting(catalog.access_token_ttl(audience, ctx.settings.access_token_ttl))
     subject = Subject(user_id=str(successor.user_id), client_id=request.client.client_id,
                       scope=format_scope(narrowed(scope, successor.scope)),
                       auth_time=int(successor.auth_time.timestamp()))
     # OIDC Core §12.2: a refresh response may omit the ID token; ours does (one signature less).
-    return ctx.issuer.issue(plan, subject, audience=successor.resource or ctx.settings.access_audience,
-                              refresh_token=successor_value)
+    return ctx.issuer.issue(plan, subject, audience=audience, refresh_token=successor_value)
 
 
 def _rotation(presented: str, successor: str, scope: tuple[str, ...] | None, resource: str | None,

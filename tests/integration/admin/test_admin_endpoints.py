@@ -13,7 +13,7 @@ from shared.models import AuditEvent
 from shared.stores.pg_audit import PgAudit
 from tests.integration.admin.conftest import problem
 from tests.integration.resource.serving import RunningApp
-from tests.support.factories import make_client, make_user
+from tests.support.factories import NOTES_API, make_client, make_user
 
 JSON = {"Content-Type": "application/json"}
 
@@ -98,7 +98,7 @@ async def test_clients_in_rfc7591_names_paged_by_client_id(admin, http):
                    "scope": "email notes:read notes:write offline_access openid profile", "public": True,
                    "id_token_signed_response_alg": "ES256", "post_logout_redirect_uris": [], "client_uri": None,
                    "backchannel_logout_uri": None, "backchannel_logout_session_required": False,
-                   "allowed_cors_origins": [], "disabled": False}
+                   "allowed_cors_origins": [], "disabled": False, "apis": [NOTES_API]}
     assert all("secret" not in key for c in listed for key in c)
 
 

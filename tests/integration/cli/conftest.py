@@ -15,7 +15,8 @@ import pytest
 from tests.support.databases import fresh_database
 
 LATCHKEY = Path(sys.executable).parent / "latchkey"
-TABLES = ("clients", "users", "signing_keys", "refresh_tokens", "consents", "audit_events")
+TABLES = ("clients", "users", "signing_keys", "refresh_tokens", "consents", "audit_events", "apis", "api_scopes",
+          "client_apis")
 
 
 @dataclass(frozen=True)
