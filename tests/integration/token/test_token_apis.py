@@ -38,7 +38,7 @@ from tests.integration.token import test_token_end_to_end as e2e
 from tests.integration.token.helpers import basic
 from tests.integration.token.test_token_end_to_end import PASSWORD, REDIRECT_URI, browser_logs_in_and_consents, serving
 from tests.support.factories import make_client, make_user
-from tests.support.flows import authorization_params, authorize_as_browser, csrf_token, location_of
+from tests.support.flows import DEFAULT_STATE, authorization_params, authorize_as_browser, csrf_token, location_of
 from tests.support.typed import present
 
 suite = e2e.suite  # the fixture: authorize and token on spare ports
@@ -130,7 +130,7 @@ async def test_authorize_refusals_go_back_to_the_client(suite, pool, case):
         location = location_of(await browser.get("/authorize", params=params, allow_redirects=False))
     assert location.startswith(REDIRECT_URI)
     query = dict(parse_qsl(urlsplit(location).query))
-    assert (query["error"], query["state"]) == (error, "st-1") and words in query["error_description"]
+    assert (query["error"], query["state"]) == (error, DEFAULT_STATE) and words in query["error_description"]
 
 
 async def test_token_request_naming_another_resource_is_invalid_target(suite, pool):
