@@ -14,7 +14,7 @@ RUN_PINS := pyproject.toml requirements/runtime.lock requirements/run.lock
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: install run cli test test-slow lint bench clean
+.PHONY: install run cli test test-slow test-scale lint bench clean
 
 install: $(STAMP)
 
@@ -52,6 +52,12 @@ test: install
 # venvs (the runtime lock alone, as the image installs it; the bearer verifier alone).
 test-slow: install
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+# The replicated topology through faults (pytest -m scale, tests/scale): nginx from Debian's
+# package, 2 authorize, 3 token and 2 resource replicas, a private PostgreSQL and a private Redis
+# primary + replica + 3 sentinels on spare loopback ports; prints `codes redeemed twice: N` per fault.
+test-scale: install
+	$(BIN)/python -m pytest -m scale -s $(PYTEST_ARGS) tests/scale
 
 # ruff (pyflakes, pycodestyle, isort, pyupgrade, bugbear) and mypy --strict, both at zero findings.
 lint: install

@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from shared.bearer.config import (
     DEFAULT_JWKS_CACHE_CAP,
@@ -25,6 +25,7 @@ from shared.bearer.config import (
     BearerConfig,
 )
 from shared.errors import ConfigError
+from shared.redis_topology import parse_redis_url, prefix_pins_slot
 
 # Published in the README as an example; refused outside dev mode.
 DEV_KEY_ENCRYPTION_KEY = "bGF0Y2hrZXktZGV2LW9ubHkta2V5LWRvLW5vdC11c2U="
@@ -69,18 +70,34 @@ def _base_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
-def _dsn(schemes: tuple[str, ...]) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        parts = urlsplit(raw)
-        if parts.scheme not in schemes:
-            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
-        try:
-            _ = parts.port  # reading it raises on a port that is not a number up to 65535
-        except ValueError:  # the URL itself is not echoed: it may hold a password
-            raise ValueError("has an invalid port (not a number up to 65535)") from None
-        return raw
+# libpq's values (asyncpg reads the same ones): with several hosts, read-write / primary makes
+# a connection skip a standby, so a promoted server is found after a PostgreSQL failover.
+TARGET_SESSION_ATTRS = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
 
-    return parse
+
+def _postgres_dsn(raw: str) -> str:
+    """A libpq URI, also with several hosts: ``postgresql://u@h1:5432,h2:5432/db?target_session_attrs=read-write``."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError("must be a URL starting with postgres:// or postgresql://")
+    hosts = parts.netloc.rpartition("@")[2]
+    for entry in hosts.split(",") if hosts else ():  # no host at all: libpq's default socket
+        # The URL is not echoed in an error: it may hold a password.
+        host, _, port = entry[1:].partition("]") if entry.startswith("[") else entry.partition(":")
+        port = port.removeprefix(":") if entry.startswith("[") else port
+        if not host:
+            raise ValueError("names an empty host (hosts are host[:port], separated by commas)")
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise ValueError("has an invalid port (not a number up to 65535)")
+    attrs = parse_qs(parts.query).get("target_session_attrs", [])
+    if any(value not in TARGET_SESSION_ATTRS for value in attrs):
+        raise ValueError(f"target_session_attrs must be one of {', '.join(TARGET_SESSION_ATTRS)}")
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    parse_redis_url(raw)  # raises ValueError naming the fault
+    return raw
 
 
 def _key_encryption_key(raw: str) -> bytes:
@@ -124,8 +141,9 @@ ACCESS_TOKEN_TTL_MAX = DAY
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    database_url: str = _setting("DATABASE_URL", "", _dsn(("postgres", "postgresql")), "PostgreSQL DSN (required)")
-    redis_url: str = _setting("REDIS_URL", "", _dsn(("redis", "rediss", "unix")), "Redis URL, server >= 6.2 (required)")
+    database_url: str = _setting("DATABASE_URL", "", _postgres_dsn, "PostgreSQL DSN, several hosts allowed (required)")
+    redis_url: str = _setting("REDIS_URL", "", _redis_url,
+                              "Redis URL, server >= 6.2: redis://, redis+sentinel:// or redis+cluster:// (required)")
     redis_prefix: str = _setting("LATCHKEY_REDIS_PREFIX", DEFAULT_REDIS_PREFIX, str, "prefix of every Redis key")
     dev_mode: bool = _setting("LATCHKEY_DEV", False, _bool, "allow unsafe dev settings (http issuer, dev key)")
     issuer: str = _setting("LATCHKEY_ISSUER", "http://localhost:8001", _base_url, "issuer; public URL of authorize")
@@ -303,6 +321,11 @@ class Settings:
                 f"LATCHKEY_KEY_ANNOUNCE_SECONDS ({self.key_announce}) must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS "
                 f"({self.jwks_max_age}) + LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS ({self.jwks_refetch_cooldown}) + "
                 f"LATCHKEY_KEY_POLL_SECONDS ({self.key_poll_interval}), so every verifier can fetch a key before it signs")
+        if parse_redis_url(self.redis_url).kind == "cluster" and not prefix_pins_slot(self.redis_prefix):
+            # Latchkey's scripts, transactions and MGETs span several keys: in a cluster they
+            # must all hash to one slot, which a hash tag in the shared prefix guarantees.
+            raise ConfigError("LATCHKEY_REDIS_PREFIX must contain a hash tag with redis+cluster://, "
+                              f"e.g. {{latchkey}}: (got {self.redis_prefix!r})")
         if self.admin_page_size > self.admin_max_page_size:
             raise ConfigError("LATCHKEY_ADMIN_PAGE_SIZE must not exceed LATCHKEY_ADMIN_MAX_PAGE_SIZE")
         if self.db_pool_min > self.db_pool_max:

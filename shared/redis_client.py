@@ -22,16 +22,28 @@ to repeat then:
 - the login throttle's reserve run twice holds one place too many until its window ends (a
   stricter throttle, never a guess let through); its release run twice gives one place too
   many back to the client address: one more failed guess from that address in the window.
+
+Topologies (shared.redis_topology). Behind Sentinel every new connection asks the sentinels
+for the primary's address, so the same retries carry a request over a failover once the
+sentinels have promoted a replica: a connection to the dead primary fails, the pool drops it,
+and the next one goes to the new primary. A primary demoted to replica answers writes with
+READONLY, which the Sentinel connection turns into a connection error (retried the same way).
+A Redis Cluster client follows MOVED/ASK redirections and refreshes its slot map itself.
 """
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shared.config import Settings
+from shared.redis_topology import RedisTopology, parse_redis_url
 
 # Most pooled connections at once; beyond them a request waits (POOL_WAIT_SECONDS) for one
 # rather than failing, so a burst queues instead of answering 503.
@@ -52,12 +64,52 @@ RETRY_CAP_SECONDS = 0.5
 HEALTH_CHECK_SECONDS = 10
 
 
+def _retry() -> Retry:
+    return Retry(ExponentialWithJitterBackoff(cap=RETRY_CAP_SECONDS, base=RETRY_BASE_SECONDS), RETRIES,
+                 supported_errors=(RedisConnectionError,))
+
+
+class _BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
+    """A Sentinel pool that waits for a free connection like the single-server pool does."""
+
+
 def create_redis(settings: Settings) -> Redis:
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS,
-        socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-        retry=Retry(ExponentialWithJitterBackoff(cap=RETRY_CAP_SECONDS, base=RETRY_BASE_SECONDS), RETRIES,
-                    supported_errors=(RedisConnectionError,)),
-        health_check_interval=HEALTH_CHECK_SECONDS,
-    )
-    return Redis(connection_pool=pool)
+    """The process's pooled client for REDIS_URL, whatever its topology."""
+    return connect(settings.redis_url, max_connections=MAX_CONNECTIONS, socket_timeout=SOCKET_TIMEOUT_SECONDS,
+                   retry=_retry(), health_check_interval=HEALTH_CHECK_SECONDS)
+
+
+def connect(url: str, *, max_connections: int, socket_timeout: float, retry: Retry | None = None,
+            health_check_interval: float = 0) -> Redis:
+    """A client for ``url`` (any REDIS_URL form), with the given pool size and timeouts.
+
+    A RedisCluster is returned typed as Redis: it offers every command the stores send (GET,
+    SET, GETDEL, MGET, EVALSHA, pipelines) with the same signatures."""
+    topology = parse_redis_url(url)
+    options: dict[str, Any] = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout,
+                               "health_check_interval": health_check_interval}
+    if retry is not None:
+        options["retry"] = retry
+    if topology.kind == "single":
+        pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=POOL_WAIT_SECONDS,
+                                               **options)
+        return Redis(connection_pool=pool)
+    if topology.kind == "sentinel":
+        return _sentinel_client(topology, max_connections, options)
+    cluster = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in topology.nodes],
+                           username=topology.username, password=topology.password,
+                           max_connections=max_connections, **options)
+    return cast(Redis, cluster)
+
+
+def _sentinel_client(topology: RedisTopology, max_connections: int, options: dict[str, Any]) -> Redis:
+    # The sentinels get the same timeouts but no retry: discover_master already tries each one.
+    sentinel_options = {"socket_timeout": options["socket_timeout"],
+                        "socket_connect_timeout": options["socket_connect_timeout"],
+                        "password": topology.sentinel_password}
+    sentinel = Sentinel(list(topology.nodes), sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
+    client: Redis = sentinel.master_for(
+        topology.service_name, connection_pool_class=_BlockingSentinelPool, db=topology.db,
+        username=topology.username, password=topology.password, max_connections=max_connections,
+        timeout=POOL_WAIT_SECONDS, **options)
+    return client

@@ -23,6 +23,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from shared.config import Settings
+from shared.redis_client import connect
 
 log = logging.getLogger("latchkey.readiness")
 
@@ -97,8 +98,8 @@ class Readiness:
 
     async def _ping_redis(self) -> None:
         if self._redis is None:
-            self._redis = Redis.from_url(self._settings.redis_url, single_connection_client=True,
-                                         socket_timeout=self._timeout, socket_connect_timeout=self._timeout)
+            # Any REDIS_URL form: behind Sentinel the PING goes to the primary the sentinels name.
+            self._redis = connect(self._settings.redis_url, max_connections=1, socket_timeout=self._timeout)
         await self._redis.ping()
 
     async def _close_redis(self) -> None:
