@@ -130,6 +130,12 @@ def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
         raise ValueError(f"must be comma-separated addresses or CIDR networks ({exc})") from None
 
 
+def _log_format(raw: str) -> str:
+    if raw not in ("text", "json"):
+        raise ValueError(f"must be text or json, got {raw!r}")
+    return raw
+
+
 def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> Any:
     return field(default=default, metadata={"env": EnvVar(env, parse, help)})
 
@@ -251,6 +257,15 @@ class Settings:
     rate_limit_ip: int = _setting("LATCHKEY_RATE_LIMIT_PER_IP", 12000, _int_between(0, 10**7), "token/revocation/introspection requests per client address per minute (0: off)")
     rate_limit_client_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_CLIENT", 50, _int_between(0, 10**6), "failed client authentications per client_id per minute before it is limited (0: off)")
     rate_limit_ip_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_IP", 100, _int_between(0, 10**6), "failed client authentications per client address per minute before it is limited (0: off)")
+    metrics_enabled: bool = _setting("LATCHKEY_METRICS", True, _bool, "count requests and events for /metrics (0: off, the benchmark's baseline)")
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _setting(
+        "LATCHKEY_METRICS_ALLOW", _networks("127.0.0.0/8,::1"), _networks,
+        "peers (CIDRs, the TCP peer address) that may read /metrics; everyone else gets 404",
+    )
+    metrics_per_client: bool = _setting("LATCHKEY_METRICS_PER_CLIENT", False, _bool, "add a client_id label to the security and token counters (one series per client)")
+    access_log: bool = _setting("LATCHKEY_ACCESS_LOG", True, _bool, "one log line per request (0: off, the benchmark's baseline)")
+    log_format: str = _setting("LATCHKEY_LOG_FORMAT", "text", _log_format, "log line format: text (dev) or json (one object a line)")
+    otel_endpoint: str = _setting("OTEL_EXPORTER_OTLP_ENDPOINT", "", str, "OTLP/HTTP collector URL; set to trace requests (needs latchkey[tracing])")
     note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")
     notes_page_size: int = _setting("LATCHKEY_NOTES_PAGE_SIZE", 50, _int_between(1, 500), "most notes one GET returns")
 

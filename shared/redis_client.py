@@ -33,7 +33,8 @@ A Redis Cluster client follows MOVED/ASK redirections and refreshes its slot map
 
 from __future__ import annotations
 
-from typing import Any, cast
+import time
+from typing import Any, Protocol, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -64,6 +65,34 @@ RETRY_CAP_SECONDS = 0.5
 HEALTH_CHECK_SECONDS = 10
 
 
+class CommandObserver(Protocol):
+    """Told of every command after it ran (metrics; a trace span built afterwards: epoch ns)."""
+
+    def command_done(self, command: str, started_ns: int, ended_ns: int, error: BaseException | None) -> None: ...
+
+
+class ObservedRedis(Redis):
+    """Times every command sent through the client (scripts run as EVALSHA go through here too;
+    pipelines, used by the denylist and sessions, are not timed command by command)."""
+
+    observer: CommandObserver | None = None
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        observer = self.observer
+        if observer is None:
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        started = time.time_ns()
+        error: BaseException | None = None
+        try:
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+            observer.command_done(name.upper(), started, time.time_ns(), error)
+
+
 def _retry() -> Retry:
     return Retry(ExponentialWithJitterBackoff(cap=RETRY_CAP_SECONDS, base=RETRY_BASE_SECONDS), RETRIES,
                  supported_errors=(RedisConnectionError,))
@@ -73,10 +102,14 @@ class _BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
     """A Sentinel pool that waits for a free connection like the single-server pool does."""
 
 
-def create_redis(settings: Settings) -> Redis:
-    """The process's pooled client for REDIS_URL, whatever its topology."""
-    return connect(settings.redis_url, max_connections=MAX_CONNECTIONS, socket_timeout=SOCKET_TIMEOUT_SECONDS,
-                   retry=_retry(), health_check_interval=HEALTH_CHECK_SECONDS)
+def create_redis(settings: Settings, observer: CommandObserver | None = None) -> Redis:
+    """The process's pooled client for REDIS_URL, whatever its topology; ``observer`` times its
+    commands (not on Redis Cluster, whose client is another class)."""
+    client = connect(settings.redis_url, max_connections=MAX_CONNECTIONS, socket_timeout=SOCKET_TIMEOUT_SECONDS,
+                     retry=_retry(), health_check_interval=HEALTH_CHECK_SECONDS)
+    if isinstance(client, ObservedRedis):
+        client.observer = observer
+    return client
 
 
 def connect(url: str, *, max_connections: int, socket_timeout: float, retry: Retry | None = None,
@@ -93,7 +126,7 @@ def connect(url: str, *, max_connections: int, socket_timeout: float, retry: Ret
     if topology.kind == "single":
         pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=POOL_WAIT_SECONDS,
                                                **options)
-        return Redis(connection_pool=pool)
+        return ObservedRedis(connection_pool=pool)
     if topology.kind == "sentinel":
         return _sentinel_client(topology, max_connections, options)
     cluster = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in topology.nodes],
@@ -109,7 +142,7 @@ def _sentinel_client(topology: RedisTopology, max_connections: int, options: dic
                         "password": topology.sentinel_password}
     sentinel = Sentinel(list(topology.nodes), sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
     client: Redis = sentinel.master_for(
-        topology.service_name, connection_pool_class=_BlockingSentinelPool, db=topology.db,
-        username=topology.username, password=topology.password, max_connections=max_connections,
+        topology.service_name, redis_class=ObservedRedis, connection_pool_class=_BlockingSentinelPool,
+        db=topology.db, username=topology.username, password=topology.password, max_connections=max_connections,
         timeout=POOL_WAIT_SECONDS, **options)
     return client

@@ -7,6 +7,7 @@ Every run gets its own database (created, migrated, dropped) and its own Redis k
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -23,10 +24,27 @@ from shared.config import Settings
 from shared.db import create_pool
 from shared.migrate import migrate
 from shared.redis_client import create_redis
+from tests.support import secrets as logged_secrets
 from tests.support.redis_keys import delete_prefix
 from tests.support.servers import test_servers
 
 RUN_ID = secrets.token_hex(4)
+# Every Latchkey logger (the access lines are latchkey.access; it does not propagate when serve
+# buffers it, so it is captured by name too).
+CAPTURED_LOGGERS = ("latchkey", "latchkey.access")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log_line() -> Iterator[None]:
+    """At the end of the run, every log line of it is searched for every secret it used."""
+    handler = logged_secrets.capture(CAPTURED_LOGGERS)
+    yield
+    for name in CAPTURED_LOGGERS:
+        logging.getLogger(name).removeHandler(handler)
+    leaked = logged_secrets.leaks()
+    registered, lines = logged_secrets.counts()
+    assert not leaked, (f"{len(leaked)} of {lines} log lines hold one of {registered} secrets:\n"
+                        + "\n".join(leaked[:20]))
 
 # Property tests (tests/unit/test_properties_*.py): on a laptop each run draws new examples, so
 # the search keeps widening and a failure is saved in .hypothesis/ to replay; in CI the examples

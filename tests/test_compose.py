@@ -45,7 +45,7 @@ def service_env(name: str, provided: dict[str, str]) -> dict[str, str]:
 
 
 def test_every_service_is_present():
-    assert set(SERVICES) == {"postgres", "redis", "migrate", "admin", *APPS}
+    assert set(SERVICES) == {"gateway", "postgres", "redis", "migrate", "admin", *APPS}
     assert SERVICES["postgres"]["image"] == "postgres:16"
     assert SERVICES["redis"]["image"] == "redis:7"
 
@@ -69,11 +69,12 @@ def test_migrate_is_a_one_shot_step_after_postgres_is_healthy():
     assert "healthcheck" not in migrate and "ports" not in migrate
 
 
-@pytest.mark.parametrize(("name", "port"), APPS.items())
-def test_each_app_serves_its_role_on_its_port_after_migration(name, port):
+@pytest.mark.parametrize("name", APPS)
+def test_each_app_serves_its_role_unpublished_after_migration(name):
+    # The gateway is the only published port (tests/test_gateway.py): the apps scale behind it.
     service = SERVICES[name]
     assert service["command"] == ["serve", name]
-    assert [p.rsplit(":", 2)[-2:] for p in service["ports"]] == [[str(port), str(port)]]
+    assert "ports" not in service
     conditions = {dep: spec["condition"] for dep, spec in service["depends_on"].items()}
     assert conditions["migrate"] == "service_completed_successfully"
     assert conditions["postgres"] == conditions["redis"] == "service_healthy"
@@ -94,9 +95,10 @@ def test_environment_is_a_valid_production_configuration(name):
     settings = Settings.from_env(env)  # the real start-up validation, without dev mode
     assert urlsplit(settings.database_url).hostname == "postgres"
     assert urlsplit(settings.redis_url).hostname == "redis"
-    assert (settings.issuer, settings.token_url, settings.resource_url) == (
-        "http://localhost:8001", "http://localhost:8002", "http://localhost:8003")
+    # One public origin, the gateway's (its published port by default).
+    assert settings.issuer == settings.token_url == settings.resource_url == "https://localhost:8443"
     assert settings.host == "0.0.0.0"
+    assert [str(net) for net in settings.trusted_proxies] == ["172.30.14.0/24"]
 
 
 @pytest.mark.parametrize(("name", "missing"), [
@@ -113,10 +115,9 @@ def test_postgres_password_is_required_too():
 
 
 def test_public_urls_follow_the_gateway_settings():
-    public = {"LATCHKEY_ISSUER": "https://auth.example.com", "LATCHKEY_TOKEN_URL": "https://auth.example.com",
-              "LATCHKEY_RESOURCE_URL": "https://auth.example.com"}
+    public = {"LATCHKEY_PUBLIC_ORIGIN": "https://auth.example.com"}
     settings = Settings.from_env(service_env("token", {**SECRETS, **public}))
-    assert (settings.issuer, settings.token_url, settings.resource_url) == tuple(public.values())
+    assert settings.issuer == settings.token_url == settings.resource_url == "https://auth.example.com"
 
 
 def test_dev_key_in_compose_is_refused():

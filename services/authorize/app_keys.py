@@ -10,7 +10,7 @@ from services.authorize.cookies import Cookies
 from services.authorize.core.authorization_request import Policy
 from services.authorize.deps import Paths, Stores
 from shared.crypto.passwords import Passwords
-from shared.web.app_keys import POOL, REDIS, SETTINGS
+from shared.web.app_keys import METRICS, POOL, REDIS, SETTINGS
 
 POLICY = web.AppKey("policy", Policy)
 PATHS = web.AppKey("paths", Paths)
@@ -21,5 +21,7 @@ HASH_EXECUTOR = web.AppKey("hash_executor", ThreadPoolExecutor)
 PASSWORDS = web.AppKey("passwords", Passwords)
 STORES = web.AppKey("stores", Stores)
 
-__all__ = ["COOKIES", "DISCOVERY", "HASH_EXECUTOR", "PASSWORDS", "PATHS", "POLICY", "POOL", "REDIS", "SETTINGS",
-           "STORES", "STYLESHEET"]
+__all__ = [
+    "COOKIES", "DISCOVERY", "HASH_EXECUTOR", "METRICS", "PASSWORDS", "PATHS", "POLICY", "POOL", "REDIS", "SETTINGS",
+    "STORES", "STYLESHEET",
+]

@@ -20,6 +20,7 @@ from services.authorize.core.redirects import error_response
 from services.authorize.pages import message_page, redirect
 from shared.errors import OAuthError, TemporarilyUnavailable
 from shared.web.errors import Handler
+from shared.web.request_context import note_error, reason_key
 
 log = logging.getLogger("latchkey.authorize")
 
@@ -46,19 +47,24 @@ async def html_error_middleware(request: web.Request, handler: Handler) -> web.S
     try:
         return await handler(request)
     except ErrorForClient as exc:
+        note_error(request, exc.error.error, reason_key(exc.error))
         location = error_response(exc.redirect_uri, exc.error, state=exc.state, issuer=request.app[SETTINGS].issuer)
         return redirect(location, after_post=request.method == "POST")
     except CannotRedirect as exc:
+        note_error(request, "invalid_request", reason_key(exc))
         return message_page(request, "This request cannot be completed", exc.message, status=exc.status)
-    except TemporarilyUnavailable:
+    except TemporarilyUnavailable as exc:
+        note_error(request, exc.error, reason_key(exc))
         return message_page(request, "Temporarily unavailable", "Sign-in is temporarily unavailable. "
                             "Please try again in a moment.", status=503)
     except OAuthError as exc:
+        note_error(request, exc.error, reason_key(exc))
         return message_page(request, "This request cannot be completed", exc.description or exc.error,
                             status=exc.status)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        note_error(request, "invalid_request" if exc.status < 500 else "server_error", f"http_{exc.status}")
         response = message_page(request, exc.reason, _HTTP_MESSAGES.get(exc.status, "The request could not be "
                                 "understood."), status=exc.status)
         if "Allow" in exc.headers:
@@ -66,5 +72,6 @@ async def html_error_middleware(request: web.Request, handler: Handler) -> web.S
         return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        note_error(request, "server_error", "unhandled_exception")
         return message_page(request, "Something went wrong", "Something went wrong on our side. "
                             "Please try again.", status=500)

@@ -11,7 +11,7 @@ from uuid import uuid4
 
 from aiohttp import web
 
-from services.authorize.app_keys import COOKIES, PATHS, SETTINGS, STORES
+from services.authorize.app_keys import COOKIES, METRICS, PATHS, SETTINGS, STORES
 from services.authorize.core.authorization_request import AuthorizationRequest
 from services.authorize.core.decisions import Authenticated, must_consent, must_log_in
 from services.authorize.core.errors import CannotRedirect
@@ -22,6 +22,7 @@ from services.authorize.pages import redirect
 from services.authorize.sessions import EXPIRED, as_authenticated, current_session, now
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.models import Client
+from shared.web.request_context import note_client
 
 
 async def start(request: web.Request, authz: AuthorizationRequest, client: Client) -> web.Response:
@@ -92,5 +93,7 @@ async def issue_code(request: web.Request, authz: AuthorizationRequest, user: Au
     elif not await stores.codes.save_taking(code, grant, settings.code_ttl,
                                             taking=stores.transactions.key(completing)):
         raise CannotRedirect(EXPIRED)
+    request.app[METRICS].code("issued", authz.client_id)
+    note_client(request, authz.client_id)
     location = code_response(authz.redirect_uri, code=code, state=authz.state, issuer=settings.issuer)
     return redirect(location, after_post=request.method == "POST")

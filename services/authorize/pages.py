@@ -15,6 +15,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from services.authorize.app_keys import PATHS
+from shared.web.request_context import request_info
 from shared.web.security_headers import PAGE_CSP
 
 # What an origin or scheme source may contain, so a strange registered URI cannot inject a directive.
@@ -30,7 +31,12 @@ def render(request: web.Request, template: str, context: dict[str, Any], *, stat
 
 
 def message_page(request: web.Request, title: str, message: str, *, status: int) -> web.Response:
-    return render(request, "message.html", {"title": title, "message": message}, status=status)
+    """An error page shows the request id as its reference: what a user quotes to support, and
+    what finds the access line (X-Request-Id)."""
+    info = request_info(request)
+    reference = info.request_id if info is not None and status >= 400 else None
+    return render(request, "message.html", {"title": title, "message": message, "reference": reference},
+                  status=status)
 
 
 def redirect(location: str, *, after_post: bool) -> web.Response:

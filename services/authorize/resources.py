@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from services.authorize.app_keys import HASH_EXECUTOR, PASSWORDS, POOL, REDIS, SETTINGS, STORES
+from services.authorize.app_keys import HASH_EXECUTOR, METRICS, PASSWORDS, POOL, REDIS, SETTINGS, STORES
 from services.authorize.deps import Stores
 from shared.crypto.passwords import Passwords
 from shared.stores.client_changes import watching
@@ -51,7 +51,7 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
                                     max_per_ip=settings.login_max_failures_ip,
                                     max_in_flight_per_ip=settings.login_max_in_flight_ip,
                                     window=settings.login_failure_window),
-        audit=PgAudit(pool),
+        audit=PgAudit(pool, on_record=app[METRICS].audit_recorded),
     )
     async with watching(clients, client, prefix, settings.client_change_poll):
         yield

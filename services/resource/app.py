@@ -10,6 +10,7 @@ from services.resource.routes import PUBLIC_PATHS, routes
 from shared.bearer import bearer_middleware
 from shared.config import Settings
 from shared.web.errors import json_error_middleware
+from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
@@ -35,5 +36,6 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.extend((*CLEANUP_CONTEXTS, readiness_context(settings)))
+    instrument(app)  # request ids, /metrics, traces: outermost, so they see every answer
     app.add_routes(routes())
     return app

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from services.resource.app_keys import NOTES, POOL, PROFILES, REDIS, SETTINGS
+from services.resource.app_keys import METRICS, NOTES, POOL, PROFILES, REDIS, SETTINGS
 from services.resource.profiles import CachedProfiles
 from shared.bearer import bearer_context
 from shared.stores.pg_notes import PgNotes
@@ -24,7 +24,10 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
 
 async def bearer(app: web.Application) -> AsyncIterator[None]:
     """The verifier; after Redis, whose client its denylist check (settings.check_revocation) uses."""
-    async for _ in bearer_context(app[SETTINGS].bearer_config(), redis_key=REDIS)(app):
+    metrics = app[METRICS]
+    context = bearer_context(app[SETTINGS].bearer_config(), redis_key=REDIS,
+                             on_refused=metrics.bearer_token_refused, on_jwks_fetch=metrics.jwks_fetched)
+    async for _ in context(app):
         yield
 
 

@@ -11,7 +11,7 @@ from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_denylist import RedisDenylist
-from shared.web.app_keys import POOL, REDIS, SETTINGS
+from shared.web.app_keys import METRICS, POOL, REDIS, SETTINGS
 from shared.web.rate_limits import RateLimiter
 
 CLIENTS = web.AppKey("clients", CachedClients)
@@ -23,5 +23,5 @@ SWEEPER = web.AppKey("sweeper", GrantSweeper)
 GRANT_CONTEXT = web.AppKey("grant_context", GrantContext)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 
-__all__ = ["AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "RATE_LIMITER", "REDIS",
+__all__ = ["AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "METRICS", "POOL", "RATE_LIMITER", "REDIS",
            "REFRESH_TOKENS", "SETTINGS", "SWEEPER"]

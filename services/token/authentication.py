@@ -12,12 +12,13 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from services.token.app_keys import AUDIT, CLIENTS, RATE_LIMITER, SETTINGS
+from services.token.app_keys import AUDIT, CLIENTS, METRICS, RATE_LIMITER, SETTINGS
 from services.token.core.client_auth import AUTH_FAILED, ClientCredentials, check_client, read_credentials
 from services.token.core.form import check_content_type, parse_form
 from shared.errors import InvalidClient
 from shared.models import AuditEvent, Client
 from shared.web.client_address import client_address
+from shared.web.request_context import note_client, note_error
 
 _AUDITED_ID_CHARS = 200  # an unknown client_id is caller-controlled text
 
@@ -27,9 +28,22 @@ async def read_form(request: web.Request) -> Mapping[str, str]:
     return parse_form(await request.read(), request.app[SETTINGS].max_params)
 
 
+def reason_key(reason: str) -> str:
+    """The metric label and log reason of a failure (check_client's text may name methods)."""
+    if reason == "unknown client":
+        return "unknown_client"
+    if reason == "wrong secret":
+        return "wrong_secret"
+    return "wrong_method" if reason.startswith("used ") else "malformed"
+
+
 async def _failed(request: web.Request, client_id: str | None, method: str | None, reason: str) -> None:
     """Counts the failure against the caller's limits and audits it (one event per failure,
-    and one more when this failure is the one that makes the limit bite)."""
+    and one more when this failure is the one that makes the limit bite); counted in /metrics
+    by a fixed reason key, which the access line names too."""
+    key = reason_key(reason)
+    request.app[METRICS].client_auth_failure(key)
+    note_error(request, "invalid_client", key)
     address = client_address(request, request.app[SETTINGS].trusted_proxies)
     audited_id = client_id[:_AUDITED_ID_CHARS] if client_id else None
     crossed = await request.app[RATE_LIMITER].record_failure(client_id, address)
@@ -55,6 +69,7 @@ async def authenticate(request: web.Request, form: Mapping[str, str]) -> Client:
     if reason is not None or client is None:
         await _failed(request, credentials.client_id, credentials.method, reason or "unknown client")
         raise InvalidClient(AUTH_FAILED, used_basic=credentials.used_basic)
+    note_client(request, client.client_id)
     return client
 
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import jwt
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from shared.errors import TemporarilyUnavailable
 from shared.keyring import load_signing_key
@@ -30,6 +34,7 @@ class KeyState:
     public: dict[str, jwt.PyJWK] = field(default_factory=dict)
     jwks_body: bytes = b'{"keys":[]}'
     statuses: frozenset[tuple[str, str]] = frozenset()
+    by_alg_status: dict[tuple[str, str], int] = field(default_factory=dict)  # for /metrics
 
 
 def render_jwks(stored: list[StoredSigningKey]) -> bytes:
@@ -62,6 +67,10 @@ class KeyCache:
         return self._state.jwks_body
 
     @property
+    def key_counts(self) -> dict[tuple[str, str], int]:
+        return self._state.by_alg_status
+
+    @property
     def kids(self) -> frozenset[str]:
         return frozenset(kid for kid, _ in self._state.statuses)
 
@@ -79,8 +88,28 @@ class KeyCache:
         self._signers = {kid: s for kid, s in self._signers.items() if kid in wanted}
         active = {k.alg: self._signers[k.kid] for k in stored if k.status == "active"}
         self._state = KeyState(active=active, public={k.kid: jwt.PyJWK(k.public_jwk) for k in stored},
-                               jwks_body=render_jwks(stored), statuses=statuses)
+                               jwks_body=render_jwks(stored), statuses=statuses,
+                               by_alg_status=dict(Counter((k.alg, k.status) for k in stored)))
         log.info("signing keys: active %s, published %s",
                  ", ".join(f"{alg} {signer.kid}" for alg, signer in sorted(active.items())) or None,
                  sorted(k.kid for k in stored))
         return True
+
+
+class KeyRingCollector(Collector):
+    """latchkey_signing_keys{alg,status}: the published keys as this replica last loaded them.
+    An alert on ``active`` below 1 for an algorithm, or no ``next`` before a rotation, is the
+    key ring's health (read at scrape time, nothing on the request path)."""
+
+    def __init__(self, cache: KeyCache) -> None:
+        self._cache = cache
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily("latchkey_signing_keys", "published signing keys by algorithm and status",
+                                   labels=("alg", "status"))
+        counts = self._cache.key_counts
+        # "retired": no longer signs, still published until the tokens it signed expire (retiring).
+        for alg in sorted({alg for alg, _ in counts}):
+            for status in ("next", "active", "retired"):
+                family.add_metric((alg, status), counts.get((alg, status), 0))
+        yield family

@@ -15,6 +15,7 @@ from services.token.app_keys import (
     DENYLIST,
     GRANT_CONTEXT,
     KEY_CACHE,
+    METRICS,
     POOL,
     RATE_LIMITER,
     REDIS,
@@ -24,7 +25,7 @@ from services.token.app_keys import (
 )
 from services.token.core.context import GrantContext
 from services.token.core.issuer import TokenIssuer
-from services.token.key_cache import KeyCache
+from services.token.key_cache import KeyCache, KeyRingCollector
 from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
 from services.token.pending_revocations import complete_pending_revocations
 from services.token.sweeps import GrantSweeper, sweep_redemptions
@@ -45,7 +46,7 @@ from shared.web.rate_limits import Limits, RateLimiter
 async def stores(app: web.Application) -> AsyncIterator[None]:
     settings, pool, client = app[SETTINGS], app[POOL], app[REDIS]
     app[CLIENTS] = CachedClients(PgClients(pool), settings.client_cache_ttl)
-    app[AUDIT] = PgAudit(pool)
+    app[AUDIT] = PgAudit(pool, on_record=app[METRICS].audit_recorded)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool, leeway=settings.clock_leeway)
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
     # One budget for /token, /revoke and /introspect: the scope names the service, not the path.
@@ -65,6 +66,7 @@ async def signing_keys(app: web.Application) -> AsyncIterator[None]:
     cache = KeyCache(settings.require_key_encryption_key())
     await refresh_keys(cache, app[POOL])
     app[KEY_CACHE] = cache
+    app[METRICS].live.register(KeyRingCollector(cache))
     wake = asyncio.Event()
     tasks = [asyncio.create_task(poll_keys(cache, app[POOL], settings.key_poll_interval, wake)),
              asyncio.create_task(rotate_keys(settings, wake))]
@@ -85,6 +87,7 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
         settings=settings, codes=RedisCodeStore(app[REDIS], settings.redis_prefix),
         refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST], audit=app[AUDIT],
         issuer=TokenIssuer(settings, app[KEY_CACHE]), resweep=sweeper.schedule, redemptions=redemptions,
+        metrics=app[METRICS],
     )
     # Revocations that could not reach Redis (here or on another replica) are finished later;
     # redemption rows past the replay window are deleted.

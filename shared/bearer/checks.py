@@ -108,19 +108,19 @@ def _issued_at(claims: Mapping[str, Any], policy: VerifierPolicy, now: int) -> s
     return None if claims["iat"] <= now + policy.leeway else "token issued in the future"
 
 
-# Run in this order; the first problem found is the one reported.
-CLAIM_CHECKS: tuple[tuple[str, Callable[[Mapping[str, Any], VerifierPolicy, int], str | None]], ...] = (
-    ("required claims with the right types", _claim_types),
-    ("iss is exactly our issuer", _issuer),
-    ("aud contains this API", _audience),
-    ("exp not passed", _expiry),
-    ("nbf reached", _not_before),
-    ("iat not in the future", _issued_at),
+# Run in this order; the first problem found is the one reported, with its reason key.
+CLAIM_CHECKS: tuple[tuple[str, Callable[[Mapping[str, Any], VerifierPolicy, int], str | None], str], ...] = (
+    ("required claims with the right types", _claim_types, "malformed"),
+    ("iss is exactly our issuer", _issuer, "wrong_issuer"),
+    ("aud contains this API", _audience, "wrong_audience"),
+    ("exp not passed", _expiry, "expired"),
+    ("nbf reached", _not_before, "not_yet_valid"),
+    ("iat not in the future", _issued_at, "not_yet_valid"),
 )
 
 
 def check_claims(claims: Mapping[str, Any], policy: VerifierPolicy, now: int) -> None:
-    for _, check in CLAIM_CHECKS:
+    for _, check, reason in CLAIM_CHECKS:
         problem = check(claims, policy, now)
         if problem:
-            raise InvalidToken(problem)
+            raise InvalidToken(problem, reason=reason)

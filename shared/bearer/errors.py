@@ -69,8 +69,15 @@ class InvalidBearerRequest(BearerError):
 
 
 class InvalidToken(BearerError):
+    """``reason`` is a fixed key for metrics and logs (expired, bad_signature, unknown_kid,
+    wrong_audience, wrong_issuer, not_yet_valid, revoked, malformed), never the token's text."""
+
     error = "invalid_token"
     status = 401
+
+    def __init__(self, description: str = "", *, scope: str = "", reason: str = "malformed") -> None:
+        super().__init__(description, scope=scope)
+        self.reason = reason
 
 
 class InsufficientScope(BearerError):

@@ -110,8 +110,9 @@ class JwksCache:
 
     def __init__(self, fetcher: JwksFetcher, *, algorithms: frozenset[str], cooldown: float,
                  default_max_age: int, max_age_cap: int, max_stale: float | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, on_fetch: Callable[[bool], None] | None = None) -> None:
         self._fetcher = fetcher
+        self._on_fetch = on_fetch  # told whether each fetch succeeded (a service counts them)
         self._algorithms = algorithms
         self._cooldown = cooldown
         self._default_max_age = default_max_age
@@ -140,7 +141,7 @@ class JwksCache:
         if not self._last_fetch_ok:
             raise VerifierUnavailable("signing keys are unavailable")
         if key is None:
-            raise InvalidToken("unknown signing key")
+            raise InvalidToken("unknown signing key", reason="unknown_kid")
         return key
 
     async def prime(self) -> None:
@@ -189,3 +190,5 @@ class JwksCache:
             self._fresh_until = started + min(max_age, self._max_age_cap)
         finally:
             self._inflight = None
+            if self._on_fetch is not None:
+                self._on_fetch(self._last_fetch_ok)

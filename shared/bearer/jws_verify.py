@@ -76,5 +76,5 @@ def parse_compact(token: str) -> CompactJws:
 def verified_payload(jws: CompactJws, key: VerificationKey) -> dict[str, Any]:
     """The claims, once the signature checks out under the key's own algorithm."""
     if not jws.signature or not key.algorithm.verify(jws.signing_input, key.key, jws.signature):
-        raise InvalidToken("invalid signature")
+        raise InvalidToken("invalid signature", reason="bad_signature")
     return _json_object(b64url_decode(jws.payload_b64))

@@ -25,8 +25,11 @@ class Denylist(Protocol):
 
 class BearerVerifier:
     def __init__(self, policy: VerifierPolicy, keys: KeySource, denylist: Denylist | None = None, *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, on_refused: Callable[[str], None] | None = None) -> None:
+        """``on_refused`` is told the reason key of every token refused (a service counts them;
+        the package itself depends on no metrics library)."""
         self.policy = policy
+        self._on_refused = on_refused
         self._keys = keys
         self._denylist = denylist if policy.check_revocation else None
         self._clock = clock
@@ -35,6 +38,15 @@ class BearerVerifier:
         """Each step raises InvalidToken (401) or VerifierUnavailable (503); order matters:
         nothing from the token is trusted before its signature has been checked with a pinned key.
         """
+        if self._on_refused is None:
+            return await self._verify(token)
+        try:
+            return await self._verify(token)
+        except InvalidToken as refused:
+            self._on_refused(refused.reason)
+            raise
+
+    async def _verify(self, token: str) -> AccessToken:
         jws = parse_compact(token)
         kid = check_header(jws.header, self.policy)
         key = await self._keys.key_for(kid)
@@ -54,4 +66,4 @@ class BearerVerifier:
             # Fail closed: a token we cannot check against the denylist is not accepted.
             raise VerifierUnavailable("revocation list unavailable") from exc
         if revoked:
-            raise InvalidToken("token revoked")
+            raise InvalidToken("token revoked", reason="revoked")

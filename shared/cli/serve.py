@@ -51,7 +51,8 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 def run(args: Args, env: Mapping[str, str]) -> int:
     # Imported here: aiohttp is half the start-up time of every other `latchkey` command.
-    from shared.web.access_log import PathOnlyAccessLogger, buffer_access_log
+    from shared.logs import formatter
+    from shared.web.access_log import ACCESS_LOGGER, AccessLogger, buffer_access_log
     from shared.web.graceful import serve_until_signalled
 
     settings = Settings.from_env(env)
@@ -63,9 +64,14 @@ def run(args: Args, env: Mapping[str, str]) -> int:
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     console = logging.StreamHandler()
-    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    console.setFormatter(formatter(settings.log_format))
     logging.basicConfig(level=logging.INFO, handlers=[console])
     access_log = buffer_access_log(console)
+    access_log_logger = logging.getLogger(ACCESS_LOGGER)
+    if settings.otel_endpoint:
+        from shared.web.tracing import configure_tracing  # the optional extra latchkey[tracing]
+
+        configure_tracing(settings.otel_endpoint, args.service)
     factory = app_factory(args.service)
     port = args.port or getattr(settings, f"{args.service}_port")
     # The admin API never follows LATCHKEY_HOST (a public address in containers): loopback by default.
@@ -75,7 +81,8 @@ def run(args: Args, env: Mapping[str, str]) -> int:
     logging.getLogger("latchkey").info("%s listening on http://%s:%d", args.service, host, port)
     try:
         loop.run_until_complete(serve_until_signalled(factory(settings), settings, host, port,
-                                                      access_log_class=PathOnlyAccessLogger))
+                                                      access_log_class=AccessLogger,
+                                                      access_log=access_log_logger if settings.access_log else None))
     finally:
         access_log.flush()
         loop.run_until_complete(loop.shutdown_asyncgens())

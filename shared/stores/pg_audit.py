@@ -1,11 +1,14 @@
 """Security events (code replay, refresh reuse, PKCE failure, bad client auth) in audit_events.
 
-Callers pass identifiers only: never a secret, code or token value.
+Callers pass identifiers only: never a secret, code or token value. ``on_record`` is told of
+every event before it is written (the service counts it in latchkey_security_events_total), so
+an event is counted even when PostgreSQL is down.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import asyncpg
 
@@ -15,10 +18,14 @@ log = logging.getLogger("latchkey.audit")
 
 
 class PgAudit:
-    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection,
+                 on_record: Callable[[AuditEvent], None] | None = None) -> None:
         self._db = pool
+        self._on_record = on_record
 
     async def record(self, event: AuditEvent) -> None:
+        if self._on_record is not None:
+            self._on_record(event)
         log.warning("security event %s client=%s user=%s details=%s",
                     event.event_type, event.client_id, event.user_id, event.details)
         await self._insert(event)

@@ -1,4 +1,13 @@
-"""Access logging that never writes query strings (they carry codes and state) and costs little.
+"""One access line per request an operator can act on, costing little.
+
+Each line has the request id (also in the X-Request-Id response header and on error pages),
+the route TEMPLATE (never the raw path: it may carry ids; never the query: it carries codes and
+state), status, latency, the authenticated client where known, and for a 4xx/5xx the OAuth error
+code and a short reason key (shared.web.request_context). As text (LATCHKEY_LOG_FORMAT=text):
+
+    127.0.0.1 POST /token 400 3.1ms rid=5f0c... client=app-1 error=invalid_grant reason=pkce_mismatch
+
+As JSON the same fields are keys of one object a line (shared.logs.JsonFormatter).
 
 A flushed write per request was a sixth of the CPU of the cheapest endpoint, so access lines
 are buffered and written in batches: when 256 are waiting, on a warning, or once a second.
@@ -9,19 +18,50 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import threading
+from typing import Any
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
-ACCESS_LOGGER = "aiohttp.access"
+from shared.web.metrics import UNMATCHED_ROUTE, route_template
+from shared.web.request_context import request_info
+
+ACCESS_LOGGER = "latchkey.access"
 BATCH = 256
 FLUSH_SECONDS = 1.0
+_UNMATCHED_PATH_CHARS = 200  # an unknown address is logged (scanners, broken links), bounded
 
 
-class PathOnlyAccessLogger(AbstractAccessLogger):
+def access_fields(request: BaseRequest, response: StreamResponse, seconds: float) -> dict[str, Any]:
+    route = route_template(request)
+    fields: dict[str, Any] = {"remote": request.remote, "method": request.method, "route": route,
+                              "status": response.status, "latency_ms": round(seconds * 1000, 1)}
+    if route == UNMATCHED_ROUTE:
+        fields["path"] = request.path[:_UNMATCHED_PATH_CHARS]
+    info = request_info(request)
+    if info is not None:
+        fields["request_id"] = info.request_id
+        if info.client_id is not None:
+            fields["client_id"] = info.client_id
+        if response.status >= 400:
+            fields["error"] = info.error or ("server_error" if response.status >= 500 else "invalid_request")
+            fields["reason"] = info.reason or f"http_{response.status}"
+    return fields
+
+
+class AccessLogger(AbstractAccessLogger):
+    """The fields go on the record (``fields``) for the JSON formatter, and into the message
+    for the text one."""
+
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        self.logger.info("%s %s %s %d %.1fms", request.remote, request.method, request.path,
-                         response.status, time * 1000)
+        fields = access_fields(request, response, time)
+        extra = " ".join(f"{key}={fields[key]}" for key in ("path", "request_id", "client_id", "error", "reason")
+                         if key in fields)
+        self.logger.info("%s %s %s %d %.1fms %s", fields["remote"], fields["method"], fields["route"],
+                         fields["status"], fields["latency_ms"], extra, extra={"fields": fields})
+
+
+PathOnlyAccessLogger = AccessLogger  # the name before request ids and reasons were added
 
 
 def buffer_access_log(target: logging.Handler, logger_name: str = ACCESS_LOGGER) -> logging.handlers.MemoryHandler:

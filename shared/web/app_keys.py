@@ -10,7 +10,9 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from shared.config import Settings
+from shared.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)
+METRICS = web.AppKey("metrics", Metrics)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from shared.bearer.responses import NO_STORE, oauth_error_response
 from shared.errors import OAuthError, ServerError
+from shared.web.request_context import note_error, reason_key
 
 __all__ = ["NO_STORE", "json_error_middleware", "oauth_error_response"]
 
@@ -26,16 +27,19 @@ async def json_error_middleware(request: web.Request, handler: Handler) -> web.S
     try:
         return await handler(request)
     except OAuthError as error:
+        note_error(request, error.error, reason_key(error))
         return oauth_error_response(error)
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
             # Give clients a machine-readable body for plain aiohttp errors too.
             code = "invalid_request" if exc.status < 500 else "server_error"
+            note_error(request, code, f"http_{exc.status}")
             return web.json_response({"error": code, "error_description": exc.reason},
                                      status=exc.status, headers={**NO_STORE, **_allow(exc)})
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        note_error(request, "server_error", "unhandled_exception")
         return oauth_error_response(ServerError())
 
 

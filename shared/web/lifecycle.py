@@ -12,7 +12,7 @@ from aiohttp import web
 
 from shared.db import create_pool
 from shared.redis_client import create_redis
-from shared.web.app_keys import POOL, REDIS, SETTINGS
+from shared.web.app_keys import METRICS, POOL, REDIS, SETTINGS
 
 
 async def postgres(app: web.Application) -> AsyncIterator[None]:
@@ -24,7 +24,11 @@ async def postgres(app: web.Application) -> AsyncIterator[None]:
 
 
 async def redis(app: web.Application) -> AsyncIterator[None]:
-    app[REDIS] = create_redis(app[SETTINGS])
+    settings, metrics = app[SETTINGS], app.get(METRICS)
+    observer = None
+    if metrics is not None and (settings.metrics_enabled or metrics.redis_tracer is not None):
+        observer = metrics.redis_observer()
+    app[REDIS] = create_redis(settings, observer)
     try:
         yield
     finally:

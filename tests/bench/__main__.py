@@ -16,7 +16,8 @@ from pathlib import Path
 from tests.bench import peak_rss
 from tests.support.servers import test_servers
 
-BENCHMARKS = ("tests.bench.bench_token", "tests.bench.bench_flow", "tests.bench.bench_resource")
+BENCHMARKS = ("tests.bench.bench_token", "tests.bench.bench_flow", "tests.bench.bench_resource",
+              "tests.bench.bench_observability")
 
 
 def main(argv: list[str]) -> int:

@@ -8,6 +8,9 @@ every flow shows the login and consent pages and redeems its code with PKCE.
 Reports flows/s, the p50 of every step, and, as the baseline measured in the same run, how many
 argon2id verifications/s this machine does with the same parameters and worker threads: the
 password hash dominates a flow, so flows/s over that ceiling says how much else costs.
+Also the CPU each service spent per flow (from /proc over the whole drive, warm-up included,
+divided by every flow completed in it) and per argon2id verification: figures that hold on a
+busy machine where flows/s does not (docs/capacity.md is built on them).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import aiohttp
 
 from shared.config import Settings
 from shared.crypto.passwords import Passwords
-from tests.bench.support import bench_stack, serve, servers_from_env
+from tests.bench.support import bench_stack, process_cpu_seconds, serve, servers_from_env
 from tests.support.factories import make_client
 from tests.support.flows import Pkce, authorization_params, csrf_token
 
@@ -91,13 +94,13 @@ async def _one_flow(session: aiohttp.ClientSession, job: dict[str, Any], usernam
 async def _drive(job: dict[str, Any]) -> dict[str, Any]:
     users = iter(job["users"])
     timings: dict[str, list[float]] = {s: [] for s in STEPS}
-    done = errors = throttled = 0
+    done = errors = throttled = completed = 0  # completed: warm-up included, for CPU per flow
     warmup_until = time.monotonic() + job["warmup"]
     stop_at = warmup_until + job["seconds"]
     counted_from = None
 
     async def worker() -> None:
-        nonlocal done, errors, throttled, counted_from
+        nonlocal done, errors, throttled, counted_from, completed
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
             while time.monotonic() < stop_at:
                 session.cookie_jar.clear()  # a fresh browser every flow
@@ -111,12 +114,13 @@ async def _drive(job: dict[str, Any]) -> dict[str, Any]:
                 except Exception:
                     errors += 1
                     continue
+                completed += 1
                 if time.monotonic() >= warmup_until:
                     counted_from = counted_from or warmup_until
                     done += 1
 
     await asyncio.gather(*(worker() for _ in range(job["concurrency"])))
-    return {"flows": done, "seconds": job["seconds"], "errors": errors, "throttled": throttled,
+    return {"flows": done, "seconds": job["seconds"], "errors": errors, "throttled": throttled, "completed": completed,
             "p50": {s: statistics.median(v) for s, v in timings.items() if v}}
 
 
@@ -124,8 +128,9 @@ def _drive_in_process(job: dict[str, Any], results) -> None:
     results.put(asyncio.run(_drive(job)))
 
 
-def argon2_ceiling(settings: Settings, seconds: float = 5.0) -> float:
-    """argon2id verifications/s with the service's parameters and number of hash threads."""
+def argon2_ceiling(settings: Settings, seconds: float = 5.0) -> tuple[float, float]:
+    """argon2id verifications/s with the service's parameters and number of hash threads, and
+    the CPU milliseconds one verification costs."""
     hasher = Passwords(None, time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
                        parallelism=settings.argon2_parallelism)
     password_hash = hasher.hash_sync(PASSWORD)
@@ -138,12 +143,14 @@ def argon2_ceiling(settings: Settings, seconds: float = 5.0) -> float:
             count += 1
         return count
 
+    cpu_before = time.process_time()
     with ThreadPoolExecutor(settings.hash_workers) as pool:
         total = sum(pool.map(lambda _: loop(), range(settings.hash_workers)))
-    return total / seconds
+    return total / seconds, (time.process_time() - cpu_before) * 1000 / max(total, 1)
 
 
-async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int) -> tuple[dict[str, Any], float]:
+async def bench(admin_url: str, redis_url: str, seconds: float,
+                concurrency: int) -> tuple[dict[str, Any], tuple[float, float]]:
     async with bench_stack(admin_url, redis_url) as stack:
         client = await make_client(stack.pool, redirect_uris=(REDIRECT_URI,), name="Bench Flow App")
         users = await _create_users(stack.pool, stack.settings, int(TARGET_FLOWS * 4 * (seconds + 5)))
@@ -155,9 +162,12 @@ async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int
             job = {"authorize": authorize.url, "token": token.url, "client_id": client.client_id,
                    "auth": aiohttp.encode_basic_auth(client.client_id, client.secret or ""), "users": users,
                    "concurrency": concurrency, "seconds": seconds, "warmup": 2.0}
+            cpu_before = {"authorize": process_cpu_seconds(authorize.pid), "token": process_cpu_seconds(token.pid)}
             driver = ctx.Process(target=_drive_in_process, args=(job, results))
             driver.start()
             outcome = await asyncio.to_thread(results.get, True, seconds + 120)
+            outcome["cpu_seconds"] = {"authorize": process_cpu_seconds(authorize.pid) - cpu_before["authorize"],
+                                      "token": process_cpu_seconds(token.pid) - cpu_before["token"]}
             driver.join(10)
         ceiling = await asyncio.to_thread(argon2_ceiling, stack.settings)
         return outcome, ceiling
@@ -170,12 +180,16 @@ def main() -> int:
     seconds = float(os.environ.get("BENCH_SECONDS", "10"))
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "16"))
     print(f"full flow benchmark (authorize, login, consent, token): concurrency {concurrency}, {seconds:.0f} s")
-    outcome, ceiling = asyncio.run(bench(admin_url, redis_url, seconds, concurrency))
+    outcome, (ceiling, argon2_cpu_ms) = asyncio.run(bench(admin_url, redis_url, seconds, concurrency))
     flows = outcome["flows"] / outcome["seconds"]
     print(f"  flows/s                       {flows:8.1f}   (errors {outcome['errors']})")
     print(f"  logins refused with 429       {outcome['throttled']:8d}   (correct passwords, one address)")
     print(f"  baseline: argon2id verify/s   {ceiling:8.1f}   (same parameters and threads, no server)")
     print(f"  ratio flows / argon2 ceiling  {flows / ceiling:8.2f}")
+    print(f"  argon2id CPU per verification {argon2_cpu_ms:8.2f} ms")
+    for service, spent in outcome["cpu_seconds"].items():
+        per_flow = spent * 1000 / max(outcome["completed"], 1)
+        print(f"  {service} server cpu per flow {per_flow:8.2f} ms   ({spent:.1f} s over {outcome['completed']} flows)")
     for step, p50 in outcome["p50"].items():
         print(f"  p50 {step:<26}{p50:8.1f} ms")
     slow = [s for s, v in outcome["p50"].items() if s not in ("login submit", "token") and v >= STEP_TARGET_MS]

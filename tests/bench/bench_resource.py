@@ -46,7 +46,7 @@ from shared.cli.serve import new_event_loop
 from shared.config import Settings
 from shared.crypto.signing_keys import generate_private_key, public_jwk
 from shared.db import create_pool
-from tests.bench.support import REPO_ROOT, free_port, serve, subprocess_server
+from tests.bench.support import REPO_ROOT, free_port, process_cpu_seconds, serve, subprocess_server
 from tests.conftest import settings_env
 from tests.support.databases import fresh_database
 from tests.support.factories import make_user
@@ -119,29 +119,44 @@ class Measured:
     rps: float
     non_2xx: int
     p99_ms: float
+    cpu_ms: float | None = None  # server CPU per request over the run (docs/capacity.md uses it)
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def wrk(name: str, url: str, token: str, seconds: int) -> Measured:
+def wrk(name: str, url: str, token: str, seconds: int, pid: int | None = None) -> Measured:
+    """One wrk run; with the server's ``pid``, also its CPU per request (from /proc, robust to
+    other load on the machine where req/s is not)."""
     args = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
             "-H", f"Authorization: Bearer {token}", url]
+    cpu_before = process_cpu_seconds(pid) if pid else 0.0
     output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    cpu_ms = None
+    if pid and (total := re.search(r"(\d+) requests in", output)) and int(total.group(1)):
+        cpu_ms = (process_cpu_seconds(pid) - cpu_before) * 1000 / int(total.group(1))
     rps = float(present(re.search(r"Requests/sec:\s+([\d.]+)", output)).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     p99 = present(re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE))
-    return Measured(name, rps, int(errors.group(1)) if errors else 0, float(p99.group(1)) * _UNIT_MS[p99.group(2)])
+    return Measured(name, rps, int(errors.group(1)) if errors else 0, float(p99.group(1)) * _UNIT_MS[p99.group(2)],
+                    cpu_ms)
 
 
 def warm_up(url: str, token: str) -> None:
     wrk("warm-up", url, token, 2)  # connections, caches, the JWKS fetch
 
 
-def report_line(name: str, rps: float, ratio: float, non_2xx: int = 0, p99_ms: float | None = None) -> None:
+def report_line(name: str, rps: float, ratio: float, non_2xx: int = 0, p99_ms: float | None = None,
+                cpu_ms: float | None = None) -> None:
     errors = f"  ({non_2xx} non-2xx!)" if non_2xx else ""
     p99 = f"  p99 {p99_ms:6.1f} ms" if p99_ms is not None else ""
-    print(f"{name:<52} {rps:9.0f} req/s  {ratio:6.1%} of floor{p99}{errors}", flush=True)
+    cpu = f"  server cpu {cpu_ms:.3f} ms/req" if cpu_ms is not None else ""
+    print(f"{name:<52} {rps:9.0f} req/s  {ratio:6.1%} of floor{p99}{cpu}{errors}", flush=True)
+
+
+def _median_cpu(measured: list[Measured]) -> float | None:
+    values = [m.cpu_ms for m in measured if m.cpu_ms is not None]
+    return median(values) if values else None
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -163,19 +178,20 @@ async def _bench_user(env: dict[str, str]) -> str:
 
 
 @contextmanager
-def _servers(env: dict[str, str], jwk: dict[str, Any], logs: Path) -> Iterator[dict[str, str]]:
-    """The floor and the resource service (denylist off, then on), all up at once: base URLs."""
+def _servers(env: dict[str, str], jwk: dict[str, Any],
+             logs: Path) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
+    """The floor and the resource service (denylist off, then on), all up at once: base URLs and pids."""
     with ExitStack() as stack:
         port = free_port()
-        stack.enter_context(subprocess_server(
+        floor = stack.enter_context(subprocess_server(
             ["-m", "tests.bench.bench_resource", "--serve-floor", str(port)], {"BENCH_JWK": json.dumps(jwk)},
             f"http://127.0.0.1:{port}/healthz", logs / "floor.log"))
-        bases = {"floor": f"http://127.0.0.1:{port}"}
+        bases, pids = {"floor": f"http://127.0.0.1:{port}"}, {"floor": floor.pid}
         for label, revocation in (("denylist off", "0"), ("denylist on", "1")):
             server = stack.enter_context(serve("resource", {**env, "LATCHKEY_CHECK_REVOCATION": revocation},
                                                log_path=logs / f"resource-{label.replace(' ', '-')}.log"))
-            bases[label] = str(server)  # its base URL
-        yield bases
+            bases[label], pids[label] = str(server), server.pid
+        yield bases, pids
 
 
 @dataclass(frozen=True)
@@ -198,15 +214,18 @@ TARGETS = (
 )
 
 
-def _target_rounds(bases: dict[str, str], token: str, seconds: int, rounds: int) -> dict[Target, bool]:
+def _target_rounds(bases: dict[str, str], pids: dict[str, int], token: str, seconds: int,
+                   rounds: int) -> dict[Target, bool]:
     """Each target right next to a floor measurement of its own, ``rounds`` times (which goes
     first alternates, so drift cancels out); prints medians; which targets were met."""
     floors: list[Measured] = []
     pairs: dict[Target, list[tuple[Measured, Measured]]] = {target: [] for target in TARGETS}
     for number in range(1, rounds + 1):
         for target in TARGETS:
-            measure_floor = functools.partial(wrk, FLOOR, bases["floor"] + "/protected", token, seconds)
-            measure_target = functools.partial(wrk, target.name, bases[target.label] + target.path, token, seconds)
+            measure_floor = functools.partial(wrk, FLOOR, bases["floor"] + "/protected", token, seconds,
+                                              pids["floor"])
+            measure_target = functools.partial(wrk, target.name, bases[target.label] + target.path, token, seconds,
+                                               pids[target.label])
             if number % 2:
                 floor, result = measure_floor(), measure_target()
             else:
@@ -217,14 +236,15 @@ def _target_rounds(bases: dict[str, str], token: str, seconds: int, rounds: int)
         print(f"  round {number}: " + "; ".join(
             f"{t.path} ({t.label}) {r.rps / f.rps:.0%} of {f.rps:.0f} req/s, p99 {r.p99_ms:.0f} vs {f.p99_ms:.0f} ms"
             for t, (r, f) in latest.items()), flush=True)
-    report_line(FLOOR, median(f.rps for f in floors), 1.0, p99_ms=median(f.p99_ms for f in floors))
+    report_line(FLOOR, median(f.rps for f in floors), 1.0, p99_ms=median(f.p99_ms for f in floors),
+                cpu_ms=_median_cpu(floors))
     met = {}
     for target, measured in pairs.items():
         ratio = median(r.rps / f.rps for r, f in measured)
         p99_factor = median(r.p99_ms / f.p99_ms for r, f in measured)
         errors = sum(r.non_2xx + f.non_2xx for r, f in measured)
         report_line(target.name, median(r.rps for r, _ in measured), ratio, errors,
-                    median(r.p99_ms for r, _ in measured))
+                    median(r.p99_ms for r, _ in measured), _median_cpu([r for r, _ in measured]))
         met[target] = (errors == 0 and ratio >= target.ratio
                        and (target.p99_factor is None or p99_factor <= target.p99_factor))
         if target.p99_factor is not None:
@@ -243,17 +263,17 @@ async def run(seconds: int, rounds: int) -> int:
         token = _mint(private_key, jwk["kid"], await _bench_user(env), "openid notes:read")
         with jwks_server(jwk) as jwks_url:
             env.update({"LATCHKEY_JWKS_URL": jwks_url, "LATCHKEY_ISSUER": ISSUER, "LATCHKEY_RESOURCE_URL": AUDIENCE})
-            with _servers(env, jwk, logs) as bases:
+            with _servers(env, jwk, logs) as (bases, pids):
                 for base in bases.values():
                     warm_up(base + ("/protected" if base == bases["floor"] else WHOAMI), token)
                 print(f"wrk -t{THREADS} -c{CONNECTIONS}, {seconds} s per measurement, medians of {rounds} "
                       f"interleaved rounds; server logs in {logs}", flush=True)
-                met = _target_rounds(bases, token, seconds, rounds)
+                met = _target_rounds(bases, pids, token, seconds, rounds)
                 floor = wrk(FLOOR, bases["floor"] + "/protected", token, seconds).rps
                 for label in ("denylist off", "denylist on"):  # for the record: one PostgreSQL query each
-                    result = wrk(NOTES, bases[label] + NOTES, token, seconds)
+                    result = wrk(NOTES, bases[label] + NOTES, token, seconds, pids[label])
                     report_line(f"resource GET {NOTES} ({label})", result.rps, result.rps / floor, result.non_2xx,
-                                result.p99_ms)
+                                result.p99_ms, result.cpu_ms)
     for target, ok in met.items():
         p99 = f" with p99 <= {target.p99_factor:.0f}x the floor's" if target.p99_factor else ""
         default = ", the default" if target.label == "denylist on" else ""

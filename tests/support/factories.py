@@ -13,6 +13,7 @@ from shared.management.clients import NewClient, build_client
 from shared.models import AuthMethod, Client, User
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_users import PgUsers
+from tests.support.secrets import register
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ async def make_client(
     client, secret = build_client(NewClient(name, tuple(redirect_uris), scope, public, auth_method,
                                              tuple(grant_types) if grant_types else None, id_token_alg))
     await PgClients(db).create(client)
+    register(secret)
     return RegisteredClient(client, secret)
 
 
@@ -43,5 +45,6 @@ async def make_user(db: asyncpg.Pool, settings: Settings, *, password: str = "co
     hasher = Passwords(None, time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
                        parallelism=settings.argon2_parallelism)
     username = username or f"user_{secrets.token_hex(4)}"
+    register(password)
     return await PgUsers(db).create(username, hasher.hash_sync(password), email=email, name=name,
                                     email_verified=email is not None)

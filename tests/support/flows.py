@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from shared.pkce import s256_challenge
+from tests.support.secrets import register
 
 CSRF_FIELD = re.compile(r'<input type="hidden" name="csrf" value="([^"]+)">')
 MAX_PAGES = 4
@@ -30,7 +31,11 @@ class Pkce:
         return cls(verifier, s256_challenge(verifier))
 
 
-def authorization_params(*, client_id: str, redirect_uri: str | None, scope: str, state: str | None = "st-1",
+# Long enough to be searched for in every log line (tests.support.secrets), like a real state.
+DEFAULT_STATE = "st-1-kQ7vX2pLm9"
+
+
+def authorization_params(*, client_id: str, redirect_uri: str | None, scope: str, state: str | None = DEFAULT_STATE,
                          nonce: str | None = "n-1", code_verifier: str | None = None,
                          **extra: str | None) -> dict[str, str]:
     """The query of an authorization request; None leaves a parameter out."""
@@ -41,6 +46,7 @@ def authorization_params(*, client_id: str, redirect_uri: str | None, scope: str
     if code_verifier is not None:
         params |= {"code_challenge": s256_challenge(code_verifier), "code_challenge_method": "S256"}
     params |= extra
+    register(state, code_verifier)
     return {k: v for k, v in params.items() if v is not None}
 
 
@@ -67,11 +73,14 @@ async def authorize_as_browser(client: Any, params: dict[str, str], *, username:
     location = location_of(await client.get("/authorize", params=params, allow_redirects=False))
     for _ in range(MAX_PAGES):
         if not is_internal(location):
-            return dict(parse_qsl(urlsplit(location).query))
+            query = dict(parse_qsl(urlsplit(location).query))
+            register(query.get("code"))
+            return query
         page = await client.get(location, allow_redirects=False)
         html = await page.text()
         assert page.status == 200, f"GET {urlsplit(location).path}: {page.status} {html[:300]}"
         if urlsplit(location).path.endswith("/login"):
+            register(password)
             form = {"csrf": csrf_token(html), "username": username, "password": password}
         else:
             form = {"csrf": csrf_token(html), "decision": decision}
@@ -80,7 +89,7 @@ async def authorize_as_browser(client: Any, params: dict[str, str], *, username:
 
 
 async def obtain_code(client: Any, *, client_id: str, redirect_uri: str | None, username: str, password: str,
-                      scope: str = "openid", code_verifier: str | None = None, state: str = "st-1",
+                      scope: str = "openid", code_verifier: str | None = None, state: str = DEFAULT_STATE,
                       nonce: str | None = "n-1", **extra: str | None) -> str:
     """Logs in (when needed) and consents; returns the code delivered to the redirect URI.
 

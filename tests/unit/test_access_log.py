@@ -24,7 +24,7 @@ def test_lines_are_batched_then_flushed_within_a_second_without_the_query():
         while not stream.getvalue() and time.monotonic() < deadline:
             time.sleep(0.05)
         line = stream.getvalue()
-        assert "GET /callback 302" in line
+        assert "GET unmatched 302" in line and "path=/callback" in line
         assert "SECRET-CODE" not in line and "state" not in line
     finally:
         logger.removeHandler(buffered)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.authorize import flow
-from services.authorize.app_keys import COOKIES, PASSWORDS, SETTINGS, STORES
+from services.authorize.app_keys import COOKIES, METRICS, PASSWORDS, SETTINGS, STORES
 from services.authorize.core.decisions import Authenticated
 from services.authorize.core.transaction import Transaction
 from services.authorize.inputs import form_params
@@ -39,7 +39,9 @@ async def submit(request: web.Request) -> web.Response:
     ip = client_address(request, request.app[SETTINGS].trusted_proxies)
     # Places taken before hashing, atomically: concurrent guesses cannot all slip under a limit.
     attempt = await stores.throttle.begin(username, ip)
+    metrics = request.app[METRICS]
     if attempt.refused:
+        metrics.login("throttled", tx.request.client_id)
         return throttled_page(request, attempt.retry_after)
     try:
         user = await authenticate(request, username, password)
@@ -47,11 +49,13 @@ async def submit(request: web.Request) -> web.Response:
         await stores.throttle.abandoned(attempt)
         raise
     if user is None:
+        metrics.login("failed", tx.request.client_id)
         if limit := await stores.throttle.failed(attempt):
             await stores.audit.record(AuditEvent("login_throttled", client_id=tx.request.client_id, remote_addr=ip,
                                                  details={"limit": limit}))
         return login_page(request, tx, username=username, error=WRONG_CREDENTIALS)
     await stores.throttle.succeeded(attempt)
+    metrics.login("succeeded", tx.request.client_id)
     signed_in = Authenticated(user_id=str(user.id), username=user.username, auth_time=now())
     # In sequence: the old session ends only once the flow has moved on, so a transaction that
     # can no longer finish (e.g. a double submit) does not silently sign the user out.

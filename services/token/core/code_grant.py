@@ -97,6 +97,7 @@ async def exchange_code(request: TokenRequest, ctx: GrantContext) -> TokenRespon
     if response is None:
         # Outside the deadline: revoking must not turn the answer into "try again".
         await replayed_durably(code, request, ctx)
+    ctx.metrics.code("redeemed", request.client.client_id)
     return response
 
 
@@ -104,6 +105,7 @@ async def check_pkce_audited(grant: AuthorizationGrant, request: TokenRequest, c
     try:
         check_pkce(grant, request.form.get("code_verifier"))
     except PkceMismatch as failure:
+        ctx.metrics.pkce_failure(request.client.client_id)
         await ctx.audit.record(AuditEvent("pkce_failure", client_id=request.client.client_id, user_id=grant.user_id,
                                             remote_addr=request.remote_addr,
                                             details={"grant_id": grant.grant_id, "reason": failure.description}))
@@ -173,6 +175,7 @@ async def replayed(code: str, request: TokenRequest, ctx: GrantContext) -> NoRet
     if use is None:
         use = await ctx.redemptions.find(sha256_hex(code))
         if use is None:
+            ctx.metrics.code("expired_or_unknown", request.client.client_id)
             raise InvalidGrant("the authorization code is invalid or expired")
     await _revoke_replayed(use, request, ctx)
 
@@ -186,6 +189,7 @@ async def replayed_durably(code: str, request: TokenRequest, ctx: GrantContext) 
 
 
 async def _revoke_replayed(use: CodeUse, request: TokenRequest, ctx: GrantContext) -> NoReturn:
+    ctx.metrics.code("replayed", request.client.client_id)
     family = grant_family(use.grant_id)
     await revoke_grant(family, ctx.refresh_tokens, ctx.denylist, also=[(use.access_jti, at(use.access_expires_at))])
     # The first exchange may still be between consuming the code and storing its refresh token;

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from services.token.core.issuer import TokenIssuer
 from shared.config import Settings
+from shared.metrics import Metrics
 from shared.models import Client
 from shared.stores.protocols import Audit, Codes, Denylist, Redemptions, RefreshTokens
 
@@ -33,3 +34,5 @@ class GrantContext:
     issuer: TokenIssuer
     resweep: Resweep
     redemptions: Redemptions
+    # Counters only (no I/O): what happened to codes and refresh tokens, for /metrics.
+    metrics: Metrics = field(default_factory=Metrics)

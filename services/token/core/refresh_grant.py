@@ -70,6 +70,7 @@ async def refresh(request: TokenRequest, ctx: GrantContext) -> TokenResponse:
         await explain_failure(sha256_hex(presented), scope, resource, request, ctx)
     # A retry within the grace period replaced the first child: its access token dies with it.
     await ctx.denylist.add_many(list(rotated.revoked_access))
+    ctx.metrics.refresh("grace_reuse" if rotated.revoked_access else "rotated", request.client.client_id)
     successor = rotated.successor
     subject = Subject(user_id=str(successor.user_id), client_id=request.client.client_id,
                       scope=format_scope(narrowed(scope, successor.scope)),
@@ -106,6 +107,7 @@ async def explain_failure(token_hash: str, scope: tuple[str, ...] | None, resour
             # Inside the grace period, but the client had the response: this is a copy.
             raise RefreshReuse("the refresh token was already used")
     except RefreshReuse:
+        ctx.metrics.refresh("reuse_detected", token.client_id)
         await revoke_grant(token.family_id, ctx.refresh_tokens, ctx.denylist)
         await ctx.audit.record(AuditEvent(
             "refresh_reuse", client_id=token.client_id, user_id=str(token.user_id),

@@ -47,22 +47,24 @@ async def revoke_grant(family_id: UUID, refresh_tokens: RefreshTokens, denylist:
 
 
 async def revoke_presented(token: str, client: Client, *, issuer: str, keys: VerificationKeys,
-                           refresh_tokens: RefreshTokens, denylist: Denylist, leeway: int = 0) -> None:
+                           refresh_tokens: RefreshTokens, denylist: Denylist, leeway: int = 0) -> str | None:
     """RFC 7009 §2.1. An unknown, invalid or expired token is not an error (§2.2); a token of
     another client is refused (§2.1) with invalid_grant (RFC 6749 §5.2: "issued to another
     client"). A refresh token takes its whole grant with it; an access token only itself.
-    ``leeway`` is the verifiers' clock leeway: a token just past exp is still accepted there."""
+    ``leeway`` is the verifiers' clock leeway: a token just past exp is still accepted there.
+    Returns the kind of token revoked (RFC 7009 §2.1 token_type_hint values), None for none."""
     if looks_like_jwt(token):
         claims = read_access_token(token, keys, issuer, leeway)
         if claims is None:
-            return
+            return None
         if claims["client_id"] != client.client_id:
             raise InvalidGrant("the token was issued to another client")
         await denylist.add_many([(claims["jti"], at(claims["exp"]))])
-        return
+        return "access_token"
     found = await refresh_tokens.find(sha256_hex(token))
     if found is None:
-        return
+        return None
     if found.client_id != client.client_id:
         raise InvalidGrant("the token was issued to another client")
     await revoke_grant(found.family_id, refresh_tokens, denylist)
+    return "refresh_token"

@@ -18,6 +18,7 @@ from shared.config import Settings
 from shared.management import admin_tokens
 from tests.integration.resource.serving import RunningApp
 from tests.support.databases import fresh_database
+from tests.support.secrets import register
 
 PROBLEM = "application/problem+json"
 
@@ -49,6 +50,7 @@ async def admin(settings: Settings, admin_db: str) -> AsyncIterator[Admin]:
         async with pool.acquire() as conn:
             rw = await admin_tokens.create(conn, "ops")
             ro = await admin_tokens.create(conn, "auditor", read_only=True)
+        register(rw.token, ro.token)
         yield Admin(running.url, admin_settings, pool, rw.token, ro.token)
 
 

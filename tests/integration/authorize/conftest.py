@@ -20,6 +20,7 @@ from shared.models import AuthorizationGrant, CodeUse, User
 from shared.stores.redis_codes import RedisCodeStore
 from tests.support.factories import RegisteredClient, make_client, make_user
 from tests.support.flows import authorize_as_browser
+from tests.support.secrets import logged_test_server
 from tests.support.typed import AppClient
 
 CALLBACK = "https://app.example/callback"
@@ -52,7 +53,8 @@ def make_authorize_client(aiohttp_client, app_settings: Settings) -> Callable[..
     """A factory: ``await make_authorize_client(require_pkce=False)`` for settings overrides."""
 
     async def make(**overrides) -> AppClient:
-        value: AppClient = await aiohttp_client(create_app(dataclasses.replace(app_settings, **overrides)))
+        app = create_app(dataclasses.replace(app_settings, **overrides))
+        value: AppClient = await aiohttp_client(logged_test_server(app))
         return value
 
     return make

@@ -8,6 +8,7 @@ from shared.stores.pg_consents import PgConsents
 from tests.integration.authorize.conftest import CALLBACK
 from tests.support.factories import make_client
 from tests.support.flows import (
+    DEFAULT_STATE,
     Pkce,
     authorization_params,
     authorize_as_browser,
@@ -57,7 +58,7 @@ async def test_allow_redirects_with_a_code_and_remembers(authorize_client, app_s
     assert response.headers["Location"].startswith(CALLBACK + "?")
     query = redirect_query(response)
     assert set(query) == {"code", "state", "iss"}
-    assert (query["state"], query["iss"]) == ("st-1", app_settings.issuer)
+    assert (query["state"], query["iss"]) == (DEFAULT_STATE, app_settings.issuer)
     assert await PgConsents(pool).granted_scopes(user.id, web_app.client_id) == {"openid", "profile"}
 
 
@@ -67,7 +68,7 @@ async def test_deny_redirects_access_denied(authorize_client, app_settings, web_
                                            allow_redirects=False)
     assert response.status == 303
     assert redirect_query(response) == {"error": "access_denied", "error_description": "the user denied the request",
-                                        "state": "st-1", "iss": app_settings.issuer}
+                                        "state": DEFAULT_STATE, "iss": app_settings.issuer}
     assert await PgConsents(pool).granted_scopes(user.id, web_app.client_id) == frozenset()
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from tests.integration.authorize.conftest import CALLBACK
 from tests.support.flows import (
+    DEFAULT_STATE,
     Pkce,
     authorization_params,
     authorize_as_browser,
@@ -36,7 +37,7 @@ async def test_prompt_none_with_session_and_consent_gets_a_code(signed_in, param
 
 async def test_prompt_none_without_consent_is_consent_required(signed_in, params, app_settings):
     response = await authorize(signed_in, params, prompt="none", scope="openid profile email")
-    assert redirect_query(response) == {"error": "consent_required", "state": "st-1", "iss": app_settings.issuer,
+    assert redirect_query(response) == {"error": "consent_required", "state": DEFAULT_STATE, "iss": app_settings.issuer,
                                         "error_description": "the user has not approved this client for the "
                                                              "requested scope"}
 

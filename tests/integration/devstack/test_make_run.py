@@ -27,6 +27,7 @@ import pytest
 from shared.devstack import port_is_free, spare_port
 from shared.devstack.banner import READY_LINE
 from tests.support.processes import processes_under
+from tests.support.secrets import add_log_text, register
 from tests.support.typed import present
 
 REPO = Path(__file__).resolve().parents[3]
@@ -71,13 +72,18 @@ def stack() -> Iterator[Stack]:
     env.update({name: str(port) for name, port in ports.items()}, LATCHKEY_DEVDATA=str(devdata))
     proc = subprocess.Popen([sys.executable, "-m", "shared.devrun"], cwd=REPO, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    stack = Stack(proc, devdata, ports, "")
     try:
-        yield Stack(proc, devdata, ports, "")
+        yield stack
     finally:
         if proc.poll() is None:
             proc.kill()  # its children follow it (PR_SET_PDEATHSIG)
             proc.wait()
         present(proc.stdout).close()
+        # The banner shows the demo credentials on purpose; the services' logs must not.
+        register(*re.findall(r"(?:password|secret): (\S+)", stack.output))
+        for log in sorted((devdata / "logs").glob("*.log")):
+            add_log_text(f"make run {log.name}", log.read_text(errors="replace"))
         deadline = time.monotonic() + 15
         while (leftovers := processes_under(devdata)) and time.monotonic() < deadline:
             time.sleep(0.1)

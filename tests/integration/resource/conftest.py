@@ -17,6 +17,7 @@ from shared.models import User
 from tests.integration.resource.minting import TestKey, access_claims, mint, new_key
 from tests.integration.resource.serving import JwksServer, RunningApp
 from tests.support.factories import make_user
+from tests.support.secrets import register
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +66,9 @@ def token_for(settings: Settings, signing_key: TestKey) -> Callable[..., str]:
     """A valid access token for ``user`` with ``scope``; keyword arguments change claims."""
 
     def make(user: User, scope: str = "openid", **claims) -> str:
-        return mint(signing_key, access_claims(settings, str(user.id), scope, **claims))
+        token = mint(signing_key, access_claims(settings, str(user.id), scope, **claims))
+        register(token)
+        return token
 
     return make
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.secrets import ACCESS_LOG
+
 
 def spare_socket() -> socket.socket:
     """A bound, listening socket: its port is known before the app is built, and nobody can take it."""
@@ -28,7 +30,7 @@ class RunningApp:
         self.app = app
         self.sock = sock or spare_socket()
         self.url = url_of(self.sock)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, **ACCESS_LOG)  # type: ignore[arg-type]
 
     async def __aenter__(self) -> RunningApp:
         await self._runner.setup()

@@ -15,7 +15,7 @@ from urllib.parse import quote_plus
 
 import jwt
 from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from services.token.app import create_app
@@ -25,6 +25,7 @@ from shared.models import AuthorizationGrant, User
 from shared.pkce import s256_challenge
 from shared.stores.redis_codes import RedisCodeStore
 from tests.support.factories import RegisteredClient
+from tests.support.secrets import logged_test_server, register, register_tokens
 from tests.support.typed import AppClient
 
 REDIRECT_URI = "https://app.example/callback"
@@ -33,7 +34,7 @@ REDIRECT_URI = "https://app.example/callback"
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[AppClient]:
     """The token app with these settings behind aiohttp's test server (cleanup_ctx run in full)."""
-    async with TestClient(TestServer(create_app(settings))) as http:
+    async with TestClient(logged_test_server(create_app(settings))) as http:
         yield http
 
 
@@ -56,6 +57,7 @@ async def issue_code(redis: Redis, settings: Settings, client: RegisteredClient,
         code_challenge_method="S256" if verifier else None, resource=resource, grant_id=str(uuid.uuid4()),
     )
     code = new_secret(32)
+    register(code, verifier)
     await RedisCodeStore(redis, settings.redis_prefix).save(code, grant, ttl)
     return IssuedCode(code, verifier, grant)
 
@@ -82,7 +84,10 @@ async def post_form(http: AppClient, path: str, client: RegisteredClient | None,
     if client is not None:
         form, auth = credentials(client, form)
         extra = {**auth, **extra}
-    return await http.post(path, data=form, headers=extra)
+    response = await http.post(path, data=form, headers=extra)
+    if response.status == 200 and response.content_type == "application/json":
+        register_tokens(await response.json())  # the body is kept: callers read it again
+    return response
 
 
 def code_form(issued: IssuedCode, **changes: str | None) -> dict[str, str]:

@@ -1,0 +1,16 @@
+"""The admin API gets the same /metrics, request ids and access lines as every service."""
+
+from __future__ import annotations
+
+from tests.support.metrics import moved, scrape
+
+
+async def test_admin_requests_are_counted_by_route_template(http, admin):
+    before = await scrape(http, admin.url + "/metrics")  # loopback: no admin token needed
+    async with http.get(admin.url + "/admin/v1/clients/no-such-client-123", headers=admin.auth()) as response:
+        assert response.status == 404
+        assert response.headers["X-Request-Id"]
+    after = await scrape(http, admin.url + "/metrics")
+    assert moved(before, after, "latchkey_http_requests_total", route="/admin/v1/clients/{client_id}", method="GET",
+                 status_class="4xx") == 1
+    assert not any("no-such-client-123" in v for (_, labels) in after for _, v in labels)
