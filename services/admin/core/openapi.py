@@ -9,83 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.admin.core.schemas import SCHEMAS, Schema, nullable, ref
 from shared.config import SIGNING_ALGS, Settings
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
-Schema = dict[str, Any]
-
-
-def ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def nullable(type_: str, **extra: Any) -> Schema:
-    return {"type": [type_, "null"], **extra}
-
-
-SCHEMAS: dict[str, Schema] = {
-    "Problem": {
-        "type": "object", "description": "RFC 9457 problem details",
-        "required": ["type", "title", "status"],
-        "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                       "status": {"type": "integer"}, "detail": {"type": "string"}},
-    },
-    "SigningKey": {
-        "type": "object", "additionalProperties": False,
-        "required": ["kid", "alg", "status", "created_at", "activates_at", "retired_at", "publish_until"],
-        "properties": {"kid": {"type": "string"}, "alg": {"enum": list(SIGNING_ALGS)},
-                       "status": {"enum": ["next", "active", "retired"]},
-                       "created_at": {"type": "string", "format": "date-time"},
-                       "activates_at": {"type": "string", "format": "date-time"},
-                       "retired_at": nullable("string", format="date-time"),
-                       "publish_until": nullable("string", format="date-time")},
-    },
-    "RotatedKeys": {
-        "type": "object", "required": ["keys"],
-        "properties": {"keys": {"type": "array", "items": ref("SigningKey")}},
-    },
-    "AuditEvent": {
-        "type": "object", "additionalProperties": False,
-        "required": ["id", "occurred_at", "event", "client_id", "user_id", "remote_addr", "details"],
-        "properties": {"id": {"type": "integer"}, "occurred_at": {"type": "string", "format": "date-time"},
-                       "event": {"type": "string"}, "client_id": nullable("string"),
-                       "user_id": nullable("string"), "remote_addr": nullable("string"),
-                       "details": {"type": "object", "description": "details.actor names who made a change"}},
-    },
-    "AdminToken": {
-        "type": "object", "additionalProperties": False,
-        "required": ["name", "read_only", "created_at", "revoked_at"],
-        "properties": {"name": {"type": "string"}, "read_only": {"type": "boolean"},
-                       "created_at": {"type": "string", "format": "date-time"},
-                       "revoked_at": nullable("string", format="date-time")},
-    },
-    "Client": {
-        "type": "object", "description": "RFC 7591 §2 client metadata names",
-        "required": ["client_id", "client_name", "redirect_uris", "grant_types", "token_endpoint_auth_method",
-                     "scope", "public"],
-        "properties": {"client_id": {"type": "string"}, "client_name": {"type": "string"},
-                       "redirect_uris": {"type": "array", "items": {"type": "string"}},
-                       "grant_types": {"type": "array", "items": {"type": "string"}},
-                       "token_endpoint_auth_method": {"enum": ["client_secret_basic", "client_secret_post", "none"]},
-                       "scope": {"type": "string"}, "public": {"type": "boolean"}, "disabled": {"type": "boolean"},
-                       "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}},
-                       "allowed_cors_origins": {"type": "array", "items": {"type": "string"}},
-                       "client_uri": nullable("string"), "backchannel_logout_uri": nullable("string"),
-                       "backchannel_logout_session_required": {"type": "boolean"},
-                       "previous_secret_expires_at": {"type": "integer"},
-                       "apis": {"type": "array", "items": {"type": "string"},
-                                "description": "identifiers of the APIs (RFC 8707 resources) the client may use"},
-                       "id_token_signed_response_alg": {"enum": list(SIGNING_ALGS)}},
-    },
-    "User": {
-        "type": "object", "additionalProperties": False,
-        "required": ["id", "username", "email", "email_verified", "name", "disabled"],
-        "properties": {"id": {"type": "string", "format": "uuid"}, "username": {"type": "string"},
-                       "email": nullable("string"), "email_verified": {"type": "boolean"},
-                       "name": nullable("string"), "disabled": {"type": "boolean"}},
-    },
-}
 
 
 def page_of(item: str) -> Schema:
@@ -137,9 +65,80 @@ def read_operation(summary: str, schema: str, param: str) -> dict[str, Any]:
             "responses": {**ok(ref(schema)), **problems(400, 404)}}
 
 
+def write_operation(summary: str, params: tuple[str, ...], result: str, *statuses: int, body: str | None = None,
+                    body_required: bool = True, status: int = 200) -> dict[str, Any]:
+    """A change; a body is application/json (415 else), and a read-only token gets 403 before it is read."""
+    operation: dict[str, Any] = {"summary": summary, "parameters": [path_param(p) for p in params]}
+    described = "Created" if status == 201 else "OK"
+    operation["responses"] = {**ok(ref(result), status, described), **problems(400, 403, *statuses)}
+    if body is not None:
+        operation["requestBody"] = {"required": body_required, "content": {JSON: {"schema": ref(body)}}}
+        operation["responses"].update(problems(413, 415, 422))
+    return operation
+
+
+def client_paths() -> dict[str, Any]:
+    client, secret = ("client_id",), "ClientWithSecret"
+    return {
+        "/admin/v1/clients": {"post": write_operation(
+            "Register a client (RFC 7591 §2 names); a confidential client's secret is in this answer only",
+            (), secret, body="NewClient", status=201)},
+        "/admin/v1/clients/{client_id}": {
+            "patch": write_operation("Change a client's metadata; members left out stay as they are",
+                                     client, "Client", 404, body="ClientChange"),
+            "delete": write_operation("Delete a client with its consents and refresh tokens; its access tokens "
+                                      "are refused. Answers the client as it was", client, "Client", 404)},
+        "/admin/v1/clients/{client_id}/disable": {"post": write_operation(
+            "Refuse a client everywhere: its refresh tokens are revoked, its access tokens refused",
+            client, "Client", 404)},
+        "/admin/v1/clients/{client_id}/enable": {"post": write_operation(
+            "Let a disabled client in again", client, "Client", 404)},
+        "/admin/v1/clients/{client_id}/rotate-secret": {"post": write_operation(
+            "A new client secret, in this answer only; the old one works for overlap_seconds more",
+            client, secret, 404, body="RotateSecret", body_required=False)},
+    }
+
+
+def user_paths(settings: Settings) -> dict[str, Any]:
+    user = ("username",)
+    return {
+        "/admin/v1/users": {"post": write_operation(
+            "Create a user; 409 when the username (case-insensitive) exists", (), "User", 409,
+            body="NewUser", status=201)},
+        "/admin/v1/users/{username}": {
+            "patch": write_operation("Change a user's email or name", user, "User", 404, body="UserChange"),
+            "delete": write_operation("Delete a user with their consents and refresh tokens; their sessions "
+                                      "end, their access tokens are refused. Answers the user as it was",
+                                      user, "User", 404)},
+        "/admin/v1/users/{username}/disable": {"post": write_operation(
+            "Refuse a user's login (as a wrong password), end their sessions, revoke their tokens",
+            user, "User", 404)},
+        "/admin/v1/users/{username}/enable": {"post": write_operation(
+            "Let a disabled user log in again", user, "User", 404)},
+        "/admin/v1/users/{username}/password": {"put": write_operation(
+            "Set a user's password", user, "User", 404, body="NewPassword")},
+        "/admin/v1/users/{username}/consents": {"get": {
+            "summary": "The user's remembered consents, by client_id",
+            "parameters": [path_param("username"), *paging(settings)],
+            "responses": {**ok(page_of("Consent")), **problems(400, 404)}}},
+        "/admin/v1/users/{username}/consents/{client_id}": {"delete": write_operation(
+            "Revoke a consent: the next authorization asks again; that grant's tokens are revoked",
+            ("username", "client_id"), "ConsentRevoked", 404)},
+    }
+
+
+def merged(*groups: dict[str, Any]) -> dict[str, Any]:
+    """Path items of several groups, the operations of one path joined."""
+    items: dict[str, Any] = {}
+    for group in groups:
+        for path, operations in group.items():
+            items.setdefault(path, {}).update(operations)
+    return items
+
+
 def paths(settings: Settings) -> dict[str, Any]:
     health = {"security": [], "responses": {**ok({"type": "object"}), **problems()}}
-    return {
+    return merged({
         "/healthz": {"get": {"summary": "The process answers", **health}},
         "/readyz": {"get": {"summary": "PostgreSQL and Redis answered the last probe (else 503)", **health}},
         "/admin/v1/openapi.json": {"get": {"summary": "This document", "responses": {
@@ -169,7 +168,7 @@ def paths(settings: Settings) -> dict[str, Any]:
         "/admin/v1/clients/{client_id}": {"get": read_operation("One client", "Client", "client_id")},
         "/admin/v1/users": {"get": list_operation("Users, by username", "User", settings)},
         "/admin/v1/users/{username}": {"get": read_operation("One user", "User", "username")},
-    }
+    }, client_paths(), user_paths(settings))
 
 
 def document(settings: Settings) -> dict[str, Any]:

@@ -6,7 +6,19 @@ from __future__ import annotations
 import pytest
 
 from shared.management import admin_tokens
+from shared.stores.pg_consents import PgConsents
 from tests.integration.admin.conftest import problem
+from tests.support.factories import make_client, make_user
+
+# Every write route with a record that exists, so a missed permission check would change something.
+WRITES = [
+    ("POST", "/admin/v1/clients"), ("PATCH", "/admin/v1/clients/{client_id}"),
+    ("DELETE", "/admin/v1/clients/{client_id}"), ("POST", "/admin/v1/clients/{client_id}/disable"),
+    ("POST", "/admin/v1/clients/{client_id}/enable"), ("POST", "/admin/v1/clients/{client_id}/rotate-secret"),
+    ("POST", "/admin/v1/users"), ("PATCH", "/admin/v1/users/{username}"), ("DELETE", "/admin/v1/users/{username}"),
+    ("POST", "/admin/v1/users/{username}/disable"), ("POST", "/admin/v1/users/{username}/enable"),
+    ("PUT", "/admin/v1/users/{username}/password"), ("DELETE", "/admin/v1/users/{username}/consents/{client_id}"),
+]
 
 UNAUTHORIZED = {"type": "urn:latchkey:problem:unauthorized", "title": "Unauthorized", "status": 401,
                 "detail": "a valid admin token is required"}
@@ -64,15 +76,33 @@ async def test_a_read_only_token_reads(admin, http):
     ("POST", "/admin/v1/keys/rotate", b""),
     ("DELETE", "/admin/v1/admin-tokens/ops", b""),
     ("DELETE", "/admin/v1/admin-tokens/no-such-token", b""),
-], ids=["invalid body", "malformed body", "empty body", "revoke another token", "revoke unknown token"])
-async def test_a_read_only_token_gets_403_on_any_write_before_its_body_is_validated(admin, http, method, path, body):
-    keys_before = await admin.pool.fetchval("SELECT count(*) FROM signing_keys")
-    async with http.request(method, admin.url + path, data=body, headers={
+    *((method, path, body) for method, path in WRITES for body in (b'{"client_name": 1, "extra": true}', b"{"))
+], ids=["invalid body", "malformed body", "empty body", "revoke another token", "revoke unknown token",
+        *(f"{method} {path} {kind}" for method, path in WRITES for kind in ("invalid body", "malformed body"))])
+async def test_a_read_only_token_gets_403_on_any_write_before_its_body_is_validated(admin, http, victim, method,
+                                                                                   path, body):
+    before = await snapshot(admin)
+    async with http.request(method, admin.url + path.format(**victim), data=body, headers={
             **admin.auth(admin.read_only_token), "Content-Type": "application/json"}) as response:
         body_ = await problem(response, 403)
     assert body_["type"] == "urn:latchkey:problem:read-only-token"
-    assert await admin.pool.fetchval("SELECT count(*) FROM signing_keys") == keys_before
-    assert await admin.pool.fetchval("SELECT count(*) FROM admin_tokens WHERE name = 'ops' AND revoked_at IS NULL") == 1
+    assert await snapshot(admin) == before
+
+
+@pytest.fixture(scope="module")
+async def victim(admin):
+    """A client, a user and the user's consent to it: what a missed permission check would change."""
+    client = await make_client(admin.pool)
+    user = await make_user(admin.pool, admin.settings)
+    await PgConsents(admin.pool).grant(user.id, client.client_id, frozenset({"openid"}))
+    return {"client_id": client.client_id, "username": user.username}
+
+
+async def snapshot(admin):
+    """Every row a write of the admin API could change."""
+    tables = ("signing_keys", "clients", "users", "consents", "admin_tokens", "audit_events")
+    async with admin.pool.acquire() as conn:
+        return {t: [tuple(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY 1")] for t in tables}
 
 
 async def test_unknown_path_and_method_are_problems_too(admin, http):
