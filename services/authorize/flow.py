@@ -88,9 +88,15 @@ async def issue_code(request: web.Request, authz: AuthorizationRequest, user: Au
     code = new_secret(32)
     grant = grant_for(authz, user, str(uuid4()))
     if completing is None:
-        await stores.codes.save(code, grant, settings.code_ttl)
-    elif not await stores.codes.save_taking(code, grant, settings.code_ttl,
-                                            taking=stores.transactions.key(completing)):
+        save = stores.codes.save(code, grant, settings.code_ttl)
+    else:
+        save = stores.codes.save_taking(code, grant, settings.code_ttl, taking=stores.transactions.key(completing))
+    # The session's list of clients to tell at logout gets this one beside the code, in the same
+    # wait; if either write fails the browser gets an error, never the code.
+    recorded = (stores.sessions.record_client(user.sid, authz.client_id, user.auth_time + settings.session_ttl - now())
+                if user.sid else asyncio.sleep(0))
+    saved, _ = await asyncio.gather(save, recorded)
+    if saved is False:
         raise CannotRedirect(EXPIRED)
     location = code_response(authz.redirect_uri, code=code, state=authz.state, issuer=settings.issuer)
     return redirect(location, after_post=request.method == "POST")

@@ -19,6 +19,7 @@ class Authenticated:
     user_id: str
     username: str
     auth_time: int
+    sid: str | None = None  # the login session's id, carried into the code and the ID token
 
 
 def must_log_in(request: AuthorizationRequest, user: Authenticated | None, now: int) -> bool:
