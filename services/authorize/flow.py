@@ -13,7 +13,7 @@ from aiohttp import web
 
 from services.authorize.app_keys import COOKIES, PATHS, SETTINGS, STORES
 from services.authorize.core.authorization_request import AuthorizationRequest
-from services.authorize.core.decisions import Authenticated, must_consent, must_log_in
+from services.authorize.core.decisions import Authenticated, must_consent, must_log_in, silent_offline_access
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.grants import grant_for
 from services.authorize.core.redirects import code_response
@@ -39,6 +39,7 @@ async def start(request: web.Request, authz: AuthorizationRequest, client: Clien
     if must_log_in(authz, user, now()):  # raises login_required for prompt=none
         return await begin(request, authz, client, user=None)
     assert user is not None
+    authz = silent_offline_access(authz, granted)
     if must_consent(authz, granted):
         return await begin(request, authz, client, user=user, granted=granted)
     return await issue_code(request, authz, user)
