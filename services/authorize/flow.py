@@ -7,6 +7,7 @@ core.decisions; this module only does the I/O around them.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from uuid import uuid4
 
 from aiohttp import web
@@ -88,6 +89,7 @@ async def issue_code(request: web.Request, authz: AuthorizationRequest, user: Au
     settings, stores = request.app[SETTINGS], request.app[STORES]
     code = new_secret(32)
     grant = grant_for(authz, user, str(uuid4()))
+    save: Awaitable[bool | None]
     if completing is None:
         save = stores.codes.save(code, grant, settings.code_ttl)
     else:

@@ -45,7 +45,8 @@ async def test_a_refresh_rotates_the_token_and_issues_a_fresh_access_token(http,
 
 async def test_a_refresh_of_an_openid_grant_carries_a_new_id_token(http, redis, settings, app_client, user):
     """OIDC Core §12.2: same iss, sub, aud, azp, auth_time and sid; a new iat; no nonce."""
-    issued = await issue_code(redis, settings, app_client, user, sid="sid-of-the-login-session", auth_time=1_700_000_000)
+    issued = await issue_code(redis, settings, app_client, user, sid="sid-of-the-login-session",
+                              auth_time=1_700_000_000)
     first = await (await exchange(http, app_client, issued)).json()
     _, original = await decode(http, first["id_token"], audience=app_client.client_id, issuer=settings.issuer)
     await asyncio.sleep(1.1)  # so the new iat differs

@@ -8,21 +8,23 @@ as id_token_hint, and one test lets Authlib drive the round trip from discovery.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 import warnings
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 import jwt
 import pytest
-from authlib.common.security import generate_token
-from authlib.common.urls import add_params_to_uri
+from authlib.common.security import generate_token  # type: ignore[import-untyped]
+from authlib.common.urls import add_params_to_uri  # type: ignore[import-untyped]
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # this Authlib release warns about its httpx integration on import
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
+    from authlib.integrations.httpx_client import AsyncOAuth2Client  # type: ignore[import-untyped]
 
 from services.authorize.app import create_app as create_authorize_app
 from services.token.app import create_app as create_token_app
@@ -81,7 +83,8 @@ def session_cookie(browser: aiohttp.ClientSession) -> str | None:
     return next((c.value for c in browser.cookie_jar if c.key == "latchkey_session" and c.value), None)
 
 
-async def sign_in(browser, suite, client: RegisteredClient, user, scope="openid offline_access", **extra) -> dict:
+async def sign_in(browser, suite, client: RegisteredClient, user, scope="openid offline_access",
+                  **extra) -> dict[str, Any]:
     """Login (when needed), consent, code exchange: the token response."""
     pkce = Pkce.new()
     params = authorization_params(client_id=client.client_id, redirect_uri=REDIRECT_URI, scope=scope,
@@ -89,15 +92,18 @@ async def sign_in(browser, suite, client: RegisteredClient, user, scope="openid 
     callback = await authorize_as_browser(browser, params, username=user.username, password=PASSWORD)
     assert "code" in callback, callback
     async with aiohttp.ClientSession() as http:
-        response = await http.post(f"{suite.token_url}/token", headers={"Authorization": basic(client.client_id, client.secret)},
+        auth = {"Authorization": basic(client.client_id, client.secret or "")}
+        response = await http.post(f"{suite.token_url}/token", headers=auth,
                                    data={"grant_type": "authorization_code", "code": callback["code"],
                                          "redirect_uri": REDIRECT_URI, "code_verifier": pkce.verifier})
         assert response.status == 200, await response.text()
-        return await response.json()
+        tokens: dict[str, Any] = await response.json()
+        return tokens
 
 
 async def logout(browser, **params) -> aiohttp.ClientResponse:
-    return await browser.get("/logout", params=params, allow_redirects=False)
+    response: aiohttp.ClientResponse = await browser.get("/logout", params=params, allow_redirects=False)
+    return response
 
 
 async def prompt_none(browser, client: RegisteredClient) -> dict[str, str]:
@@ -107,17 +113,20 @@ async def prompt_none(browser, client: RegisteredClient) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(response.headers["Location"]).query))
 
 
-def claims_of(token: str) -> dict:
+def claims_of(token: str) -> dict[str, Any]:
     return jwt.decode(token, options={"verify_signature": False})
 
 
 async def test_id_tokens_carry_the_session_sid_and_a_refresh_keeps_it(suite, browser, rp, user, redis):
     tokens = await sign_in(browser, suite, rp, user)
-    session = await RedisSessions(redis, suite.redis_prefix).get(session_cookie(browser))
+    cookie = session_cookie(browser)
+    assert cookie is not None
+    session = await RedisSessions(redis, suite.redis_prefix).get(cookie)
     sid = claims_of(tokens["id_token"])["sid"]
-    assert sid == session.sid and sid != session_cookie(browser) and len(sid) >= 43
+    assert session is not None and sid == session.sid and sid != cookie and len(sid) >= 43
     async with aiohttp.ClientSession() as http:
-        refreshed = await (await http.post(f"{suite.token_url}/token", headers={"Authorization": basic(rp.client_id, rp.secret)},
+        auth = {"Authorization": basic(rp.client_id, rp.secret or "")}
+        refreshed = await (await http.post(f"{suite.token_url}/token", headers=auth,
                                            data={"grant_type": "refresh_token",
                                                  "refresh_token": tokens["refresh_token"]})).json()
     renewed = claims_of(refreshed["id_token"])
@@ -127,6 +136,7 @@ async def test_id_tokens_carry_the_session_sid_and_a_refresh_keeps_it(suite, bro
 async def test_a_valid_hint_and_a_registered_uri_sign_out_and_return_with_state(suite, browser, rp, user, redis):
     tokens = await sign_in(browser, suite, rp, user)
     cookie = session_cookie(browser)
+    assert cookie is not None
     response = await logout(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri=AFTER_LOGOUT,
                             state="s-42", ui_locales="de", logout_hint=user.username)
     assert response.status == 302 and response.headers["Location"] == f"{AFTER_LOGOUT}?state=s-42"
@@ -167,7 +177,7 @@ async def test_a_tampered_hint_asks_and_never_redirects(suite, browser, rp, user
     tokens = await sign_in(browser, suite, rp, user)
     header, payload, signature = tokens["id_token"].split(".")
     forged = dict(claims_of(tokens["id_token"]), sub="someone-else")
-    payload = jwt.utils.base64url_encode(jwt.api_jws.json.dumps(forged).encode()).decode()
+    payload = jwt.utils.base64url_encode(json.dumps(forged).encode()).decode()
     response = await logout(browser, id_token_hint=f"{header}.{payload}.{signature}",
                             post_logout_redirect_uri=AFTER_LOGOUT, state="s")
     html = await response.text()
