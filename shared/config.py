@@ -139,6 +139,11 @@ class Settings:
     authorize_port: int = _setting("LATCHKEY_AUTHORIZE_PORT", 8001, _int_between(1, 65535), "authorize port")
     token_port: int = _setting("LATCHKEY_TOKEN_PORT", 8002, _int_between(1, 65535), "token port")
     resource_port: int = _setting("LATCHKEY_RESOURCE_PORT", 8003, _int_between(1, 65535), "resource port")
+    # The admin API has its own address, loopback unless chosen: LATCHKEY_HOST does not move it.
+    admin_host: str = _setting("LATCHKEY_ADMIN_HOST", "127.0.0.1", str, "address the admin API listens on")
+    admin_port: int = _setting("LATCHKEY_ADMIN_PORT", 8004, _int_between(1, 65535), "admin API port")
+    admin_page_size: int = _setting("LATCHKEY_ADMIN_PAGE_SIZE", 50, _int_between(1, 1000), "admin API list page size when no limit is given")
+    admin_max_page_size: int = _setting("LATCHKEY_ADMIN_MAX_PAGE_SIZE", 200, _int_between(1, 1000), "largest limit an admin API list accepts")
     db_pool_min: int = _setting("LATCHKEY_DB_POOL_MIN", 2, _int_between(1, 100), "PostgreSQL pool minimum")
     db_pool_max: int = _setting("LATCHKEY_DB_POOL_MAX", 10, _int_between(1, 500), "PostgreSQL pool maximum")
     max_body_bytes: int = _setting("LATCHKEY_MAX_BODY_BYTES", 16384, _int_between(1024, 1 << 20), "request body limit")
@@ -157,7 +162,7 @@ class Settings:
     login_max_failures_ip: int = _setting("LATCHKEY_LOGIN_MAX_FAILURES_PER_IP", 20, _int_between(1, 10000), "failed logins per IP per window")
     login_max_in_flight_ip: int = _setting("LATCHKEY_LOGIN_MAX_IN_FLIGHT_PER_IP", 32, _int_between(1, 10000), "login attempts one IP may have in flight at once")
     login_failure_window: int = _setting("LATCHKEY_LOGIN_FAILURE_WINDOW_SECONDS", 15 * MINUTE, _int_between(10, DAY), "throttle window")
-    trusted_proxies: tuple = _setting(
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _setting(
         "LATCHKEY_TRUSTED_PROXIES", (), _networks,
         "gateways (CIDRs) whose X-Forwarded-For names the client address, e.g. 10.0.0.0/8",
     )
@@ -219,6 +224,15 @@ class Settings:
     request_queue_overload_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_OVERLOAD_WAIT_MS", 10, _int_between(1, 60000), "CoDel target: once every request waited longer than this for 100 ms (sustained overload), newcomers wait at most this long")
     ready_probe_interval: int = _setting("LATCHKEY_READY_PROBE_SECONDS", 1, _int_between(1, 60), "how often /readyz's background probe checks PostgreSQL and Redis")
     ready_probe_timeout: int = _setting("LATCHKEY_READY_PROBE_TIMEOUT_SECONDS", 1, _int_between(1, 60), "timeout of each readiness probe")
+    shutdown_delay: int = _setting(
+        "LATCHKEY_SHUTDOWN_DELAY_SECONDS", 2, _int_between(0, 300),
+        "on SIGTERM, how long /readyz fails while the listener still serves, so a load balancer stops routing here first",
+    )
+    shutdown_grace: int = _setting("LATCHKEY_SHUTDOWN_GRACE_SECONDS", 15, _int_between(1, 600), "on SIGTERM, longest in-flight requests may take to finish once the listener closed")
+    rate_limit_client: int = _setting("LATCHKEY_RATE_LIMIT_PER_CLIENT", 6000, _int_between(0, 10**7), "token/revocation/introspection requests per client per minute (0: off)")
+    rate_limit_ip: int = _setting("LATCHKEY_RATE_LIMIT_PER_IP", 12000, _int_between(0, 10**7), "token/revocation/introspection requests per client address per minute (0: off)")
+    rate_limit_client_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_CLIENT", 50, _int_between(0, 10**6), "failed client authentications per client_id per minute before it is limited (0: off)")
+    rate_limit_ip_failures: int = _setting("LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_IP", 100, _int_between(0, 10**6), "failed client authentications per client address per minute before it is limited (0: off)")
     note_max_chars: int = _setting("LATCHKEY_NOTE_MAX_CHARS", 2000, _int_between(1, 10000), "longest note body")
     notes_page_size: int = _setting("LATCHKEY_NOTES_PAGE_SIZE", 50, _int_between(1, 500), "most notes one GET returns")
 
@@ -289,6 +303,8 @@ class Settings:
                 f"LATCHKEY_KEY_ANNOUNCE_SECONDS ({self.key_announce}) must exceed LATCHKEY_JWKS_MAX_AGE_SECONDS "
                 f"({self.jwks_max_age}) + LATCHKEY_JWKS_REFETCH_COOLDOWN_SECONDS ({self.jwks_refetch_cooldown}) + "
                 f"LATCHKEY_KEY_POLL_SECONDS ({self.key_poll_interval}), so every verifier can fetch a key before it signs")
+        if self.admin_page_size > self.admin_max_page_size:
+            raise ConfigError("LATCHKEY_ADMIN_PAGE_SIZE must not exceed LATCHKEY_ADMIN_MAX_PAGE_SIZE")
         if self.db_pool_min > self.db_pool_max:
             raise ConfigError("LATCHKEY_DB_POOL_MIN must not exceed LATCHKEY_DB_POOL_MAX")
         if self.dev_mode:

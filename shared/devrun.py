@@ -74,13 +74,17 @@ def _start_servers(sup: Supervisor, env: Mapping[str, str], devdata: Path) -> tu
     return urls, rows
 
 
+DEV_ADMIN_TOKEN = "make-run"
+
+
 def _child_env(env: Mapping[str, str], servers: Mapping[str, str], kek: str) -> dict[str, str]:
     child = {**env, **servers, "LATCHKEY_DEV": "1", "PYTHONUNBUFFERED": "1",
              "LATCHKEY_KEY_ENCRYPTION_KEY": kek}
     for app in APPS:  # public URLs follow overridden ports unless set explicitly
         port = _port(env, app.port_env, app.default_port)
         child[app.port_env] = str(port)
-        child[app.url_env] = env.get(app.url_env) or f"http://localhost:{port}"
+        if app.url_env:
+            child[app.url_env] = env.get(app.url_env) or f"http://localhost:{port}"
     return child
 
 
@@ -103,7 +107,13 @@ def _prepare_database(cli: Path, env: Mapping[str, str]) -> Mapping[str, Any]:
     demo = _latchkey(cli, "demo", "seed", env=env)
     if not _latchkey(cli, "keys", "list", env=env):
         _latchkey(cli, "keys", "rotate", env=env)
-    return demo if isinstance(demo, dict) else {}
+    # A fresh admin API token each run (the last run's is revoked first: it was printed, and a
+    # name has one live token at a time).
+    if any(t["name"] == DEV_ADMIN_TOKEN and t["revoked_at"] is None
+           for t in _latchkey(cli, "admin-token", "list", env=env)):
+        _latchkey(cli, "admin-token", "revoke", DEV_ADMIN_TOKEN, env=env)
+    admin = _latchkey(cli, "admin-token", "create", "--name", DEV_ADMIN_TOKEN, env=env)
+    return {**demo, "admin_token": admin["token"]} if isinstance(demo, dict) else {"admin_token": admin["token"]}
 
 
 def run(sup: Supervisor, env: Mapping[str, str]) -> int:
@@ -126,7 +136,8 @@ def run(sup: Supervisor, env: Mapping[str, str]) -> int:
     apps_env = {**child_env, "LATCHKEY_DEMO_CLIENT_ID": str(demo.get("client_id", "")),
                 "LATCHKEY_DEMO_CLIENT_SECRET": str(demo.get("client_secret", ""))}
     start_apps(sup, apps, ports, cli, apps_env, REPO, devdata / "logs", START_TIMEOUT)
-    urls = [(app.name, child_env[app.url_env]) for app in apps]
+    urls = [(app.name, child_env[app.url_env] if app.url_env else f"http://127.0.0.1:{ports[app]}/admin/v1/")
+            for app in apps]
     has_authorize = any(app.url_env == "LATCHKEY_ISSUER" for app in apps)
     discovery = f"{child_env['LATCHKEY_ISSUER']}/.well-known/openid-configuration" if has_authorize else None
     # The `latchkey` command needs the same environment: `make cli` reads it from this file.

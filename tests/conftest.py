@@ -10,6 +10,7 @@ import base64
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -32,7 +33,7 @@ RUN_ID = secrets.token_hex(4)
 # are derived from each test's name, so a red build is reproducible and never a coin toss.
 # Select with HYPOTHESIS_PROFILE=ci|dev (.ci/run sets ci); a CI variable, as CI systems set it, means ci.
 # No deadline and no too_slow check: on a shared, loaded machine timing says nothing about the code.
-_PROPERTIES = dict(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_PROPERTIES: dict[str, Any] = dict(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.register_profile("dev", **_PROPERTIES)
 hypothesis_settings.register_profile("ci", **_PROPERTIES, derandomize=True, database=None, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
@@ -96,6 +97,10 @@ def settings_env(database_url: str, redis_url: str, prefix: str, kek: str) -> di
         "LATCHKEY_DEV": "1",
         "LATCHKEY_ARGON2_TIME_COST": "1",
         "LATCHKEY_ARGON2_MEMORY_KIB": "1024",
+        # Every test sends from 127.0.0.1 into one key prefix: per-address limits would add up
+        # across unrelated tests. The rate-limit tests turn them on with their own settings.
+        "LATCHKEY_RATE_LIMIT_PER_IP": "0",
+        "LATCHKEY_RATE_LIMIT_AUTH_FAILURES_PER_IP": "0",
     }
 
 

@@ -29,7 +29,7 @@ _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
 def interpolate(value: str, provided: dict[str, str]) -> str:
     """Compose's ${NAME}, ${NAME:-default} and ${NAME:?error} substitution."""
-    def substitute(match: re.Match) -> str:
+    def substitute(match: re.Match[str]) -> str:
         name, kind, extra = match.groups()
         if provided.get(name):
             return provided[name]
@@ -45,7 +45,7 @@ def service_env(name: str, provided: dict[str, str]) -> dict[str, str]:
 
 
 def test_every_service_is_present():
-    assert set(SERVICES) == {"postgres", "redis", "migrate", *APPS}
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "admin", *APPS}
     assert SERVICES["postgres"]["image"] == "postgres:16"
     assert SERVICES["redis"]["image"] == "redis:7"
 
@@ -179,7 +179,14 @@ def test_the_dockerignore_sends_exactly_what_the_dockerfile_copies():
     assert sent == copied
 
 
-@pytest.mark.parametrize("service", ["migrate", "authorize", "resource"])
+def test_the_admin_api_is_published_nowhere_and_is_health_checked():
+    admin = SERVICES["admin"]
+    assert "ports" not in admin
+    assert "http://127.0.0.1:8004/healthz" in " ".join(admin["healthcheck"]["test"])
+    assert Settings.from_env(service_env("admin", SECRETS)).admin_port == 8004
+
+
+@pytest.mark.parametrize("service", ["migrate", "authorize", "resource", "admin"])
 def test_only_the_token_service_gets_the_key_encryption_key(service):
     assert "LATCHKEY_KEY_ENCRYPTION_KEY" not in service_env(service, SECRETS)
     assert "LATCHKEY_KEY_ENCRYPTION_KEY" in service_env("token", SECRETS)

@@ -45,6 +45,8 @@ CASES = [
                  id="token signs: no password hashing or pages"),
     pytest.param("authorize", (*STORES, *PASSWORD_HASHING, *PAGES), (*NOWHERE, *SIGNING, *JWT),
                  id="authorize hashes passwords and renders pages: no JWT or signing stack"),
+    pytest.param("admin", STORES, (*NOWHERE, *PASSWORD_HASHING, *PAGES, *SIGNING, *JWT),
+                 id="admin reads and changes records: the key ring only when it rotates"),
 ]
 
 

@@ -94,7 +94,9 @@ def decode_for_display(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     tokens as opaque, RFC 9068 §6)."""
     try:
         header_b64, payload_b64, _ = token.split(".")
-        decode = lambda s: json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))  # noqa: E731
+        def decode(s: str) -> dict[str, Any]:
+            part: dict[str, Any] = json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+            return part
         return decode(header_b64), decode(payload_b64)
     except ValueError:
         return {}, {"note": "not a JWT"}

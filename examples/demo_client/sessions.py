@@ -71,7 +71,7 @@ class SessionStore:
 
     def get(self, session_id: str | None) -> DemoSession | None:
         entry = self._sessions.get(session_id) if session_id else None
-        if entry is None:
+        if entry is None or session_id is None:
             return None
         if entry[0] <= self._clock():
             del self._sessions[session_id]

@@ -12,11 +12,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 
 from aiohttp import web
 
 # What we issue: shared.crypto.digests.new_secret(32), i.e. secrets.token_urlsafe(32).
 ISSUED_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class _Attributes(TypedDict):
+    """The keyword arguments both cookies are set and deleted with."""
+
+    path: str
+    secure: bool
+    httponly: bool
+    samesite: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +58,7 @@ class Cookies:
         # No Max-Age: it lives as long as the browser session, longer than any transaction.
         response.set_cookie(self.browser_name, browser_id, **self._attributes())
 
-    def _attributes(self) -> dict:
+    def _attributes(self) -> _Attributes:
         return {"path": "/", "secure": self.secure, "httponly": True, "samesite": "Lax"}
 
 

@@ -12,6 +12,7 @@ from shared.stores.pg_clients import CachedClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_denylist import RedisDenylist
 from shared.web.app_keys import POOL, REDIS, SETTINGS
+from shared.web.rate_limits import RateLimiter
 
 CLIENTS = web.AppKey("clients", CachedClients)
 AUDIT = web.AppKey("audit", PgAudit)
@@ -20,6 +21,7 @@ DENYLIST = web.AppKey("denylist", RedisDenylist)
 KEY_CACHE = web.AppKey("key_cache", KeyCache)
 SWEEPER = web.AppKey("sweeper", GrantSweeper)
 GRANT_CONTEXT = web.AppKey("grant_context", GrantContext)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 
-__all__ = ["AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "REDIS", "REFRESH_TOKENS", "SETTINGS",
-           "SWEEPER"]
+__all__ = ["AUDIT", "CLIENTS", "DENYLIST", "GRANT_CONTEXT", "KEY_CACHE", "POOL", "RATE_LIMITER", "REDIS",
+           "REFRESH_TOKENS", "SETTINGS", "SWEEPER"]

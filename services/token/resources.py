@@ -16,6 +16,7 @@ from services.token.app_keys import (
     GRANT_CONTEXT,
     KEY_CACHE,
     POOL,
+    RATE_LIMITER,
     REDIS,
     REFRESH_TOKENS,
     SETTINGS,
@@ -38,6 +39,7 @@ from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
 from shared.web.lifecycle import postgres, redis
+from shared.web.rate_limits import Limits, RateLimiter
 
 
 async def stores(app: web.Application) -> AsyncIterator[None]:
@@ -46,6 +48,8 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[AUDIT] = PgAudit(pool)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool, leeway=settings.clock_leeway)
     app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
+    # One budget for /token, /revoke and /introspect: the scope names the service, not the path.
+    app[RATE_LIMITER] = RateLimiter(client, settings.redis_prefix, "token", Limits.from_settings(settings))
     async with watching(app[CLIENTS], client, settings.redis_prefix, settings.client_change_poll):
         yield
 

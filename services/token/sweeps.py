@@ -25,7 +25,7 @@ class GrantSweeper:
     def __init__(self, refresh_tokens: RefreshTokens, denylist: Denylist) -> None:
         self._refresh_tokens = refresh_tokens
         self._denylist = denylist
-        self._pending: dict[asyncio.Task, UUID] = {}
+        self._pending: dict[asyncio.Task[None], UUID] = {}
 
     def schedule(self, family_id: UUID, delay: float) -> None:
         task = asyncio.create_task(self._later(family_id, delay))

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from .errors import InsufficientScope
 from .extract import extract_token
@@ -43,7 +44,7 @@ async def authenticate(request: web.Request) -> AccessToken:
     return access
 
 
-def bearer_middleware(*, public_paths: Iterable[str] = ()) -> Callable:
+def bearer_middleware(*, public_paths: Iterable[str] = ()) -> Middleware:
     """Every request needs a valid bearer token, except the paths listed (health checks)."""
     public = frozenset(public_paths)
 

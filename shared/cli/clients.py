@@ -7,6 +7,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
+from shared.cli.commands import Commands
 from shared.cli.connect import backends
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS
@@ -28,7 +29,7 @@ def _metadata_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true")
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     client = commands.add_parser("client", help="manage OAuth clients").add_subparsers(dest="action", required=True)
     create = client.add_parser("create", help="register a client")
     create.add_argument("--name", required=True)

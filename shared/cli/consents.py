@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from typing import Any
 
+from shared.cli.commands import Commands
 from shared.cli.connect import backends
 from shared.cli.output import emit
 from shared.management import consents as ops
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     consent = commands.add_parser("consent", help="remembered consents").add_subparsers(dest="action", required=True)
     listing = consent.add_parser("list", help="the clients a user has consented to")
     listing.add_argument("--user", required=True, dest="username")

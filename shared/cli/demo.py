@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from shared.cli.commands import Args, Commands
 from shared.cli.output import emit
 from shared.config import Settings
 from shared.crypto.digests import new_secret, sha256_hex
@@ -19,14 +20,14 @@ DEMO_CLIENT_ID = "latchkey-demo-app"
 DEMO_SCOPES = ("openid", "profile", "email", "offline_access", "notes:read", "notes:write")
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     demo = commands.add_parser("demo", help="dev-only demo data").add_subparsers(dest="action", required=True)
     seed = demo.add_parser("seed", help="create or refresh the demo user and demo client")
     seed.add_argument("--json", action="store_true")
     seed.set_defaults(handler=run_seed)
 
 
-async def run_seed(args, env: Mapping[str, str]) -> int:
+async def run_seed(args: Args, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
     if not settings.dev_mode:
         raise UsageError("demo seed only runs with LATCHKEY_DEV=1 (it creates a user with a published password)")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from shared.cli.commands import Args, Commands
 from shared.cli.output import emit
 from shared.config import SIGNING_ALGS, Settings
 from shared.db import connect
-from shared.errors import UsageError
 
 if TYPE_CHECKING:
     from shared.models import StoredSigningKey
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 # service starts through this CLI (`latchkey serve`), and only the token service signs.
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     keys = commands.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True)
     rotate = keys.add_parser("rotate",
                              help="announce a new signing key per algorithm (active at once if there is none)")
@@ -29,28 +29,23 @@ def register(commands) -> None:
     listing.set_defaults(handler=run_list)
 
 
-def describe(key: StoredSigningKey) -> dict:
-    return {"kid": key.kid, "alg": key.alg, "status": key.status, "created_at": key.created_at.isoformat(),
-            "activates_at": key.activates_at.isoformat(),
-            "retired_at": key.retired_at.isoformat() if key.retired_at else None,
-            "publish_until": key.publish_until.isoformat() if key.publish_until else None}
+def describe(key: StoredSigningKey) -> dict[str, Any]:
+    from shared.management.keys import KeyRecord
+
+    return KeyRecord(key).to_json()
 
 
-async def run_rotate(args, env: Mapping[str, str]) -> int:
+async def run_rotate(args: Args, env: Mapping[str, str]) -> int:
     """A new key for every algorithm the key ring uses (configured, or still holding an active
     key), or for one. With --json: the first new key's fields, as before there were several
     algorithms, and every new key under "keys"."""
-    from shared.keyring import add_keys, rotated_algs
-    from shared.stores.pg_signing_keys import PgSigningKeys
+    from shared.management import keys as management_keys
 
     settings = Settings.from_env(env)
+    settings.require_key_encryption_key()  # one line naming the variable, before connecting
     conn = await connect(settings)
     try:
-        ring = rotated_algs(settings, await PgSigningKeys(conn).all())
-        if args.alg and args.alg not in ring:
-            raise UsageError(f"--alg {args.alg} is not in the key ring ({', '.join(ring)}); "
-                             "configure it with LATCHKEY_SIGNING_ALG or LATCHKEY_ID_TOKEN_SIGNING_ALG")
-        created = await add_keys(conn, settings, [args.alg] if args.alg else ring)
+        created = [r.key for r in await management_keys.rotate(conn, settings, args.alg)]
     finally:
         await conn.close()
     emit({**describe(created[0]), "keys": [describe(k) for k in created]}, args.json,
@@ -59,15 +54,15 @@ async def run_rotate(args, env: Mapping[str, str]) -> int:
     return 0
 
 
-async def run_list(args, env: Mapping[str, str]) -> int:
-    from shared.stores.pg_signing_keys import PgSigningKeys
+async def run_list(args: Args, env: Mapping[str, str]) -> int:
+    from shared.management import keys as management_keys
 
     settings = Settings.from_env(env)
     conn = await connect(settings)
     try:
-        keys = await PgSigningKeys(conn).all()
+        keys = await management_keys.list_keys(conn)
     finally:
         await conn.close()
-    emit([describe(k) for k in keys], args.json,
-         "\n".join(f"{k.kid}  {k.alg}  {k.status}" for k in keys) or "no keys")
+    emit([k.to_json() for k in keys], args.json,
+         "\n".join(f"{k.key.kid}  {k.key.alg}  {k.key.status}" for k in keys) or "no keys")
     return 0

@@ -7,11 +7,12 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import asyncpg
 from redis.exceptions import RedisError
 
-from shared.cli import clients, consents, demo, keys, migrate, serve, users
+from shared.cli import admin_tokens, check, clients, consents, demo, keys, migrate, serve, users
 from shared.errors import ConfigError, UsageError
 
 
@@ -23,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="latchkey", description="Latchkey OAuth 2.0 / OpenID Connect authorization server")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (migrate, clients, users, consents, keys, serve, demo):
+    for module in (migrate, clients, users, consents, keys, admin_tokens, serve, demo, check):
         module.register(commands)
     return parser
 

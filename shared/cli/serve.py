@@ -7,12 +7,13 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from shared.cli.commands import Args, Commands
 from shared.config import Settings
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-SERVICES = ("authorize", "token", "resource")
+SERVICES = ("authorize", "token", "resource", "admin")
 
 
 def app_factory(service: str) -> Callable[[Settings], web.Application]:
@@ -26,10 +27,13 @@ def app_factory(service: str) -> Callable[[Settings], web.Application]:
     if service == "resource":
         from services.resource.app import create_app as resource
         return resource
+    if service == "admin":
+        from services.admin.app import create_app as admin
+        return admin
     raise ValueError(f"unknown service {service!r}")
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     serve = commands.add_parser("serve", help="run a service")
     serve.add_argument("service", choices=SERVICES)
     serve.add_argument("--host")
@@ -45,11 +49,10 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run(args, env: Mapping[str, str]) -> int:
+def run(args: Args, env: Mapping[str, str]) -> int:
     # Imported here: aiohttp is half the start-up time of every other `latchkey` command.
-    from aiohttp import web
-
     from shared.web.access_log import PathOnlyAccessLogger, buffer_access_log
+    from shared.web.graceful import serve_until_signalled
 
     settings = Settings.from_env(env)
     if args.service == "token":
@@ -65,13 +68,16 @@ def run(args, env: Mapping[str, str]) -> int:
     access_log = buffer_access_log(console)
     factory = app_factory(args.service)
     port = args.port or getattr(settings, f"{args.service}_port")
-    host = args.host or settings.host
+    # The admin API never follows LATCHKEY_HOST (a public address in containers): loopback by default.
+    host = args.host or (settings.admin_host if args.service == "admin" else settings.host)
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     logging.getLogger("latchkey").info("%s listening on http://%s:%d", args.service, host, port)
     try:
-        web.run_app(factory(settings), host=host, port=port, loop=loop, print=None,
-                    access_log_class=PathOnlyAccessLogger)
+        loop.run_until_complete(serve_until_signalled(factory(settings), settings, host, port,
+                                                      access_log_class=PathOnlyAccessLogger))
     finally:
         access_log.flush()
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
     return 0

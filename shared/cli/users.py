@@ -8,13 +8,14 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from shared.cli.commands import Commands
 from shared.cli.connect import backends
 from shared.cli.output import emit
 from shared.errors import UsageError
 from shared.management import users as ops
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="add a user")
     create.add_argument("--username", required=True)

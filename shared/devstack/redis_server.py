@@ -88,8 +88,8 @@ def start_redis(root: Path, port: int, *, timeout: float = 15.0) -> EmbeddedRedi
     binary = find_redis_server()
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
-    argv = [binary, "--bind", LOOPBACK, "--port", str(port), "--dir", root, "--daemonize", "no",
-            "--save", "", "--appendonly", "no", "--logfile", ""]
+    argv: list[str | Path] = [binary, "--bind", LOOPBACK, "--port", str(port), "--dir", root, "--daemonize", "no",
+                            "--save", "", "--appendonly", "no", "--logfile", ""]
     child = spawn("redis", argv, log_path=root / "redis.log", cwd=root, stop_signal=signal.SIGTERM)
     try:
         wait_ready(child, lambda: _probe(port), f"Redis on {LOOPBACK}:{port}", timeout)

@@ -21,6 +21,16 @@ class PgAudit:
     async def record(self, event: AuditEvent) -> None:
         log.warning("security event %s client=%s user=%s details=%s",
                     event.event_type, event.client_id, event.user_id, event.details)
+        await self._insert(event)
+
+    async def record_change(self, event: AuditEvent) -> None:
+        """A change an operator made (CLI or admin API; ``details["actor"]`` says who): written to
+        the trail like a security event, logged at INFO, so a CLI command's stderr stays its one line."""
+        log.info("change %s client=%s user=%s details=%s",
+                 event.event_type, event.client_id, event.user_id, event.details)
+        await self._insert(event)
+
+    async def _insert(self, event: AuditEvent) -> None:
         await self._db.execute(
             """INSERT INTO audit_events (event_type, client_id, user_id, remote_addr, details)
                VALUES ($1, $2, $3::uuid, $4, $5)""",

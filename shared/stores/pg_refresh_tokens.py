@@ -30,7 +30,7 @@ def _to_token(row: asyncpg.Record | dict[str, Any]) -> RefreshToken:
     return RefreshToken(**{**dict(row), "scope": tuple(row["scope"])})
 
 
-def insert_args(new: NewRefreshToken) -> tuple[Any, ...]:
+def insert_args(new: NewRefreshToken) -> tuple[object, ...]:
     return (new.token_hash, new.family_id, new.parent_id, new.client_id, new.user_id, list(new.scope),
             new.resource, new.auth_time, new.expires_at, new.family_expires_at, new.access_jti,
             new.access_expires_at, new.sid)
@@ -159,12 +159,13 @@ class PgRefreshTokens:
 
     async def successor_used(self, token_hash: str) -> bool:
         """Whether a child of this token was itself used: then its response was not lost."""
-        return bool(await self._db.fetchval(
+        used: bool = await self._db.fetchval(
             """SELECT EXISTS (SELECT 1 FROM refresh_tokens t JOIN refresh_tokens c
                               ON c.family_id = t.family_id AND c.parent_id = t.id
                               WHERE t.token_hash = $1 AND c.used_at IS NOT NULL)""",
             token_hash,
-        ))
+        )
+        return used
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:

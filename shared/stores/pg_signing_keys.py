@@ -46,7 +46,7 @@ class PgSigningKeys:
         return _to_key(row) if row else None
 
     async def any_active(self) -> bool:
-        return await self._db.fetchval("SELECT EXISTS (SELECT 1 FROM signing_keys WHERE status = 'active')")
+        return bool(await self._db.fetchval("SELECT EXISTS (SELECT 1 FROM signing_keys WHERE status = 'active')"))
 
     async def promote_due(self, now: datetime, publish_old_for_seconds: int) -> list[str]:
         """Makes each due 'next' key active and retires the key of its algorithm that signed

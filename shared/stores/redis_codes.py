@@ -63,7 +63,7 @@ class RedisCodeStore:
     async def save_taking(self, code: str, grant: AuthorizationGrant, ttl: int, *, taking: str) -> bool:
         """Saves the code only if the key ``taking`` (the transaction it completes) is deleted in the
         same atomic step, one round trip; False, with nothing saved, when that key was already gone."""
-        saved = await self._save_taking(keys=[self._code_key(code), taking],
+        saved: int = await self._save_taking(keys=[self._code_key(code), taking],
                                         args=[_with_grant_id(grant).to_json(), ttl])
         if saved == -1:
             raise RuntimeError("authorization code collision")

@@ -29,7 +29,7 @@ import contextlib
 import math
 import secrets
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -120,14 +120,15 @@ class RedisLoginThrottle:
     async def begin(self, username: str, ip: str) -> LoginAttempt:
         """Takes this attempt's places before its password is hashed, unless a limit refuses it."""
         ip_hash = sha256_hex(ip)
-        keys = [f"{self._prefix}login-fail:user:{sha256_hex(username.casefold())}",
-                f"{self._prefix}login-fail:ip:{ip_hash}", f"{self._prefix}login-in-flight:ip:{ip_hash}"]
+        keys = (f"{self._prefix}login-fail:user:{sha256_hex(username.casefold())}",
+                f"{self._prefix}login-fail:ip:{ip_hash}", f"{self._prefix}login-in-flight:ip:{ip_hash}")
         attempt_id = secrets.token_hex(8)
         refused, wait_ms, user_count = await self._begin(
             keys=keys, args=[self._window, self._max_user, self._max_ip, self._max_in_flight,
                              IN_FLIGHT_LEASE_SECONDS * 1000, attempt_id])
         limit = refused.decode() if isinstance(refused, bytes) else refused
-        return LoginAttempt(*keys, attempt_id, refused=limit or None,
+        # _BEGIN answers one of the Limit names, or false when nothing refused the attempt.
+        return LoginAttempt(*keys, attempt_id, refused=cast("Limit | None", limit or None),
                             retry_after=_retry_after(limit, int(wait_ms), self._window), user_count=int(user_count))
 
     async def failed(self, attempt: LoginAttempt) -> Limit | None:

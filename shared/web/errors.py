@@ -30,8 +30,8 @@ async def json_error_middleware(request: web.Request, handler: Handler) -> web.S
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
             # Give clients a machine-readable body for plain aiohttp errors too.
-            error = "invalid_request" if exc.status < 500 else "server_error"
-            return web.json_response({"error": error, "error_description": exc.reason},
+            code = "invalid_request" if exc.status < 500 else "server_error"
+            return web.json_response({"error": code, "error_description": exc.reason},
                                      status=exc.status, headers={**NO_STORE, **_allow(exc)})
         raise
     except Exception:

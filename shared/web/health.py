@@ -1,5 +1,6 @@
 """/healthz (the process answers) and /readyz (PostgreSQL and Redis answered the background
-probe recently; see shared.web.readiness). Neither waits on a store: both answer at once."""
+probe recently and the process is not stopping; see shared.web.readiness). Neither waits on a
+store: both answer at once."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    results = request.app[READINESS].status()
-    ok = all(results.values())
-    return web.json_response({"status": "ok" if ok else "unavailable",
+    readiness = request.app[READINESS]
+    results = readiness.status()
+    ok = all(results.values()) and not readiness.draining
+    status = "draining" if readiness.draining else "ok" if ok else "unavailable"
+    return web.json_response({"status": status,
                               **{name: "ok" if up else "down" for name, up in results.items()}},
                              status=200 if ok else 503)

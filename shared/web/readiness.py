@@ -6,7 +6,8 @@ PostgreSQL (``SELECT 1`` on a dedicated connection, not the pool) and Redis (``P
 dedicated connection) every LATCHKEY_READY_PROBE_SECONDS, each bounded by
 LATCHKEY_READY_PROBE_TIMEOUT_SECONDS; /readyz answers from the last results. A store counts as
 up while its last probe succeeded and is fresh, so a stuck probe task reads as not ready too.
-A stopped store shows within one interval plus one timeout.
+A stopped store shows within one interval plus one timeout. A stopping process reads as not
+ready at once (``start_draining``, called on SIGTERM by shared.web.graceful).
 """
 
 from __future__ import annotations
@@ -54,10 +55,20 @@ class Readiness:
         self._timeout = settings.ready_probe_timeout
         # A success older than this is stale: the probe should have run again by now.
         self._fresh_for = 2 * (self._interval + self._timeout)
+        self._draining = False
         self._pg: asyncpg.Connection | None = None
         self._redis: Redis | None = None
         self.probes = (StoreProbe("postgres", self._ping_postgres, self._close_postgres),
                        StoreProbe("redis", self._ping_redis, self._close_redis))
+
+    @property
+    def draining(self) -> bool:
+        return self._draining
+
+    def start_draining(self) -> None:
+        """The process is stopping (shared.web.graceful): /readyz fails from now on, whatever
+        the stores say, so a load balancer takes this replica out while it still serves."""
+        self._draining = True
 
     def status(self) -> dict[str, bool]:
         now = time.monotonic()

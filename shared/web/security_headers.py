@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from shared.web.errors import Handler
 
@@ -20,7 +21,7 @@ PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-ac
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 
-def security_headers_middleware(*, https: bool, csp: str = API_CSP, no_store: bool = True):
+def security_headers_middleware(*, https: bool, csp: str = API_CSP, no_store: bool = True) -> Middleware:
     headers = dict(BASE_HEADERS, **{"Content-Security-Policy": csp})
     if https:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"

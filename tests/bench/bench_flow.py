@@ -62,7 +62,8 @@ class Throttled(Exception):
     """The login answered 429: a correct password refused (issue 9 item 4 wants none)."""
 
 
-async def _one_flow(session: aiohttp.ClientSession, job: dict, username: str, timings: dict) -> None:
+async def _one_flow(session: aiohttp.ClientSession, job: dict[str, Any], username: str,
+                    timings: dict[str, list[float]]) -> None:
     pkce = Pkce.new()
     params = authorization_params(client_id=job["client_id"], redirect_uri=REDIRECT_URI, scope="openid profile",
                                   code_verifier=pkce.verifier, state=secrets.token_urlsafe(8))
@@ -87,7 +88,7 @@ async def _one_flow(session: aiohttp.ClientSession, job: dict, username: str, ti
         raise RuntimeError(f"token endpoint answered {r.status}")
 
 
-async def _drive(job: dict) -> dict:
+async def _drive(job: dict[str, Any]) -> dict[str, Any]:
     users = iter(job["users"])
     timings: dict[str, list[float]] = {s: [] for s in STEPS}
     done = errors = throttled = 0
@@ -119,7 +120,7 @@ async def _drive(job: dict) -> dict:
             "p50": {s: statistics.median(v) for s, v in timings.items() if v}}
 
 
-def _drive_in_process(job: dict, results) -> None:
+def _drive_in_process(job: dict[str, Any], results) -> None:
     results.put(asyncio.run(_drive(job)))
 
 
@@ -142,7 +143,7 @@ def argon2_ceiling(settings: Settings, seconds: float = 5.0) -> float:
     return total / seconds
 
 
-async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int) -> tuple[dict, float]:
+async def bench(admin_url: str, redis_url: str, seconds: float, concurrency: int) -> tuple[dict[str, Any], float]:
     async with bench_stack(admin_url, redis_url) as stack:
         client = await make_client(stack.pool, redirect_uris=(REDIRECT_URI,), name="Bench Flow App")
         users = await _create_users(stack.pool, stack.settings, int(TARGET_FLOWS * 4 * (seconds + 5)))

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from statistics import median
+from typing import Any
 
 import jwt
 from aiohttp import web
@@ -49,6 +50,7 @@ from tests.bench.support import REPO_ROOT, free_port, serve, subprocess_server
 from tests.conftest import settings_env
 from tests.support.databases import fresh_database
 from tests.support.factories import make_user
+from tests.support.typed import present
 
 TARGET_RATIO = 0.90
 USERINFO_TARGET_RATIO, USERINFO_TARGET_P99 = 0.85, 3.0  # issue 9 §5: of the floor's req/s; x its p99
@@ -60,7 +62,7 @@ FLOOR = "floor: bare handler, RS256 verify, cached key"
 
 # --- the floor: the least a server verifying an RS256 access token can do -----------------
 
-def floor_app(jwk: dict, issuer: str, audience: str) -> web.Application:
+def floor_app(jwk: dict[str, Any], issuer: str, audience: str) -> web.Application:
     key = jwt.PyJWK(jwk).key  # decoded once, like the verifier's cache
 
     async def protected(request: web.Request) -> web.Response:
@@ -87,7 +89,7 @@ def run_floor(port: int) -> None:
 # --- pieces of the run ---------------------------------------------------------------------
 
 @contextmanager
-def jwks_server(jwk: dict) -> Iterator[str]:
+def jwks_server(jwk: dict[str, Any]) -> Iterator[str]:
     body = json.dumps({"keys": [jwk]}).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -126,9 +128,9 @@ def wrk(name: str, url: str, token: str, seconds: int) -> Measured:
     args = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
             "-H", f"Authorization: Bearer {token}", url]
     output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    rps = float(present(re.search(r"Requests/sec:\s+([\d.]+)", output)).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+    p99 = present(re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE))
     return Measured(name, rps, int(errors.group(1)) if errors else 0, float(p99.group(1)) * _UNIT_MS[p99.group(2)])
 
 
@@ -161,7 +163,7 @@ async def _bench_user(env: dict[str, str]) -> str:
 
 
 @contextmanager
-def _servers(env: dict[str, str], jwk: dict, logs: Path) -> Iterator[dict[str, str]]:
+def _servers(env: dict[str, str], jwk: dict[str, Any], logs: Path) -> Iterator[dict[str, str]]:
     """The floor and the resource service (denylist off, then on), all up at once: base URLs."""
     with ExitStack() as stack:
         port = free_port()

@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from redis.asyncio import Redis
@@ -54,6 +55,7 @@ from tests.bench.support import (
     servers_from_env,
 )
 from tests.support.factories import make_client, make_user
+from tests.support.typed import present
 
 REDIRECT_URI = "https://app.example/callback"
 MAX_RPS = 4000  # codes are made for this rate, so a run never runs out of them
@@ -84,7 +86,7 @@ def exchange_requests(pairs: list[tuple[str, str]], auth: dict[str, str]) -> lis
 class RefreshChains:
     """Each connection refreshes with the token its previous answer returned (rotation)."""
 
-    def __init__(self, argument: dict) -> None:
+    def __init__(self, argument: dict[str, Any]) -> None:
         self._spare: list[str] = list(argument["tokens"])
         self._auth: dict[str, str] = argument["auth"]
         self._current: dict[int, str] = {}
@@ -101,7 +103,7 @@ class RefreshChains:
             self._current[worker] = json.loads(body)["refresh_token"]
 
 
-def refresh_chains(argument: dict) -> RefreshChains:
+def refresh_chains(argument: dict[str, Any]) -> RefreshChains:
     return RefreshChains(argument)
 
 
@@ -138,7 +140,7 @@ class Deployment:
             await pipe.execute()
         return exchange_requests(pairs, self.auth)
 
-    async def refresh_tokens(self, count: int) -> dict:
+    async def refresh_tokens(self, count: int) -> dict[str, Any]:
         now, store, tokens = datetime.now(UTC), PgRefreshTokens(self.pool), []
         for _ in range(count):
             value = new_secret(32)
@@ -191,11 +193,11 @@ def cases(rs: Deployment, all_rs256: Deployment, floor: RunningServer, count: in
     fixed = "tests.bench.support:fixed_requests"
     return [
         Case(FLOOR, floor, fixed, lambda: rs.floor_codes(count), targeted=False),
-        Case("code exchange (access + ID + refresh token)", rs.token, fixed, lambda: rs.codes(OPENID, count)),
-        Case("code exchange (access + refresh token)", rs.token, fixed, lambda: rs.codes(OAUTH, count)),
-        Case("refresh (rotation + access token)", rs.token, "tests.bench.bench_token:refresh_chains",
+        Case("code exchange (access + ID + refresh token)", present(rs.token), fixed, lambda: rs.codes(OPENID, count)),
+        Case("code exchange (access + refresh token)", present(rs.token), fixed, lambda: rs.codes(OAUTH, count)),
+        Case("refresh (rotation + access token)", present(rs.token), "tests.bench.bench_token:refresh_chains",
              lambda: rs.refresh_tokens(concurrency * 4)),
-        Case("  the same, ID tokens RS256 too", all_rs256.token, fixed, lambda: all_rs256.codes(OPENID, count),
+        Case("  the same, ID tokens RS256 too", present(all_rs256.token), fixed, lambda: all_rs256.codes(OPENID, count),
              targeted=False),
     ]
 

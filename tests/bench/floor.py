@@ -15,16 +15,18 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from redis.asyncio import Redis
 
 from shared.cli.serve import new_event_loop
 from shared.config import Settings
 from shared.db import create_pool
 from shared.redis_client import create_redis
 
-POOL, REDIS = web.AppKey("pool"), web.AppKey("redis")
+POOL, REDIS = web.AppKey("pool", asyncpg.Pool), web.AppKey("redis", Redis)
 
 
 def create_app(settings: Settings, client_id: str, user_id: uuid.UUID) -> web.Application:
@@ -41,7 +43,7 @@ def create_app(settings: Settings, client_id: str, user_id: uuid.UUID) -> web.Ap
 
     async def token(request: web.Request) -> web.Response:
         form = await request.post()
-        if await request.app[REDIS].getdel(f"{prefix}floor:{form['code']}") is None:
+        if await request.app[REDIS].getdel(f"{prefix}floor:{form['code']!s}") is None:
             return web.json_response({"error": "invalid_grant"}, status=400)
         now = datetime.now(UTC)
         await request.app[POOL].execute(

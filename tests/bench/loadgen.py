@@ -219,7 +219,8 @@ def _run_child(name: str, base_url: str, factory: str, argument: Any, concurrenc
     try:
         while True:
             with contextlib.suppress(queue.Empty):
-                return results.get(timeout=0.5)
+                value: LoadResult = results.get(timeout=0.5)
+                return value
             if not child.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"load generator for {name} stopped without a result (exit {child.exitcode})")
     finally:

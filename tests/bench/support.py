@@ -24,18 +24,38 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import peak_rss
-from tests.bench.loadgen import (  # noqa: F401  (re-exported: benchmarks import them from here)
-    FixedRequests,
-    LoadResult,
-    RepeatRequest,
-    Request,
-    RequestSource,
-    combine,
-    fixed_requests,
-    format_result,
-    process_cpu_seconds,
-    repeat_request,
-    run_load,
+from tests.bench.loadgen import (  # re-exported (`X as X`): benchmarks import them from here
+    FixedRequests as FixedRequests,
+)
+from tests.bench.loadgen import (
+    LoadResult as LoadResult,
+)
+from tests.bench.loadgen import (
+    RepeatRequest as RepeatRequest,
+)
+from tests.bench.loadgen import (
+    Request as Request,
+)
+from tests.bench.loadgen import (
+    RequestSource as RequestSource,
+)
+from tests.bench.loadgen import (
+    combine as combine,
+)
+from tests.bench.loadgen import (
+    fixed_requests as fixed_requests,
+)
+from tests.bench.loadgen import (
+    format_result as format_result,
+)
+from tests.bench.loadgen import (
+    process_cpu_seconds as process_cpu_seconds,
+)
+from tests.bench.loadgen import (
+    repeat_request as repeat_request,
+)
+from tests.bench.loadgen import (
+    run_load as run_load,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -46,14 +66,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        value: int = s.getsockname()[1]
+        return value
 
 
-def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode} before {url} answered")
         with contextlib.suppress(OSError):
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -64,7 +85,7 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | N
 
 @contextlib.contextmanager
 def subprocess_server(args: Sequence[str], env: Mapping[str, str], health_url: str,
-                      log_path: Path | None = None) -> Iterator[subprocess.Popen]:
+                      log_path: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """Starts a server process, waits until ``health_url`` answers 200, stops it on exit."""
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     process = subprocess.Popen([sys.executable, *args], env={**os.environ, **env}, cwd=REPO_ROOT,
@@ -79,7 +100,7 @@ def subprocess_server(args: Sequence[str], env: Mapping[str, str], health_url: s
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if log_path:
+        if not isinstance(log, int):  # a file of ours, not DEVNULL
             log.close()
 
 
@@ -144,6 +165,9 @@ async def bench_stack(admin_url: str, redis_url: str, **extra_env: str) -> Async
         prefix = f"latchkey-bench:{secrets.token_hex(4)}:"
         env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "LATCHKEY_REDIS_PREFIX": prefix,
                "LATCHKEY_DEV": "1", "LATCHKEY_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+               # One client from one address at full speed is what a benchmark is, and what a
+               # rate limit refuses: measure the service, not the limit.
+               "LATCHKEY_RATE_LIMIT_PER_CLIENT": "0", "LATCHKEY_RATE_LIMIT_PER_IP": "0",
                **extra_env}
         settings = Settings.from_env(env)
         pool, redis = await create_pool(settings), create_redis(settings)

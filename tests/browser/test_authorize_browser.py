@@ -51,9 +51,9 @@ async def serve(app: web.Application, sock: socket.socket) -> web.AppRunner:
 
 
 @pytest.fixture
-async def callbacks() -> AsyncIterator[tuple[str, asyncio.Queue]]:
+async def callbacks() -> AsyncIterator[tuple[str, asyncio.Queue[dict[str, str]]]]:
     """The client's redirect URI: records each callback's query."""
-    received: asyncio.Queue = asyncio.Queue()
+    received: asyncio.Queue[dict[str, str]] = asyncio.Queue()
 
     async def callback(request: web.Request) -> web.Response:
         received.put_nowait(dict(request.query))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -15,7 +16,7 @@ TABLES = {"schema_migrations", "clients", "users", "signing_keys", "refresh_toke
 
 
 @pytest.fixture
-async def empty_db(server_urls) -> str:
+async def empty_db(server_urls) -> AsyncIterator[str]:
     async with fresh_database(server_urls[0], migrated=False) as url:
         yield url
 

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -33,6 +34,7 @@ from tests.integration.token.helpers import exchange, issue_code, refresh
 from tests.support.factories import make_client, make_user
 from tests.support.flows import Pkce, authorization_params
 from tests.support.processes import processes_under
+from tests.support.typed import AppClient
 
 REDIRECT_URI = "https://app.example/callback"
 
@@ -70,7 +72,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 
 @contextlib.asynccontextmanager
-async def serving(app) -> AsyncIterator[TestClient]:
+async def serving(app) -> AsyncIterator[AppClient]:
     async with TestClient(TestServer(app)) as http:
         yield http
 
@@ -153,5 +155,5 @@ async def test_postgres_crash_is_503_with_retry_after_everywhere_then_recovers(p
         assert response.status == 200  # the refresh refused during the outage spent nothing
 
 
-def bearer(tokens: dict) -> dict[str, str]:
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}

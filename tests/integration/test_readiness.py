@@ -18,8 +18,9 @@ from shared.devstack import spare_port, start_redis
 
 
 async def test_readyz_stays_200_while_every_pooled_connection_is_busy(settings):
-    async with TestClient(TestServer(create_app(dataclasses.replace(settings, db_pool_min=1, db_pool_max=1)))) as http:
-        async with http.server.app[POOL].acquire():  # the pool's only connection, held
+    app = create_app(dataclasses.replace(settings, db_pool_min=1, db_pool_max=1))
+    async with TestClient(TestServer(app)) as http:
+        async with app[POOL].acquire():  # the pool's only connection, held
             started = time.monotonic()
             for _ in range(5):
                 response = await http.get("/readyz")

@@ -38,9 +38,9 @@ class DurableRedis:
         self._data.mkdir(exist_ok=True)
         # fsync on every write, so a snapshot taken after a reply surely holds that write: the
         # loss is then exactly what the test restores away, not whatever the last second held.
-        argv = [find_redis_server(), "--bind", LOOPBACK, "--port", str(self.port), "--dir", self._data,
-                "--daemonize", "no", "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-                "--logfile", ""]
+        argv: list[str | Path] = [find_redis_server(), "--bind", LOOPBACK, "--port", str(self.port), "--dir",
+                                  self._data, "--daemonize", "no", "--save", "", "--appendonly", "yes",
+                                  "--appendfsync", "always", "--logfile", ""]
         self._child = spawn("redis", argv, log_path=self.root / "redis.log", cwd=self.root,
                             stop_signal=signal.SIGKILL)
         wait_ready(self._child, self._probe, f"private Redis on {LOOPBACK}:{self.port}", 15)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from shared.management.clients import NewClient, build_client
 from shared.config import Settings
 from shared.crypto.passwords import Passwords
-from shared.models import Client, User
+from shared.management.clients import NewClient, build_client
+from shared.models import AuthMethod, Client, User
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_users import PgUsers
 
@@ -28,11 +28,11 @@ class RegisteredClient:
 async def make_client(
     db: asyncpg.Pool, *, redirect_uris: tuple[str, ...] = ("https://app.example/callback",),
     scope: str = "openid profile email offline_access notes:read notes:write", public: bool = False,
-    auth_method: str = "client_secret_basic", grant_types: list[str] | None = None, name: str = "Test App",
+    auth_method: AuthMethod = "client_secret_basic", grant_types: list[str] | None = None, name: str = "Test App",
     id_token_alg: str | None = None,
 ) -> RegisteredClient:
     client, secret = build_client(NewClient(name, tuple(redirect_uris), scope, public, auth_method,
-                                             grant_types and tuple(grant_types), id_token_alg))
+                                             tuple(grant_types) if grant_types else None, id_token_alg))
     await PgClients(db).create(client)
     return RegisteredClient(client, secret)
 

@@ -57,7 +57,8 @@ def is_internal(location: str) -> bool:
 
 def location_of(response: Any) -> str:
     assert response.status in (302, 303), f"expected a redirect, got {response.status}"
-    return response.headers["Location"]
+    location: str = response.headers["Location"]
+    return location
 
 
 async def authorize_as_browser(client: Any, params: dict[str, str], *, username: str, password: str,

@@ -35,7 +35,8 @@ class Lock:
 def read_lock(path: Path) -> Lock:
     """One lock file: `-r other.lock` lines, then `name==version` lines; anything else is refused
     so that a range or an unpinned name cannot slip in."""
-    includes, pins = [], {}
+    includes: list[Path] = []
+    pins: dict[str, str] = {}
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -70,9 +71,9 @@ def pyproject_pins() -> dict[str, dict[str, str]]:
     """`dependencies` under the key "runtime", then every extra: canonical name -> version."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     groups = {"runtime": project["dependencies"], **project["optional-dependencies"]}
-    out = {}
+    out: dict[str, dict[str, str]] = {}
     for group, specs in groups.items():
-        pins = {}
+        pins: dict[str, str] = {}
         for spec in specs:
             requirement = Requirement(spec)
             (specifier,) = requirement.specifier

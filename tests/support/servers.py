@@ -11,6 +11,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+from tests.support.typed import present
+
 
 def _docker_answers() -> bool:
     try:
@@ -59,4 +61,5 @@ def test_servers() -> Iterator[tuple[str, str]]:
             yield database_url or pg, redis_url or rd
         return
     with _embedded(not database_url, not redis_url) as (pg, rd):
-        yield database_url or pg, redis_url or rd
+        # _embedded starts exactly the servers the environment does not name.
+        yield present(database_url or pg), present(redis_url or rd)

@@ -36,7 +36,7 @@ def junk_text() -> st.SearchStrategy[str]:
 @st.composite
 def mutated(draw: Callable[[st.SearchStrategy[Any]], Any], valid: st.SearchStrategy[str]) -> str:
     """A valid input with exactly one edit: a character inserted, deleted or replaced, or a cut."""
-    text = draw(valid)
+    text: str = draw(valid)
     edit = draw(st.sampled_from(["insert", "delete", "replace", "truncate", "duplicate"]))
     if edit != "insert" and not text:
         edit = "insert"
@@ -47,7 +47,7 @@ def mutated(draw: Callable[[st.SearchStrategy[Any]], Any], valid: st.SearchStrat
         return text[:at] + text[at + 1:]
     if edit == "duplicate":
         return text[:at] + text[at:] + text[at:]
-    new = draw(st.one_of(SIGNIFICANT, ANY_CHARACTER))
+    new: str = draw(st.one_of(SIGNIFICANT, ANY_CHARACTER))
     return text[:at] + new + text[at + (1 if edit == "replace" else 0):]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from typing import Any
 
 import jwt
 import pytest
@@ -121,7 +122,7 @@ def test_thumbprint_matches_the_rfc_7638_example_exactly():
     assert thumbprint(RFC7638_JWK) == RFC7638_THUMBPRINT
 
 
-def _canonical(jwk: dict) -> str:
+def _canonical(jwk: dict[str, Any]) -> str:
     # RFC 7638 §3.2, written out by hand: required members only, lexicographic order, no spaces.
     members = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}[jwk["kty"]]
     return "{" + ",".join(f'"{m}":"{jwk[m]}"' for m in members) + "}"

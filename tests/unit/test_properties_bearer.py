@@ -20,12 +20,13 @@ from shared.bearer.verifier import BearerVerifier
 from shared.errors import BearerError, InvalidBearerRequest, InvalidToken, MissingToken
 from tests.integration.resource.minting import new_key
 from tests.support.strategies import any_bytes, any_text, boundary_numbers, huge, json_values, junk_text, mutated
+from tests.support.typed import present
 
 ALGS = frozenset({"RS256", "ES256", "EdDSA"})
 ISSUER, AUDIENCE = "https://issuer.test", "https://api.test"
 POLICY = VerifierPolicy(issuer=ISSUER, audience=AUDIENCE, algorithms=ALGS, leeway=30, check_revocation=False)
 KEYS = {alg: new_key(alg) for alg in sorted(ALGS)}
-VERIFYING: dict[str, VerificationKey] = {k.kid: usable_key(k.public_jwk, ALGS) for k in KEYS.values()}
+VERIFYING: dict[str, VerificationKey] = {k.kid: present(usable_key(k.public_jwk, ALGS)) for k in KEYS.values()}
 T = TypeVar("T")
 
 
@@ -44,7 +45,8 @@ def run_now(coro: Coroutine[Any, Any, T]) -> T:
     try:
         coro.send(None)
     except StopIteration as done:
-        return done.value
+        value: T = done.value
+        return value
     raise AssertionError("the verifier waited on I/O")
 
 

@@ -4,6 +4,7 @@ whatever a client sends to /revoke or /introspect, the answer is our verified cl
 import base64
 import json
 import time
+from typing import Any
 
 import jwt
 from hypothesis import example, given
@@ -27,7 +28,7 @@ def _b64(value: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
 
-def _signed(header_changes: dict, claim_changes: dict) -> str:
+def _signed(header_changes: dict[str, Any], claim_changes: dict[str, Any]) -> str:
     """Signed by hand: PyJWT's encoder refuses the odd headers and claims an attacker may send."""
     now = int(time.time())
     header = {"alg": KEY.alg, "kid": KEY.kid, "typ": "at+jwt", **header_changes}

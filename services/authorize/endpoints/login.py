@@ -64,8 +64,8 @@ async def submit(request: web.Request) -> web.Response:
 async def authenticate(request: web.Request, username: str, password: str) -> User | None:
     """One argon2 verification whatever happens: unknown and disabled users check a decoy hash."""
     user = await request.app[STORES].users.get_by_username(username)
-    usable = user is not None and not user.disabled
-    ok = await request.app[PASSWORDS].verify(user.password_hash if usable else None, password)
+    usable_hash = user.password_hash if user is not None and not user.disabled else None
+    ok = await request.app[PASSWORDS].verify(usable_hash, password)
     return user if ok else None
 
 

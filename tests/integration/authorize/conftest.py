@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from services.authorize.app import create_app
 from shared.config import Settings
@@ -21,6 +20,7 @@ from shared.models import AuthorizationGrant, CodeUse, User
 from shared.stores.redis_codes import RedisCodeStore
 from tests.support.factories import RegisteredClient, make_client, make_user
 from tests.support.flows import authorize_as_browser
+from tests.support.typed import AppClient
 
 CALLBACK = "https://app.example/callback"
 PASSWORD = "correct horse battery"
@@ -48,18 +48,20 @@ def app_settings(settings: Settings, redis) -> Settings:
 
 
 @pytest.fixture
-def make_authorize_client(aiohttp_client, app_settings: Settings) -> Callable[..., Awaitable[TestClient]]:
+def make_authorize_client(aiohttp_client, app_settings: Settings) -> Callable[..., Awaitable[AppClient]]:
     """A factory: ``await make_authorize_client(require_pkce=False)`` for settings overrides."""
 
-    async def make(**overrides) -> TestClient:
-        return await aiohttp_client(create_app(dataclasses.replace(app_settings, **overrides)))
+    async def make(**overrides) -> AppClient:
+        value: AppClient = await aiohttp_client(create_app(dataclasses.replace(app_settings, **overrides)))
+        return value
 
     return make
 
 
 @pytest.fixture
-async def authorize_client(make_authorize_client) -> TestClient:
-    return await make_authorize_client()
+async def authorize_client(make_authorize_client) -> AppClient:
+    value: AppClient = await make_authorize_client()
+    return value
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from tests.integration.authorize.conftest import CALLBACK
 from tests.support.flows import Pkce, authorization_params, open_login, submit_login
+from tests.support.typed import present
 
 PKCE = Pkce.new()
 EVIL_ORIGIN = {"Origin": "https://evil.example"}
@@ -56,7 +57,7 @@ async def test_redirects_carrying_codes_are_not_cached(authorize_client, params,
     login = await open_login(authorize_client, params)
     response = await submit_login(authorize_client, login, user.username, user.password)
     consent = await authorize_client.get(response.headers["Location"])
-    csrf = re.search(r'name="csrf" value="([^"]+)"', await consent.text()).group(1)
+    csrf = present(re.search(r'name="csrf" value="([^"]+)"', await consent.text())).group(1)
     to_client = await authorize_client.post(response.headers["Location"], data={"csrf": csrf, "decision": "allow"},
                                             allow_redirects=False)
     assert "code=" in to_client.headers["Location"]
@@ -74,7 +75,7 @@ async def test_error_page_does_not_reflect_input(authorize_client, web_app):
 
 async def test_stylesheet_is_served_and_cacheable(authorize_client, params):
     login = await open_login(authorize_client, params)
-    href = re.search(r'<link rel="stylesheet" href="([^"]+)">', login.html).group(1)
+    href = present(re.search(r'<link rel="stylesheet" href="([^"]+)">', login.html)).group(1)
     assert re.fullmatch(r"/static/style\.css\?v=[0-9a-f]{12}", href)
     response = await authorize_client.get(href)
     assert response.status == 200 and response.content_type == "text/css"

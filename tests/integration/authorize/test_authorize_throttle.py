@@ -163,5 +163,5 @@ async def test_concurrent_correct_logins_from_one_address_all_succeed(make_autho
     callbacks = await asyncio.gather(*(sign_in(p.username) for p in people), return_exceptions=True)
     refused = [c for c in callbacks if not isinstance(c, dict)]
     assert refused == []  # a 429 on the login page fails authorize_as_browser's redirect assertion
-    grants = [await take_grant(c["code"]) for c in callbacks]
+    grants = [await take_grant(c["code"]) for c in callbacks if isinstance(c, dict)]
     assert sorted(str(g.user_id) for g in grants) == sorted(str(p.id) for p in people)

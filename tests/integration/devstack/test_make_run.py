@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import shutil
 import signal
@@ -26,11 +27,12 @@ import pytest
 from shared.devstack import port_is_free, spare_port
 from shared.devstack.banner import READY_LINE
 from tests.support.processes import processes_under
+from tests.support.typed import present
 
 REPO = Path(__file__).resolve().parents[3]
 CLI = Path(sys.executable).parent / "latchkey"
 PORT_VARS = ("LATCHKEY_DEV_PG_PORT", "LATCHKEY_DEV_REDIS_PORT", "LATCHKEY_AUTHORIZE_PORT",
-             "LATCHKEY_TOKEN_PORT", "LATCHKEY_RESOURCE_PORT", "LATCHKEY_DEMO_PORT")
+             "LATCHKEY_TOKEN_PORT", "LATCHKEY_RESOURCE_PORT", "LATCHKEY_DEMO_PORT", "LATCHKEY_ADMIN_PORT")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="leftover checks read /proc")
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -45,13 +47,14 @@ class Stack:
     def read_until(self, marker: str, timeout: float) -> None:
         """Collect output until a line containing marker; fail with the output so far."""
         deadline = time.monotonic() + timeout
+        stdout = present(self.proc.stdout)  # stdout=PIPE
         with selectors.DefaultSelector() as selector:
-            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            selector.register(stdout, selectors.EVENT_READ)
             while marker not in self.output:
                 if time.monotonic() > deadline or not selector.select(deadline - time.monotonic()):
                     pytest.fail(f"no {marker!r} within {timeout:.0f} s; output:\n{self.output}")
                 # Raw reads: a buffered reader could hold lines the selector no longer sees.
-                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                chunk = os.read(stdout.fileno(), 65536)
                 if not chunk:
                     pytest.fail(f"make run exited ({self.proc.wait()}) before {marker!r}; output:\n{self.output}")
                 self.output += chunk.decode(errors="replace")
@@ -74,7 +77,7 @@ def stack() -> Iterator[Stack]:
         if proc.poll() is None:
             proc.kill()  # its children follow it (PR_SET_PDEATHSIG)
             proc.wait()
-        proc.stdout.close()
+        present(proc.stdout).close()
         deadline = time.monotonic() + 15
         while (leftovers := processes_under(devdata)) and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -91,6 +94,18 @@ def test_banner_shows_where_to_go_and_the_demo_credentials(stack: Stack) -> None
     assert "secret: " in stack.output
     assert f"127.0.0.1:{stack.ports['LATCHKEY_DEV_PG_PORT']}" in stack.output
     assert (stack.devdata / "kek").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_admin_api_answers_on_loopback_with_the_printed_token(stack: Stack) -> None:
+    stack.read_until(READY_LINE, 60)
+    stack.read_until("  logs", 5)
+    base = f"http://127.0.0.1:{stack.ports['LATCHKEY_ADMIN_PORT']}/admin/v1/"
+    assert base in stack.output
+    token = re.search(r"admin token\s+(lka_\S+)", stack.output)
+    assert token, stack.output
+    request = urllib.request.Request(base + "keys", headers={"Authorization": f"Bearer {token[1]}"})
+    with _http.open(request, timeout=5) as response:
+        assert response.status == 200 and json.loads(response.read())["items"]
 
 
 def _second_terminal(devdata: Path) -> dict[str, str]:

@@ -77,7 +77,8 @@ async def tokens(suite: Suite, redis, settings, client: RegisteredClient, user,
     async with suite.http.post(suite.token_url + "/token", data=form,
                                headers=basic(client.client_id, client.secret)) as response:
         assert response.status == 200, await response.text()
-        return await response.json()
+        body: dict[str, Any] = await response.json()
+        return body
 
 
 async def notes_status(suite: Suite, access_token: str) -> tuple[int, str]:

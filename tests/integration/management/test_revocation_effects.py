@@ -5,6 +5,7 @@ which nothing records) refused by the resource service within 5 s, introspection
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
 import pytest
@@ -49,7 +50,7 @@ async def test_disabled_user_loses_sessions_refresh_and_access_tokens(suite, bac
 
     assert await sessions.of_user(str(user.id)) == []
     for issued in (with_refresh, access_only):
-        await eventually(lambda t=issued["access_token"]: refused_by_resource(suite, t))
+        await eventually(functools.partial(refused_by_resource, suite, issued["access_token"]))
         assert not await introspected_active(suite, client, issued["access_token"])
     status, body = await refresh(suite, client.client_id, client.secret, with_refresh["refresh_token"])
     assert (status, body["error"]) == (400, "invalid_grant")
@@ -75,7 +76,7 @@ async def test_deleted_user_loses_refresh_and_access_tokens(suite, backends, red
     await users.delete(backends, user.username)
     assert await pool.fetchval("SELECT count(*) FROM users WHERE id = $1", user.id) == 0
     for issued in (with_refresh, access_only):
-        await eventually(lambda t=issued["access_token"]: refused_by_resource(suite, t))
+        await eventually(functools.partial(refused_by_resource, suite, issued["access_token"]))
     status, body = await refresh(suite, client.client_id, client.secret, with_refresh["refresh_token"])
     assert (status, body["error"]) == (400, "invalid_grant")
 
@@ -92,7 +93,7 @@ async def test_disabled_or_deleted_client_loses_every_token(suite, backends, red
     else:
         await clients.delete(backends, client.client_id)
     for issued in (with_refresh, access_only):
-        await eventually(lambda t=issued["access_token"]: refused_by_resource(suite, t))
+        await eventually(functools.partial(refused_by_resource, suite, issued["access_token"]))
 
     async def refresh_refused() -> bool:
         status, body = await refresh(suite, client.client_id, client.secret, with_refresh["refresh_token"])
@@ -114,7 +115,7 @@ async def test_consent_revoke_ends_that_grant_only(suite, backends, redis, setti
     assert (revoked.consent_deleted, revoked.refresh_tokens_revoked) == (True, 1)
     assert await PgConsents(pool).granted_scopes(user.id, client.client_id) == frozenset()
     for issued in (with_refresh, access_only):
-        await eventually(lambda t=issued["access_token"]: refused_by_resource(suite, t))
+        await eventually(functools.partial(refused_by_resource, suite, issued["access_token"]))
     status, body = await refresh(suite, client.client_id, client.secret, with_refresh["refresh_token"])
     assert (status, body["error"]) == (400, "invalid_grant")
     assert await notes_status(suite, bystander["access_token"]) == (200, "")
@@ -125,7 +126,8 @@ async def test_consent_revoke_ends_that_grant_only(suite, backends, redis, setti
 async def authenticates(token_url: str, http, client_id: str, secret: str) -> int:
     """Client authentication alone: /revoke answers 200 to any token once the client is in."""
     async with http.post(token_url + "/revoke", data={"token": "unknown"}, headers=basic(client_id, secret)) as r:
-        return r.status
+        status: int = r.status
+        return status
 
 
 async def test_rotate_secret_without_overlap_reaches_every_replica(suite, backends, settings, client):
@@ -147,11 +149,12 @@ async def test_rotate_secret_without_overlap_reaches_every_replica(suite, backen
 
 async def test_rotate_secret_with_overlap_keeps_the_old_one_until_it_ends(suite, backends, client):
     rotated = await clients.rotate_secret(backends, client.client_id, overlap_seconds=3)
-    assert rotated.client_secret is not None
+    new_secret = rotated.client_secret
+    assert new_secret is not None
     started = time.monotonic()
 
     async def new_works() -> bool:
-        return await authenticates(suite.token_url, suite.http, client.client_id, rotated.client_secret) == 200
+        return await authenticates(suite.token_url, suite.http, client.client_id, new_secret) == 200
 
     await eventually(new_works)
     assert await authenticates(suite.token_url, suite.http, client.client_id, client.secret) == 200

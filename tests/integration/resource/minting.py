@@ -13,12 +13,21 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
 from shared.config import Settings
 from shared.crypto.signing_keys import PrivateKey, generate_private_key, public_jwk
+
+
+class PublishedJwk(Protocol):
+    """What anyone can read from a JWKS: a key's kid and its public JWK."""
+
+    @property
+    def kid(self) -> str: ...
+    @property
+    def public_jwk(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,7 @@ def forge_alg_none(kid: str, claims: dict[str, Any]) -> str:
     return _compact({"alg": "none", "typ": "at+jwt", "kid": kid}, claims) + "."
 
 
-def forge_hs256_with_public_key(key: TestKey, claims: dict[str, Any], *, secret: bytes | None = None) -> str:
+def forge_hs256_with_public_key(key: PublishedJwk, claims: dict[str, Any], *, secret: bytes | None = None) -> str:
     """RFC 8725 §2.1: HMAC keyed with the public key, hoping the verifier takes alg from the header."""
     secret = secret if secret is not None else json.dumps(key.public_jwk).encode()
     signing_input = _compact({"alg": "HS256", "typ": "at+jwt", "kid": key.kid}, claims)

@@ -36,7 +36,7 @@ class Ctx:
     ec_key: Any
     evil: JwksServer
 
-    def claims(self, scope: str = "openid notes:read", **changes: Any) -> dict:
+    def claims(self, scope: str = "openid notes:read", **changes: Any) -> dict[str, Any]:
         return access_claims(self.settings, str(self.user.id), scope, **changes)
 
     def token(self, scope: str = "openid notes:read", **changes: Any) -> str:
@@ -45,7 +45,7 @@ class Ctx:
 
 @dataclass
 class Case:
-    request: Callable[[Ctx], dict]  # keyword arguments for session.request
+    request: Callable[[Ctx], dict[str, Any]]  # keyword arguments for session.request
     status: int
     error: str | None = None
     challenge: str | None = None  # expected WWW-Authenticate, or a fragment of it
@@ -54,7 +54,7 @@ class Case:
     method: str = "GET"
 
 
-def header(make: Callable[[Ctx], str]) -> Callable[[Ctx], dict]:
+def header(make: Callable[[Ctx], str]) -> Callable[[Ctx], dict[str, Any]]:
     return lambda ctx: {"headers": bearer_header(make(ctx))}
 
 
@@ -123,8 +123,8 @@ CASES = {
                                 "exp claim malformed"),
     "signed iat NaN": Case(header(lambda c: c.token(iat=float("nan"))), 401, "invalid_token", "iat claim malformed"),
     "signed aud a number": Case(header(lambda c: c.token(aud=7)), 401, "invalid_token", "aud claim malformed"),
-    "signed scope a list": Case(header(lambda c: c.token(scope=["notes:read"])), 401, "invalid_token",
-                                "scope claim malformed"),
+    "signed scope a list": Case(header(lambda c: mint(c.key, {**c.claims(), "scope": ["notes:read"]})), 401,
+                                "invalid_token", "scope claim malformed"),
     "missing scope": Case(header(lambda c: c.token(scope="openid")), 403, "insufficient_scope",
                           'error="insufficient_scope"'),
     "form body token on POST /userinfo": Case(lambda c: {"data": {"access_token": c.token()}}, 200,

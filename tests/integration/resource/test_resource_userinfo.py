@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
@@ -98,7 +99,7 @@ async def test_a_cached_users_token_is_refused_within_5_s_of_a_change(http, reso
 async def test_the_cache_never_answers_with_another_users_claims(http, resource_url, pool, settings, token_for):
     users = [await make_user(pool, settings, name=f"User {i}", email=f"user{i}@example.com") for i in range(4)]
 
-    async def claims_of(user: User) -> tuple[User, dict]:
+    async def claims_of(user: User) -> tuple[User, dict[str, Any]]:
         async with http.get(resource_url + "/userinfo",
                             headers=bearer_header(token_for(user, "openid profile email"))) as response:
             assert response.status == 200

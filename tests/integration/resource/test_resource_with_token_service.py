@@ -64,7 +64,8 @@ async def tokens_from_token_service(http, suite: Suite, redis, settings, client:
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier}
     async with http.post(suite.token_url + "/token", data=form, headers=_basic(client)) as response:
         assert response.status == 200, await response.text()
-        return await response.json()
+        tokens: dict[str, Any] = await response.json()
+        return tokens
 
 
 def _basic(client: RegisteredClient) -> dict[str, str]:
@@ -179,8 +180,8 @@ async def test_forgeries_against_the_real_jwks(http, suite, settings, user, real
 
     forged = {
         "alg none": forge_alg_none(real_signer.kid, claims),
-        "HS256 with the published JWK": forge_hs256_with_public_key(PublishedKey, claims),
-        "HS256 with the modulus": forge_hs256_with_public_key(PublishedKey, claims, secret=real_public["n"].encode()),
+        "HS256 with the published JWK": forge_hs256_with_public_key(PublishedKey(), claims),
+        "HS256 with the modulus": forge_hs256_with_public_key(PublishedKey(), claims, secret=real_public["n"].encode()),
         "unknown kid": mint_access_token(JwsSigner(SigningKey(stranger.kid, stranger.alg, stranger.private_key,
                                                               stranger.public_jwk)), claims),
     }

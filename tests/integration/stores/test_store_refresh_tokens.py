@@ -13,6 +13,7 @@ from shared.crypto.digests import new_secret, sha256_hex
 from shared.models import NewRefreshToken, RefreshRotation
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from tests.support.factories import make_client, make_user
+from tests.support.typed import present
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,13 +40,14 @@ def new_token(grant: Grant, *, jti: str | None = None) -> tuple[str, NewRefreshT
 
 
 async def _family_size(pool, grant: Grant) -> int:
-    return await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1", grant.family_id)
+    value: int = await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1", grant.family_id)
+    return value
 
 
 async def test_issue_then_find_by_hash(pool, grant):
     raw, new = new_token(grant)
     token_id = await PgRefreshTokens(pool).issue(new)
-    found = await PgRefreshTokens(pool).find(sha256_hex(raw))
+    found = present(await PgRefreshTokens(pool).find(sha256_hex(raw)))
     assert (found.id, found.family_id, found.client_id, found.user_id) == (token_id, grant.family_id,
                                                                           grant.client_id, grant.user_id)
     assert found.scope == ("openid", "offline_access")
@@ -77,17 +79,18 @@ async def rotate(tokens: PgRefreshTokens, presented: str, grant: Grant, *, grace
 
 
 async def _live(pool, grant: Grant) -> int:
-    return await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL "
-                               "AND used_at IS NULL", grant.family_id)
+    value: int = await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL "
+                                     "AND used_at IS NULL", grant.family_id)
+    return value
 
 
 async def test_rotate_marks_the_old_token_used_and_links_the_child(pool, grant):
     tokens = PgRefreshTokens(pool)
     old_raw, old = new_token(grant)
     old_id = await tokens.issue(old)
-    child_raw = await rotate(tokens, old_raw, grant)
-    assert (await tokens.find(sha256_hex(old_raw))).used_at is not None
-    successor = await tokens.find(sha256_hex(child_raw))
+    child_raw = present(await rotate(tokens, old_raw, grant))
+    assert present(await tokens.find(sha256_hex(old_raw))).used_at is not None
+    successor = present(await tokens.find(sha256_hex(child_raw)))
     assert (successor.parent_id, successor.family_id, successor.used_at) == (old_id, grant.family_id, None)
 
 
@@ -124,7 +127,7 @@ async def test_within_the_grace_period_a_used_token_rotates_again(pool, grant):
     first = await rotate(tokens, old_raw, grant, grace=30)
     second = await rotate(tokens, old_raw, grant, grace=30)
     assert first and second
-    assert (await tokens.find(sha256_hex(first))).revoked_at is not None  # the lost response's token
+    assert present(await tokens.find(sha256_hex(first))).revoked_at is not None  # the lost response's token
     # Once the grace period is over, the used token is dead.
     await pool.execute("UPDATE refresh_tokens SET used_at = now() - interval '31 seconds' WHERE id = $1", old_id)
     assert await rotate(tokens, old_raw, grant, grace=30) is None
@@ -136,7 +139,7 @@ async def test_no_grace_retry_once_the_successor_was_used(pool, grant):
     tokens = PgRefreshTokens(pool)
     old_raw, old = new_token(grant)
     await tokens.issue(old)
-    child = await rotate(tokens, old_raw, grant, grace=30)
+    child = present(await rotate(tokens, old_raw, grant, grace=30))
     assert await rotate(tokens, child, grant, grace=30) is not None
     assert await rotate(tokens, old_raw, grant, grace=30) is None
     assert await tokens.successor_used(sha256_hex(old_raw)) is True
@@ -149,7 +152,7 @@ async def test_within_grace_a_parent_racing_its_childs_use_gets_nothing(pool, gr
     tokens = PgRefreshTokens(pool)
     parent, first = new_token(grant)
     await tokens.issue(first)
-    child = await rotate(tokens, parent, grant, grace=30)
+    child = present(await rotate(tokens, parent, grant, grace=30))
     using_child = await pool.acquire()
     try:
         transaction = using_child.transaction()
@@ -178,7 +181,7 @@ async def test_revoke_family_revokes_every_token_and_returns_live_jtis(pool, gra
     assert all(expires > datetime.now(UTC) for _, expires in revoked)
     assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL",
                                grant.family_id) == 0
-    assert (await tokens.find(sha256_hex(other_raw))).revoked_at is None
+    assert present(await tokens.find(sha256_hex(other_raw))).revoked_at is None
     # Again (a retry after a failed denylist write): the same tokens, so the retry finishes the job.
     assert sorted(await tokens.revoke_family(grant.family_id)) == sorted(revoked)
 

@@ -26,8 +26,9 @@ from shared.keyring import (
     retired_key_publish_seconds,
     rotate_if_due,
 )
-from shared.models import StoredSigningKey
+from shared.models import KeyStatus, StoredSigningKey
 from shared.stores.pg_signing_keys import PgSigningKeys
+from tests.support.typed import present
 
 DAY = timedelta(days=1)
 
@@ -39,7 +40,7 @@ def s(keys_settings):
                                key_rotation_interval=86400, key_announce=600)
 
 
-def _stored(kek: bytes, status: str, now: datetime) -> StoredSigningKey:
+def _stored(kek: bytes, status: KeyStatus, now: datetime) -> StoredSigningKey:
     private_key = generate_private_key("ES256")
     jwk = public_jwk(private_key, "ES256")
     return StoredSigningKey(kid=jwk["kid"], alg="ES256", status=status, public_jwk=jwk,
@@ -72,7 +73,7 @@ async def test_each_algorithm_has_its_own_active_key(keys_conn, s):
     es256, rs256 = await add_keys(keys_conn, s, ["ES256", "RS256"], now)
     assert (es256.status, rs256.status) == ("active", "active")  # an empty ring: both sign at once
     keys = PgSigningKeys(keys_conn)
-    assert ((await keys.active("ES256")).kid, (await keys.active("RS256")).kid) == (es256.kid, rs256.kid)
+    assert (present(await keys.active("ES256")).kid, present(await keys.active("RS256")).kid) == (es256.kid, rs256.kid)
     later = await add_keys(keys_conn, s, ["ES256", "RS256"], now)
     assert [(k.alg, k.status) for k in later] == [("ES256", "next"), ("RS256", "next")]
 
@@ -98,7 +99,7 @@ async def test_create_key_first_active_then_announced(keys_conn, s, alg):
     assert (first.status, first.activates_at, first.alg) == ("active", now, alg)
     assert (second.status, second.activates_at, second.alg) == ("next", now + timedelta(seconds=s.key_announce), alg)
     assert [k.kid for k in await PgSigningKeys(keys_conn).published()] == [first.kid, second.kid]
-    assert (await PgSigningKeys(keys_conn).active(alg)).kid == first.kid
+    assert present(await PgSigningKeys(keys_conn).active(alg)).kid == first.kid
 
 
 async def test_stored_private_key_is_encrypted_and_loads_once_decrypted(keys_conn, s):
@@ -161,7 +162,7 @@ async def test_a_retired_key_stays_published_until_publish_until(keys_conn, s):
     assert await rotate_if_due(keys_conn, s) is True
     assert await _published(keys_conn) == [(old.kid, "retired"), (new.kid, "active")]
     retired = next(k for k in await PgSigningKeys(keys_conn).published() if k.kid == old.kid)
-    assert retired.publish_until > now + timedelta(seconds=retired_key_publish_seconds(s) - 60)
+    assert present(retired.publish_until) > now + timedelta(seconds=retired_key_publish_seconds(s) - 60)
 
 
 async def test_a_retired_key_is_unpublished_after_publish_until(keys_conn, s):
@@ -242,5 +243,5 @@ async def test_rotation_interval_zero_promotes_but_never_announces(keys_conn, s)
     assert await rotate_if_due(keys_conn, s) is False
     new = await create_key(keys_conn, s, t0)
     assert await rotate_if_due(keys_conn, s) is True
-    assert (await PgSigningKeys(keys_conn).active("ES256")).kid == new.kid
+    assert present(await PgSigningKeys(keys_conn).active("ES256")).kid == new.kid
     assert len(await PgSigningKeys(keys_conn).all()) == 3

@@ -11,23 +11,23 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from shared.config import Settings
 from shared.models import User
 from tests.integration.token.helpers import running
 from tests.support.factories import RegisteredClient, make_client, make_user
+from tests.support.typed import AppClient
 
 
 @pytest.fixture(scope="module")
-async def http(settings: Settings) -> AsyncIterator[TestClient]:
+async def http(settings: Settings) -> AsyncIterator[AppClient]:
     async with running(settings) as client:
         yield client
 
 
 @pytest.fixture
-def start_token_app(settings: Settings) -> Callable[..., contextlib.AbstractAsyncContextManager[TestClient]]:
-    def start(**overrides) -> contextlib.AbstractAsyncContextManager[TestClient]:
+def start_token_app(settings: Settings) -> Callable[..., contextlib.AbstractAsyncContextManager[AppClient]]:
+    def start(**overrides) -> contextlib.AbstractAsyncContextManager[AppClient]:
         return running(dataclasses.replace(settings, **overrides))
 
     return start

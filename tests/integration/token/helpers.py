@@ -25,12 +25,13 @@ from shared.models import AuthorizationGrant, User
 from shared.pkce import s256_challenge
 from shared.stores.redis_codes import RedisCodeStore
 from tests.support.factories import RegisteredClient
+from tests.support.typed import AppClient
 
 REDIRECT_URI = "https://app.example/callback"
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[TestClient]:
+async def running(settings: Settings) -> AsyncIterator[AppClient]:
     """The token app with these settings behind aiohttp's test server (cleanup_ctx run in full)."""
     async with TestClient(TestServer(create_app(settings))) as http:
         yield http
@@ -76,7 +77,7 @@ def credentials(client: RegisteredClient, form: dict[str, str]) -> tuple[dict[st
     return {**form, "client_id": client.client_id}, {}
 
 
-async def post_form(http: TestClient, path: str, client: RegisteredClient | None, form: dict[str, str],
+async def post_form(http: AppClient, path: str, client: RegisteredClient | None, form: dict[str, str],
                     headers: dict[str, str] | None = None) -> ClientResponse:
     extra = dict(headers or {})
     if client is not None:
@@ -93,22 +94,22 @@ def code_form(issued: IssuedCode, **changes: str | None) -> dict[str, str]:
     return {k: v for k, v in form.items() if v is not None}
 
 
-async def exchange(http: TestClient, client: RegisteredClient, issued: IssuedCode,
+async def exchange(http: AppClient, client: RegisteredClient, issued: IssuedCode,
                    **changes: str | None) -> ClientResponse:
     return await post_form(http, "/token", client, code_form(issued, **changes))
 
 
-async def refresh(http: TestClient, client: RegisteredClient, refresh_token: str, **extra: str) -> ClientResponse:
+async def refresh(http: AppClient, client: RegisteredClient, refresh_token: str, **extra: str) -> ClientResponse:
     return await post_form(http, "/token", client, {"grant_type": "refresh_token", "refresh_token": refresh_token,
                                                     **extra})
 
 
-async def jwks(http: TestClient) -> dict[str, jwt.PyJWK]:
+async def jwks(http: AppClient) -> dict[str, jwt.PyJWK]:
     document = await (await http.get("/jwks")).json()
     return {k["kid"]: jwt.PyJWK(k) for k in document["keys"]}
 
 
-async def decode(http: TestClient, token: str, *, audience: str, issuer: str) -> tuple[dict[str, Any], dict[str, Any]]:
+async def decode(http: AppClient, token: str, *, audience: str, issuer: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(header, claims) of a token verified with a key from the service's JWKS."""
     header = jwt.get_unverified_header(token)
     key = (await jwks(http))[header["kid"]]
@@ -116,4 +117,5 @@ async def decode(http: TestClient, token: str, *, audience: str, issuer: str) ->
 
 
 async def error_of(response: ClientResponse) -> str:
-    return (await response.json())["error"]
+    value: str = (await response.json())["error"]
+    return value

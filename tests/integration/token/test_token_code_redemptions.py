@@ -43,6 +43,21 @@ async def test_a_disabled_users_code_is_spent_without_tokens(http, redis, settin
                                issued.grant.grant_id) == 0
 
 
+@pytest.mark.parametrize("scope", ["openid offline_access notes:read", "openid notes:read"],
+                         ids=["with a refresh token", "without a refresh token"])
+async def test_a_client_disabled_behind_a_warm_cache_gets_no_tokens(http, redis, settings, pool, app_client, user,
+                                                                     scope):
+    """The exchange asks PostgreSQL, not the replica's client cache, whether the client is enabled."""
+    warm = await issue_code(redis, settings, app_client, user, scope=scope)
+    assert (await exchange(http, app_client, warm)).status == 200  # the client is now cached
+    issued = await issue_code(redis, settings, app_client, user, scope=scope)
+    await pool.execute("UPDATE clients SET disabled = true WHERE client_id = $1", app_client.client_id)
+    response = await exchange(http, app_client, issued)
+    assert response.status == 400 and await error_of(response) == "invalid_grant"
+    assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1::uuid",
+                               issued.grant.grant_id) == 0
+
+
 async def test_a_stalled_postgresql_is_503_and_nothing_is_issued(start_token_app, redis, settings, pool, app_client,
                                                                  user):
     """The redemption cannot be written within the issue deadline: no tokens (they are signed

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import jwt
 import pytest
@@ -23,14 +23,16 @@ from shared.redis_client import create_redis
 from shared.stores.redis_denylist import RedisDenylist
 from tests.integration.token.helpers import IssuedCode, error_of, exchange, issue_code, refresh, running
 from tests.support.durable_redis import DurableRedis, durable_redis
+from tests.support.typed import AppClient
 
 
 def jti(token: str) -> str:
-    return jwt.decode(token, options={"verify_signature": False})["jti"]
+    jti: str = jwt.decode(token, options={"verify_signature": False})["jti"]
+    return jti
 
 
 @pytest.fixture
-def aof_redis() -> DurableRedis:
+def aof_redis() -> Iterator[DurableRedis]:
     with durable_redis() as server:
         yield server
 
@@ -41,7 +43,7 @@ def lossy_settings(settings: Settings, aof_redis: DurableRedis) -> Settings:
 
 
 @pytest.fixture
-async def lossy_http(lossy_settings: Settings) -> AsyncIterator:
+async def lossy_http(lossy_settings: Settings) -> AsyncIterator[AppClient]:
     async with running(lossy_settings) as http:
         yield http
 

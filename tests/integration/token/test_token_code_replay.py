@@ -19,7 +19,8 @@ from tests.integration.token.helpers import error_of, exchange, issue_code, refr
 
 
 def jti(token: str) -> str:
-    return jwt.decode(token, options={"verify_signature": False})["jti"]
+    value: str = jwt.decode(token, options={"verify_signature": False})["jti"]
+    return value
 
 
 async def revoked_at(pool, refresh_token: str):

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import warnings
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
@@ -67,7 +68,7 @@ async def browser_logs_in_and_consents(authorization_url: str, username: str) ->
     return f"{REDIRECT_URI}?{urlencode(callback)}"
 
 
-def verify_with_jwks_uri(jwks_uri: str, token: str, audience: str, issuer: str) -> dict:
+def verify_with_jwks_uri(jwks_uri: str, token: str, audience: str, issuer: str) -> dict[str, Any]:
     key = jwt.PyJWKClient(jwks_uri).get_signing_key_from_jwt(token)
     return jwt.decode(token, key.key, algorithms=[key.algorithm_name], audience=audience, issuer=issuer)
 

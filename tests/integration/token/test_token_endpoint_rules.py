@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from typing import Any
 
 import pytest
 
@@ -13,9 +14,10 @@ from shared.models import Client
 from shared.stores.pg_clients import PgClients
 from tests.integration.token.helpers import basic, code_form, error_of, exchange, issue_code, post_form
 from tests.support.factories import RegisteredClient, make_client
+from tests.support.typed import present
 
 
-async def audit_rows(pool, client_id: str | None, event: str = "client_auth_failure") -> list[dict]:
+async def audit_rows(pool, client_id: str | None, event: str = "client_auth_failure") -> list[dict[str, Any]]:
     rows = await pool.fetch("SELECT * FROM audit_events WHERE event_type = $1 AND client_id IS NOT DISTINCT FROM $2",
                             event, client_id)
     return [dict(r) for r in rows]
@@ -61,7 +63,7 @@ async def test_only_code_and_refresh_grants_are_supported(http, app_client, gran
 async def test_a_grant_the_client_was_not_registered_for_is_unauthorized_client(http, pool):
     client = await make_client(pool, grant_types=["authorization_code"])
     response = await http.post("/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
-                               headers={"Authorization": basic(client.client_id, client.secret)})
+                               headers={"Authorization": basic(client.client_id, present(client.secret))})
     assert response.status == 400 and await error_of(response) == "unauthorized_client"
 
 
@@ -129,7 +131,7 @@ async def test_basic_credentials_are_form_urlencoded_before_base64(http, pool, r
                                                                                         ),
         allowed_scopes=frozenset({"openid"}), grant_types=frozenset({"authorization_code"}),
         token_endpoint_auth_method="client_secret_basic", is_public=False))
-    registered = RegisteredClient(await PgClients(pool).get(client_id), secret)
+    registered = RegisteredClient(present(await PgClients(pool).get(client_id)), secret)
     issued = await issue_code(redis, settings, registered, user, scope="openid")
     assert (await exchange(http, registered, issued)).status == 200
     raw = base64.b64encode(f"{client_id}:{secret}".encode()).decode()  # not urlencoded: wrong

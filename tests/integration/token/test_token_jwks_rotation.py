@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import jwt
 import pytest
@@ -19,18 +20,20 @@ from shared.stores.pg_signing_keys import PgSigningKeys
 from tests.integration.token.helpers import exchange, issue_code, running
 from tests.support.databases import fresh_database
 from tests.support.factories import make_client, make_user
+from tests.support.typed import present
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 
 def kid_of(token: str) -> str:
-    return jwt.get_unverified_header(token)["kid"]
+    value: str = jwt.get_unverified_header(token)["kid"]
+    return value
 
 
-async def verify_with_jwks_uri(url: str, tokens: list[tuple[str, str]], issuer: str) -> list[dict]:
+async def verify_with_jwks_uri(url: str, tokens: list[tuple[str, str]], issuer: str) -> list[dict[str, Any]]:
     """Verifies (token, audience) pairs with one PyJWKClient, as a relying party would. It
     fetches with urllib (blocking), so it runs in a thread beside the server."""
-    def verify() -> list[dict]:
+    def verify() -> list[dict[str, Any]]:
         client = jwt.PyJWKClient(url)
         claims = []
         for token, audience in tokens:
@@ -102,7 +105,7 @@ async def published_kids(http) -> set[str]:
 async def test_a_new_key_is_published_before_it_signs(private, redis):
     client, user = await make_client(private.pool), await make_user(private.pool, private.settings)
     async with running(private.settings) as http:
-        old = (await PgSigningKeys(private.pool).active("RS256")).kid
+        old = present(await PgSigningKeys(private.pool).active("RS256")).kid
         new = await rotate_now(private.settings)
         await wait_until(lambda: _contains(http, new))
         issued = await issue_code(redis, private.settings, client, user)
@@ -171,10 +174,10 @@ async def test_replicas_follow_one_automatic_schedule(private):
     active."""
     settings = dataclasses.replace(private.settings, key_rotation_interval=2)
     async with running(settings) as first, running(settings) as second:
-        initial = (await PgSigningKeys(private.pool).active("RS256")).kid
+        initial = present(await PgSigningKeys(private.pool).active("RS256")).kid
         seen_next: list[int] = []
         deadline = time.monotonic() + 20
-        while (active := (await PgSigningKeys(private.pool).active("RS256")).kid) == initial:
+        while (active := present(await PgSigningKeys(private.pool).active("RS256")).kid) == initial:
             assert time.monotonic() < deadline, "no automatic rotation happened"
             keys = await PgSigningKeys(private.pool).all()
             for alg in settings.key_ring_algs:
@@ -230,4 +233,5 @@ async def test_an_upgraded_key_ring_announces_its_id_token_key_before_signing_wi
 
 
 async def _is(value, expected) -> bool:
-    return await value == expected
+    same: bool = await value == expected
+    return same

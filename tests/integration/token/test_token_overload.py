@@ -83,7 +83,9 @@ async def test_twice_the_capacity_is_answered_within_2_s_and_readiness_holds(
         test_env, pool, redis, settings, tmp_path):
     client = await make_client(pool, redirect_uris=(REDIRECT_URI,))
     user = await make_user(pool, settings)
-    with serve("token", test_env, log_path=tmp_path / "token.log") as token:
+    # One client at twice the capacity is what a per-client rate limit refuses: measure shedding alone.
+    env = {**test_env, "LATCHKEY_RATE_LIMIT_PER_CLIENT": "0"}
+    with serve("token", env, log_path=tmp_path / "token.log") as token:
         load, probes = Connections(token.url), Connections(token.url)
         host = f"{load.host}:{load.port}"
         exchanges = Exchanges(redis, settings, client, user, host)

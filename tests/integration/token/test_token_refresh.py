@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -18,16 +19,18 @@ from tests.support.factories import make_client
 
 
 async def first_tokens(http, redis, settings, client, user, scope="openid offline_access notes:read notes:write",
-                       **code_options) -> dict:
+                       **code_options) -> dict[str, Any]:
     issued = await issue_code(redis, settings, client, user, scope=scope, **code_options)
     response = await exchange(http, client, issued)
     assert response.status == 200
-    return await response.json()
+    value: dict[str, Any] = await response.json()
+    return value
 
 
-async def live_tokens(pool, client_id: str, user_id) -> list:
-    return await pool.fetch("""SELECT family_id FROM refresh_tokens WHERE client_id = $1 AND user_id = $2
+async def live_tokens(pool, client_id: str, user_id) -> list[Any]:
+    value: list[Any] = await pool.fetch("""SELECT family_id FROM refresh_tokens WHERE client_id = $1 AND user_id = $2
                                AND revoked_at IS NULL AND used_at IS NULL""", client_id, user_id)
+    return value
 
 
 async def test_a_refresh_rotates_the_token_and_issues_a_fresh_access_token(http, redis, settings, app_client, user):

@@ -8,6 +8,8 @@ access token of the grant, not only those of rows it revoked itself.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jwt
 
 from shared.crypto.digests import sha256_hex
@@ -17,10 +19,11 @@ from tests.integration.token.helpers import error_of, exchange, issue_code, post
 
 
 def jti(token: str) -> str:
-    return jwt.decode(token, options={"verify_signature": False})["jti"]
+    value: str = jwt.decode(token, options={"verify_signature": False})["jti"]
+    return value
 
 
-async def a_refreshed_grant(http, redis, settings, client, user) -> tuple:
+async def a_refreshed_grant(http, redis, settings, client, user) -> tuple[Any, ...]:
     """(issued code, first response, refreshed response): two access tokens in one grant."""
     issued = await issue_code(redis, settings, client, user)
     first = await (await exchange(http, client, issued)).json()
@@ -34,7 +37,7 @@ async def crashed_revocation(pool, refresh_token: str) -> None:
     await PgRefreshTokens(pool).revoke_family(family_id)
 
 
-async def denylisted(redis, settings, *responses: dict) -> list[bool]:
+async def denylisted(redis, settings, *responses: dict[str, Any]) -> list[bool]:
     denylist = RedisDenylist(redis, settings.redis_prefix)
     return [await denylist.contains(jti(r["access_token"])) for r in responses]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -14,15 +15,17 @@ from tests.integration.token.helpers import error_of, exchange, issue_code, post
 from tests.support.factories import make_client
 
 
-async def tokens(http, redis, settings, client, user, scope="openid offline_access notes:read") -> dict:
+async def tokens(http, redis, settings, client, user, scope="openid offline_access notes:read") -> dict[str, Any]:
     issued = await issue_code(redis, settings, client, user, scope=scope)
-    return await (await exchange(http, client, issued)).json()
+    value: dict[str, Any] = await (await exchange(http, client, issued)).json()
+    return value
 
 
-async def introspect(http, client, token: str, **extra: str) -> dict:
+async def introspect(http, client, token: str, **extra: str) -> dict[str, Any]:
     response = await post_form(http, "/introspect", client, {"token": token, **extra})
     assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
-    return await response.json()
+    value: dict[str, Any] = await response.json()
+    return value
 
 
 async def revoke(http, client, token: str, **extra: str):

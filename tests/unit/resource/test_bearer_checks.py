@@ -1,6 +1,7 @@
 """RFC 9068 §4 / RFC 8725 §3 header and claim rules, one changed detail per case."""
 
 import pytest
+from jwt.algorithms import get_default_algorithms
 
 from shared.bearer.checks import check_alg_matches_key, check_claims, check_header
 from shared.bearer.jws_verify import VerificationKey
@@ -53,7 +54,7 @@ def test_bad_header_is_invalid_token(change, message):
 
 
 def test_header_alg_must_equal_the_keys_alg():
-    key = VerificationKey(kid="k1", alg="ES256", algorithm=None, key=None)
+    key = VerificationKey(kid="k1", alg="ES256", algorithm=get_default_algorithms()["ES256"], key=None)
     with pytest.raises(InvalidToken, match="does not match the key"):
         check_alg_matches_key(HEADER, key)
     check_alg_matches_key({**HEADER, "alg": "ES256"}, key)

@@ -13,6 +13,7 @@ from jwt.algorithms import RSAAlgorithm
 from shared.bearer.jwks import FetchedJwks, JwksCache, JwksUnavailable, max_age_from_headers, parse_jwks, usable_key
 from shared.errors import InvalidToken, VerifierUnavailable
 from tests.integration.resource.minting import new_key
+from tests.support.typed import present
 
 ALL = frozenset({"RS256", "ES256", "EdDSA"})
 RSA_KEY, EC_KEY, ED_KEY = new_key("RS256"), new_key("ES256"), new_key("EdDSA")
@@ -20,7 +21,7 @@ RSA_KEY, EC_KEY, ED_KEY = new_key("RS256"), new_key("ES256"), new_key("EdDSA")
 
 @pytest.mark.parametrize("key", [RSA_KEY, EC_KEY, ED_KEY], ids=["RS256", "ES256", "EdDSA"])
 def test_published_keys_are_usable_and_pinned_to_their_alg(key):
-    usable = usable_key(key.public_jwk, ALL)
+    usable = present(usable_key(key.public_jwk, ALL))
     assert (usable.kid, usable.alg) == (key.kid, key.alg)
 
 
@@ -67,7 +68,8 @@ def test_one_malformed_key_is_skipped_not_the_whole_set():
 def test_parse_keeps_usable_keys_and_refuses_non_sets():
     keys = parse_jwks({"keys": [RSA_KEY.public_jwk, {"kty": "oct", "k": "c2VjcmV0"}, EC_KEY.public_jwk]}, ALL)
     assert set(keys) == {RSA_KEY.kid, EC_KEY.kid}
-    for document in ([], {"keys": "x"}, {"nokeys": []}):
+    documents: tuple[object, ...] = ([], {"keys": "x"}, {"nokeys": []})
+    for document in documents:
         with pytest.raises(JwksUnavailable):
             parse_jwks(document, ALL)
 
@@ -312,7 +314,7 @@ async def test_failed_prime_lets_the_first_request_retry_at_once():
     assert fetcher.calls == 2
 
 
-async def test_a_non_jwks_answer_counts_as_an_outage():
+async def test_a_non_jwks_answer_counts_as_an_outage(monkeypatch):
     fetcher, clock = ScriptedFetcher([]), Clock()
     cache = cache_for(fetcher, clock)
 
@@ -320,6 +322,6 @@ async def test_a_non_jwks_answer_counts_as_an_outage():
         fetcher.calls += 1
         return FetchedJwks({"hello": "world"}, 300)
 
-    fetcher.fetch = not_a_set
+    monkeypatch.setattr(fetcher, "fetch", not_a_set)
     with pytest.raises(VerifierUnavailable):
         await cache.key_for(RSA_KEY.kid)

@@ -10,6 +10,7 @@ from shared.bearer.jwks import usable_key
 from shared.bearer.jws_verify import parse_compact, verified_payload
 from shared.errors import InvalidToken
 from tests.integration.resource.minting import forge_alg_none, forge_hs256_with_public_key, mint, new_key, retyped
+from tests.support.typed import present
 
 ALL_ALGS = frozenset({"RS256", "ES256", "EdDSA"})
 CLAIMS = {"sub": "u1", "jti": "j1"}
@@ -25,7 +26,7 @@ def test_signed_token_verifies(keys, alg):
     key = keys[alg]
     jws = parse_compact(mint(key, CLAIMS))
     assert jws.header["kid"] == key.kid
-    assert verified_payload(jws, usable_key(key.public_jwk, ALL_ALGS)) == CLAIMS
+    assert verified_payload(jws, present(usable_key(key.public_jwk, ALL_ALGS))) == CLAIMS
 
 
 @pytest.mark.parametrize("alg", sorted(ALL_ALGS))
@@ -33,7 +34,7 @@ def test_other_keys_signature_fails(keys, alg):
     other = new_key(alg)
     jws = parse_compact(mint(other, CLAIMS))
     with pytest.raises(InvalidToken, match="invalid signature"):
-        verified_payload(jws, usable_key(keys[alg].public_jwk, ALL_ALGS))
+        verified_payload(jws, present(usable_key(keys[alg].public_jwk, ALL_ALGS)))
 
 
 def test_tampered_payload_fails(keys):
@@ -41,25 +42,25 @@ def test_tampered_payload_fails(keys):
     forged_payload = parse_compact(mint(keys["RS256"], {"sub": "admin", "jti": "j1"})).payload_b64
     jws = parse_compact(f"{header}.{forged_payload}.{signature}")
     with pytest.raises(InvalidToken, match="invalid signature"):
-        verified_payload(jws, usable_key(keys["RS256"].public_jwk, ALL_ALGS))
+        verified_payload(jws, present(usable_key(keys["RS256"].public_jwk, ALL_ALGS)))
 
 
 def test_changed_header_fails(keys):
     jws = parse_compact(retyped(mint(keys["RS256"], CLAIMS), typ="JWT"))
     with pytest.raises(InvalidToken, match="invalid signature"):
-        verified_payload(jws, usable_key(keys["RS256"].public_jwk, ALL_ALGS))
+        verified_payload(jws, present(usable_key(keys["RS256"].public_jwk, ALL_ALGS)))
 
 
 def test_alg_none_has_no_signature_to_accept(keys):
     jws = parse_compact(forge_alg_none(keys["RS256"].kid, CLAIMS))
     with pytest.raises(InvalidToken, match="invalid signature"):
-        verified_payload(jws, usable_key(keys["RS256"].public_jwk, ALL_ALGS))
+        verified_payload(jws, present(usable_key(keys["RS256"].public_jwk, ALL_ALGS)))
 
 
 def test_hmac_with_the_public_key_fails_under_the_pinned_rsa_algorithm(keys):
     jws = parse_compact(forge_hs256_with_public_key(keys["RS256"], CLAIMS))
     with pytest.raises(InvalidToken, match="invalid signature"):
-        verified_payload(jws, usable_key(keys["RS256"].public_jwk, ALL_ALGS))
+        verified_payload(jws, present(usable_key(keys["RS256"].public_jwk, ALL_ALGS)))
 
 
 MALFORMED = [
@@ -93,4 +94,4 @@ def test_payload_must_be_a_json_object(keys):
     signature = RSAAlgorithm(RSAAlgorithm.SHA256).sign(signing_input, key.private_key)
     forged = f"{header_b64}.{payload_b64}." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
     with pytest.raises(InvalidToken, match="malformed"):
-        verified_payload(parse_compact(forged), usable_key(key.public_jwk, ALL_ALGS))
+        verified_payload(parse_compact(forged), present(usable_key(key.public_jwk, ALL_ALGS)))

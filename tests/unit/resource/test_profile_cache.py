@@ -9,6 +9,7 @@ import pytest
 
 from services.resource.profiles import CachedProfiles
 from shared.models import UserProfile
+from tests.support.typed import present
 
 
 def profile(uid: UUID, *, disabled: bool = False) -> UserProfile:
@@ -45,13 +46,13 @@ A, B = uuid4(), uuid4()
 async def test_a_hit_within_the_lifetime_asks_nothing_and_a_change_shows_after_it():
     users, clock = Users(A), Clock()
     cache = CachedProfiles(users, ttl_seconds=3, max_entries=10, clock=clock)
-    assert (await cache.get(str(A))).disabled is False
+    assert present(await cache.get(str(A))).disabled is False
     users.rows[A] = profile(A, disabled=True)
     clock.now += 1.4
-    assert (await cache.get(str(A))).disabled is False  # still within the lifetime
+    assert present(await cache.get(str(A))).disabled is False  # still within the lifetime
     assert users.queries == [A]
     clock.now += 1.6
-    assert (await cache.get(str(A))).disabled is True
+    assert present(await cache.get(str(A))).disabled is True
     assert users.queries == [A, A]
 
 
@@ -62,13 +63,13 @@ async def test_an_entry_in_use_is_refreshed_in_the_background_before_it_expires(
     users.rows[A] = profile(A, disabled=True)
     users.gate = asyncio.Event()  # the refresh query hangs until released
     clock.now += 2.0
-    assert (await cache.get(str(A))).disabled is False  # answered at once, refresh started
-    assert (await cache.get(str(A))).disabled is False  # one refresh in flight, not two
+    assert present(await cache.get(str(A))).disabled is False  # answered at once, refresh started
+    assert present(await cache.get(str(A))).disabled is False  # one refresh in flight, not two
     users.gate.set()
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     clock.now += 0.5
-    assert (await cache.get(str(A))).disabled is True
+    assert present(await cache.get(str(A))).disabled is True
     assert users.queries == [A, A]
 
 
@@ -85,16 +86,16 @@ async def test_an_entry_is_never_served_a_lifetime_after_its_query_even_while_re
     await asyncio.sleep(0)
     assert not waiting.done()  # expired: waits for the query rather than answer from the old entry
     users.gate.set()
-    assert (await waiting).disabled is True
+    assert present(await waiting).disabled is True
 
 
 async def test_each_user_gets_their_own_profile_whatever_the_spelling_of_the_id():
     users = Users(A, B)
     cache = CachedProfiles(users, ttl_seconds=3, max_entries=10, clock=Clock())
     for _ in range(2):
-        assert (await cache.get(str(A))).id == A
-        assert (await cache.get(str(B).upper())).id == B
-        assert (await cache.get(str(B))).id == B
+        assert present(await cache.get(str(A))).id == A
+        assert present(await cache.get(str(B).upper())).id == B
+        assert present(await cache.get(str(B))).id == B
     assert users.queries == [A, B]
 
 
@@ -115,7 +116,7 @@ async def test_concurrent_misses_for_one_user_share_one_query():
     await asyncio.sleep(0)
     users.gate.set()
     answers = await asyncio.gather(*waiting)
-    assert [p.id for p in answers] == [A, B] * 10
+    assert [present(p).id for p in answers] == [A, B] * 10
     assert sorted(users.queries) == sorted([A, B])
 
 
@@ -127,7 +128,7 @@ async def test_a_waiter_that_goes_away_does_not_cancel_the_query_of_the_others()
     await asyncio.sleep(0)
     first.cancel()
     users.gate.set()
-    assert (await second).id == A
+    assert present(await second).id == A
 
 
 async def test_a_failed_query_reaches_every_waiter_and_is_not_cached():

@@ -8,14 +8,14 @@ import pytest
 from services.token.core.client_auth import ClientCredentials, check_client, read_credentials
 from shared.crypto.digests import sha256_hex
 from shared.errors import InvalidClient, InvalidRequest
-from shared.models import Client
+from shared.models import AuthMethod, Client
 
 
 def basic(raw: str) -> str:
     return "Basic " + base64.b64encode(raw.encode()).decode()
 
 
-def client(method: str = "client_secret_basic", secret: str | None = "s3cret") -> Client:
+def client(method: AuthMethod = "client_secret_basic", secret: str | None = "s3cret") -> Client:
     public = method == "none"
     return Client(client_id="lk_app", name="App", secret_hash=None if public else sha256_hex(secret or ""),
                   redirect_uris=("https://app.example/cb",), allowed_scopes=frozenset({"openid"}),

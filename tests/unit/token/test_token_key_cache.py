@@ -11,13 +11,14 @@ from services.token import key_cache
 from services.token.key_cache import KeyCache
 from shared.crypto.signing_keys import encrypt_private_key, generate_private_key, public_jwk
 from shared.errors import TemporarilyUnavailable
-from shared.models import StoredSigningKey
+from shared.keyring import load_signing_key
+from shared.models import KeyStatus, StoredSigningKey
 
 KEK = os.urandom(32)
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-def stored(alg: str = "RS256", status: str = "active") -> StoredSigningKey:
+def stored(alg: str = "RS256", status: KeyStatus = "active") -> StoredSigningKey:
     private_key = generate_private_key(alg)
     jwk = public_jwk(private_key, alg)
     return StoredSigningKey(kid=jwk["kid"], alg=alg, status=status, public_jwk=jwk,
@@ -28,7 +29,7 @@ def stored(alg: str = "RS256", status: str = "active") -> StoredSigningKey:
 @pytest.fixture
 def decryptions(monkeypatch) -> list[str]:
     seen: list[str] = []
-    real = key_cache.load_signing_key
+    real = load_signing_key  # what key_cache imported
 
     def counting(key, kek):
         seen.append(key.kid)

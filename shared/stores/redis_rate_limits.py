@@ -1,0 +1,111 @@
+"""Rate limits in Redis: one GCRA token bucket per subject, checked atomically in one script.
+
+GCRA (the generic cell rate algorithm, a token bucket kept as one timestamp per key): a limit of
+N per period lets a burst of N through, then one request every period/N. Each key holds its
+"theoretical arrival time" (TAT) in milliseconds of the Redis server's clock, so replicas whose
+clocks differ still agree. One EVALSHA per request checks every bucket that applies (client,
+address, and the failed-authentication buckets, read-only) and, only when all admit, charges
+the charged ones: a refused request costs nothing, so a limited caller is let in again as soon
+as the answer's Retry-After says. Recording a failure is one more script call, on the failure
+path only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+# KEYS: the buckets. ARGV: per key, (emission interval ms, burst tolerance ms, charge 0/1).
+# Returns 0 when admitted, else the milliseconds until it would be.
+_ADMIT = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local wait = 0
+local tats = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[3 * i - 2])
+  local tolerance = tonumber(ARGV[3 * i - 1])
+  local tat = math.max(tonumber(redis.call('GET', key) or 0), now)
+  tats[i] = tat
+  local allow_at = tat + interval - tolerance
+  if allow_at > now then wait = math.max(wait, allow_at - now) end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  if ARGV[3 * i] == '1' then
+    local tat = tats[i] + tonumber(ARGV[3 * i - 2])
+    redis.call('SET', key, tat, 'PX', tat - now + 1000)
+  end
+end
+return 0
+"""
+
+# Charges every bucket unconditionally (a failure has happened, whatever the limit says), capped
+# at one period ahead so a flood cannot lock a subject out for longer than the window. Returns
+# the 1-based indexes of buckets this charge pushed over their limit (for the audit trail).
+_CHARGE = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local crossed = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tolerance = tonumber(ARGV[2 * i])
+  local before = math.max(tonumber(redis.call('GET', key) or 0), now)
+  local tat = math.min(before + interval, now + tolerance + interval)
+  redis.call('SET', key, tat, 'PX', tat - now + 1000)
+  if before + interval - tolerance <= now and tat + interval - tolerance > now then
+    crossed[#crossed + 1] = i
+  end
+end
+return crossed
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """``limit`` requests per ``period`` seconds for one subject (a Redis key)."""
+
+    key: str
+    limit: int
+    period: int
+    charge: bool = True
+
+    def args(self) -> tuple[int, int]:
+        interval = max(1, round(self.period * 1000 / self.limit))  # ms: limits above 1000/s act as 1000/s
+        return interval, self.period * 1000
+
+
+class RedisRateLimits:
+    """The buckets of one Redis; keys are ``{prefix}rl:{name}``."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._prefix = f"{prefix}rl:"
+        self._admit = redis.register_script(_ADMIT)
+        self._charge = redis.register_script(_CHARGE)
+
+    def key(self, name: str) -> str:
+        return self._prefix + name
+
+    async def admit(self, buckets: Sequence[Bucket]) -> float:
+        """0 when every bucket admits (the charged ones are charged), else seconds to wait."""
+        if not buckets:
+            return 0.0
+        args: list[int] = []
+        for bucket in buckets:
+            args.extend((*bucket.args(), int(bucket.charge)))
+        wait_ms = await self._admit(keys=[b.key for b in buckets], args=args)
+        return int(wait_ms) / 1000
+
+    async def charge(self, buckets: Sequence[Bucket]) -> list[Bucket]:
+        """Charges every bucket; returns those this charge just pushed over their limit."""
+        if not buckets:
+            return []
+        args: list[int] = []
+        for bucket in buckets:
+            args.extend(bucket.args())
+        crossed = await self._charge(keys=[b.key for b in buckets], args=args)
+        return [buckets[int(i) - 1] for i in crossed]

@@ -1,0 +1,91 @@
+"""Who may call the admin API: every refusal is the same RFC 9457 problem, and a read-only token
+is refused a change before its body is even looked at."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.management import admin_tokens
+from tests.integration.admin.conftest import problem
+
+UNAUTHORIZED = {"type": "urn:latchkey:problem:unauthorized", "title": "Unauthorized", "status": 401,
+                "detail": "a valid admin token is required"}
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Authorization": "Bearer lka_wrong"},
+    {"Authorization": "Bearer "},
+    {"Authorization": "Basic b3BzOnNlY3JldA=="},
+    {"Authorization": "lka_no_scheme"},
+], ids=["missing", "wrong token", "empty bearer", "basic scheme", "no scheme"])
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/admin/v1/keys"), ("POST", "/admin/v1/keys/rotate"), ("GET", "/admin/v1/openapi.json"),
+    ("GET", "/admin/v1/users/nobody"), ("GET", "/admin/v1/no-such-thing"),
+])
+async def test_without_a_valid_token_every_route_is_the_same_401(admin, http, headers, method, path):
+    async with http.request(method, admin.url + path, headers=headers, data=b'{"alg": "nope"}') as response:
+        body = await problem(response, 401)
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="latchkey-admin"'
+        assert response.headers["Cache-Control"] == "no-store"
+    assert body == UNAUTHORIZED  # nothing about which part was wrong, or whether the path exists
+
+
+async def test_the_real_token_with_a_changed_character_is_refused(admin, http):
+    wrong = admin.token[:-1] + ("A" if admin.token[-1] != "A" else "B")
+    async with http.get(admin.url + "/admin/v1/keys", headers=admin.auth(wrong)) as response:
+        assert await problem(response, 401) == UNAUTHORIZED
+
+
+async def test_a_revoked_token_is_refused_at_once(admin, http):
+    async with admin.pool.acquire() as conn:
+        created = await admin_tokens.create(conn, "short-lived")
+    async with http.get(admin.url + "/admin/v1/keys", headers=admin.auth(created.token)) as response:
+        assert response.status == 200
+    async with admin.pool.acquire() as conn:
+        await admin_tokens.revoke(conn, "short-lived")
+    async with http.get(admin.url + "/admin/v1/keys", headers=admin.auth(created.token)) as response:
+        assert await problem(response, 401) == UNAUTHORIZED
+
+
+async def test_health_checks_need_no_token(admin, http):
+    async with http.get(admin.url + "/healthz") as response:
+        assert response.status == 200
+
+
+async def test_a_read_only_token_reads(admin, http):
+    async with http.get(admin.url + "/admin/v1/audit", headers=admin.auth(admin.read_only_token)) as response:
+        assert response.status == 200
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/admin/v1/keys/rotate", b'{"alg": "not an algorithm", "extra": 1}'),
+    ("POST", "/admin/v1/keys/rotate", b"not json at all"),
+    ("POST", "/admin/v1/keys/rotate", b""),
+    ("DELETE", "/admin/v1/admin-tokens/ops", b""),
+    ("DELETE", "/admin/v1/admin-tokens/no-such-token", b""),
+], ids=["invalid body", "malformed body", "empty body", "revoke another token", "revoke unknown token"])
+async def test_a_read_only_token_gets_403_on_any_write_before_its_body_is_validated(admin, http, method, path, body):
+    keys_before = await admin.pool.fetchval("SELECT count(*) FROM signing_keys")
+    async with http.request(method, admin.url + path, data=body, headers={
+            **admin.auth(admin.read_only_token), "Content-Type": "application/json"}) as response:
+        body_ = await problem(response, 403)
+    assert body_["type"] == "urn:latchkey:problem:read-only-token"
+    assert await admin.pool.fetchval("SELECT count(*) FROM signing_keys") == keys_before
+    assert await admin.pool.fetchval("SELECT count(*) FROM admin_tokens WHERE name = 'ops' AND revoked_at IS NULL") == 1
+
+
+async def test_unknown_path_and_method_are_problems_too(admin, http):
+    async with http.get(admin.url + "/admin/v1/nothing-here", headers=admin.auth()) as response:
+        body = await problem(response, 404)
+    assert body["type"] == "about:blank" and body["title"] == "Not Found"
+    async with http.put(admin.url + "/admin/v1/keys", headers=admin.auth()) as response:
+        await problem(response, 405)
+        assert "GET" in response.headers["Allow"]
+
+
+async def test_a_body_over_the_limit_is_a_413_problem(admin, http):
+    big = b'{"alg": "' + b"x" * (admin.settings.max_body_bytes + 10) + b'"}'
+    async with http.post(admin.url + "/admin/v1/keys/rotate", data=big,
+                         headers={**admin.auth(), "Content-Type": "application/json"}) as response:
+        await problem(response, 413)
