@@ -113,6 +113,7 @@ class RefreshToken:
     family_expires_at: datetime
     used_at: datetime | None
     revoked_at: datetime | None
+    sid: str | None = None  # the login session the grant began in (its ID tokens' sid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ class NewRefreshToken:
     access_jti: str | None = None
     access_expires_at: datetime | None = None
     parent_id: UUID | None = None
+    sid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ class AuthorizationGrant:
     resource: str | None = None
     # Every token issued from this code belongs to this grant, so a replay can revoke them.
     grant_id: str = ""
+    # The login session the code was issued in (OIDC Back-Channel Logout §2.1): the ID token's sid.
+    sid: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from shared.endpoints import CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH
 from shared.stores.pg_apis import CachedApis
+from shared.stores.pg_signing_keys import PgSigningKeys
 from shared.stores.protocols import Audit, Clients, Consents, Users
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_sessions import RedisSessions
@@ -24,6 +25,7 @@ class Stores:
     transactions: RedisTransactions
     throttle: RedisLoginThrottle
     audit: Audit
+    signing_keys: PgSigningKeys  # public halves only are read: to verify an id_token_hint
 
 
 @dataclass(frozen=True, slots=True)

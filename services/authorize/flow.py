@@ -7,13 +7,14 @@ core.decisions; this module only does the I/O around them.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from uuid import uuid4
 
 from aiohttp import web
 
 from services.authorize.app_keys import COOKIES, METRICS, PATHS, SETTINGS, STORES
 from services.authorize.core.authorization_request import AuthorizationRequest
-from services.authorize.core.decisions import Authenticated, must_consent, must_log_in
+from services.authorize.core.decisions import Authenticated, must_consent, must_log_in, silent_offline_access
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.grants import grant_for
 from services.authorize.core.redirects import code_response
@@ -40,6 +41,7 @@ async def start(request: web.Request, authz: AuthorizationRequest, client: Clien
     if must_log_in(authz, user, now()):  # raises login_required for prompt=none
         return await begin(request, authz, client, user=None)
     assert user is not None
+    authz = silent_offline_access(authz, granted)
     if must_consent(authz, granted):
         return await begin(request, authz, client, user=user, granted=granted)
     return await issue_code(request, authz, user)
@@ -88,10 +90,17 @@ async def issue_code(request: web.Request, authz: AuthorizationRequest, user: Au
     settings, stores = request.app[SETTINGS], request.app[STORES]
     code = new_secret(32)
     grant = grant_for(authz, user, str(uuid4()))
+    save: Awaitable[bool | None]
     if completing is None:
-        await stores.codes.save(code, grant, settings.code_ttl)
-    elif not await stores.codes.save_taking(code, grant, settings.code_ttl,
-                                            taking=stores.transactions.key(completing)):
+        save = stores.codes.save(code, grant, settings.code_ttl)
+    else:
+        save = stores.codes.save_taking(code, grant, settings.code_ttl, taking=stores.transactions.key(completing))
+    # The session's list of clients to tell at logout gets this one beside the code, in the same
+    # wait; if either write fails the browser gets an error, never the code.
+    recorded = (stores.sessions.record_client(user.sid, authz.client_id, user.auth_time + settings.session_ttl - now())
+                if user.sid else asyncio.sleep(0))
+    saved, _ = await asyncio.gather(save, recorded)
+    if saved is False:
         raise CannotRedirect(EXPIRED)
     request.app[METRICS].code("issued", authz.client_id)
     note_client(request, authz.client_id)

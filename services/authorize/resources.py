@@ -17,6 +17,7 @@ from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_consents import PgConsents
+from shared.stores.pg_signing_keys import PgSigningKeys
 from shared.stores.pg_users import PgUsers
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_sessions import RedisSessions
@@ -54,6 +55,7 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
                                     max_in_flight_per_ip=settings.login_max_in_flight_ip,
                                     window=settings.login_failure_window),
         audit=PgAudit(pool, on_record=app[METRICS].audit_recorded),
+        signing_keys=PgSigningKeys(pool),
     )
     async with watching(clients, client, prefix, settings.client_change_poll):
         yield

@@ -30,12 +30,13 @@ async def current_session(request: web.Request) -> tuple[str | None, Session | N
 def as_authenticated(session: Session | None) -> Authenticated | None:
     if session is None:
         return None
-    return Authenticated(session.user_id, session.username, session.auth_time)
+    return Authenticated(session.user_id, session.username, session.auth_time, session.sid or None)
 
 
 async def start_session(request: web.Request, user: Authenticated) -> str:
     """A new session id at every login (no fixation); the browser's old session ends."""
-    session = Session(user_id=user.user_id, username=user.username, auth_time=user.auth_time, csrf=new_secret(32))
+    session = Session(user_id=user.user_id, username=user.username, auth_time=user.auth_time, csrf=new_secret(32),
+                      sid=user.sid or new_sid())
     return await request.app[STORES].sessions.start(session, request.app[SETTINGS].session_ttl,
                                                     replacing=request.app[COOKIES].session_id(request))
 
@@ -75,6 +76,11 @@ def _of_this_browser(request: web.Request, record: Record | None) -> Transaction
 def check_csrf(form: Params, expected: str) -> None:
     if not constant_time_equals(form.first("csrf") or "", expected):
         raise CannotRedirect("This form has expired. Go back, reload the page and try again.", status=403)
+
+
+def new_sid() -> str:
+    """A session id for relying parties: random, unrelated to the cookie (Back-Channel Logout §2.1)."""
+    return new_secret(32)
 
 
 def now() -> int:

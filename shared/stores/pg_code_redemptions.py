@@ -20,13 +20,13 @@ from shared.stores.pg_refresh_tokens import INSERT_COLUMNS, insert_args
 _REDEEM = """INSERT INTO code_redemptions (code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1"""
 
-# $1-$6 the redemption ($3 its client), $7-$18 the refresh token ($11 its user). The refresh token
+# $1-$6 the redemption ($3 its client), $7-$19 the refresh token ($11 its user). The refresh token
 # is inserted only when the redemption row is new and the user and client are enabled (a replica's
 # client cache may lag a disable by seconds; PostgreSQL does not); the outer SELECT says which.
 _REDEEM_ISSUING = f"""WITH redeemed AS ({_REDEEM}),
     issued AS (
         INSERT INTO refresh_tokens ({INSERT_COLUMNS})
-        SELECT $7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18
+        SELECT $7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19
         FROM users WHERE id = $11 AND NOT disabled AND EXISTS (SELECT 1 FROM redeemed)
           AND EXISTS (SELECT 1 FROM clients WHERE client_id = $3 AND NOT disabled)
         RETURNING id)

@@ -20,10 +20,10 @@ from shared.models import NewRefreshToken, RefreshRotated, RefreshRotation, Refr
 from shared.stores.pg_pending_revocations import PgPendingRevocations
 
 _COLUMNS = ("id, family_id, parent_id, client_id, user_id, scope, resource, auth_time, expires_at, "
-            "family_expires_at, used_at, revoked_at")
+            "family_expires_at, used_at, revoked_at, sid")
 # Also used by shared.stores.pg_code_redemptions, whose statement stores a first token.
 INSERT_COLUMNS = ("token_hash, family_id, parent_id, client_id, user_id, scope, resource, auth_time, "
-                   "expires_at, family_expires_at, access_jti, access_expires_at")
+                   "expires_at, family_expires_at, access_jti, access_expires_at, sid")
 
 
 def _to_token(row: asyncpg.Record | dict[str, Any]) -> RefreshToken:
@@ -33,7 +33,7 @@ def _to_token(row: asyncpg.Record | dict[str, Any]) -> RefreshToken:
 def insert_args(new: NewRefreshToken) -> tuple[object, ...]:
     return (new.token_hash, new.family_id, new.parent_id, new.client_id, new.user_id, list(new.scope),
             new.resource, new.auth_time, new.expires_at, new.family_expires_at, new.access_jti,
-            new.access_expires_at)
+            new.access_expires_at, new.sid)
 
 
 # One refresh: match only a live token (see rotate_by_hash), mark it used, revoke the children an
@@ -60,7 +60,7 @@ _ROTATE = f"""WITH old AS (
         INSERT INTO refresh_tokens ({INSERT_COLUMNS})
         SELECT $7, old.family_id, old.id, old.client_id, old.user_id, old.scope, old.resource,
                old.auth_time, least(now() + make_interval(secs => $8::float8), old.family_expires_at),
-               old.family_expires_at, $9, $10
+               old.family_expires_at, $9, $10, old.sid
         FROM old
         RETURNING {_COLUMNS})
     SELECT successor.*, s.jtis AS sibling_jtis, s.expiries AS sibling_expiries
@@ -105,7 +105,7 @@ class PgRefreshTokens:
         (A replica's client cache may lag a disable by seconds; PostgreSQL does not.)"""
         issued: UUID | None = await self._db.fetchval(
             f"""INSERT INTO refresh_tokens ({INSERT_COLUMNS})
-                SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12 FROM users WHERE id = $5 AND NOT disabled
+                SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13 FROM users WHERE id = $5 AND NOT disabled
                   AND EXISTS (SELECT 1 FROM clients WHERE client_id = $4 AND NOT disabled)
                 RETURNING id""",
             *insert_args(new),

@@ -3,6 +3,9 @@
 Keys hold the SHA-256 of the session id, so a Redis dump does not hand out live cookies.
 A session has an absolute lifetime from login; a login always starts a new id.
 
+Each session also has the set of clients that received a code in it, under its ``sid`` and
+living as long as the session: who to tell when it ends (Back-Channel Logout §2.7).
+
 Each user has an index of their sessions' key digests (a set living as long as their newest
 session), so disabling or deleting a user ends every session they have. A member whose session
 ended or expired is harmless: deleting a missing key does nothing, and ``of_user`` skips it.
@@ -24,6 +27,10 @@ class Session:
     username: str
     auth_time: int  # epoch seconds of the login (OIDC Core §2 auth_time)
     csrf: str  # guards forms that act on the session itself (logout)
+    # OIDC Back-Channel Logout §2.1 / Front-Channel §3: the id relying parties know the session
+    # by. Not the cookie value (that would hand them the browser's credential); "" in a session
+    # stored before sids existed.
+    sid: str = ""
 
 
 class RedisSessions:
@@ -39,6 +46,9 @@ class RedisSessions:
 
     def _index(self, user_id: str) -> str:
         return f"{self._prefix}user-sessions:{user_id}"
+
+    def _clients(self, sid: str) -> str:
+        return f"{self._prefix}session-clients:{sid}"
 
     def key(self, session_id: str) -> str:
         """The Redis key, for a store that reads it in the same round trip as its own."""
@@ -83,5 +93,18 @@ class RedisSessions:
             results = await pipe.execute()
         return sum(int(r) for r in results[:-1])
 
-    async def end(self, session_id: str) -> None:
-        await self._redis.delete(self._key(session_id))
+    async def record_client(self, sid: str, client_id: str, ttl: int) -> None:
+        """The client got a code in session ``sid``; kept ``ttl`` seconds (the session's remaining life)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(self._clients(sid), client_id)
+            pipe.expire(self._clients(sid), max(1, ttl))
+            await pipe.execute()
+
+    async def clients_of(self, sid: str) -> frozenset[str]:
+        members = await self._redis.smembers(self._clients(sid))
+        return frozenset(m.decode() if isinstance(m, bytes) else m for m in members)
+
+    async def end(self, session_id: str, sid: str = "") -> None:
+        """Ends the session; its client list goes with it (a logout reads that list first)."""
+        keys = [self._key(session_id)] + ([self._clients(sid)] if sid else [])
+        await self._redis.delete(*keys)

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from services.authorize.core.audience import chosen_api
 from services.authorize.core.client_redirect import VerifiedRedirect
 from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
-from services.authorize.core.scopes import OFFLINE_ACCESS, requested_scope
-from shared.errors import ConsentRequired, InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedResponseType
+from services.authorize.core.scopes import requested_scope
+from shared.errors import InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedResponseType
 from shared.models import Client
 from shared.oauth.catalog import EMPTY, ApiCatalog
 from shared.oauth.params import Params
@@ -65,7 +65,7 @@ def validate_authorization_request(params: Params, client: Client, redirect: Ver
     api = chosen_api(scope, resource_indicator(params), client, catalog, policy.audience)
     return AuthorizationRequest(
         client_id=client.client_id, redirect_uri=redirect.uri, redirect_uri_sent=redirect.sent,
-        scope=offline_access_rule(scope, prompt), state=params.first("state"), nonce=params.first("nonce"),
+        scope=scope, state=params.first("state"), nonce=params.first("nonce"),
         code_challenge=challenge, code_challenge_method=S256 if challenge else None, prompt=prompt,
         max_age=parse_max_age(params.first("max_age")), resource=api,
         login_hint=_login_hint(params.first("login_hint")),
@@ -157,21 +157,6 @@ def resource_indicator(params: Params) -> str | None:
     if not absolute or "#" in resource:
         raise InvalidTarget("resource must be an absolute URI without a fragment")
     return resource
-
-
-def offline_access_rule(scope: tuple[str, ...], prompt: frozenset[str]) -> tuple[str, ...]:
-    """OIDC Core §11: offline access needs consent, which prompt=none cannot ask for.
-
-    The request is then processed without offline_access, as §11 says, rather than failed;
-    unless nothing else was asked for. Deliberately stricter than §11 requires: a silent
-    request never yields offline access, even when consent for it is remembered.
-    """
-    if "none" not in prompt or OFFLINE_ACCESS not in scope:
-        return scope
-    rest = tuple(s for s in scope if s != OFFLINE_ACCESS)
-    if not rest:
-        raise ConsentRequired("offline_access needs the user's consent, which prompt=none rules out")
-    return rest
 
 
 def _login_hint(raw: str | None) -> str | None:

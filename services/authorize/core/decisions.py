@@ -6,9 +6,10 @@ turns "needs login" into login_required and "needs consent" into consent_require
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.authorize.core.authorization_request import AuthorizationRequest
+from services.authorize.core.scopes import OFFLINE_ACCESS
 from shared.errors import ConsentRequired, LoginRequired
 
 
@@ -19,6 +20,7 @@ class Authenticated:
     user_id: str
     username: str
     auth_time: int
+    sid: str | None = None  # the login session's id, carried into the code and the ID token
 
 
 def must_log_in(request: AuthorizationRequest, user: Authenticated | None, now: int) -> bool:
@@ -39,12 +41,26 @@ def must_consent(request: AuthorizationRequest, granted: frozenset[str]) -> bool
     OIDC Core §11: offline_access needs prompt=consent "unless other conditions for processing
     the request permitting offline access" hold; consent this user already gave this client
     for offline_access is such a condition, so it is treated like any other remembered scope.
-    (With prompt=none it was already dropped at parsing: see offline_access_rule.)
+    (With prompt=none an unremembered one was already dropped: see silent_offline_access.)
     """
     needed = "consent" in request.prompt or not granted.issuperset(request.scope)
     if needed and "none" in request.prompt:
         raise ConsentRequired("the user has not approved this client for the requested scope")
     return needed
+
+
+def silent_offline_access(request: AuthorizationRequest, granted: frozenset[str]) -> AuthorizationRequest:
+    """OIDC Core §11 for prompt=none, which cannot ask for consent: offline_access stays when the
+    user already approved it for this client (a condition "permitting offline access"), and is
+    otherwise ignored, as §11 says, with the rest of the request processed; if it was all that
+    was asked for, the answer is consent_required.
+    """
+    if "none" not in request.prompt or OFFLINE_ACCESS not in request.scope or OFFLINE_ACCESS in granted:
+        return request
+    rest = tuple(s for s in request.scope if s != OFFLINE_ACCESS)
+    if not rest:
+        raise ConsentRequired("offline_access needs the user's consent, which prompt=none rules out")
+    return replace(request, scope=rest)
 
 
 def _too_old(auth_time: int, max_age: int, now: int) -> bool:

@@ -1,8 +1,8 @@
 """Authorization server metadata (RFC 8414 §2) and OpenID Provider metadata (OIDC Discovery §3).
 
 Built once from configuration: the issuer and every URL come from settings, never from the
-request, so a forged Host header cannot change them. No end_session_endpoint: /logout is a
-sign-out page, not OIDC RP-Initiated Logout (it takes no id_token_hint or redirect).
+request, so a forged Host header cannot change them. /logout is the end_session_endpoint
+(OIDC RP-Initiated Logout 1.0 §2.1).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from shared.endpoints import Endpoints
 from shared.models import OPENID_SCOPES
 from shared.pkce import SUPPORTED_METHODS
 
-CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "preferred_username",
+CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "name", "preferred_username",
           "email", "email_verified")
 
 
@@ -28,6 +28,7 @@ def server_metadata(settings: Settings) -> dict[str, Any]:
         "userinfo_endpoint": urls.userinfo,
         "revocation_endpoint": urls.revocation,
         "introspection_endpoint": urls.introspection,
+        "end_session_endpoint": urls.logout,
         # The built-in scopes; API scopes change at run time and RFC 8414 §2 lets us leave them out.
         "scopes_supported": list(OPENID_SCOPES),
         "response_types_supported": ["code"],

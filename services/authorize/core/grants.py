@@ -20,4 +20,5 @@ def grant_for(request: AuthorizationRequest, user: Authenticated, grant_id: str)
         code_challenge_method=request.code_challenge_method,
         resource=request.resource,
         grant_id=grant_id,
+        sid=user.sid,
     )

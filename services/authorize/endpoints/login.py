@@ -15,7 +15,7 @@ from services.authorize.core.decisions import Authenticated
 from services.authorize.core.transaction import Transaction
 from services.authorize.inputs import form_params
 from services.authorize.pages import message_page, render
-from services.authorize.sessions import check_csrf, load_transaction, now, start_session
+from services.authorize.sessions import check_csrf, load_transaction, new_sid, now, start_session
 from shared.models import AuditEvent, User
 from shared.web.client_address import client_address
 
@@ -56,7 +56,8 @@ async def submit(request: web.Request) -> web.Response:
         return login_page(request, tx, username=username, error=WRONG_CREDENTIALS)
     await stores.throttle.succeeded(attempt)
     metrics.login("succeeded", tx.request.client_id)
-    signed_in = Authenticated(user_id=str(user.id), username=user.username, auth_time=now())
+    # The sid is fixed before the code is issued: the code (and so the ID token) carries it.
+    signed_in = Authenticated(user_id=str(user.id), username=user.username, auth_time=now(), sid=new_sid())
     # In sequence: the old session ends only once the flow has moved on, so a transaction that
     # can no longer finish (e.g. a double submit) does not silently sign the user out.
     response = await flow.after_login(request, tx_id, tx.authenticated(signed_in))

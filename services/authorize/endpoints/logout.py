@@ -1,36 +1,129 @@
-"""GET and POST /logout: the user-facing sign-out page; ends the browser's session.
+"""GET and POST /logout: the end_session_endpoint (OIDC RP-Initiated Logout 1.0) and the sign-out page.
 
-GET only asks; the session ends on a POST carrying the session's CSRF token, so a link or an
-image on another site cannot sign the user out. This is not OIDC RP-Initiated Logout: it
-takes no id_token_hint or post_logout_redirect_uri, so discovery has no end_session_endpoint.
+A relying party sends the browser here with ``id_token_hint``, ``client_id``,
+``post_logout_redirect_uri`` and ``state`` (GET query or POST form, §2). With a verified hint for
+the user signed in here the session ends at once; otherwise the user is asked, and the session
+ends on a POST carrying a one-time token bound to this browser's session, so a link or an image
+on another site cannot sign anyone out and a replayed form is refused. Afterwards the browser
+goes to the post_logout_redirect_uri, with ``state``, only when that URI is registered for the
+client and nothing failed validation (§3, §4); else it sees the signed-out page.
 """
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
-from services.authorize.app_keys import COOKIES, STORES
-from services.authorize.inputs import form_params
-from services.authorize.pages import message_page, render
-from services.authorize.sessions import check_csrf, current_session
+from services.authorize.app_keys import COOKIES, SETTINGS, STORES
+from services.authorize.core import logout_request as rules
+from services.authorize.core.errors import CannotRedirect
+from services.authorize.core.logout_request import BadHint, HintClaims, LogoutRequest
+from services.authorize.core.redirects import with_query
+from services.authorize.id_token_hints import verified_hint
+from services.authorize.inputs import form_params, query_params
+from services.authorize.pages import message_page, redirect, render
+from services.authorize.sessions import current_session
+from shared.bearer.config import SUPPORTED_ALGORITHMS
+from shared.crypto.digests import constant_time_equals, sha256_hex
+from shared.models import AuditEvent
+from shared.oauth.params import Params
+from shared.stores.redis_sessions import Session
+
+log = logging.getLogger("latchkey.authorize")
+
+CONFIRMATION = "logout"  # the kind of the one-time record behind a confirmation form
+EXPIRED_FORM = "This sign-out form has expired or was already used. Reload the page and try again."
 
 
 async def show(request: web.Request) -> web.Response:
-    _, session = await current_session(request)
-    if session is None:
-        return signed_out(request)
-    return render(request, "logout.html", {"username": session.username, "csrf": session.csrf})
+    return await start(request, query_params(request))
 
 
 async def submit(request: web.Request) -> web.Response:
     form = await form_params(request)
+    if form.first("csrf") is not None:
+        return await confirm(request, form.first("csrf") or "")
+    return await start(request, form)  # an RP-initiated logout sent as a form (§2)
+
+
+async def start(request: web.Request, params: Params) -> web.Response:
+    """Validates the request; signs out at once, asks first, or (no session) only finishes."""
+    logout = await validated(request, params)
     session_id, session = await current_session(request)
-    if session_id is not None and session is not None:
-        check_csrf(form, session.csrf)
-        await request.app[STORES].sessions.end(session_id)
-    response = signed_out(request)
+    if session_id is None or session is None:
+        return finish(request, logout)
+    if logout.hint is not None and logout.hint.sub == session.user_id:
+        return await end_session(request, session_id, session, logout)
+    return await ask(request, session_id, session, logout)
+
+
+async def validated(request: web.Request, params: Params) -> LogoutRequest:
+    """§2-§4 in order: parameters, the hint, the client, the redirect URI. A hint that fails
+    verification is ignored, and with it any redirect (§4: no redirection after a failure)."""
+    rules.no_repeated_parameters(params)
+    hint: HintClaims | None = None
+    if (raw_hint := params.first("id_token_hint")) is not None:
+        try:
+            hint = await _verify(request, raw_hint)
+        except BadHint as exc:
+            log.info("logout with an unverifiable id_token_hint: %s", exc)
+            return LogoutRequest(client=None, hint=None, redirect_uri=None, state=None)
+    client_id = rules.requesting_client_id(params.first("client_id"), hint)
+    client = rules.known_client(client_id, await request.app[STORES].clients.get(client_id) if client_id else None)
+    redirect_uri = rules.registered_redirect(params.first("post_logout_redirect_uri"), client)
+    return LogoutRequest(client=client, hint=hint, redirect_uri=redirect_uri, state=params.first("state"))
+
+
+async def _verify(request: web.Request, raw_hint: str) -> HintClaims:
+    return await verified_hint(raw_hint, request.app[STORES].signing_keys, issuer=request.app[SETTINGS].issuer,
+                               algorithms=SUPPORTED_ALGORITHMS)
+
+
+async def ask(request: web.Request, session_id: str, session: Session, logout: LogoutRequest) -> web.Response:
+    """The confirmation page; what happens after it is kept server-side under a one-time token."""
+    record = {"kind": CONFIRMATION, "session": sha256_hex(session_id),
+              "client_id": logout.client.client_id if logout.client else None,
+              "redirect_uri": logout.redirect_uri, "state": logout.state}
+    token = await request.app[STORES].transactions.create(record, request.app[SETTINGS].transaction_ttl)
+    return render(request, "logout.html", {
+        "username": session.username, "csrf": token, "client_name": logout.client.name if logout.client else None,
+    }, returns_to=logout.redirect_uri)
+
+
+async def confirm(request: web.Request, token: str) -> web.Response:
+    """The confirmation's POST: its token is taken once and must belong to this browser's session."""
+    stores = request.app[STORES]
+    session_id, session = await current_session(request)
+    record = await stores.transactions.take(token) if token else None
+    if (record is None or record.get("kind") != CONFIRMATION or session_id is None or session is None
+            or not constant_time_equals(record.get("session", ""), sha256_hex(session_id))):
+        raise CannotRedirect(EXPIRED_FORM, status=403)
+    client = await stores.clients.get(record["client_id"]) if record["client_id"] else None
+    # Checked again: the client may have been disabled or its URIs changed while the page was open.
+    usable = client is not None and not client.disabled and record["redirect_uri"] in client.post_logout_redirect_uris
+    logout = LogoutRequest(client=client, hint=None, redirect_uri=record["redirect_uri"] if usable else None,
+                           state=record["state"])
+    return await end_session(request, session_id, session, logout)
+
+
+async def end_session(request: web.Request, session_id: str, session: Session,
+                      logout: LogoutRequest) -> web.Response:
+    stores = request.app[STORES]
+    await stores.sessions.end(session_id, session.sid)
+    await stores.audit.record(AuditEvent("logout", user_id=session.user_id,
+                                         client_id=logout.client.client_id if logout.client else None,
+                                         details={"initiated_by": "client" if logout.client else "user"}))
+    response = finish(request, logout)
     request.app[COOKIES].clear_session(response)
     return response
+
+
+def finish(request: web.Request, logout: LogoutRequest) -> web.Response:
+    """§3: back to the relying party (with state) only to a URI registered for it."""
+    if logout.redirect_uri is not None:
+        return redirect(with_query(logout.redirect_uri, {"state": logout.state}), after_post=request.method == "POST")
+    return signed_out(request)
 
 
 def signed_out(request: web.Request) -> web.Response:

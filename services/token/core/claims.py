@@ -40,8 +40,9 @@ def access_token_claims(plan: AccessPlan, *, issuer: str, subject: str, audience
 
 
 def id_token_claims(*, issuer: str, subject: str, client_id: str, now: int, ttl: int, auth_time: int,
-                    nonce: str | None) -> dict[str, Any]:
+                    nonce: str | None, sid: str | None = None) -> dict[str, Any]:
     """OIDC Core §2: the audience is the client; azp names it as the party the token is for.
+    ``sid``: the login session (OIDC Back-Channel Logout §2.1, Front-Channel Logout §3).
 
     at_hash is added where the token is minted (shared.tokens.minting)."""
     claims: dict[str, Any] = {
@@ -50,4 +51,6 @@ def id_token_claims(*, issuer: str, subject: str, client_id: str, now: int, ttl:
     }
     if nonce is not None:
         claims["nonce"] = nonce
+    if sid:
+        claims["sid"] = sid
     return claims

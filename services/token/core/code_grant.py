@@ -122,7 +122,7 @@ async def _issue(code: str, grant: AuthorizationGrant, plan: AccessPlan, audienc
     refresh_token = new_secret(REFRESH_TOKEN_BYTES) if wants_refresh_token(grant.scope, client) else None
     scope = response_scope(grant.scope, refresh_token is not None)
     subject = Subject(user_id=grant.user_id, client_id=client.client_id, scope=format_scope(scope),
-                      auth_time=grant.auth_time)
+                      auth_time=grant.auth_time, sid=grant.sid)
     redemption = _redemption(code, grant, plan, request.now, ctx)
     # One statement records the redemption and stores the refresh token or asks whether the user
     # is still enabled: durable single use without another round trip.
@@ -166,6 +166,7 @@ def _first_refresh_token(value: str, grant: AuthorizationGrant, plan: AccessPlan
         user_id=UUID(grant.user_id), scope=grant.scope, resource=grant.resource, auth_time=at(grant.auth_time),
         expires_at=min(issued + timedelta(seconds=settings.refresh_idle_ttl), family_expires_at),
         family_expires_at=family_expires_at, access_jti=plan.jti, access_expires_at=at(plan.expires_at),
+        sid=grant.sid,
     )
 
 

@@ -54,6 +54,7 @@ class Subject:
     client_id: str
     scope: str
     auth_time: int
+    sid: str | None = None  # the login session, named in the ID token
 
 
 class TokenIssuer:
@@ -85,7 +86,7 @@ class TokenIssuer:
         if with_id_token:
             claims = id_token_claims(issuer=settings.issuer, subject=subject.user_id, client_id=subject.client_id,
                                      now=plan.issued_at, ttl=settings.id_token_ttl, auth_time=subject.auth_time,
-                                     nonce=nonce)
+                                     nonce=nonce, sid=subject.sid)
             # A client's registered algorithm is a promise (OIDC Registration §2): no substitute.
             signer = (self._keys.signer(id_token_alg, exact=True) if id_token_alg
                       else self._keys.signer(settings.id_token_signing_alg))

@@ -78,9 +78,13 @@ async def refresh(request: TokenRequest, ctx: GrantContext) -> TokenResponse:
     plan = plan.lasting(catalog.access_token_ttl(audience, ctx.settings.access_token_ttl))
     subject = Subject(user_id=str(successor.user_id), client_id=request.client.client_id,
                       scope=format_scope(narrowed(scope, successor.scope)),
-                      auth_time=int(successor.auth_time.timestamp()))
-    # OIDC Core §12.2: a refresh response may omit the ID token; ours does (one signature less).
-    return ctx.issuer.issue(plan, subject, audience=audience, refresh_token=successor_value)
+                      auth_time=int(successor.auth_time.timestamp()), sid=successor.sid)
+    # OIDC Core §12.2: a new ID token for an openid grant, about the same user, session and
+    # original authentication (same sub, sid, auth_time; new iat/exp; aud the client) and with
+    # no nonce: there is no authentication request for one to answer.
+    return ctx.issuer.issue(plan, subject, audience=audience, with_id_token="openid" in successor.scope,
+                            id_token_alg=request.client.id_token_signed_response_alg,
+                            refresh_token=successor_value)
 
 
 def _rotation(presented: str, successor: str, scope: tuple[str, ...] | None, resource: str | None,

@@ -14,9 +14,9 @@ async def test_discovery_is_built_from_settings(authorize_client, app_settings, 
     assert document["authorization_endpoint"] == app_settings.issuer + "/authorize"
     assert document["token_endpoint"] == app_settings.token_url + "/token"
     assert document["userinfo_endpoint"] == app_settings.resource_url + "/userinfo"
-    assert "end_session_endpoint" not in document  # RP-Initiated Logout is not implemented
+    assert document["end_session_endpoint"] == app_settings.issuer + "/logout"  # RP-Initiated Logout 1.0 §2.1
     urls = [v for k, v in document.items() if k.endswith("_endpoint") or k == "jwks_uri"]
-    assert len(urls) == 6 and all(u.startswith(("http://", "https://")) for u in urls)
+    assert len(urls) == 7 and all(u.startswith(("http://", "https://")) for u in urls)
     assert "evil.example" not in await response.text()
     assert document["code_challenge_methods_supported"] == ["S256"]
     assert document["authorization_response_iss_parameter_supported"] is True

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from shared.stores.redis_sessions import RedisSessions
 from tests.integration.authorize.conftest import CALLBACK
 from tests.support.flows import (
     DEFAULT_STATE,
@@ -42,10 +43,31 @@ async def test_prompt_none_without_consent_is_consent_required(signed_in, params
                                                              "requested scope"}
 
 
-async def test_prompt_none_with_offline_access_drops_it(signed_in, params, take_grant):
+async def test_prompt_none_with_an_unapproved_offline_access_drops_it(signed_in, params, take_grant):
     response = await authorize(signed_in, params, prompt="none", scope="openid offline_access")
     grant = await take_grant(redirect_query(response)["code"])
     assert grant.scope == ("openid",)
+
+
+async def test_prompt_none_with_a_remembered_offline_access_keeps_it(signed_in, params, user, take_grant):
+    """OIDC Core §11: a remembered consent for offline_access permits it without prompt=consent."""
+    await authorize_as_browser(signed_in, {**params, "scope": "openid offline_access"}, username=user.username,
+                               password=user.password)
+    response = await authorize(signed_in, params, prompt="none", scope="openid offline_access")
+    grant = await take_grant(redirect_query(response)["code"])
+    assert grant.scope == ("openid", "offline_access")
+
+
+async def test_codes_carry_the_session_sid_and_the_session_lists_the_client(signed_in, params, take_grant, redis,
+                                                                            app_settings, web_app):
+    cookie = next(c.value for c in signed_in.session.cookie_jar if c.key == "latchkey_session")
+    session = RedisSessions(redis, app_settings.redis_prefix)
+    stored = await session.get(cookie)
+    assert stored is not None and stored.sid and stored.sid != cookie
+    grant = await take_grant(redirect_query(await authorize(signed_in, params, prompt="none"))["code"])
+    assert grant.sid == stored.sid
+    assert await session.clients_of(stored.sid) == {web_app.client_id}
+    assert 0 < await redis.ttl(f"{app_settings.redis_prefix}session-clients:{stored.sid}") <= app_settings.session_ttl
 
 
 async def test_prompt_login_forces_the_login_page(signed_in, params):

@@ -48,13 +48,14 @@ class IssuedCode:
 async def issue_code(redis: Redis, settings: Settings, client: RegisteredClient, user: User, *,
                      scope: str = "openid offline_access notes:read", redirect_uri: str = REDIRECT_URI,
                      pkce: bool = True, nonce: str | None = "n-0S6_WzA2Mj", resource: str | None = None,
-                     ttl: int = 60, auth_time: int | None = None) -> IssuedCode:
+                     ttl: int = 60, auth_time: int | None = None, sid: str | None = None) -> IssuedCode:
     verifier = new_secret(32) if pkce else None
     grant = AuthorizationGrant(
         client_id=client.client_id, redirect_uri=redirect_uri, scope=tuple(scope.split()), user_id=str(user.id),
         auth_time=auth_time or int(time.time()) - 5, nonce=nonce,
         code_challenge=s256_challenge(verifier) if verifier else None,
         code_challenge_method="S256" if verifier else None, resource=resource, grant_id=str(uuid.uuid4()),
+        sid=sid,
     )
     code = new_secret(32)
     register(code, verifier)

@@ -40,10 +40,36 @@ async def test_a_refresh_rotates_the_token_and_issues_a_fresh_access_token(http,
     assert response.headers["Cache-Control"] == "no-store" and response.headers["Pragma"] == "no-cache"
     body = await response.json()
     assert body["refresh_token"] != first["refresh_token"] and body["access_token"] != first["access_token"]
-    assert body["scope"] == "openid offline_access notes:read notes:write" and "id_token" not in body
+    assert body["scope"] == "openid offline_access notes:read notes:write"
     _, claims = await decode(http, body["access_token"], audience=settings.access_audience, issuer=settings.issuer)
     assert claims["sub"] == str(user.id) and claims["client_id"] == app_client.client_id
     assert (await refresh(http, app_client, body["refresh_token"])).status == 200
+
+
+async def test_a_refresh_of_an_openid_grant_carries_a_new_id_token(http, redis, settings, app_client, user):
+    """OIDC Core §12.2: same iss, sub, aud, azp, auth_time and sid; a new iat; no nonce."""
+    issued = await issue_code(redis, settings, app_client, user, sid="sid-of-the-login-session",
+                              auth_time=1_700_000_000)
+    first = await (await exchange(http, app_client, issued)).json()
+    _, original = await decode(http, first["id_token"], audience=app_client.client_id, issuer=settings.issuer)
+    await asyncio.sleep(1.1)  # so the new iat differs
+    body = await (await refresh(http, app_client, first["refresh_token"])).json()
+    _, renewed = await decode(http, body["id_token"], audience=app_client.client_id, issuer=settings.issuer)
+    assert original["sid"] == renewed["sid"] == "sid-of-the-login-session"
+    for claim in ("iss", "sub", "aud", "azp", "auth_time"):
+        assert renewed[claim] == original[claim], claim
+    assert renewed["iat"] > original["iat"] and renewed["exp"] > renewed["iat"]
+    assert "nonce" in original and "nonce" not in renewed
+    # A second refresh, from the successor row, still knows the session.
+    again = await (await refresh(http, app_client, body["refresh_token"])).json()
+    _, third = await decode(http, again["id_token"], audience=app_client.client_id, issuer=settings.issuer)
+    assert third["sid"] == "sid-of-the-login-session"
+
+
+async def test_a_refresh_of_a_grant_without_openid_has_no_id_token(http, redis, settings, app_client, user):
+    first = await first_tokens(http, redis, settings, app_client, user, scope="offline_access notes:read")
+    body = await (await refresh(http, app_client, first["refresh_token"])).json()
+    assert "id_token" not in body and body["scope"] == "offline_access notes:read"
 
 
 async def test_a_reused_refresh_token_revokes_the_whole_family(http, redis, settings, pool, app_client, user):

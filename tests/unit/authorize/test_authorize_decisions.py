@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from services.authorize.core.authorization_request import AuthorizationRequest
-from services.authorize.core.decisions import Authenticated, must_consent, must_log_in
+from services.authorize.core.decisions import Authenticated, must_consent, must_log_in, silent_offline_access
 from services.authorize.core.grants import grant_for
 from services.authorize.core.redirects import code_response, error_response
 from services.authorize.core.transaction import Transaction
@@ -57,6 +57,22 @@ def test_prompt_none_login_required(user, max_age):
 ])
 def test_must_consent(req, granted, expected):
     assert must_consent(req, granted) is expected
+
+
+@pytest.mark.parametrize("prompt, granted, scope", [
+    pytest.param(["none"], {"openid", "offline_access"}, ("openid", "offline_access"),
+                 id="prompt=none keeps a remembered offline_access (OIDC Core 11)"),
+    pytest.param(["none"], {"openid"}, ("openid",), id="prompt=none ignores an unapproved offline_access"),
+    pytest.param([], {"openid"}, ("openid", "offline_access"), id="without prompt=none consent will be asked"),
+])
+def test_silent_offline_access(prompt, granted, scope):
+    req = request(prompt=prompt, scope=("openid", "offline_access"))
+    assert silent_offline_access(req, frozenset(granted)).scope == scope
+
+
+def test_prompt_none_with_only_an_unapproved_offline_access_is_consent_required():
+    with pytest.raises(ConsentRequired):
+        silent_offline_access(request(prompt=["none"], scope=("offline_access",)), frozenset({"openid"}))
 
 
 def test_prompt_none_consent_required():

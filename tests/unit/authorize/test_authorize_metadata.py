@@ -33,9 +33,11 @@ def test_metadata_values(metadata, name, value):
     assert metadata[name] == value
 
 
-def test_no_end_session_endpoint(metadata):
-    """/logout is a sign-out page, not OIDC RP-Initiated Logout (no id_token_hint, no redirect)."""
-    assert "end_session_endpoint" not in metadata
+def test_end_session_endpoint_without_back_channel_claims(metadata):
+    """/logout is the end_session_endpoint (RP-Initiated Logout 1.0 §2.1); Back-Channel Logout is
+    not built, so discovery must not claim it."""
+    assert metadata["end_session_endpoint"] == metadata["issuer"] + "/logout"
+    assert "backchannel_logout_supported" not in metadata
 
 
 def test_no_unsigned_algorithm(metadata):

@@ -1,0 +1,44 @@
+"""Verifying an ``id_token_hint`` (OIDC RP-Initiated Logout 1.0 §2) without the signing keys.
+
+The authorize service holds no private keys; the public halves of every published key are in
+PostgreSQL (the set the token service's JWKS shows), read here at the moment a hint arrives.
+Sign-outs are rare, so one indexed read each costs less than a cache that must follow rotations.
+The signature is checked with the key's own algorithm (RFC 8725 §3.1); an expired token is
+still a good hint (§2: the RP may hold nothing fresher), but an access token (typ at+jwt) is not.
+
+PyJWT and cryptography are imported here, on first use, so a service that never sees a hint
+never loads them (tests/test_service_imports.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.authorize.core.logout_request import BadHint, HintClaims, hint_claims
+from shared.stores.pg_signing_keys import PgSigningKeys
+
+MAX_HINT_LENGTH = 8192  # far above any ID token we sign; bounds the work on attacker input
+ACCESS_TOKEN_TYP = "at+jwt"
+
+
+async def verified_hint(token: str, keys: PgSigningKeys, *, issuer: str, algorithms: tuple[str, ...]) -> HintClaims:
+    """The hint's claims once its signature, issuer and audience check out; else BadHint."""
+    from shared.bearer.errors import InvalidToken
+    from shared.bearer.jwks import usable_key
+    from shared.bearer.jws_verify import parse_compact, verified_payload
+
+    if len(token) > MAX_HINT_LENGTH:
+        raise BadHint("the id_token_hint is too long")
+    try:
+        jws = parse_compact(token)
+        kid, alg = jws.header.get("kid"), jws.header.get("alg")
+        if not isinstance(kid, str) or jws.header.get("typ") == ACCESS_TOKEN_TYP:
+            raise BadHint("the id_token_hint is not an ID token")
+        published: dict[str, Any] = {k.kid: k.public_jwk for k in await keys.published()}
+        key = usable_key(published.get(kid), frozenset(algorithms))
+        if key is None or key.alg != alg:
+            raise BadHint("the id_token_hint was not signed by a key of this server")
+        claims = verified_payload(jws, key)
+    except InvalidToken as exc:
+        raise BadHint(str(exc)) from None
+    return hint_claims(claims, issuer)

@@ -1,0 +1,294 @@
+"""Sessions with a sid and RP-Initiated Logout 1.0, through both real services.
+
+The authorize and token services run on spare ports over the run's PostgreSQL and Redis; a
+cookie-keeping aiohttp session is the browser, the token service issues the real ID tokens used
+as id_token_hint, and one test lets Authlib drive the round trip from discovery.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import warnings
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import aiohttp
+import jwt
+import pytest
+from authlib.common.security import generate_token
+from authlib.common.urls import add_params_to_uri
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # this Authlib release warns about its httpx integration on import
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+from services.authorize.app import create_app as create_authorize_app
+from services.token.app import create_app as create_token_app
+from shared.config import Settings
+from shared.crypto.digests import sha256_hex
+from shared.models import StoredSigningKey
+from shared.stores.pg_signing_keys import PgSigningKeys
+from shared.stores.redis_sessions import RedisSessions
+from tests.bench.support import free_port
+from tests.integration.resource.minting import new_key
+from tests.integration.token.helpers import basic
+from tests.integration.token.test_token_end_to_end import serving
+from tests.support.factories import RegisteredClient, make_client, make_user
+from tests.support.flows import Pkce, authorization_params, authorize_as_browser, csrf_token
+
+REDIRECT_URI = "https://app.example/callback"
+AFTER_LOGOUT = "https://app.example/signed-out"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def suite(settings: Settings) -> AsyncIterator[Settings]:
+    authorize_port, token_port = free_port(), free_port()
+    configured = dataclasses.replace(settings, issuer=f"http://127.0.0.1:{authorize_port}",
+                                     token_url=f"http://127.0.0.1:{token_port}")
+    async with serving(create_authorize_app(configured), authorize_port), \
+            serving(create_token_app(configured), token_port):
+        yield configured
+
+
+async def registered(pool, **kwargs) -> RegisteredClient:
+    client = await make_client(pool, redirect_uris=(REDIRECT_URI,), **kwargs)
+    await pool.execute("UPDATE clients SET post_logout_redirect_uris = $2 WHERE client_id = $1",
+                       client.client_id, [AFTER_LOGOUT])
+    return client
+
+
+@pytest.fixture
+async def rp(pool) -> RegisteredClient:
+    return await registered(pool, name="Relying Party")
+
+
+@pytest.fixture
+async def user(pool, suite):
+    return await make_user(pool, suite, password=PASSWORD)
+
+
+@pytest.fixture
+async def browser(suite) -> AsyncIterator[aiohttp.ClientSession]:
+    jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP-address host
+    async with aiohttp.ClientSession(base_url=suite.issuer, cookie_jar=jar) as session:
+        yield session
+
+
+def session_cookie(browser: aiohttp.ClientSession) -> str | None:
+    return next((c.value for c in browser.cookie_jar if c.key == "latchkey_session" and c.value), None)
+
+
+async def sign_in(browser, suite, client: RegisteredClient, user, scope="openid offline_access",
+                  **extra) -> dict[str, Any]:
+    """Login (when needed), consent, code exchange: the token response."""
+    pkce = Pkce.new()
+    params = authorization_params(client_id=client.client_id, redirect_uri=REDIRECT_URI, scope=scope,
+                                  code_verifier=pkce.verifier, **extra)
+    callback = await authorize_as_browser(browser, params, username=user.username, password=PASSWORD)
+    assert "code" in callback, callback
+    async with aiohttp.ClientSession() as http:
+        auth = {"Authorization": basic(client.client_id, client.secret or "")}
+        response = await http.post(f"{suite.token_url}/token", headers=auth,
+                                   data={"grant_type": "authorization_code", "code": callback["code"],
+                                         "redirect_uri": REDIRECT_URI, "code_verifier": pkce.verifier})
+        assert response.status == 200, await response.text()
+        tokens: dict[str, Any] = await response.json()
+        return tokens
+
+
+async def logout(browser, **params) -> aiohttp.ClientResponse:
+    response: aiohttp.ClientResponse = await browser.get("/logout", params=params, allow_redirects=False)
+    return response
+
+
+async def prompt_none(browser, client: RegisteredClient) -> dict[str, str]:
+    params = authorization_params(client_id=client.client_id, redirect_uri=REDIRECT_URI, scope="openid",
+                                  code_verifier=Pkce.new().verifier, prompt="none")
+    response = await browser.get("/authorize", params=params, allow_redirects=False)
+    return dict(parse_qsl(urlsplit(response.headers["Location"]).query))
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+async def test_id_tokens_carry_the_session_sid_and_a_refresh_keeps_it(suite, browser, rp, user, redis):
+    tokens = await sign_in(browser, suite, rp, user)
+    cookie = session_cookie(browser)
+    assert cookie is not None
+    session = await RedisSessions(redis, suite.redis_prefix).get(cookie)
+    sid = claims_of(tokens["id_token"])["sid"]
+    assert session is not None and sid == session.sid and sid != cookie and len(sid) >= 43
+    async with aiohttp.ClientSession() as http:
+        auth = {"Authorization": basic(rp.client_id, rp.secret or "")}
+        refreshed = await (await http.post(f"{suite.token_url}/token", headers=auth,
+                                           data={"grant_type": "refresh_token",
+                                                 "refresh_token": tokens["refresh_token"]})).json()
+    renewed = claims_of(refreshed["id_token"])
+    assert renewed["sid"] == sid and renewed["sub"] == str(user.id) and renewed["aud"] == rp.client_id
+
+
+async def test_a_valid_hint_and_a_registered_uri_sign_out_and_return_with_state(suite, browser, rp, user, redis):
+    tokens = await sign_in(browser, suite, rp, user)
+    cookie = session_cookie(browser)
+    assert cookie is not None
+    response = await logout(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri=AFTER_LOGOUT,
+                            state="s-42", ui_locales="de", logout_hint=user.username)
+    assert response.status == 302 and response.headers["Location"] == f"{AFTER_LOGOUT}?state=s-42"
+    assert not await redis.exists(f"{suite.redis_prefix}session:{sha256_hex(cookie)}")
+    assert session_cookie(browser) is None  # cleared
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
+
+
+async def test_a_post_logout_request_is_answered_with_303(suite, browser, rp, user):
+    tokens = await sign_in(browser, suite, rp, user)
+    response = await browser.post("/logout", data={"id_token_hint": tokens["id_token"], "client_id": rp.client_id,
+                                                   "post_logout_redirect_uri": AFTER_LOGOUT}, allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == AFTER_LOGOUT
+
+
+@pytest.mark.parametrize("uri", [AFTER_LOGOUT + "/x", AFTER_LOGOUT.upper(), AFTER_LOGOUT + "?a=1",
+                                 "https://evil.example/"],
+                         ids=["longer path", "other case", "extra query", "another site"])
+async def test_an_unregistered_uri_is_an_error_page_and_no_redirect(suite, browser, rp, user, redis, uri):
+    tokens = await sign_in(browser, suite, rp, user)
+    response = await logout(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri=uri)
+    assert response.status == 400 and "Location" not in response.headers
+    assert "has not registered" in await response.text()
+    assert session_cookie(browser) is not None
+    assert (await prompt_none(browser, rp)).get("code")  # still signed in
+
+
+async def test_a_hint_for_another_client_is_refused(suite, browser, rp, user, pool):
+    other = await registered(pool, name="Other")
+    tokens = await sign_in(browser, suite, rp, user)
+    response = await logout(browser, id_token_hint=tokens["id_token"], client_id=other.client_id,
+                            post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 400 and "Location" not in response.headers
+    assert (await prompt_none(browser, rp)).get("code")
+
+
+async def test_a_tampered_hint_asks_and_never_redirects(suite, browser, rp, user):
+    tokens = await sign_in(browser, suite, rp, user)
+    header, payload, signature = tokens["id_token"].split(".")
+    forged = dict(claims_of(tokens["id_token"]), sub="someone-else")
+    payload = jwt.utils.base64url_encode(json.dumps(forged).encode()).decode()
+    response = await logout(browser, id_token_hint=f"{header}.{payload}.{signature}",
+                            post_logout_redirect_uri=AFTER_LOGOUT, state="s")
+    html = await response.text()
+    assert response.status == 200 and "Sign out?" in html and "Location" not in response.headers
+    assert (await prompt_none(browser, rp)).get("code")  # asking ended nothing
+    confirmed = await browser.post("/logout", data={"csrf": csrf_token(html)}, allow_redirects=False)
+    assert confirmed.status == 200 and "Location" not in confirmed.headers  # signed out, not sent anywhere
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
+
+
+async def test_without_a_hint_the_user_confirms_then_returns(suite, browser, rp, user):
+    await sign_in(browser, suite, rp, user)
+    page = await logout(browser, client_id=rp.client_id, post_logout_redirect_uri=AFTER_LOGOUT, state="s-1")
+    html = await page.text()
+    assert page.status == 200 and "Relying Party" in html
+    assert "https://app.example" in page.headers["Content-Security-Policy"]  # form-action allows the redirect
+    confirmed = await browser.post("/logout", data={"csrf": csrf_token(html)}, allow_redirects=False)
+    assert confirmed.status == 303 and confirmed.headers["Location"] == f"{AFTER_LOGOUT}?state=s-1"
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
+
+
+async def test_a_replayed_confirmation_form_is_refused(suite, browser, rp, user):
+    await sign_in(browser, suite, rp, user)
+    html = await (await logout(browser)).text()
+    form = {"csrf": csrf_token(html)}
+    assert (await browser.post("/logout", data=form, allow_redirects=False)).status == 200
+    await sign_in(browser, suite, rp, user)  # a new session; the old form comes back
+    replay = await browser.post("/logout", data=form, allow_redirects=False)
+    assert replay.status == 403
+    assert (await prompt_none(browser, rp)).get("code")  # the new session survived
+
+
+async def test_a_confirmation_form_from_another_session_is_refused(suite, browser, rp, user):
+    await sign_in(browser, suite, rp, user)
+    html = await (await logout(browser)).text()
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(base_url=suite.issuer, cookie_jar=jar) as victim:
+        await sign_in(victim, suite, rp, user)
+        forced = await victim.post("/logout", data={"csrf": csrf_token(html)}, allow_redirects=False)
+        assert forced.status == 403
+        assert (await prompt_none(victim, rp)).get("code")
+
+
+@pytest.fixture
+async def expired_hint_key(pool, suite):
+    """A published (retired, still listed) key of ours, to sign an ID token that has expired."""
+    key = new_key("ES256")
+    now = datetime.now(UTC)
+    await PgSigningKeys(pool).insert(StoredSigningKey(
+        kid=key.kid, alg=key.alg, status="retired", public_jwk=key.public_jwk, private_key_encrypted=b"unused",
+        created_at=now, activates_at=now, retired_at=now, publish_until=now + timedelta(minutes=5)))
+    yield key
+    await pool.execute("DELETE FROM signing_keys WHERE kid = $1", key.kid)
+
+
+async def test_an_expired_hint_is_accepted(suite, browser, rp, user, expired_hint_key):
+    await sign_in(browser, suite, rp, user)
+    long_ago = int(time.time()) - 86400
+    hint = jwt.encode({"iss": suite.issuer, "sub": str(user.id), "aud": rp.client_id, "iat": long_ago,
+                       "exp": long_ago + 600}, expired_hint_key.private_key, algorithm="ES256",
+                      headers={"kid": expired_hint_key.kid, "typ": "JWT"})
+    response = await logout(browser, id_token_hint=hint, post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 302 and response.headers["Location"] == AFTER_LOGOUT
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
+
+
+@pytest.mark.parametrize("claims", [{"iss": "https://other.example"}, {"aud": ["a", "b"]}],
+                         ids=["another issuer", "two audiences"])
+async def test_a_hint_with_the_wrong_issuer_or_audience_is_not_trusted(suite, browser, rp, user, expired_hint_key,
+                                                                       claims):
+    await sign_in(browser, suite, rp, user)
+    hint = jwt.encode({"iss": suite.issuer, "sub": str(user.id), "aud": rp.client_id, **claims},
+                      expired_hint_key.private_key, algorithm="ES256", headers={"kid": expired_hint_key.kid})
+    response = await logout(browser, id_token_hint=hint, post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 200 and "Location" not in response.headers  # asked, no redirect
+    assert (await prompt_none(browser, rp)).get("code")
+
+
+async def test_an_access_token_is_not_a_hint(suite, browser, rp, user):
+    tokens = await sign_in(browser, suite, rp, user)
+    response = await logout(browser, id_token_hint=tokens["access_token"], post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 200 and "Location" not in response.headers
+
+
+async def test_prompt_none_with_a_remembered_offline_access_returns_a_refresh_token(suite, browser, rp, user):
+    """OIDC Core §11: the remembered consent permits offline access without prompt=consent."""
+    await sign_in(browser, suite, rp, user, scope="openid offline_access")
+    silent = await sign_in(browser, suite, rp, user, scope="openid offline_access", prompt="none")
+    assert "refresh_token" in silent and "offline_access" in silent["scope"].split()
+
+
+async def test_authlib_drives_rp_initiated_logout_from_discovery(suite, browser, rp, user):
+    """Authlib has no end-session helper: the URL is built from discovery and its client metadata."""
+    async with aiohttp.ClientSession() as http:
+        metadata = await (await http.get(f"{suite.issuer}/.well-known/openid-configuration")).json()
+    assert metadata["end_session_endpoint"] == f"{suite.issuer}/logout"
+    async with AsyncOAuth2Client(client_id=rp.client_id, client_secret=rp.secret, scope="openid",
+                                 redirect_uri=REDIRECT_URI, code_challenge_method="S256",
+                                 token_endpoint_auth_method="client_secret_basic") as oauth:
+        verifier = generate_token(48)
+        url, state = oauth.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier)
+        callback = await authorize_as_browser(browser, dict(parse_qsl(urlsplit(url).query)),
+                                              username=user.username, password=PASSWORD)
+        token = await oauth.fetch_token(metadata["token_endpoint"], code=callback["code"], state=state,
+                                        code_verifier=verifier)
+        logout_state = generate_token(16)
+        logout_url = add_params_to_uri(metadata["end_session_endpoint"], {
+            "id_token_hint": token["id_token"], "client_id": oauth.client_id,
+            "post_logout_redirect_uri": AFTER_LOGOUT, "state": logout_state})
+    response = await browser.get(logout_url, allow_redirects=False)
+    back = urlsplit(response.headers["Location"])
+    assert f"{back.scheme}://{back.netloc}{back.path}" == AFTER_LOGOUT
+    assert dict(parse_qsl(back.query)) == {"state": logout_state}
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
