@@ -49,7 +49,7 @@ class ProviderMetadata:
             token_endpoint=document["token_endpoint"], jwks_uri=document["jwks_uri"],
             userinfo_endpoint=document["userinfo_endpoint"],
             revocation_endpoint=document.get("revocation_endpoint"),
-            # Latchkey advertises none (its /logout is a sign-out page, not RP-Initiated Logout).
+            # RP-Initiated Logout 1.0 at the advertised end_session_endpoint; {issuer}/logout when none is.
             end_session_endpoint=document.get("end_session_endpoint") or f"{document['issuer']}/logout",
             iss_parameter_supported=document.get("authorization_response_iss_parameter_supported") is True,
             id_token_algs=algs or frozenset({"RS256"}),
