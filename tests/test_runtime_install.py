@@ -29,7 +29,7 @@ PIP_TIMEOUT = 600
 PROBE = textwrap.dedent("""
     import importlib, importlib.metadata as md, json, pkgutil, sys
     import services, shared
-    skipped = ("shared.devrun", "shared.devstack", "shared.web.tracing")  # tracing: the optional extra latchkey[tracing]
+    skipped = ("shared.devrun", "shared.devstack", "shared.web.tracing")  # tracing: the extra latchkey[tracing]
     imported = []
     for package in (services, shared):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
