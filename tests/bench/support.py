@@ -94,12 +94,7 @@ def subprocess_server(args: Sequence[str], env: Mapping[str, str], health_url: s
         wait_for_http(health_url, process=process)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if not isinstance(log, int):  # a file of ours, not DEVNULL
             log.close()
 
@@ -111,6 +106,16 @@ class RunningServer:
 
     def __str__(self) -> str:
         return self.url
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within 10 s (a graceful stop, then a sure one)."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tests.bench.support import free_port, wait_for_http
+from tests.bench.support import free_port, stop, wait_for_http
 
 CONFIG = """
 master_process off;
@@ -76,9 +76,4 @@ def nginx_balancer(upstream_ports: Sequence[int], log_dir: Path) -> Iterator[str
             wait_for_http(f"{url}/nginx-health", timeout=10, process=process)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
