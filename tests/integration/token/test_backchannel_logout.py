@@ -12,7 +12,7 @@ import secrets
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -106,7 +106,7 @@ class Suite:
 
     async def client(self, receiver: Receiver, *, session_required: bool = False,
                      id_token_alg: str | None = None) -> RegisteredClient:
-        registered = await make_client(self.backends.db, redirect_uris=(REDIRECT_URI,),  # type: ignore[arg-type]
+        registered = await make_client(self.backends.db, redirect_uris=(REDIRECT_URI,),
                                        id_token_alg=id_token_alg)
         await client_ops.update(self.backends, registered.client_id, client_ops.ClientUpdate(
             backchannel_logout_uri=receiver.uri, backchannel_logout_session_required=session_required))
