@@ -36,7 +36,7 @@ from services.token.key_cache import KeyCache
 from services.token.pending_revocations import retry_delay
 from shared.config import Settings
 from shared.crypto.digests import new_secret
-from shared.logout.queue import Entry, LogoutEvent, LogoutQueue
+from shared.logout.queue import Entry, LogoutEvent, LogoutQueue, wants_logout
 from shared.metrics import Metrics
 from shared.models import AuditEvent, Client
 from shared.stores.outages import STORE_ERRORS
@@ -103,12 +103,6 @@ async def deliver(http: aiohttp.ClientSession, uri: str, new_token: Callable[[],
         if not retry or tries >= policy.attempts:
             return Outcome(outcome.outcome, tries, outcome.status)
         await asyncio.sleep(policy.delay(tries))
-
-
-def wants_logout(client: Client | None, event: LogoutEvent) -> bool:
-    """Checked again at delivery: the client may have been deleted, disabled or changed since."""
-    return (client is not None and not client.disabled and bool(client.backchannel_logout_uri)
-            and (bool(event.sid) or not client.backchannel_logout_session_required))
 
 
 class LogoutDeliverer:
@@ -181,7 +175,7 @@ class LogoutDeliverer:
                 await self._queue.done(entry_id)
                 return
             client = await self._clients.get(event.client_id)
-            if client is None or not wants_logout(client, event):
+            if client is None or not wants_logout(client, event.sid):
                 await self._queue.done(entry_id)  # nobody to tell any more
                 return
             outcome = await deliver(self._http, client.backchannel_logout_uri or "",

@@ -15,9 +15,8 @@ import logging
 from collections.abc import Iterable
 from uuid import UUID
 
-from shared.logout.queue import LogoutEvent, LogoutQueue
+from shared.logout.queue import LogoutEvent, LogoutQueue, wants_logout
 from shared.management.backends import Backends
-from shared.models import Client
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 
@@ -47,7 +46,7 @@ async def announce(backends: Backends, *, user_id: str, sids: Iterable[str], rea
     events = []
     for recipient, recipient_sids in sorted(told.items()):
         client = await PgClients(backends.db).find(recipient)
-        events += [LogoutEvent(recipient, user_id, sid, reason) for sid in recipient_sids if _wants(client, sid)]
+        events += [LogoutEvent(recipient, user_id, sid, reason) for sid in recipient_sids if wants_logout(client, sid)]
     queued = await LogoutQueue(backends.redis, backends.settings.redis_prefix).push(events)
     # Told (or not wanting to be): a second logout of the same session tells nobody again.
     for sid in sids:
@@ -59,9 +58,3 @@ async def announce(backends: Backends, *, user_id: str, sids: Iterable[str], rea
         log.info("queued %d back-channel logouts (%s) user=%s", queued, reason, user_id)
     return queued
 
-
-def _wants(client: Client | None, sid: str) -> bool:
-    """A client still registered and enabled, with a back-channel logout URI; a logout token
-    without ``sid`` only to a client that does not require one (§2.2)."""
-    return (client is not None and not client.disabled and bool(client.backchannel_logout_uri)
-            and (bool(sid) or not client.backchannel_logout_session_required))

@@ -17,6 +17,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from shared.models import Client
+
 GROUP = "deliverers"
 # A safety net only: with every entry acknowledged and deleted the stream stays near empty.
 MAX_LENGTH = 1_000_000
@@ -45,6 +47,14 @@ class LogoutEvent:
 
 
 Entry = tuple[str, dict[bytes | str, bytes | str]]
+
+
+def wants_logout(client: Client | None, sid: str) -> bool:
+    """Whom a logout token is for: a client still registered and enabled, with a
+    backchannel_logout_uri; one without ``sid`` only if it does not require one (§2.2). Checked
+    when queueing and again at delivery (the client may have changed in between)."""
+    return (client is not None and not client.disabled and bool(client.backchannel_logout_uri)
+            and (bool(sid) or not client.backchannel_logout_session_required))
 
 
 def _id(value: bytes | str) -> str:
