@@ -10,11 +10,12 @@ import jinja2
 from aiohttp import web
 
 from examples.demo_client.config import DemoConfig
+from examples.demo_client.logout_token import SeenTokens
 from examples.demo_client.middleware import error_page_middleware, session_middleware
 from examples.demo_client.provider import Provider
 from examples.demo_client.routes import routes
 from examples.demo_client.sessions import SessionStore
-from examples.demo_client.state import CONFIG, HTTP, PROVIDER, SESSIONS, TOKENS
+from examples.demo_client.state import CONFIG, HTTP, PROVIDER, SEEN_LOGOUT_TOKENS, SESSIONS, TOKENS
 from examples.demo_client.token_client import TokenClient
 from shared.web.security_headers import PAGE_CSP, security_headers_middleware
 
@@ -27,6 +28,7 @@ def create_app(config: DemoConfig) -> web.Application:
     ])
     app[CONFIG] = config
     app[SESSIONS] = SessionStore(config.session_ttl, config.max_sessions)
+    app[SEEN_LOGOUT_TOKENS] = SeenTokens()
     aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("examples.demo_client", "templates"), autoescape=True)
     app.cleanup_ctx.append(_http_client)
     app.add_routes(routes())
