@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from examples.demo_client.provider import Provider
 from shared.bearer.checks import KEY_LOCATION_HEADERS
@@ -40,7 +40,7 @@ class LogoutToken:
     exp: float
 
 
-def _is_time(value: Any) -> bool:
+def _is_time(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -84,8 +84,9 @@ def check_claims(claims: Mapping[str, Any], *, issuer: str, client_id: str, now:
     for failed, why in problems:
         if failed:
             raise LogoutTokenError(why)
+    assert _is_time(exp)  # checked above
     return LogoutToken(iss=issuer, sid=_text(claims.get("sid")), sub=_text(claims.get("sub")),
-                       jti=str(claims["jti"]), exp=float(exp))  # type: ignore[arg-type]
+                       jti=str(claims["jti"]), exp=float(exp))
 
 
 class SeenTokens:

@@ -46,12 +46,11 @@ async def logout(request: web.Request) -> web.Response:
     sessions = request.app[SESSIONS]
     sessions.drop(request.cookies.get(COOKIE_NAME))
     request[SESSION_ID], request[SESSION] = sessions.create()
-    request[SESSION].logout_state = secrets.token_urlsafe(32)
+    request[SESSION].logout_state = state = secrets.token_urlsafe(32)
     assert metadata.end_session_endpoint is not None
     return redirect(end_session_url(metadata.end_session_endpoint, id_token=tokens.id_token,
                                     client_id=config.client_id,
-                                    post_logout_redirect_uri=config.post_logout_redirect_uri,
-                                    state=request[SESSION].logout_state))
+                                    post_logout_redirect_uri=config.post_logout_redirect_uri, state=state))
 
 
 async def signed_out(request: web.Request) -> web.Response:
