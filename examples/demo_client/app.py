@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import aiohttp
 import aiohttp_jinja2
@@ -20,9 +21,19 @@ from examples.demo_client.token_client import TokenClient
 from shared.web.security_headers import PAGE_CSP, security_headers_middleware
 
 
+def page_csp(config: DemoConfig) -> str:
+    """The pages' CSP, except that forms may also lead to the issuer's origin: "Sign out" posts to
+    the demo, which redirects to Latchkey's end_session_endpoint, and browsers apply form-action
+    to the redirects that follow a form's submission too."""
+    issuer = urlsplit(config.issuer)
+    csp = PAGE_CSP.replace("form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}")
+    assert csp != PAGE_CSP, "PAGE_CSP no longer says form-action 'self'"
+    return csp
+
+
 def create_app(config: DemoConfig) -> web.Application:
     app = web.Application(middlewares=[
-        security_headers_middleware(https=config.secure_cookies, csp=PAGE_CSP),
+        security_headers_middleware(https=config.secure_cookies, csp=page_csp(config)),
         error_page_middleware,
         session_middleware,
     ])
