@@ -16,7 +16,7 @@ from examples.demo_client.logout_token import (
     check_header,
 )
 from examples.demo_client.oidc import end_session_url
-from examples.demo_client.sessions import SessionStore, TokenSet
+from examples.demo_client.sessions import DemoSession, SessionStore, TokenSet
 
 ISSUER = "https://id.example"
 NOW = 1_700_000_000
@@ -124,7 +124,7 @@ def test_the_jti_memory_is_bounded():
     assert len(seen._seen) == 2
 
 
-def _signed_in(store: SessionStore, sid: str, sub: str) -> tuple[str, object]:
+def _signed_in(store: SessionStore, sid: str, sub: str) -> tuple[str, DemoSession]:
     session_id, session = store.create()
     session.tokens = TokenSet(access_token="at", refresh_token="rt", id_token="it",
                               id_claims={"sub": sub, "sid": sid}, expires_at=0, scope="openid")
