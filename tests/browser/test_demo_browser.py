@@ -250,3 +250,25 @@ async def test_signing_out_of_the_demo_signs_out_of_latchkey_and_comes_back(sett
         await page.get_by_role("link", name="Sign in with Latchkey").click()
         await expect(page.locator("input[name=password]")).to_be_visible()
     assert [p for p in problems if p[0].startswith(suite.demo_url) and "signed-out" not in p[0]] == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("services.token.backchannel_logout") is None,
+                    reason="the token service does not deliver back-channel logouts yet")
+async def test_signing_out_at_latchkey_ends_the_demo_session_by_back_channel(settings, pool, browser_page):
+    """The user signs out at Latchkey itself (its own page, not the demo's button): the token
+    service posts a logout token to the demo, which ends its session for that sid."""
+    page = browser_page
+    async with running_suite(settings, pool) as suite:
+        await _sign_in(page, suite)
+        await page.goto(suite.issuer + "/logout")
+        await page.locator("form[method=post] [type=submit]").first.click()
+        await expect(page.get_by_text("You are signed out")).to_be_visible()
+        await page.goto(suite.demo_url)
+        # Delivered in the background: reload until it has arrived (a few seconds at most).
+        for _ in range(50):
+            if await page.get_by_role("link", name="Sign in with Latchkey").count():
+                break
+            await asyncio.sleep(0.2)
+            await page.reload()
+        await expect(page.get_by_role("link", name="Sign in with Latchkey")).to_be_visible()
+        await expect(page.locator(".flash")).to_contain_text("back-channel logout")
