@@ -281,7 +281,8 @@ async def test_a_read_only_token_cannot_write_apis_but_can_read_them(admin, http
     api = await created(admin, http)
     target = APIS + suffix.replace("/x", "/" + quote(api["identifier"], safe=""))
     before = await api_count(admin)
-    async with http.request(method, admin.url + target, json=body, headers=admin.auth(admin.read_only_token)) as response:
+    read_only = admin.auth(admin.read_only_token)
+    async with http.request(method, admin.url + target, json=body, headers=read_only) as response:
         assert (await problem(response, 403))["type"] == "urn:latchkey:problem:read-only-token"
     assert await api_count(admin) == before
     assert await send(admin, http, "GET", path(api["identifier"]), token=admin.read_only_token) == api

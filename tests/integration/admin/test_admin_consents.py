@@ -57,7 +57,8 @@ async def test_a_user_s_consents_are_listed_page_by_page_and_past_the_end(admin,
     # The same list under the user.
     nested = await send(admin, http, "GET", f"/admin/v1/users/{user.username}/consents?limit=10")
     assert nested["items"] == listed
-    past = await send(admin, http, "GET", f"{CONSENTS}?user={user.username}&cursor={encode_cursor(listed[-1]['client_id'])}")
+    last = encode_cursor(listed[-1]["client_id"])
+    past = await send(admin, http, "GET", f"{CONSENTS}?user={user.username}&cursor={last}")
     assert past == {"items": [], "next_cursor": None}
 
 
