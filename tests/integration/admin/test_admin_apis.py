@@ -46,7 +46,8 @@ async def send(admin, http, method, url, body=None, *, expect=200, token=None):
 
 
 async def created(admin, http, **changes: Any) -> dict[str, Any]:
-    return await send(admin, http, "POST", APIS, new_body(**changes), expect=201)
+    api: dict[str, Any] = await send(admin, http, "POST", APIS, new_body(**changes), expect=201)
+    return api
 
 
 async def last_audit(admin, event):
@@ -55,7 +56,7 @@ async def last_audit(admin, event):
 
 
 async def api_count(admin) -> int:
-    return await admin.pool.fetchval("SELECT count(*) FROM apis")
+    return int(await admin.pool.fetchval("SELECT count(*) FROM apis"))
 
 
 async def test_create_answers_the_record_and_show_finds_it_by_its_encoded_identifier(admin, http):

@@ -58,7 +58,7 @@ def headers(token: str | None, address: str) -> dict[str, str]:
 
 async def status_of(http, limited: Limited, token: str | None, address: str, path: str = "/admin/v1/apis") -> int:
     async with http.get(limited.url + path, headers=headers(token, address)) as response:
-        return response.status
+        return int(response.status)
 
 
 async def test_each_admin_token_has_its_own_budget_and_gets_it_back(limited, http):
