@@ -168,6 +168,8 @@ class Settings:
     admin_port: int = _setting("LATCHKEY_ADMIN_PORT", 8004, _int_between(1, 65535), "admin API port")
     admin_page_size: int = _setting("LATCHKEY_ADMIN_PAGE_SIZE", 50, _int_between(1, 1000), "admin API list page size when no limit is given")
     admin_max_page_size: int = _setting("LATCHKEY_ADMIN_MAX_PAGE_SIZE", 200, _int_between(1, 1000), "largest limit an admin API list accepts")
+    admin_rate_limit_token: int = _setting("LATCHKEY_ADMIN_RATE_LIMIT_PER_TOKEN", 600, _int_between(0, 10**6), "admin API requests per admin token per minute (0: off)")
+    admin_rate_limit_ip_failures: int = _setting("LATCHKEY_ADMIN_RATE_LIMIT_AUTH_FAILURES_PER_IP", 20, _int_between(0, 10**6), "admin API requests with a missing or wrong token per client address per minute before that address is limited (0: off)")
     db_pool_min: int = _setting("LATCHKEY_DB_POOL_MIN", 2, _int_between(1, 100), "PostgreSQL pool minimum")
     db_pool_max: int = _setting("LATCHKEY_DB_POOL_MAX", 10, _int_between(1, 500), "PostgreSQL pool maximum")
     max_body_bytes: int = _setting("LATCHKEY_MAX_BODY_BYTES", 16384, _int_between(1024, 1 << 20), "request body limit")

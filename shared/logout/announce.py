@@ -12,7 +12,7 @@ and lacks ``offline_access`` end with it (revoked, their live access tokens deny
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 from shared.logout.queue import LogoutEvent, LogoutQueue, wants_logout
@@ -24,7 +24,7 @@ log = logging.getLogger("latchkey.logout")
 
 
 async def announce(backends: Backends, *, user_id: str, sids: Iterable[str], reason: str,
-                   client_id: str | None = None) -> int:
+                   client_id: str | None = None, known_clients: Mapping[str, Iterable[str]] | None = None) -> int:
     """The login sessions ``sids`` of ``user_id`` ended (``reason``: logout, user_disabled, ...).
 
     Without ``client_id``: every client recorded in those sessions is told, and the sessions'
@@ -32,13 +32,16 @@ async def announce(backends: Backends, *, user_id: str, sids: Iterable[str], rea
     that application): only that client is told, once per session it got tokens in, or once
     with ``sub`` alone when it got none in a live session (it may still hold a session of its
     own), unless it requires ``sid``. Call it before ending the sessions in Redis (ending one
-    drops its client list). Returns how many logout tokens were queued.
+    drops its client list), or pass the lists the ending returned as ``known_clients`` (sid ->
+    client ids, as ``RedisSessions.end_of_user`` gives them). Returns how many logout tokens
+    were queued.
     """
     sids = list(dict.fromkeys(s for s in sids if s))
     sessions = backends.sessions
     told: dict[str, list[str]] = {}  # client_id -> the sids it is told about
     for sid in sids:
-        recorded = await sessions.clients_of(sid)
+        known = (known_clients or {}).get(sid)
+        recorded = frozenset(known) if known is not None else await sessions.clients_of(sid)
         for recipient in recorded if client_id is None else recorded & {client_id}:
             told.setdefault(recipient, []).append(sid)
     if client_id is not None and client_id not in told:

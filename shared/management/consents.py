@@ -15,7 +15,7 @@ from shared.logout import announce
 from shared.management.backends import Backends, record_change
 from shared.management.errors import NotFound
 from shared.management.users import show as show_user
-from shared.models import AuditEvent
+from shared.models import AuditEvent, User
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 
@@ -58,6 +58,11 @@ async def revoke(backends: Backends, username: str, client_id: str, *, actor: st
     user = (await show_user(backends, username)).user
     if await PgClients(backends.db).find(client_id) is None:
         raise NotFound(f"no client {client_id!r}")
+    return await revoke_of_user(backends, user, client_id, actor=actor)
+
+
+async def revoke_of_user(backends: Backends, user: User, client_id: str, *, actor: str) -> ConsentRevoked:
+    """``revoke`` for a user already found (the account page knows its user by the session)."""
     async with backends.transaction() as conn:
         deleted = await conn.fetchval(
             "DELETE FROM consents WHERE user_id = $1 AND client_id = $2 RETURNING true", user.id, client_id)

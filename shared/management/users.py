@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import asyncpg
 
@@ -157,6 +158,18 @@ async def set_password(backends: Backends, username: str, password: str, *, acto
         await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user.id, password_hash)
         await _audit(conn, "user_password_set", user, actor)
     return UserRecord(user)
+
+
+async def replace_password_hash(backends: Backends, user_id: UUID, password_hash: str, *, actor: str) -> None:
+    """``set_password`` for a user already found, with a hash made by the caller's own hasher (the
+    authorize service hashes in its argon2 threads, off the event loop)."""
+    async with backends.transaction() as conn:
+        user = await conn.fetchrow(
+            "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING id, username, password_hash, email, "
+            "email_verified, name, disabled", user_id, password_hash)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        await _audit(conn, "user_password_set", User(**user), actor)
 
 
 async def _cut_off(backends: Backends, user: User, revoked: list[Any], reason: str) -> None:
