@@ -414,3 +414,27 @@ async def test_session_refresh_tokens_end_with_the_session_offline_access_ones_d
         status, offline = await refresh(suite, token.url, client, signed_in.tokens["refresh_token"])
         assert status == 200 and "offline_access" in offline["scope"].split()
         register(offline["refresh_token"])
+
+
+async def test_ending_a_session_on_the_account_page_tells_its_clients(suite, user):
+    receiver = await suite.receiver()
+    client = await suite.client(receiver)
+    async with suite.token_app() as token, browser(suite) as elsewhere, browser(suite) as here:
+        other = await sign_in(suite, elsewhere, client, user, token.url)
+        async with here.get("/account") as login_page:  # no session: the login comes back to /account
+            csrf = re.search(r'name="csrf" value="([^"]+)"', await login_page.text())
+            login_url = str(login_page.url)
+        assert csrf is not None
+        async with here.post(login_url, data={"csrf": csrf.group(1), "username": user.username,
+                                              "password": PASSWORD}) as account:
+            page = await account.text()
+        elsewhere_cookie = next(c.value for c in elsewhere.cookie_jar if c.key == "latchkey_session")
+        form_csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert form_csrf is not None
+        async with here.post("/account/sessions/end", data={"csrf": form_csrf.group(1),
+                                                            "session": sha256_hex(elsewhere_cookie)}) as ended:
+            assert ended.status == 200
+        [audit] = await suite.audited(client.client_id)
+    assert audit["reason"] == "account" and audit["outcome"] == "delivered"
+    claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
+    assert claims["sid"] == other.id_claims["sid"]
