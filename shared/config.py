@@ -215,6 +215,23 @@ class Settings:
         "LATCHKEY_REVOCATION_RETRY_SECONDS", 5, _int_between(1, 300),
         "longest a revocation that could not reach Redis waits for its next try, once Redis is back",
     )
+    # OIDC Back-Channel Logout 1.0 §2.5: the token service POSTs each logout token in the background.
+    backchannel_logout_timeout: int = _setting(
+        "LATCHKEY_BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS", 5, _int_between(1, 60),
+        "longest one back-channel logout POST may take (connect, send and answer) before it counts as a timeout",
+    )
+    backchannel_logout_attempts: int = _setting(
+        "LATCHKEY_BACKCHANNEL_LOGOUT_ATTEMPTS", 5, _int_between(1, 20),
+        "tries per back-channel logout (the first included); 5xx, 429, timeouts and connection errors are retried",
+    )
+    backchannel_logout_backoff_ms: int = _setting(
+        "LATCHKEY_BACKCHANNEL_LOGOUT_BACKOFF_MS", 1000, _int_between(10, 60000),
+        "wait before the first retry of a back-channel logout; it doubles after each failed try",
+    )
+    backchannel_logout_concurrency: int = _setting(
+        "LATCHKEY_BACKCHANNEL_LOGOUT_CONCURRENCY", 16, _int_between(1, 1000),
+        "back-channel logouts one token service process delivers at once",
+    )
     token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
     # Two polls must fit in the 5 s within which a disabled or re-keyed client is gone (CONTRACT).
