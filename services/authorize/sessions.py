@@ -58,24 +58,27 @@ async def load_transaction_and_session(request: web.Request) -> tuple[str, Trans
 def _tx_id(request: web.Request) -> str:
     tx_id = query_params(request).first("tx")
     if tx_id is None:
-        raise CannotRedirect("This sign-in link is incomplete. Return to the application and start again.")
+        raise CannotRedirect("This sign-in link is incomplete. Return to the application and start again.",
+                             reason="transaction_missing")
     return tx_id
 
 
 def _of_this_browser(request: web.Request, record: Record | None) -> Transaction:
     if record is None:
-        raise CannotRedirect(EXPIRED)
+        raise CannotRedirect(EXPIRED, reason="transaction_expired")
     tx = Transaction.from_record(record)
     browser = request.app[COOKIES].browser_id(request) or ""
     if not constant_time_equals(tx.browser, sha256_hex(browser)):
         raise CannotRedirect("This sign-in request was started in another browser, or this browser blocks "
-                             "cookies. Return to the application and start again here.")
+                             "cookies. Return to the application and start again here.", reason="other_browser",
+                             client_id=tx.request.client_id)
     return tx
 
 
-def check_csrf(form: Params, expected: str) -> None:
+def check_csrf(form: Params, expected: str, client_id: str | None = None) -> None:
     if not constant_time_equals(form.first("csrf") or "", expected):
-        raise CannotRedirect("This form has expired. Go back, reload the page and try again.", status=403)
+        raise CannotRedirect("This form has expired. Go back, reload the page and try again.", status=403,
+                             reason="csrf_mismatch", client_id=client_id)
 
 
 def new_sid() -> str:
