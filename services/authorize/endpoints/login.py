@@ -18,6 +18,7 @@ from services.authorize.pages import BackLink, back_link, message_page, register
 from services.authorize.sessions import check_csrf, load_transaction, new_sid, now, start_session
 from shared.models import AuditEvent, User
 from shared.web.client_address import client_address
+from shared.web.request_context import note_error
 
 WRONG_CREDENTIALS = "That username and password do not match. Please try again."
 MISSING_CREDENTIALS = "Enter your username and password."
@@ -42,6 +43,7 @@ async def submit(request: web.Request) -> web.Response:
     metrics = request.app[METRICS]
     if attempt.refused:
         metrics.login("throttled", tx.request.client_id)
+        note_error(request, "login_throttled", f"limit_{attempt.refused}")
         return throttled_page(request, attempt.retry_after,
                               back_link(await registered_client(request, tx.request.client_id)))
     try:
