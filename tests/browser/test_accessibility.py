@@ -3,7 +3,7 @@ order and the focus ring is visible at 3:1, in forced-colors mode too (tests/bro
 
 The pages: login (also with its error), the throttle page, consent, the sign-out confirmation,
 signed out, the error pages (a bad redirect_uri with its back link and developer details, an
-unknown client, an expired sign-in, a 404), and /account when the service has it.
+unknown client, an expired sign-in, a 404) and /account.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp import web
 
 from services.authorize.app import create_app
 from tests.browser.accessibility import _follows, _ring_problems, assert_accessible, page_problems, require_axe
@@ -26,7 +27,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 PASSWORD = "correct horse battery"
-CALLBACK = "http://127.0.0.1:9/callback"  # never reached: the flow stops at the consent page
 HOME = "https://photos.example/"
 
 pytestmark = [
@@ -48,6 +48,18 @@ async def server(settings) -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def callback() -> AsyncIterator[str]:
+    """The client's redirect URI: a page that says it was reached."""
+    async def reached(request: web.Request) -> web.Response:
+        return web.Response(text="<!doctype html><title>Client</title><p>Back at the client.", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/callback", reached)
+    async with RunningApp(app) as running:
+        yield running.url + "/callback"
+
+
+@pytest.fixture
 async def browser():
     from playwright.async_api import async_playwright
 
@@ -57,22 +69,23 @@ async def browser():
         await chromium.close()
 
 
-def authorize_query(client_id: str, redirect_uri: str = CALLBACK) -> str:
+def authorize_query(client_id: str, redirect_uri: str) -> str:
     return urlencode({"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
                       "scope": "openid profile email", "state": "a11y", "code_challenge": Pkce.new().challenge,
                       "code_challenge_method": "S256"})
 
 
-async def test_every_page_has_no_axe_violation_and_keyboard_focus_that_works(browser, server, pool, settings):
+async def test_every_page_has_no_axe_violation_and_keyboard_focus_that_works(browser, server, callback, pool,
+                                                                              settings):
     require_axe()
-    client = await make_client(pool, redirect_uris=(CALLBACK,), public=True, name="Photo Printer", client_uri=HOME)
+    client = await make_client(pool, redirect_uris=(callback,), public=True, name="Photo Printer", client_uri=HOME)
     user = await make_user(pool, settings, password=PASSWORD)
     context = await browser.new_context()
     page = await context.new_page()
     problems: list[str] = []
 
     # Pages reached by a form post are checked where they stand.
-    await page.goto(f"{server}/authorize?{authorize_query(client.client_id)}")
+    await page.goto(f"{server}/authorize?{authorize_query(client.client_id, callback)}")
     assert await page.title() == "Sign in · Latchkey"
     problems += await page_problems(page, "login")
     await page.fill('input[name="username"]', "ghost")
@@ -85,7 +98,7 @@ async def test_every_page_has_no_axe_violation_and_keyboard_focus_that_works(bro
     assert await page.title() == "Too many attempts · Latchkey"
     problems += await page_problems(page, "throttle page")
 
-    await page.goto(f"{server}/authorize?{authorize_query(client.client_id)}")
+    await page.goto(f"{server}/authorize?{authorize_query(client.client_id, callback)}")
     await page.fill('input[name="username"]', user.username)
     await page.fill('input[name="password"]', PASSWORD)
     await page.click('button[type="submit"]')
@@ -95,12 +108,13 @@ async def test_every_page_has_no_axe_violation_and_keyboard_focus_that_works(bro
     await page.goto(f"{server}/logout")
     assert await page.title() == "Sign out · Latchkey"
     problems += await page_problems(page, "sign-out confirmation")
-    account = await page.goto(f"{server}/account")  # issue 12's account page, once it exists
-    has_account = account is not None and account.status != 404
     await page.goto(f"{server}/logout")
     await page.click('button[type="submit"]')
     assert await page.title() == "Signed out · Latchkey"
     problems += await page_problems(page, "signed out")
+    await page.goto(f"{server}/account")
+    assert await page.title() == "Sign in · Latchkey"
+    problems += await page_problems(page, "sign in to the account page")
     await page.close()
     assert problems == [], "\n".join(problems)
 
@@ -111,17 +125,23 @@ async def test_every_page_has_no_axe_violation_and_keyboard_focus_that_works(bro
         f"{server}/no/such/page",
     ]
     await assert_accessible(context, error_pages)
-    if has_account:
-        signed_in = await browser.new_context()
-        page = await signed_in.new_page()
-        await page.goto(f"{server}/authorize?{authorize_query(client.client_id)}")
-        await page.fill('input[name="username"]', user.username)
-        await page.fill('input[name="password"]', PASSWORD)
-        await page.click('button[type="submit"]')
-        await page.wait_for_url(f"{server}/consent?tx=*")
-        await assert_accessible(signed_in, [f"{server}/account"])
-        await signed_in.close()
     await context.close()
+
+    signed_in = await browser.new_context()  # the account page, signed in by a sign-in to an application
+    page = await signed_in.new_page()
+    await page.goto(f"{server}/authorize?{authorize_query(client.client_id, callback)}")
+    await page.fill('input[name="username"]', user.username)
+    await page.fill('input[name="password"]', PASSWORD)
+    await page.click('button[type="submit"]')
+    await page.wait_for_url(f"{server}/consent?tx=*")
+    # Allowed, so the page lists an application; the client's callback itself is not served.
+    await page.click('button[name="decision"][value="allow"]')
+    await page.wait_for_url(f"{callback}?*")
+    await page.goto(f"{server}/account")
+    assert "Photo Printer" in await page.inner_text("main")
+    await page.close()
+    await assert_accessible(signed_in, [f"{server}/account"])
+    await signed_in.close()
 
 
 async def test_the_checks_catch_a_missing_focus_ring_and_a_reversed_tab_order(browser):
