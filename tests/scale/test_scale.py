@@ -14,8 +14,14 @@ the main thread injects, one after another:
 
 After each fault every code consumed so far is replayed through every live token replica
 (codes redeemed twice must be 0), every rotated refresh token and every revoked access token
-is tried again. Bounded: at most MAX_FLOWS_PER_PHASE flows per phase, a few seconds each,
-loopback only. Run with `make test-scale`; not part of `make test`.
+is tried again. Run with `make test-scale`; not part of `make test`.
+
+Bounded in time and count, loopback only. The baseline runs flows as fast as they go, at most
+BASELINE_FLOWS. A fault phase paces its flows at FAULT_LOAD_FLOWS_PER_SECOND (failed attempts
+included, so an outage does not spin) until the main thread has seen a flow complete after the
+fault and then PHASE_SECONDS more; PHASE_DEADLINE_SECONDS is the hard stop. A count budget
+alone is no bound for a fault phase: at ~130 flows/s it lasted about PHASE_SECONDS, so the load
+could be over before the fault was injected and no flow was left to complete after it.
 """
 
 from __future__ import annotations
@@ -59,9 +65,13 @@ REPLICAS = {"authorize": 2, "token": 3, "resource": 2}
 REDIRECT_URI = "https://scale.example/callback"
 PASSWORD = "scale test password"
 CONCURRENCY = 6
-MAX_FLOWS_PER_PHASE = 400
+BASELINE_FLOWS = 400
 PHASE_SECONDS = 3.0  # load before a fault, and again after it has recovered
 RECOVERY_LIMIT_SECONDS = 20.0
+FAULT_LOAD_FLOWS_PER_SECOND = 40.0
+# The load of a fault phase stops by itself after this, whatever the main thread does: before
+# the fault, waiting for promotion or a restart, the recovery limit, after the recovery, margin.
+PHASE_DEADLINE_SECONDS = 2 * PHASE_SECONDS + 30.0 + RECOVERY_LIMIT_SECONDS + 10.0
 REVOKED_PER_PHASE = 5
 ROTATED_PER_PHASE = 5
 OK, REDIRECT = (200,), (302, 303)
@@ -77,6 +87,7 @@ class Outcome:
     successes: list[float] = field(default_factory=list)  # monotonic end time of each complete flow
     consumed: list[tuple[str, str]] = field(default_factory=list)  # (code, PKCE verifier) exchanged for tokens
     tokens: list[dict[str, str]] = field(default_factory=list)
+    ended: str = ""  # why the load stopped before it was told to (its count or its deadline), if it did
 
 
 class Load:
@@ -91,12 +102,22 @@ class Load:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.outcome = Outcome()
+        self._max_flows: int | None = None
+        self._rate: float | None = None
+        self._next_slot = 0.0
 
-    def start(self) -> None:
+    def start(self, *, max_flows: int | None = None, rate: float | None = None) -> None:
+        """Flows until ``stop()``: at most ``max_flows`` when given, started at most ``rate`` per
+        second when given; never past PHASE_DEADLINE_SECONDS."""
+        assert max_flows is not None or rate is not None, "the load needs a bound"
         self._stop.clear()
         self.outcome = Outcome()
+        self._max_flows, self._rate, self._next_slot = max_flows, rate, 0.0
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
         self._thread.start()
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> Outcome:
         self._stop.set()
@@ -105,14 +126,40 @@ class Load:
         return self.outcome
 
     async def _run(self) -> None:
-        await asyncio.gather(*(self._worker(i) for i in range(CONCURRENCY)))
+        deadline = asyncio.get_running_loop().time() + PHASE_DEADLINE_SECONDS
+        await asyncio.gather(*(self._worker(i, deadline) for i in range(CONCURRENCY)))
 
-    async def _worker(self, index: int) -> None:
+    def _may_start(self, now: float, deadline: float) -> bool:
+        if self._stop.is_set():
+            return False
+        if self._max_flows is not None and self.outcome.flows >= self._max_flows:
+            self.outcome.ended = self.outcome.ended or f"its {self._max_flows} flows were used up"
+            return False
+        if now >= deadline:
+            self.outcome.ended = self.outcome.ended or f"its {PHASE_DEADLINE_SECONDS:.0f} s deadline passed"
+            return False
+        return True
+
+    async def _pace(self) -> None:
+        """Waits for this flow's slot: one every 1/rate s across the workers, never caught up in
+        a burst after slow flows (one event loop: no lock needed)."""
+        if self._rate is None:
+            return
+        now = asyncio.get_running_loop().time()
+        slot = max(self._next_slot, now)
+        self._next_slot = slot + 1 / self._rate
+        await asyncio.sleep(slot - now)
+
+    async def _worker(self, index: int, deadline: float) -> None:
         timeout = aiohttp.ClientTimeout(total=10)
         # unsafe: the gateway is an IP address, whose cookies aiohttp otherwise drops.
         jar = aiohttp.CookieJar(unsafe=True)
+        loop = asyncio.get_running_loop()
         async with aiohttp.ClientSession(self._gateway, timeout=timeout, cookie_jar=jar) as session:
-            while not self._stop.is_set() and self.outcome.flows < MAX_FLOWS_PER_PHASE:
+            while True:
+                await self._pace()
+                if not self._may_start(loop.time(), deadline):
+                    break
                 self.outcome.flows += 1
                 session.cookie_jar.clear()
                 try:
@@ -120,7 +167,8 @@ class Load:
                 except _Failed as failed:
                     self.outcome.failed_requests += 1
                     self.outcome.failures.append((time.monotonic(), str(failed)))
-                    await asyncio.sleep(0.05)
+                    if self._rate is None:
+                        await asyncio.sleep(0.05)
 
     async def _request(self, session: aiohttp.ClientSession, method: str, path: str, expect: tuple[int, ...],
                        **kwargs: object) -> tuple[aiohttp.ClientResponse, str]:
@@ -367,7 +415,8 @@ async def _check_invariants(deployed: Deployment, ledger: Ledger) -> dict[str, i
 def _report(name: str, fault_at: float, outcome: Outcome, checks: dict[str, int], extra: str = "") -> float:
     after = [t for t, _ in outcome.failures if t >= fault_at - 0.5]
     recovery = max(after) - fault_at if after else 0.0
-    print(f"\n[{name}] flows: {outcome.flows} started, {len(outcome.successes)} complete; "
+    print(f"\n[{name}] flows: {outcome.flows} started ({FAULT_LOAD_FLOWS_PER_SECOND:.0f}/s), "
+          f"{len(outcome.successes)} complete; "
           f"failed requests: {outcome.failed_requests}; recovery time: {recovery:.2f} s{extra}")
     for when, what in outcome.failures[:8]:
         print(f"    failed at fault{when - fault_at:+.2f} s: {what}")
@@ -378,6 +427,7 @@ def _report(name: str, fault_at: float, outcome: Outcome, checks: dict[str, int]
     assert checks["codes redeemed twice"] == 0
     assert checks["rotated refresh tokens that worked"] == 0
     assert checks["revoked access tokens accepted"] == 0
+    assert not outcome.ended, f"{name}: the load stopped before it was told to: {outcome.ended}"
     assert outcome.successes and max(outcome.successes) > fault_at, f"{name}: no complete flow after the fault"
     assert recovery < RECOVERY_LIMIT_SECONDS
     return recovery
@@ -391,9 +441,14 @@ def _phase_end(load: Load, deployed: Deployment, ledger: Ledger) -> tuple[Outcom
 
 
 def _wait_for_success_after(load: Load, moment: float) -> None:
+    """Until a flow started by the load completes after ``moment``, within the recovery limit;
+    the load must still be running meanwhile, or the test would wait for nothing."""
     deadline = time.monotonic() + RECOVERY_LIMIT_SECONDS
     while not any(t > moment for t in load.outcome.successes[-20:]):
-        assert time.monotonic() < deadline, "no complete flow since the fault"
+        assert load.running(), f"the load stopped before a flow completed after the fault: {load.outcome.ended}"
+        assert time.monotonic() < deadline, (
+            f"no complete flow within {RECOVERY_LIMIT_SECONDS:.0f} s of the fault "
+            f"({load.outcome.flows} started, last failure: {load.outcome.failures[-1:]})")
         time.sleep(0.05)
 
 
@@ -408,12 +463,12 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
         ledger = Ledger()
         load = Load(deployed.gateway, deployed.client_id, deployed.secret, deployed.users)
 
-        # 0. Baseline: flows per second through the gateway.
-        load.start()
+        # 0. Baseline: flows per second through the gateway, as fast as they go.
+        load.start(max_flows=BASELINE_FLOWS)
         time.sleep(PHASE_SECONDS)
-        begun = time.monotonic()
         outcome, checks = _phase_end(load, deployed, ledger)
-        rate = len(outcome.successes) / (begun - (outcome.successes[0] if outcome.successes else begun) + 1e-9)
+        done = outcome.successes
+        rate = (len(done) - 1) / (max(done) - min(done)) if len(done) > 1 else 0.0
         print(f"[baseline] {len(outcome.successes)} complete flows, {rate:.1f} flows/s through the gateway "
               f"(authorize, login, consent, token, userinfo; concurrency {CONCURRENCY}); "
               f"failed requests: {outcome.failed_requests}")
@@ -421,7 +476,7 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
         assert outcome.failed_requests == 0 and checks["codes redeemed twice"] == 0
 
         # 1. SIGKILL of a token replica under load.
-        load.start()
+        load.start(rate=FAULT_LOAD_FLOWS_PER_SECOND)
         time.sleep(PHASE_SECONDS)
         port, victim = deployed.replicas["token"][0]
         in_flight = load.in_flight["token"]
@@ -442,7 +497,7 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
         staged = asyncio.run(load.staged_codes(STAGED_CODES, deployed.users[-1]))
         with group.client(group.primary_port) as primary:
             assert primary.execute_command("WAIT", 1, 2000) == 1  # the codes (and revocations) are on the replica
-        load.start()
+        load.start(rate=FAULT_LOAD_FLOWS_PER_SECOND)
         time.sleep(1.0)
         group.cut_replication()
         exchanged = asyncio.run(load.exchange_all(staged))
@@ -463,7 +518,7 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
         assert back == len(staged), "the failover lost no consumption: the test did not create the replay window"
 
         # 3. PostgreSQL stopped at once and started again.
-        load.start()
+        load.start(rate=FAULT_LOAD_FLOWS_PER_SECOND)
         time.sleep(PHASE_SECONDS)
         fault_at = time.monotonic()
         deployed.postgres.stop_immediate()
