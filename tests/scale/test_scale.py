@@ -7,9 +7,11 @@ primary + replica watched by three sentinels (REDIS_URL=redis+sentinel://...). C
 the main thread injects, one after another:
 
 1. SIGKILL of a token replica under load: only requests in flight at that instant may fail;
-2. a Redis failover that loses writes: the replica's link is cut, codes are consumed on the
-   primary only, the primary is SIGKILLed and the sentinels promote the replica, which still
-   holds those codes as unused. The services follow through Sentinel without a restart;
+2. a Redis failover that loses writes: the replica's link is cut, codes are consumed and access
+   tokens revoked on the primary only, the primary is SIGKILLed and the sentinels promote the
+   replica, which still holds those codes as unused and lacks those revocations. The services
+   follow through Sentinel without a restart; the revocations' PostgreSQL rows, kept because no
+   replica confirmed them (LATCHKEY_REVOCATION_REPLICAS=1), are written to the new primary;
 3. an immediate PostgreSQL stop and start; the services reconnect without a restart.
 
 After each fault every code consumed so far is replayed through every live token replica
@@ -44,8 +46,10 @@ from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import aiohttp
 import asyncpg
+import jwt
 import pytest
 
+from shared.bearer.revocation import revoked_jti_key
 from shared.config import Settings
 from shared.crypto.digests import sha256_hex
 from shared.db import create_pool
@@ -77,6 +81,8 @@ ROTATED_PER_PHASE = 5
 OK, REDIRECT = (200,), (302, 303)
 BUSY_RETRIES = 20
 STAGED_CODES = 20  # codes consumed on the Redis primary after its replica stopped following
+STAGED_REVOCATIONS = 5  # access tokens revoked on the Redis primary after its replica stopped following
+REVOKED_REFUSED_WITHIN = 1 + 5.0  # s after the promotion: LATCHKEY_REVOCATION_RETRY_SECONDS + slack
 
 
 @dataclass
@@ -306,7 +312,8 @@ def deployment() -> Iterator[Deployment]:
                    "LATCHKEY_ISSUER": gateway, "LATCHKEY_TOKEN_URL": gateway, "LATCHKEY_RESOURCE_URL": gateway,
                    "LATCHKEY_TRUSTED_PROXIES": "127.0.0.1/32", "LATCHKEY_ARGON2_TIME_COST": "1",
                    "LATCHKEY_ARGON2_MEMORY_KIB": "1024", "LATCHKEY_LOG_FORMAT": "text",
-                   "LATCHKEY_READY_PROBE_SECONDS": "1"}
+                   "LATCHKEY_READY_PROBE_SECONDS": "1", "LATCHKEY_REVOCATION_REPLICAS": "1",
+                   "LATCHKEY_REVOCATION_RETRY_SECONDS": "1"}
             deployed = Deployment(root, gateway, env, {}, postgres, group)
             asyncio.run(_prepare(deployed))
             deployed.replicas = _start_replicas(root, env)
@@ -370,6 +377,32 @@ async def _retire_some(deployed: Deployment, outcome: Outcome, ledger: Ledger) -
                                                                 "token_type_hint": "access_token"}) as r:
                 assert r.status == 200, await r.text()
             ledger.revoked.append(tokens["access_token"])
+
+
+async def _revoke(deployed: Deployment, access_tokens: list[str]) -> None:
+    auth = _basic(deployed.client_id, deployed.secret)
+    async with aiohttp.ClientSession(deployed.gateway) as session:
+        for token in access_tokens:
+            async with session.post("/revoke", headers=auth, data={"token": token}) as r:
+                assert r.status == 200, await r.text()
+
+
+async def _until_refused(deployed: Deployment, access_tokens: list[str], since: float) -> tuple[int, float]:
+    """Polls /userinfo with each token until all are refused (401); returns how often one was
+    accepted meanwhile and the seconds from ``since``. Bounded: promotion + one retry interval
+    (LATCHKEY_REVOCATION_RETRY_SECONDS) + slack."""
+    accepted, left = 0, list(access_tokens)
+    async with aiohttp.ClientSession(deployed.gateway, timeout=aiohttp.ClientTimeout(total=10)) as session:
+        while left:
+            assert time.monotonic() - since < REVOKED_REFUSED_WITHIN, f"{len(left)} revoked tokens still not refused"
+            for token in list(left):
+                async with session.get("/userinfo", headers={"Authorization": f"Bearer {token}"}) as r:
+                    await r.read()
+                accepted += r.status == 200
+                if r.status == 401:
+                    left.remove(token)
+            await asyncio.sleep(0.05)
+    return accepted, time.monotonic() - since
 
 
 async def _check_invariants(deployed: Deployment, ledger: Ledger) -> dict[str, int]:
@@ -490,22 +523,30 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
                 f"; token requests in flight at the kill: {in_flight}")
         assert outcome.failed_requests <= in_flight, "requests that were not in flight at the kill failed"
 
-        # 2. Redis failover that loses writes (item 3). STAGED codes are issued and replicated;
-        # the replica is cut off; they are exchanged (GETDEL on the primary only); the primary is
-        # SIGKILLed at once and the sentinels promote the replica, which holds them as unused.
+        # 2. Redis failover that loses writes (item 3, issue 14 revocation). STAGED codes are issued
+        # and replicated; the replica is cut off; they are exchanged and a few access tokens revoked
+        # (on the primary only); the primary is SIGKILLed at once and the sentinels promote the
+        # replica, which holds the codes as unused and lacks the revocations.
         group = deployed.redis_group
         staged = asyncio.run(load.staged_codes(STAGED_CODES, deployed.users[-1]))
         with group.client(group.primary_port) as primary:
             assert primary.execute_command("WAIT", 1, 2000) == 1  # the codes (and revocations) are on the replica
         load.start(rate=FAULT_LOAD_FLOWS_PER_SECOND)
         time.sleep(1.0)
+        # Tokens of this phase: their codes were never replayed, whose detection would revoke
+        # them again (RFC 6749 §4.1.2) and hide a lost revocation.
+        unreplicated = [tokens["access_token"] for tokens in load.outcome.tokens[-STAGED_REVOCATIONS:]]
         group.cut_replication()
         exchanged = asyncio.run(load.exchange_all(staged))
         assert exchanged == [200] * len(staged), exchanged
+        asyncio.run(_revoke(deployed, unreplicated))
+        ledger.revoked.extend(unreplicated)
+        missing = _revocations_missing_on(group, deployed.env["LATCHKEY_REDIS_PREFIX"], unreplicated)
         fault_at = time.monotonic()
         group.kill_primary()
         promoted = group.wait_promoted()
         back = _codes_back_on(group, deployed.env["LATCHKEY_REDIS_PREFIX"], [code for code, _ in staged])
+        accepted, refused_after = asyncio.run(_until_refused(deployed, unreplicated, fault_at + promoted))
         _wait_for_success_after(load, fault_at + promoted)
         time.sleep(PHASE_SECONDS)
         ledger.consumed.extend(staged)
@@ -515,7 +556,11 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
                 f"(down-after-milliseconds {DOWN_AFTER_MS} + election and promotion)")
         print(f"    codes consumed on the primary after the replica was cut off: {len(staged)}; back as unused "
               f"on the promoted replica: {back}; tokens from replaying them through every token replica: 0")
+        print(f"    access tokens revoked on the primary after the replica was cut off: {len(unreplicated)}; "
+              f"missing on the replica at the kill: {missing}; /userinfo accepted one {accepted} times "
+              f"(polled every 50 ms) until all were refused {refused_after:.2f} s after the promotion")
         assert back == len(staged), "the failover lost no consumption: the test did not create the replay window"
+        assert missing == len(unreplicated) == STAGED_REVOCATIONS, "the failover lost no revocation"
 
         # 3. PostgreSQL stopped at once and started again.
         load.start(rate=FAULT_LOAD_FLOWS_PER_SECOND)
@@ -533,6 +578,13 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
                 if child is not victim:
                     assert child.poll() is None, f"{service} on {port} exited: no replica may need a restart"
         print(f"scale test took {time.monotonic() - started:.1f} s")
+
+
+def _revocations_missing_on(group: SentinelGroup, prefix: str, access_tokens: list[str]) -> int:
+    """How many of these revocations the (cut off) replica lacks: what a failover would lose."""
+    jtis = [jwt.decode(token, options={"verify_signature": False})["jti"] for token in access_tokens]
+    with group.client(group.replica_port) as replica:
+        return sum(not replica.exists(revoked_jti_key(prefix, jti)) for jti in jtis)
 
 
 def _codes_back_on(group: SentinelGroup, prefix: str, codes: list[str]) -> int:
