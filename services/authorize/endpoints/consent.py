@@ -36,6 +36,7 @@ async def show(request: web.Request) -> web.Response:
     return render(request, "consent.html", {
         "client_name": tx.client_name, "csrf": tx.csrf, "username": tx.user.username,
         "scopes": describe(tx.request.scope, catalog), "returns_to": _host(tx.request.redirect_uri),
+        "switch_action": f"{request.app[PATHS].switch_account}?tx={tx_id}", "account_path": request.app[PATHS].account,
     }, returns_to=tx.request.redirect_uri)
 
 
