@@ -1,7 +1,8 @@
 """Remembered consents (OIDC Core §3.1.2.4): list a user's, revoke one.
 
 Revoking deletes the consent (the next authorization asks again) and ends that grant: the
-refresh tokens the user holds for the client are revoked and its access tokens refused.
+refresh tokens the user holds for the client are revoked and its access tokens refused, and the
+client is sent a back-channel logout for the user (``shared.logout.announce``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.logout import announce
 from shared.management.backends import Backends, record_change
 from shared.management.errors import NotFound
 from shared.management.users import show as show_user
@@ -72,4 +74,7 @@ async def revoke_of_user(backends: Backends, user: User, client_id: str, *, acto
                                               details={"actor": actor}))
     # No margin: the user may consent again at once, and new tokens must work.
     await backends.revoke_access(revoked, user_id=user.id, client_id=client_id, margin=0)
+    sessions = await backends.sessions.of_user(str(user.id))
+    await announce(backends, user_id=str(user.id), sids=[s.sid for s in sessions], client_id=client_id,
+                   reason="consent_revoked")
     return ConsentRevoked(user.username, client_id, bool(deleted), int(revoked_rows))

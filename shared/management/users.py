@@ -1,7 +1,8 @@
 """Users' whole life cycle: list, show, update, disable, enable, set-password, delete.
 
 Disabling or deleting a user ends their login sessions, revokes their refresh tokens and refuses
-their live access tokens (``Backends.revoke_access``); login then fails with the message of a
+their live access tokens (``Backends.revoke_access``), and tells every client that got tokens
+in those sessions (Back-Channel Logout, ``shared.logout.announce``); login then fails with the message of a
 wrong password (services/authorize/endpoints/login.py checks a decoy hash for them).
 """
 
@@ -15,6 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.config import Settings
+from shared.logout import announce
 from shared.management.backends import Backends, record_change
 from shared.management.errors import Conflict, InvalidInput, NotFound
 from shared.models import AuditEvent, User
@@ -134,7 +136,7 @@ async def set_disabled(backends: Backends, username: str, disabled: bool, *, act
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id) if disabled else []
         await _audit(conn, "user_disabled" if disabled else "user_enabled", user, actor)
     if disabled:
-        await _cut_off(backends, user, revoked)
+        await _cut_off(backends, user, revoked, "user_disabled")
     return UserRecord(dataclasses.replace(user, disabled=disabled))
 
 
@@ -145,7 +147,7 @@ async def delete(backends: Backends, username: str, *, actor: str = "cli") -> Us
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id)
         await conn.execute("DELETE FROM users WHERE id = $1", user.id)
         await _audit(conn, "user_deleted", user, actor)
-    await _cut_off(backends, user, revoked)
+    await _cut_off(backends, user, revoked, "user_deleted")
     return UserRecord(user)
 
 
@@ -170,6 +172,9 @@ async def replace_password_hash(backends: Backends, user_id: UUID, password_hash
         await _audit(conn, "user_password_set", User(**user), actor)
 
 
-async def _cut_off(backends: Backends, user: User, revoked: list[Any]) -> None:
+async def _cut_off(backends: Backends, user: User, revoked: list[Any], reason: str) -> None:
+    sessions = await backends.sessions.of_user(str(user.id))
+    # Before the sessions end: ending one drops its list of clients to tell.
+    await announce(backends, user_id=str(user.id), sids=[s.sid for s in sessions], reason=reason)
     await backends.sessions.end_all_of_user(str(user.id))
     await backends.revoke_access(revoked, user_id=user.id)

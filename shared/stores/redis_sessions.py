@@ -14,6 +14,7 @@ ended or expired is harmless: deleting a missing key does nothing, and ``of_user
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from redis.asyncio import Redis
@@ -138,6 +139,11 @@ class RedisSessions:
     async def clients_of(self, sid: str) -> frozenset[str]:
         members = await self._redis.smembers(self._clients(sid))
         return frozenset(m.decode() if isinstance(m, bytes) else m for m in members)
+
+    async def forget_clients(self, sid: str, client_ids: Iterable[str]) -> None:
+        """These clients were told the session ended: a later logout need not tell them again."""
+        if ids := list(client_ids):
+            await self._redis.srem(self._clients(sid), *ids)
 
     async def end(self, session_id: str, sid: str = "") -> None:
         """Ends the session; its client list goes with it (a logout reads that list first)."""
