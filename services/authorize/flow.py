@@ -80,7 +80,7 @@ async def after_login(request: web.Request, tx_id: str, tx: Transaction) -> web.
     granted = await request.app[STORES].consents.granted_scopes(tx.user.user_id, tx.request.client_id)
     if must_consent(tx.request, granted):
         if not await request.app[STORES].transactions.replace(tx_id, tx.with_granted(granted).to_record()):
-            raise CannotRedirect(EXPIRED)
+            raise CannotRedirect(EXPIRED, reason="transaction_expired", client_id=tx.request.client_id)
         return redirect(f"{request.app[PATHS].consent}?tx={tx_id}", after_post=True)
     return await complete(request, tx_id, tx)
 
@@ -112,7 +112,7 @@ async def issue_code(request: web.Request, authz: AuthorizationRequest, user: Au
                 if user.sid else asyncio.sleep(0))
     saved, _ = await asyncio.gather(save, recorded)
     if saved is False:
-        raise CannotRedirect(EXPIRED)
+        raise CannotRedirect(EXPIRED, reason="transaction_expired", client_id=authz.client_id)
     request.app[METRICS].code("issued", authz.client_id)
     note_client(request, authz.client_id)
     location = code_response(authz.redirect_uri, code=code, state=authz.state, issuer=settings.issuer)

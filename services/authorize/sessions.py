@@ -73,24 +73,33 @@ async def _load_with_session(request: web.Request) -> tuple[str, Record, Session
 def _tx_id(request: web.Request) -> str:
     tx_id = query_params(request).first("tx")
     if tx_id is None:
-        raise CannotRedirect("This sign-in link is incomplete. Return to the application and start again.")
+        raise CannotRedirect("This sign-in link is incomplete. Return to the application and start again.",
+                             reason="transaction_missing")
     return tx_id
 
 
 def _of_this_browser(request: web.Request, record: Record | None) -> Record:
     if record is None:
-        raise CannotRedirect(EXPIRED)
+        raise CannotRedirect(EXPIRED, reason="transaction_expired")
     browser = request.app[COOKIES].browser_id(request) or ""
     if not constant_time_equals(str(record.get("browser", "")), sha256_hex(browser)):
         raise CannotRedirect("This sign-in request was started in another browser, or this browser blocks "
-                             "cookies. Return to the application and start again here.")
+                             "cookies. Return to the application and start again here.", reason="other_browser",
+                             client_id=_client_id_of(record))
     return record
+
+
+def _client_id_of(record: Record) -> str | None:
+    """The client an authorization's record is for (None for other kinds: account sign-ins)."""
+    request = record.get("request")
+    client_id = request.get("client_id") if isinstance(request, dict) and "kind" not in record else None
+    return client_id if isinstance(client_id, str) else None
 
 
 def _as_transaction(record: Record) -> Transaction:
     """Other records share the store (account sign-ins, logout confirmations): none of them is one."""
     if "kind" in record:
-        raise CannotRedirect(EXPIRED)
+        raise CannotRedirect(EXPIRED, reason="transaction_expired")
     return Transaction.from_record(record)
 
 
@@ -101,9 +110,10 @@ def browser_binding(request: web.Request) -> tuple[str, str | None]:
     return sha256_hex(browser or fresh or ""), fresh
 
 
-def check_csrf(form: Params, expected: str) -> None:
+def check_csrf(form: Params, expected: str, client_id: str | None = None) -> None:
     if not constant_time_equals(form.first("csrf") or "", expected):
-        raise CannotRedirect("This form has expired. Go back, reload the page and try again.", status=403)
+        raise CannotRedirect("This form has expired. Go back, reload the page and try again.", status=403,
+                             reason="csrf_mismatch", client_id=client_id)
 
 
 def new_sid() -> str:

@@ -82,7 +82,7 @@ async def sign_in_first(request: web.Request) -> web.Response:
 async def after_sign_in(request: web.Request, tx_id: str) -> web.Response:
     """The login for an account sign-in succeeded: its record is used up, and back to this page."""
     if await request.app[STORES].transactions.take(tx_id) is None:
-        raise CannotRedirect(EXPIRED)
+        raise CannotRedirect(EXPIRED, reason="transaction_expired")
     return redirect(request.app[PATHS].account, after_post=True)
 
 
@@ -113,7 +113,7 @@ async def checked_form(request: web.Request, form: Params) -> SignedIn:
     who = await signed_in(request)
     if (record is None or record.get("kind") != FORM or who is None
             or not constant_time_equals(str(record.get("session", "")), who.digest)):
-        raise CannotRedirect(EXPIRED_FORM, status=403)
+        raise CannotRedirect(EXPIRED_FORM, status=403, reason="account_form_expired")
     return who
 
 

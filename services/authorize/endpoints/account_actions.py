@@ -37,7 +37,7 @@ async def revoke(request: web.Request) -> web.Response:
     client_id = form.first("client_id") or ""
     # Only the session's own user: another user's consent, or none, is simply not found.
     if not client_id or not await request.app[STORES].consents.granted_scopes(who.user.id, client_id):
-        raise CannotRedirect(NOT_AUTHORIZED, status=404)
+        raise CannotRedirect(NOT_AUTHORIZED, status=404, reason="not_authorized")
     await revoke_of_user(_backends(request), who.user, client_id, actor="account")
     await account_events.application_revoked(request, str(who.user.id), client_id)
     return _back(request, "revoked")
@@ -50,7 +50,7 @@ async def end_session(request: web.Request) -> web.Response:
     ended = (await request.app[STORES].sessions.end_of_user(who.session.user_id, handle)
              if SESSION_HANDLE.fullmatch(handle) else None)
     if ended is None:  # not a session of this user (or over already)
-        raise CannotRedirect(NO_SUCH_SESSION, status=404)
+        raise CannotRedirect(NO_SUCH_SESSION, status=404, reason="no_such_session")
     await account_events.session_ended(request, ended, initiated_by="account")
     if handle == who.digest:  # this browser's own: signed out, and the page asks to sign in again
         return _signed_out(request)

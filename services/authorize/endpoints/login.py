@@ -16,11 +16,12 @@ from services.authorize.core.decisions import Authenticated
 from services.authorize.core.transaction import Transaction
 from services.authorize.endpoints import account
 from services.authorize.inputs import form_params
-from services.authorize.pages import message_page, render
+from services.authorize.pages import BackLink, back_link, message_page, registered_client, render
 from services.authorize.sessions import check_csrf, load_sign_in, new_sid, now, start_session
 from shared.models import AuditEvent, User
 from shared.stores.redis_sessions import Session
 from shared.web.client_address import client_address
+from shared.web.request_context import note_error
 
 WRONG_CREDENTIALS = "That username and password do not match. Please try again."
 MISSING_CREDENTIALS = "Enter your username and password."
@@ -35,11 +36,11 @@ async def show(request: web.Request) -> web.Response:
 async def submit(request: web.Request) -> web.Response:
     tx_id, tx, session = await load_sign_in(request)
     form = await form_params(request)
-    check_csrf(form, tx.csrf)
+    client_id = tx.request.client_id if isinstance(tx, Transaction) else None
+    check_csrf(form, tx.csrf, client_id)
     username, password = form.first("username") or "", form.first("password") or ""
     if not username or not password:
         return login_page(request, tx_id, tx, session, username=username, error=MISSING_CREDENTIALS)
-    client_id = tx.request.client_id if isinstance(tx, Transaction) else None
     stores = request.app[STORES]
     ip = client_address(request, request.app[SETTINGS].trusted_proxies)
     # Places taken before hashing, atomically: concurrent guesses cannot all slip under a limit.
@@ -47,7 +48,8 @@ async def submit(request: web.Request) -> web.Response:
     metrics = request.app[METRICS]
     if attempt.refused:
         metrics.login("throttled", client_id)
-        return throttled_page(request, attempt.retry_after)
+        note_error(request, "login_throttled", f"limit_{attempt.refused}")
+        return throttled_page(request, attempt.retry_after, back_link(await registered_client(request, client_id)))
     try:
         user = await authenticate(request, username, password)
     except BaseException:
@@ -81,14 +83,19 @@ async def authenticate(request: web.Request, username: str, password: str) -> Us
     return user if ok else None
 
 
-def throttled_page(request: web.Request, retry_after: int) -> web.Response:
+def throttled_page(request: web.Request, retry_after: int, back_to: BackLink | None = None) -> web.Response:
     """429 saying how long until the limit lifts, in the page and in Retry-After (RFC 6585 §4)."""
-    amount, unit = (retry_after, "second") if retry_after < 60 else (-(-retry_after // 60), "minute")
-    wait = f"{amount} {unit}{'s' if amount > 1 else ''}"
     response = message_page(request, "Too many attempts",
-                            f"Too many sign-in attempts. Please try again in {wait}.", status=429)
+                            f"Too many sign-in attempts. Please try again in {wait_in_words(retry_after)}.",
+                            status=429, back_to=back_to)
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def wait_in_words(seconds: int) -> str:
+    """Whole seconds under a minute, else minutes rounded up: never less than the real wait."""
+    amount, unit = (seconds, "second") if seconds < 60 else (-(-seconds // 60), "minute")
+    return f"{amount} {unit}{'s' if amount != 1 else ''}"
 
 
 def login_page(request: web.Request, tx_id: str, tx: Transaction | AccountSignIn, session: Session | None, *,

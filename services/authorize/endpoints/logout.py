@@ -101,7 +101,7 @@ async def confirm(request: web.Request, token: str) -> web.Response:
     record = await stores.transactions.take(token) if token else None
     if (record is None or record.get("kind") != CONFIRMATION or session_id is None or session is None
             or not constant_time_equals(record.get("session", ""), sha256_hex(session_id))):
-        raise CannotRedirect(EXPIRED_FORM, status=403)
+        raise CannotRedirect(EXPIRED_FORM, status=403, reason="logout_form_expired")
     client = await stores.clients.get(record["client_id"]) if record["client_id"] else None
     # Checked again: the client may have been disabled or its URIs changed while the page was open.
     usable = client is not None and not client.disabled and record["redirect_uri"] in client.post_logout_redirect_uris

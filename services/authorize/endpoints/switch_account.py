@@ -22,7 +22,7 @@ async def submit(request: web.Request) -> web.Response:
     check_csrf(await form_params(request), tx.csrf)
     stores, cookies = request.app[STORES], request.app[COOKIES]
     if await stores.transactions.take(tx_id) is None:
-        raise CannotRedirect(EXPIRED)
+        raise CannotRedirect(EXPIRED, reason="transaction_expired")
     response = await flow.restart(request, tx)
     session_id = cookies.session_id(request)
     if session_id is not None and session is not None:

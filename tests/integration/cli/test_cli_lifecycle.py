@@ -189,3 +189,18 @@ async def test_consent_list_and_revoke(latchkey, created, db):
     await refused(latchkey, "consent", "revoke", "--user", "Cy", "--client", "lk_nobody", names="no client 'lk_nobody'")
     await refused(latchkey, "consent", "revoke", "--user", "ghost", "--client", created["client_id"],
                   names="no user 'ghost'")
+
+
+@pytest.mark.parametrize("uri", ["http://shop.example", "shop.example", "https://shop.example/#top",
+                                 "javascript:alert(1)"])
+async def test_client_uri_must_be_https_or_loopback_http(latchkey, uri):
+    await refused(latchkey, "client", "create", "--name", "Shop", "--redirect-uri", "https://shop.example/cb",
+                  "--client-uri", uri, names="client URI")
+
+
+async def test_client_uri_is_set_changed_and_cleared_by_update(created, latchkey):
+    cid = created["client_id"]
+    await refused(latchkey, "client", "update", cid, "--client-uri", "http://shop.example", names="client URI")
+    assert (await ok(latchkey, "client", "update", cid, "--client-uri", "http://127.0.0.1:8000/"))[
+        "client_uri"] == "http://127.0.0.1:8000/"
+    assert (await ok(latchkey, "client", "update", cid, "--client-uri", ""))["client_uri"] is None

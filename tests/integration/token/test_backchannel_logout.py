@@ -320,10 +320,13 @@ async def test_a_logout_while_no_token_service_runs_is_delivered_when_one_starts
     async with suite.token_app():
         await asyncio.wait_for(receiver.received.wait(), 10)
         [audit] = await suite.audited(client.client_id)
+        # Acknowledged (and removed) only after the outcome is audited: wait for that last step.
+        async with asyncio.timeout(5):
+            while await suite.backends.redis.xlen(queue.key) or await queue.pending():
+                await asyncio.sleep(0.05)
     assert audit["outcome"] == "delivered" and audit["reason"] == "logout"
     claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
     assert claims["sub"] == str(user.id) and claims["sid"]
-    assert await suite.backends.redis.xlen(queue.key) == 0 and await queue.pending() == 0
 
 
 async def test_admin_disable_tells_every_client_of_every_session(suite, user):
