@@ -16,14 +16,14 @@ import logging
 
 from aiohttp import web
 
-from services.authorize.app_keys import COOKIES, POOL, REDIS, SETTINGS, STORES
+from services.authorize.app_keys import COOKIES, PATHS, POOL, REDIS, SETTINGS, STORES
 from services.authorize.core import logout_request as rules
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.logout_request import BadHint, HintClaims, LogoutRequest
 from services.authorize.core.redirects import with_query
 from services.authorize.id_token_hints import verified_hint
 from services.authorize.inputs import form_params, query_params
-from services.authorize.pages import message_page, redirect, render
+from services.authorize.pages import redirect, render
 from services.authorize.sessions import current_session
 from shared.bearer.config import SUPPORTED_ALGORITHMS
 from shared.crypto.digests import constant_time_equals, sha256_hex
@@ -133,4 +133,5 @@ def finish(request: web.Request, logout: LogoutRequest) -> web.Response:
 
 
 def signed_out(request: web.Request) -> web.Response:
-    return message_page(request, "Signed out", "You are signed out. You can close this window.", status=200)
+    """Not a dead end: a way to the account page (which asks to sign in first)."""
+    return render(request, "signed_out.html", {"account_path": request.app[PATHS].account})
