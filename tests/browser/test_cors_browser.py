@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -89,11 +90,11 @@ async def origins() -> AsyncIterator[tuple[str, str]]:
         yield allowed.url, stranger.url
 
 
-async def run_page(browser, origin: str, urls: dict[str, object]) -> dict[str, object]:
+async def run_page(browser, origin: str, urls: dict[str, object]) -> dict[str, Any]:
     page = await browser.new_page()
     try:
         await page.goto(origin + "/")
-        result: dict[str, object] = await page.evaluate(PAGE_SCRIPT, urls)
+        result: dict[str, Any] = await page.evaluate(PAGE_SCRIPT, urls)
         return result
     finally:
         await page.close()
