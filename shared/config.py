@@ -168,6 +168,8 @@ class Settings:
     admin_port: int = _setting("LATCHKEY_ADMIN_PORT", 8004, _int_between(1, 65535), "admin API port")
     admin_page_size: int = _setting("LATCHKEY_ADMIN_PAGE_SIZE", 50, _int_between(1, 1000), "admin API list page size when no limit is given")
     admin_max_page_size: int = _setting("LATCHKEY_ADMIN_MAX_PAGE_SIZE", 200, _int_between(1, 1000), "largest limit an admin API list accepts")
+    admin_rate_limit_token: int = _setting("LATCHKEY_ADMIN_RATE_LIMIT_PER_TOKEN", 600, _int_between(0, 10**6), "admin API requests per admin token per minute (0: off)")
+    admin_rate_limit_ip_failures: int = _setting("LATCHKEY_ADMIN_RATE_LIMIT_AUTH_FAILURES_PER_IP", 20, _int_between(0, 10**6), "admin API requests with a missing or wrong token per client address per minute before that address is limited (0: off)")
     db_pool_min: int = _setting("LATCHKEY_DB_POOL_MIN", 2, _int_between(1, 100), "PostgreSQL pool minimum")
     db_pool_max: int = _setting("LATCHKEY_DB_POOL_MAX", 10, _int_between(1, 500), "PostgreSQL pool maximum")
     max_body_bytes: int = _setting("LATCHKEY_MAX_BODY_BYTES", 16384, _int_between(1024, 1 << 20), "request body limit")
@@ -212,6 +214,33 @@ class Settings:
     revocation_retry: int = _setting(
         "LATCHKEY_REVOCATION_RETRY_SECONDS", 5, _int_between(1, 300),
         "longest a revocation that could not reach Redis waits for its next try, once Redis is back",
+    )
+    # A denylist write the primary acknowledged is lost if it dies before a replica copied it;
+    # WAIT tells the writer, and an unconfirmed write keeps its PostgreSQL record (re-applied).
+    revocation_replicas: int = _setting(
+        "LATCHKEY_REVOCATION_REPLICAS", 0, _int_between(0, 16),
+        "Redis replicas that must confirm a revocation's denylist write (WAIT) before its PostgreSQL record is dropped (0: none, for one Redis without replicas)",
+    )
+    revocation_wait_ms: int = _setting(
+        "LATCHKEY_REVOCATION_WAIT_MS", 100, _int_between(1, 2000),  # within the Redis socket timeout (5 s)
+        "longest a revocation waits for those replicas; unconfirmed, its record stays and is written again every LATCHKEY_REVOCATION_RETRY_SECONDS",
+    )
+    # OIDC Back-Channel Logout 1.0 §2.5: the token service POSTs each logout token in the background.
+    backchannel_logout_timeout: int = _setting(
+        "LATCHKEY_BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS", 5, _int_between(1, 60),
+        "longest one back-channel logout POST may take (connect, send and answer) before it counts as a timeout",
+    )
+    backchannel_logout_attempts: int = _setting(
+        "LATCHKEY_BACKCHANNEL_LOGOUT_ATTEMPTS", 5, _int_between(1, 20),
+        "tries per back-channel logout (the first included); 5xx, 429, timeouts and connection errors are retried",
+    )
+    backchannel_logout_backoff_ms: int = _setting(
+        "LATCHKEY_BACKCHANNEL_LOGOUT_BACKOFF_MS", 1000, _int_between(10, 60000),
+        "wait before the first retry of a back-channel logout; it doubles after each failed try",
+    )
+    backchannel_logout_concurrency: int = _setting(
+        "LATCHKEY_BACKCHANNEL_LOGOUT_CONCURRENCY", 16, _int_between(1, 1000),
+        "back-channel logouts one token service process delivers at once",
     )
     token_issue_deadline: int = _setting("LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS", 5, _int_between(1, 60), "longest a code exchange may take once its code is consumed")
     client_cache_ttl: int = _setting("LATCHKEY_CLIENT_CACHE_SECONDS", 30, _int_between(0, HOUR), "how long a client lookup is cached")
@@ -341,6 +370,9 @@ class Settings:
             # must all hash to one slot, which a hash tag in the shared prefix guarantees.
             raise ConfigError("LATCHKEY_REDIS_PREFIX must contain a hash tag with redis+cluster://, "
                               f"e.g. {{latchkey}}: (got {self.redis_prefix!r})")
+        if self.revocation_replicas and parse_redis_url(self.redis_url).kind == "cluster":
+            # redis-py sends WAIT to every cluster node, not on the connection that wrote.
+            raise ConfigError("LATCHKEY_REVOCATION_REPLICAS is not supported with redis+cluster:// yet (set 0)")
         if self.admin_page_size > self.admin_max_page_size:
             raise ConfigError("LATCHKEY_ADMIN_PAGE_SIZE must not exceed LATCHKEY_ADMIN_MAX_PAGE_SIZE")
         if self.db_pool_min > self.db_pool_max:

@@ -61,6 +61,16 @@ class DemoConfig:
         return f"{self.public_url}/callback"
 
     @property
+    def post_logout_redirect_uri(self) -> str:
+        """Where Latchkey's end_session_endpoint sends the browser back (registered by the seed)."""
+        return f"{self.public_url}/signed-out"
+
+    @property
+    def backchannel_logout_uri(self) -> str:
+        """Where Latchkey posts logout tokens (registered by the seed)."""
+        return f"{self.public_url}/backchannel-logout"
+
+    @property
     def notes_url(self) -> str:
         return f"{self.resource_url}/api/notes"
 

@@ -11,7 +11,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from examples.demo_client.provider import ProviderMetadata
 from examples.demo_client.sessions import PendingLogin
@@ -39,6 +39,16 @@ def authorization_url(metadata: ProviderMetadata, client_id: str, redirect_uri: 
         "code_challenge": sha256_b64url(pending.code_verifier), "code_challenge_method": "S256",
     }
     return f"{metadata.authorization_endpoint}?{urlencode(query)}"
+
+
+def end_session_url(endpoint: str, *, id_token: str | None, client_id: str, post_logout_redirect_uri: str,
+                    state: str) -> str:
+    """RP-Initiated Logout 1.0 §2: the hint says who is signing out (so Latchkey need not ask),
+    client_id and the registered post_logout_redirect_uri where to come back, state to recognise it."""
+    query = {"client_id": client_id, "post_logout_redirect_uri": post_logout_redirect_uri, "state": state}
+    if id_token:
+        query = {"id_token_hint": id_token, **query}
+    return f"{endpoint}{'&' if urlsplit(endpoint).query else '?'}{urlencode(query)}"
 
 
 def code_from_callback(query: Mapping[str, str], pending: PendingLogin | None, metadata: ProviderMetadata) -> str:

@@ -6,7 +6,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from examples.demo_client.endpoints import callback, health, home, login, logout, notes, refresh, revoke
+from examples.demo_client.endpoints import (
+    backchannel,
+    callback,
+    health,
+    home,
+    login,
+    logout,
+    notes,
+    refresh,
+    revoke,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -21,6 +31,7 @@ def routes() -> list[web.AbstractRouteDef]:
         web.post("/notes", notes.add_note),
         web.post("/logout", logout.logout),
         web.get("/signed-out", logout.signed_out),
+        web.post("/backchannel-logout", backchannel.backchannel_logout),
         web.get("/healthz", health.healthz),
         web.static("/static", STATIC_DIR),
     ]

@@ -48,6 +48,11 @@ class DemoSession:
     pending: PendingLogin | None = None
     tokens: TokenSet | None = None
     flash: str | None = None
+    # The user's profile as userinfo last gave it: the page still names them once the API
+    # refuses the token (after "Revoke tokens").
+    profile: dict[str, Any] | None = None
+    # The state sent with the RP-initiated logout; the way back must return it (RP-Initiated Logout §3).
+    logout_state: str | None = None
     # Serialises refresh/revoke/logout: a double-clicked "Refresh tokens" must not present the same
     # refresh token twice, which the token service rightly takes for reuse (RFC 9700 §4.14.2).
     token_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
@@ -97,6 +102,22 @@ class SessionStore:
     def drop(self, session_id: str | None) -> None:
         if session_id:
             self._sessions.pop(session_id, None)
+
+    def end_signed_in(self, *, sid: str | None, sub: str | None, flash: str) -> int:
+        """Back-Channel Logout §2.7: forgets the tokens of the session named by sid, or of every
+        session of sub when no sid is given; returns how many ended. The browser keeps its
+        (now signed-out) session so its next page can say what happened."""
+        ended, now = 0, self._clock()
+        for expires, session in self._sessions.values():
+            tokens = session.tokens
+            if expires <= now or tokens is None:
+                continue
+            claims = tokens.id_claims
+            if (sid is not None and claims.get("sid") != sid) or (sub is not None and claims.get("sub") != sub):
+                continue
+            session.tokens, session.profile, session.flash = None, None, flash
+            ended += 1
+        return ended
 
 
 def set_cookie(response: web.StreamResponse, session_id: str, *, secure: bool, max_age: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.admin.endpoints import admin_tokens, audit, clients, keys, openapi, users
+from services.admin.endpoints import admin_tokens, apis, audit, clients, consents, keys, openapi, users
 from shared.web.health import healthz, readyz
 
 
@@ -34,6 +34,13 @@ def routes() -> list[web.RouteDef]:
         web.post(users.DISABLE_PATH, users.disable_user),
         web.post(users.ENABLE_PATH, users.enable_user),
         web.put(users.PASSWORD_PATH, users.set_password),
-        web.get(users.CONSENTS_PATH, users.list_consents),
-        web.delete(users.CONSENT_PATH, users.revoke_consent),
+        web.get(consents.USER_CONSENTS_PATH, consents.list_user_consents),
+        web.delete(consents.USER_CONSENT_PATH, consents.revoke_user_consent),
+        web.get(consents.CONSENTS_PATH, consents.list_consents),
+        web.delete(consents.CONSENTS_PATH, consents.revoke_consent),
+        web.get(apis.APIS_PATH, apis.list_apis),
+        web.post(apis.APIS_PATH, apis.create_api),
+        web.get(apis.API_PATH, apis.show_api),
+        web.patch(apis.API_PATH, apis.update_api),
+        web.delete(apis.API_PATH, apis.delete_api),
     ]

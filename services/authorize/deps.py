@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.endpoints import CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH
+from shared.endpoints import ACCOUNT_PATH, CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH, SWITCH_ACCOUNT_PATH
 from shared.stores.pg_apis import CachedApis
 from shared.stores.pg_signing_keys import PgSigningKeys
 from shared.stores.protocols import Audit, Clients, Consents, Users
@@ -35,9 +35,12 @@ class Paths:
     login: str
     consent: str
     logout: str
+    switch_account: str
+    account: str
     stylesheet: str
 
     @classmethod
     def under(cls, base: str, stylesheet_version: str) -> Paths:
         return cls(login=base + LOGIN_PATH, consent=base + CONSENT_PATH, logout=base + LOGOUT_PATH,
+                   switch_account=base + SWITCH_ACCOUNT_PATH, account=base + ACCOUNT_PATH,
                    stylesheet=f"{base}/static/style.css?v={stylesheet_version}")

@@ -2,7 +2,8 @@
 
 - an error for a verified client goes to its redirect URI, with state and iss (RFC 6749
   §4.1.2.1, RFC 9207);
-- anything before the client and redirect URI are verified is a page, never a redirect;
+- anything before the client and redirect URI are verified is a page, never a redirect; it links
+  back to the client's registered home page (client_uri) when the client is known;
 - aiohttp's own HTTP errors (404, 405, 413, ...) become pages with the same status;
 - temporarily unavailable (a store down, shared.web.unavailable; the server busy,
   shared.web.shedding) is a 503 page; anything else is logged and shown as a bare 500 page.
@@ -17,7 +18,7 @@ from aiohttp import web
 from services.authorize.app_keys import SETTINGS
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.redirects import error_response
-from services.authorize.pages import message_page, redirect
+from services.authorize.pages import RedirectUriDetail, back_link, message_page, redirect, registered_client
 from shared.errors import OAuthError, TemporarilyUnavailable
 from shared.web.errors import Handler
 from shared.web.request_context import note_error, reason_key
@@ -52,7 +53,12 @@ async def html_error_middleware(request: web.Request, handler: Handler) -> web.S
         return redirect(location, after_post=request.method == "POST")
     except CannotRedirect as exc:
         note_error(request, "invalid_request", reason_key(exc))
-        return message_page(request, "This request cannot be completed", exc.message, status=exc.status)
+        client = await registered_client(request, exc.client_id)
+        # The URIs a request sent and a client registered are a developer's business only.
+        detail = (RedirectUriDetail(exc.redirect_uri_sent, exc.registered)
+                  if exc.registered and request.app[SETTINGS].dev_mode else None)
+        return message_page(request, "This request cannot be completed", exc.message, status=exc.status,
+                            back_to=back_link(client), detail=detail)
     except TemporarilyUnavailable as exc:
         note_error(request, exc.error, reason_key(exc))
         return message_page(request, "Temporarily unavailable", "Sign-in is temporarily unavailable. "

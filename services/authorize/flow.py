@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import replace
 from uuid import uuid4
 
 from aiohttp import web
@@ -20,8 +21,8 @@ from services.authorize.core.grants import grant_for
 from services.authorize.core.redirects import code_response
 from services.authorize.core.transaction import Transaction
 from services.authorize.pages import redirect
-from services.authorize.sessions import EXPIRED, as_authenticated, current_session, now
-from shared.crypto.digests import new_secret, sha256_hex
+from services.authorize.sessions import EXPIRED, as_authenticated, browser_binding, current_session, now
+from shared.crypto.digests import new_secret
 from shared.models import Client
 from shared.web.request_context import note_client
 
@@ -51,17 +52,27 @@ async def begin(request: web.Request, authz: AuthorizationRequest, client: Clien
                 user: Authenticated | None, granted: frozenset[str] = frozenset()) -> web.Response:
     """Stores the transaction and sends the browser to the login page (or consent, if known)."""
     app = request.app
-    browser = app[COOKIES].browser_id(request)
-    new_browser = browser is None
-    browser = browser or new_secret(32)
-    tx = Transaction(request=authz, client_name=client.name, csrf=new_secret(32), browser=sha256_hex(browser),
+    browser, new_browser = browser_binding(request)
+    tx = Transaction(request=authz, client_name=client.name, csrf=new_secret(32), browser=browser,
                      user=user).with_granted(granted)
     tx_id = await app[STORES].transactions.create(tx.to_record(), app[SETTINGS].transaction_ttl)
     page = app[PATHS].consent if user else app[PATHS].login
     response = redirect(f"{page}?tx={tx_id}", after_post=request.method == "POST")
-    if new_browser:
-        app[COOKIES].set_browser(response, browser)
+    if new_browser is not None:
+        app[COOKIES].set_browser(response, new_browser)
     return response
+
+
+async def restart(request: web.Request, tx: Transaction) -> web.Response:
+    """Switch account: the same request again, as with prompt=login, in a new transaction (new id,
+    new CSRF token; the caller took the old one) with nobody signed in, at the login page.
+
+    The login_hint goes: it named the account being switched away from.
+    """
+    fresh = Transaction(request=replace(tx.request, login_hint=None), client_name=tx.client_name,
+                        csrf=new_secret(32), browser=tx.browser)
+    tx_id = await request.app[STORES].transactions.create(fresh.to_record(), request.app[SETTINGS].transaction_ttl)
+    return redirect(f"{request.app[PATHS].login}?tx={tx_id}", after_post=True)
 
 
 async def after_login(request: web.Request, tx_id: str, tx: Transaction) -> web.Response:
@@ -69,7 +80,7 @@ async def after_login(request: web.Request, tx_id: str, tx: Transaction) -> web.
     granted = await request.app[STORES].consents.granted_scopes(tx.user.user_id, tx.request.client_id)
     if must_consent(tx.request, granted):
         if not await request.app[STORES].transactions.replace(tx_id, tx.with_granted(granted).to_record()):
-            raise CannotRedirect(EXPIRED)
+            raise CannotRedirect(EXPIRED, reason="transaction_expired", client_id=tx.request.client_id)
         return redirect(f"{request.app[PATHS].consent}?tx={tx_id}", after_post=True)
     return await complete(request, tx_id, tx)
 
@@ -101,7 +112,7 @@ async def issue_code(request: web.Request, authz: AuthorizationRequest, user: Au
                 if user.sid else asyncio.sleep(0))
     saved, _ = await asyncio.gather(save, recorded)
     if saved is False:
-        raise CannotRedirect(EXPIRED)
+        raise CannotRedirect(EXPIRED, reason="transaction_expired", client_id=authz.client_id)
     request.app[METRICS].code("issued", authz.client_id)
     note_client(request, authz.client_id)
     location = code_response(authz.redirect_uri, code=code, state=authz.state, issuer=settings.issuer)

@@ -21,7 +21,7 @@ def query_params(request: web.Request) -> Params:
 
 async def form_params(request: web.Request) -> Params:
     if request.content_type != FORM:
-        raise CannotRedirect(f"The form must be sent as {FORM}.", status=415)
+        raise CannotRedirect(f"The form must be sent as {FORM}.", status=415, reason="form_content_type")
     body = await request.read()  # bounded by client_max_size: larger bodies are a 413
     return _parse(body, request)
 
@@ -35,4 +35,4 @@ def _parse(raw: str | bytes, request: web.Request) -> Params:
     try:
         return parse_urlencoded(raw, max_params=request.app[SETTINGS].max_params)
     except MalformedParameters as exc:
-        raise CannotRedirect(f"The request is malformed: {exc}.") from None
+        raise CannotRedirect(f"The request is malformed: {exc}.", reason="malformed_parameters") from None

@@ -7,6 +7,8 @@ import time
 from aiohttp import web
 
 from services.authorize.app_keys import COOKIES, SETTINGS, STORES
+from services.authorize.core.account_sign_in import KIND as ACCOUNT_SIGN_IN
+from services.authorize.core.account_sign_in import AccountSignIn
 from services.authorize.core.decisions import Authenticated
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.transaction import Transaction
@@ -44,11 +46,24 @@ async def start_session(request: web.Request, user: Authenticated) -> str:
 async def load_transaction(request: web.Request) -> tuple[str, Transaction]:
     """The transaction named in the URL, which must belong to this browser."""
     tx_id = _tx_id(request)
-    return tx_id, _of_this_browser(request, await request.app[STORES].transactions.get(tx_id))
+    return tx_id, _as_transaction(_of_this_browser(request, await request.app[STORES].transactions.get(tx_id)))
 
 
 async def load_transaction_and_session(request: web.Request) -> tuple[str, Transaction, Session | None]:
     """As load_transaction, with the browser's session read in the same round trip."""
+    tx_id, record, session = await _load_with_session(request)
+    return tx_id, _as_transaction(record), session
+
+
+async def load_sign_in(request: web.Request) -> tuple[str, Transaction | AccountSignIn, Session | None]:
+    """What the login page serves: an authorization transaction or a sign-in for the account page."""
+    tx_id, record, session = await _load_with_session(request)
+    if record.get("kind") == ACCOUNT_SIGN_IN:
+        return tx_id, AccountSignIn.from_record(record), session
+    return tx_id, _as_transaction(record), session
+
+
+async def _load_with_session(request: web.Request) -> tuple[str, Record, Session | None]:
     tx_id, stores = _tx_id(request), request.app[STORES]
     record, session = await stores.transactions.get_with_session(tx_id, stores.sessions,
                                                                  request.app[COOKIES].session_id(request))
@@ -58,24 +73,47 @@ async def load_transaction_and_session(request: web.Request) -> tuple[str, Trans
 def _tx_id(request: web.Request) -> str:
     tx_id = query_params(request).first("tx")
     if tx_id is None:
-        raise CannotRedirect("This sign-in link is incomplete. Return to the application and start again.")
+        raise CannotRedirect("This sign-in link is incomplete. Return to the application and start again.",
+                             reason="transaction_missing")
     return tx_id
 
 
-def _of_this_browser(request: web.Request, record: Record | None) -> Transaction:
+def _of_this_browser(request: web.Request, record: Record | None) -> Record:
     if record is None:
-        raise CannotRedirect(EXPIRED)
-    tx = Transaction.from_record(record)
+        raise CannotRedirect(EXPIRED, reason="transaction_expired")
     browser = request.app[COOKIES].browser_id(request) or ""
-    if not constant_time_equals(tx.browser, sha256_hex(browser)):
+    if not constant_time_equals(str(record.get("browser", "")), sha256_hex(browser)):
         raise CannotRedirect("This sign-in request was started in another browser, or this browser blocks "
-                             "cookies. Return to the application and start again here.")
-    return tx
+                             "cookies. Return to the application and start again here.", reason="other_browser",
+                             client_id=_client_id_of(record))
+    return record
 
 
-def check_csrf(form: Params, expected: str) -> None:
+def _client_id_of(record: Record) -> str | None:
+    """The client an authorization's record is for (None for other kinds: account sign-ins)."""
+    request = record.get("request")
+    client_id = request.get("client_id") if isinstance(request, dict) and "kind" not in record else None
+    return client_id if isinstance(client_id, str) else None
+
+
+def _as_transaction(record: Record) -> Transaction:
+    """Other records share the store (account sign-ins, logout confirmations): none of them is one."""
+    if "kind" in record:
+        raise CannotRedirect(EXPIRED, reason="transaction_expired")
+    return Transaction.from_record(record)
+
+
+def browser_binding(request: web.Request) -> tuple[str, str | None]:
+    """The digest a new transaction is bound to, and the cookie to set when the browser has none."""
+    browser = request.app[COOKIES].browser_id(request)
+    fresh = new_secret(32) if browser is None else None
+    return sha256_hex(browser or fresh or ""), fresh
+
+
+def check_csrf(form: Params, expected: str, client_id: str | None = None) -> None:
     if not constant_time_equals(form.first("csrf") or "", expected):
-        raise CannotRedirect("This form has expired. Go back, reload the page and try again.", status=403)
+        raise CannotRedirect("This form has expired. Go back, reload the page and try again.", status=403,
+                             reason="csrf_mismatch", client_id=client_id)
 
 
 def new_sid() -> str:

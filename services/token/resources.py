@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from services.token.app_keys import (
@@ -24,6 +25,7 @@ from services.token.app_keys import (
     SETTINGS,
     SWEEPER,
 )
+from services.token.backchannel_logout import LogoutDeliverer
 from services.token.core.context import GrantContext
 from services.token.core.issuer import TokenIssuer
 from services.token.key_cache import KeyCache, KeyRingCollector
@@ -32,6 +34,7 @@ from services.token.pending_revocations import complete_pending_revocations
 from services.token.sweeps import GrantSweeper, sweep_redemptions
 from shared.db import connect
 from shared.keyring import ensure_active_key
+from shared.logout.queue import LogoutQueue
 from shared.stores.client_changes import watching
 from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
@@ -51,7 +54,8 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[APIS] = CachedApis(PgApis(pool), settings.client_cache_ttl)
     app[AUDIT] = PgAudit(pool, on_record=app[METRICS].audit_recorded)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool, leeway=settings.clock_leeway)
-    app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
+    app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway,
+                                  replicas=settings.revocation_replicas, wait_ms=settings.revocation_wait_ms)
     # One budget for /token, /revoke and /introspect: the scope names the service, not the path.
     app[RATE_LIMITER] = RateLimiter(client, settings.redis_prefix, "token", Limits.from_settings(settings))
     async with watching(app[CLIENTS], client, settings.redis_prefix, settings.client_change_poll):
@@ -108,4 +112,21 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
     await sweeper.close()
 
 
-CLEANUP_CONTEXTS = (postgres, redis, stores, signing_keys, grants)
+async def backchannel_logouts(app: web.Application) -> AsyncIterator[None]:
+    """Delivers the logout tokens sign-outs queue (services.token.backchannel_logout)."""
+    settings = app[SETTINGS]
+    # One pooled client for every relying party; per-request timeouts are set per POST.
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.backchannel_logout_concurrency),
+                                 trust_env=False)
+    deliverer = LogoutDeliverer(settings, LogoutQueue(app[REDIS], settings.redis_prefix), app[CLIENTS],
+                                app[KEY_CACHE], app[AUDIT], app[METRICS], http)
+    task = asyncio.create_task(deliverer.run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await deliverer.close()
+    await http.close()
+
+
+CLEANUP_CONTEXTS = (postgres, redis, stores, signing_keys, grants, backchannel_logouts)

@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from shared.cli.connect import backends
 from shared.cli.output import emit
 from shared.config import Settings
 from shared.db import connect
 from shared.management import apis
-from shared.redis_client import create_redis
-from shared.stores.redis_denylist import RedisDenylist
+from shared.management.backends import Backends
 
 T = TypeVar("T")
 
@@ -70,6 +70,11 @@ async def _with_conn(env: Mapping[str, str], work: Callable[[asyncpg.Connection,
         await conn.close()
 
 
+def _conn(b: Backends) -> asyncpg.Connection:
+    assert isinstance(b.db, asyncpg.Connection)  # a command holds one connection (shared.cli.connect)
+    return b.db
+
+
 def _human(record: apis.ApiRecord) -> str:
     doc = record.to_json()
     lines = [f"{doc['identifier']}  {doc['name']}"]
@@ -106,24 +111,20 @@ async def run_update(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         changes["access_token_ttl"] = args.access_token_ttl
     elif args.default_access_token_ttl:
         changes["access_token_ttl"] = None
-    record = await _with_conn(env, lambda conn, _: apis.update_api(
-        conn, args.identifier, name=args.name, add_scopes=args.add_scopes, remove_scopes=args.remove_scopes,
-        replace_scopes=args.replace_scopes, **changes))
+    async with backends(env) as b:
+        record = await apis.update_api(
+            _conn(b), args.identifier, name=args.name, add_scopes=args.add_scopes, remove_scopes=args.remove_scopes,
+            replace_scopes=args.replace_scopes, **changes)
+        await b.clients_changed()  # clients' cached scopes and audiences come from their APIs
     emit(record.to_json(), args.json, _human(record))
     return 0
 
 
 async def run_delete(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    async def delete(conn: asyncpg.Connection, settings: Settings) -> apis.ApiDeleted:
-        redis = create_redis(settings)
-        try:
-            denylist = RedisDenylist(redis, settings.redis_prefix, leeway=settings.clock_leeway)
-            return await apis.delete_api(conn, denylist, args.identifier, force=args.force,
-                                         default_audience=settings.access_audience)
-        finally:
-            await redis.aclose()
-
-    result = await _with_conn(env, delete)
+    async with backends(env) as b:
+        result = await apis.delete_api(_conn(b), b.denylist, args.identifier, force=args.force,
+                                       default_audience=b.settings.access_audience)
+        await b.clients_changed()  # a forced delete unlinks clients: their cached copies are stale
     emit(result.to_json(), args.json, f"deleted {result.identifier}; revoked {result.revoked_refresh_tokens} "
          f"refresh token(s), deny-listed {result.denylisted_access_tokens} access token(s)")
     return 0

@@ -20,6 +20,8 @@ def _metadata_options(parser: argparse.ArgumentParser) -> None:
     """The options create and update share (repeatable where the metadata is a list)."""
     parser.add_argument("--post-logout-redirect-uri", action="append", dest="post_logout_redirect_uris")
     parser.add_argument("--backchannel-logout-uri")
+    parser.add_argument("--backchannel-logout-session-required", action=argparse.BooleanOptionalAction,
+                        help="logout tokens must carry sid (OIDC Back-Channel Logout §2.2; default: no)")
     parser.add_argument("--cors-origin", action="append", dest="cors_origins",
                         help="an origin (https://app.example) allowed to call the token endpoints from a browser")
     parser.add_argument("--client-uri")
@@ -88,6 +90,7 @@ async def run_create(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         auth_method=args.auth_method, grant_types=args.grant_types and tuple(args.grant_types),
         id_token_alg=args.id_token_alg, post_logout_redirect_uris=tuple(args.post_logout_redirect_uris or ()),
         client_uri=args.client_uri, backchannel_logout_uri=args.backchannel_logout_uri,
+        backchannel_logout_session_required=bool(args.backchannel_logout_session_required),
         cors_origins=tuple(args.cors_origins or ()), apis=tuple(args.apis or ()))
     async with backends(env) as b:
         record = await ops.create(b, spec)
@@ -105,7 +108,8 @@ async def run_update(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         post_logout_redirect_uris=listed(args.post_logout_redirect_uris), scope=args.scope,
         grant_types=listed(args.grant_types), auth_method=args.auth_method, id_token_alg=args.id_token_alg,
         cors_origins=listed(args.cors_origins), client_uri=args.client_uri,
-        backchannel_logout_uri=args.backchannel_logout_uri, apis=listed(args.apis))
+        backchannel_logout_uri=args.backchannel_logout_uri,
+        backchannel_logout_session_required=args.backchannel_logout_session_required, apis=listed(args.apis))
     if change == ops.ClientUpdate():
         raise UsageError("nothing to change: give at least one option")
     async with backends(env) as b:

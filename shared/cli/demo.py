@@ -40,8 +40,11 @@ async def run_seed(args: Args, env: Mapping[str, str]) -> int:
     if not settings.dev_mode:
         raise UsageError("demo seed only runs with LATCHKEY_DEV=1 (it creates a user with a published password)")
     demo_url = env.get("LATCHKEY_DEMO_URL", "http://localhost:8000").rstrip("/")
-    redirect_uris = list(dict.fromkeys([f"{demo_url}/callback", demo_url.replace("localhost",
-                                                                                 "127.0.0.1") + "/callback"]))
+    bases = list(dict.fromkeys([demo_url, demo_url.replace("localhost", "127.0.0.1")]))
+    redirect_uris = [f"{base}/callback" for base in bases]
+    # RP-Initiated Logout brings the browser back here; Back-Channel Logout posts logout tokens there.
+    post_logout_redirect_uris = [f"{base}/signed-out" for base in bases]
+    backchannel_logout_uri = f"{demo_url}/backchannel-logout"
     # A fresh secret each run: only its hash is stored, so the demo app gets it from this output.
     secret = new_secret(32)
     password_hash = await passwords_for(settings).hash(DEMO_PASSWORD)
@@ -64,11 +67,14 @@ async def run_seed(args: Args, env: Mapping[str, str]) -> int:
                 grant_types=frozenset(("authorization_code", "refresh_token")),
                 token_endpoint_auth_method="client_secret_basic", is_public=False,
                 apis=frozenset({settings.access_audience}),
+                post_logout_redirect_uris=tuple(post_logout_redirect_uris),
+                backchannel_logout_uri=backchannel_logout_uri, backchannel_logout_session_required=True,
             ))
     finally:
         await conn.close()
     doc = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD, "client_id": DEMO_CLIENT_ID,
-           "client_secret": secret, "redirect_uris": redirect_uris, "scope": " ".join(DEMO_SCOPES),
-           "api": settings.access_audience}
+           "client_secret": secret, "redirect_uris": redirect_uris,
+           "post_logout_redirect_uris": post_logout_redirect_uris, "backchannel_logout_uri": backchannel_logout_uri,
+           "scope": " ".join(DEMO_SCOPES), "api": settings.access_audience}
     emit(doc, args.json, f"demo user {DEMO_USERNAME} / {DEMO_PASSWORD}; client {DEMO_CLIENT_ID}")
     return 0

@@ -5,7 +5,8 @@ scope name belongs to exactly one API; the OpenID scopes (openid, profile, email
 offline_access) are built in and belong to none. Clients are linked to the APIs they may use
 (table client_apis): naming an API's scope at registration links that API, ``--api`` links it
 explicitly (and, when none of its scopes is named, allows all of them). Deleting an API that a
-client still uses is refused unless forced; either way its tokens are revoked.
+client still uses is refused unless forced; either way its tokens are revoked. Every change is
+written to the audit trail with its actor (``cli``, or ``admin-token:NAME`` for the admin API).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import asyncpg
 
 from shared.config import is_loopback_url
 from shared.crypto.digests import new_secret, sha256_hex
+from shared.management.backends import record_change
 from shared.management.errors import Conflict, InvalidInput, NotFound
-from shared.models import OPENID_SCOPES, Api, ApiScope
+from shared.models import OPENID_SCOPES, Api, ApiScope, AuditEvent
 from shared.oauth.catalog import ApiCatalog
 from shared.stores.pg_apis import PgApis
 from shared.stores.protocols import Denylist
@@ -97,9 +99,16 @@ def check_name(name: str) -> str:
 def parse_scope_spec(spec: str) -> ApiScope:
     """``NAME=description``: the name by the RFC 6749 §3.3 grammar, never an OpenID scope."""
     name, equals, description = spec.partition("=")
-    name, description = name.strip(), description.strip()
-    if not equals or not description:
+    if not equals or not description.strip():
         raise InvalidInput(f"scope {spec!r} must be NAME=description (the description is shown on the consent page)")
+    return check_scope(ApiScope(name, description))
+
+
+def check_scope(scope: ApiScope) -> ApiScope:
+    """A scope given as its two parts (the admin API's ``{"name", "description"}``)."""
+    name, description = scope.name.strip(), scope.description.strip()
+    if not description:
+        raise InvalidInput(f"scope {name!r} needs a description (it is shown on the consent page)")
     if not _SCOPE_TOKEN.fullmatch(name):
         raise InvalidInput(f"scope name {name!r} is not a scope token (RFC 6749 §3.3: printable ASCII, no space, "
                            "quote or backslash, at most 200 characters)")
@@ -110,8 +119,9 @@ def parse_scope_spec(spec: str) -> ApiScope:
     return ApiScope(name, description)
 
 
-def parse_scope_specs(specs: Iterable[str]) -> tuple[ApiScope, ...]:
-    scopes = tuple(parse_scope_spec(spec) for spec in specs)
+def parse_scope_specs(specs: Iterable[str | ApiScope]) -> tuple[ApiScope, ...]:
+    """``NAME=description`` strings (the CLI) or ``ApiScope``s (the admin API), checked alike."""
+    scopes = tuple(parse_scope_spec(spec) if isinstance(spec, str) else check_scope(spec) for spec in specs)
     names = [s.name for s in scopes]
     if duplicate := next((n for n in names if names.count(n) > 1), None):
         raise InvalidInput(f"scope {duplicate!r} is given twice")
@@ -132,11 +142,15 @@ async def _check_scopes_free(db: PgApis, scopes: Sequence[ApiScope], identifier:
         raise Conflict(f"scope {name!r} already belongs to API {api}; a scope name belongs to exactly one API")
 
 
+async def _audit(conn: asyncpg.Connection, event: str, identifier: str, actor: str, **details: Any) -> None:
+    await record_change(conn, AuditEvent(event, details={"actor": actor, "api": identifier, **details}))
+
+
 # ---- operations ----
 
-async def create_api(conn: asyncpg.Connection, *, identifier: str, name: str, scopes: Iterable[str],
+async def create_api(conn: asyncpg.Connection, *, identifier: str, name: str, scopes: Iterable[str | ApiScope],
                      access_token_ttl: int | None = None, with_secret: bool = False,
-                     dev_mode: bool = False) -> ApiRecord:
+                     dev_mode: bool = False, actor: str = "cli") -> ApiRecord:
     api = Api(identifier=check_identifier(identifier, dev_mode), name=check_name(name),
               scopes=parse_scope_specs(scopes), access_token_ttl=check_ttl(access_token_ttl))
     secret = new_secret(32) if with_secret else None
@@ -151,12 +165,21 @@ async def create_api(conn: asyncpg.Connection, *, identifier: str, name: str, sc
             await db.insert(api)
         except asyncpg.UniqueViolationError:  # a concurrent create won the race
             raise Conflict(f"API {api.identifier} or one of its scopes was just created by someone else") from None
+        await _audit(conn, "api_created", api.identifier, actor, with_secret=with_secret)
     return ApiRecord(api, client_secret=secret)
 
 
 async def list_apis(conn: asyncpg.Connection) -> list[ApiRecord]:
     db = PgApis(conn)
     return [ApiRecord(api, tuple(await db.clients_using(api.identifier))) for api in await db.all()]
+
+
+async def page_apis(conn: asyncpg.Connection, *, after: str | None, limit: int) -> list[ApiRecord]:
+    """Up to ``limit`` APIs by identifier (code point order, as a cursor compares), after ``after``.
+    The catalog is small and every service loads it whole, so the page is cut from all of them."""
+    db = PgApis(conn)
+    apis = sorted((a for a in await db.all() if after is None or a.identifier > after), key=lambda a: a.identifier)
+    return [ApiRecord(api, tuple(await db.clients_using(api.identifier))) for api in apis[:limit]]
 
 
 async def show_api(conn: asyncpg.Connection, identifier: str) -> ApiRecord:
@@ -171,9 +194,9 @@ _KEEP = object()
 
 
 async def update_api(conn: asyncpg.Connection, identifier: str, *, name: str | None = None,
-                     add_scopes: Iterable[str] = (), remove_scopes: Iterable[str] = (),
-                     replace_scopes: Iterable[str] | None = None,
-                     access_token_ttl: int | None | object = _KEEP) -> ApiRecord:
+                     add_scopes: Iterable[str | ApiScope] = (), remove_scopes: Iterable[str] = (),
+                     replace_scopes: Iterable[str | ApiScope] | None = None,
+                     access_token_ttl: int | None | object = _KEEP, actor: str = "cli") -> ApiRecord:
     """``replace_scopes`` sets the whole list; else ``remove_scopes`` then ``add_scopes`` apply.
     ``access_token_ttl=None`` returns the API to the server's default lifetime. A removed scope
     is also taken out of every client's allowed scopes."""
@@ -190,11 +213,12 @@ async def update_api(conn: asyncpg.Connection, identifier: str, *, name: str | N
         await db.replace(api)
         gone = sorted({s.name for s in current.scopes} - {s.name for s in api.scopes})
         await _disallow(conn, gone)
+        await _audit(conn, "api_updated", identifier, actor, removed_scopes=gone)
         return ApiRecord(api, tuple(await db.clients_using(identifier)))
 
 
-def _new_scopes(current: Api, add: Iterable[str], remove: Iterable[str],
-                replacement: Iterable[str] | None) -> tuple[ApiScope, ...]:
+def _new_scopes(current: Api, add: Iterable[str | ApiScope], remove: Iterable[str],
+                replacement: Iterable[str | ApiScope] | None) -> tuple[ApiScope, ...]:
     if replacement is not None:
         return parse_scope_specs(replacement)
     remove = list(remove)
@@ -218,7 +242,7 @@ async def _disallow(conn: asyncpg.Connection, scopes: Sequence[str]) -> None:
 
 
 async def delete_api(conn: asyncpg.Connection, denylist: Denylist, identifier: str, *, force: bool = False,
-                     default_audience: str = "") -> ApiDeleted:
+                     default_audience: str = "", actor: str = "cli") -> ApiDeleted:
     """Refused while a client uses the API, unless ``force`` (which unlinks those clients).
 
     Its refresh tokens are revoked and the access tokens issued beside them deny-listed, before
@@ -233,7 +257,7 @@ async def delete_api(conn: asyncpg.Connection, denylist: Denylist, identifier: s
         clients = await db.clients_using(identifier)
         if clients and not force:
             raise Conflict(f"API {identifier} is still used by client(s) {', '.join(clients)}; "
-                           "unlink them or delete with --force (revokes its tokens)")
+                           "unlink them or delete with --force (admin API: ?force=true), which revokes its tokens")
         rows = await conn.fetch(
             """UPDATE refresh_tokens SET revoked_at = now()
                WHERE revoked_at IS NULL AND (resource = $1 OR (resource IS NULL AND $2::boolean))
@@ -241,6 +265,8 @@ async def delete_api(conn: asyncpg.Connection, denylist: Denylist, identifier: s
         live: list[tuple[str, datetime]] = [(r["access_jti"], r["access_expires_at"]) for r in rows if r["access_jti"]]
         await _disallow(conn, [s.name for s in api.scopes])
         await db.delete(identifier)
+        await _audit(conn, "api_deleted", identifier, actor, unlinked_clients=clients,
+                     revoked_refresh_tokens=len(rows))
         await denylist.add_many(live)
     return ApiDeleted(identifier, tuple(clients), len(rows), len(live))
 

@@ -1,7 +1,8 @@
 """Remembered consents (OIDC Core §3.1.2.4): list a user's, revoke one.
 
 Revoking deletes the consent (the next authorization asks again) and ends that grant: the
-refresh tokens the user holds for the client are revoked and its access tokens refused.
+refresh tokens the user holds for the client are revoked and its access tokens refused, and the
+client is sent a back-channel logout for the user (``shared.logout.announce``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.logout import announce
 from shared.management.backends import Backends, record_change
 from shared.management.errors import NotFound
 from shared.management.users import show as show_user
-from shared.models import AuditEvent
+from shared.models import AuditEvent, User
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 
@@ -56,6 +58,11 @@ async def revoke(backends: Backends, username: str, client_id: str, *, actor: st
     user = (await show_user(backends, username)).user
     if await PgClients(backends.db).find(client_id) is None:
         raise NotFound(f"no client {client_id!r}")
+    return await revoke_of_user(backends, user, client_id, actor=actor)
+
+
+async def revoke_of_user(backends: Backends, user: User, client_id: str, *, actor: str) -> ConsentRevoked:
+    """``revoke`` for a user already found (the account page knows its user by the session)."""
     async with backends.transaction() as conn:
         deleted = await conn.fetchval(
             "DELETE FROM consents WHERE user_id = $1 AND client_id = $2 RETURNING true", user.id, client_id)
@@ -67,4 +74,7 @@ async def revoke(backends: Backends, username: str, client_id: str, *, actor: st
                                               details={"actor": actor}))
     # No margin: the user may consent again at once, and new tokens must work.
     await backends.revoke_access(revoked, user_id=user.id, client_id=client_id, margin=0)
+    sessions = await backends.sessions.of_user(str(user.id))
+    await announce(backends, user_id=str(user.id), sids=[s.sid for s in sessions], client_id=client_id,
+                   reason="consent_revoked")
     return ConsentRevoked(user.username, client_id, bool(deleted), int(revoked_rows))

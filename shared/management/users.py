@@ -1,7 +1,8 @@
 """Users' whole life cycle: list, show, update, disable, enable, set-password, delete.
 
 Disabling or deleting a user ends their login sessions, revokes their refresh tokens and refuses
-their live access tokens (``Backends.revoke_access``); login then fails with the message of a
+their live access tokens (``Backends.revoke_access``), and tells every client that got tokens
+in those sessions (Back-Channel Logout, ``shared.logout.announce``); login then fails with the message of a
 wrong password (services/authorize/endpoints/login.py checks a decoy hash for them).
 """
 
@@ -10,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import asyncpg
 
 from shared.config import Settings
+from shared.logout import announce
 from shared.management.backends import Backends, record_change
 from shared.management.errors import Conflict, InvalidInput, NotFound
 from shared.models import AuditEvent, User
@@ -133,7 +136,7 @@ async def set_disabled(backends: Backends, username: str, disabled: bool, *, act
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id) if disabled else []
         await _audit(conn, "user_disabled" if disabled else "user_enabled", user, actor)
     if disabled:
-        await _cut_off(backends, user, revoked)
+        await _cut_off(backends, user, revoked, "user_disabled")
     return UserRecord(dataclasses.replace(user, disabled=disabled))
 
 
@@ -144,7 +147,7 @@ async def delete(backends: Backends, username: str, *, actor: str = "cli") -> Us
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id)
         await conn.execute("DELETE FROM users WHERE id = $1", user.id)
         await _audit(conn, "user_deleted", user, actor)
-    await _cut_off(backends, user, revoked)
+    await _cut_off(backends, user, revoked, "user_deleted")
     return UserRecord(user)
 
 
@@ -157,6 +160,21 @@ async def set_password(backends: Backends, username: str, password: str, *, acto
     return UserRecord(user)
 
 
-async def _cut_off(backends: Backends, user: User, revoked: list[Any]) -> None:
+async def replace_password_hash(backends: Backends, user_id: UUID, password_hash: str, *, actor: str) -> None:
+    """``set_password`` for a user already found, with a hash made by the caller's own hasher (the
+    authorize service hashes in its argon2 threads, off the event loop)."""
+    async with backends.transaction() as conn:
+        user = await conn.fetchrow(
+            "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING id, username, password_hash, email, "
+            "email_verified, name, disabled", user_id, password_hash)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        await _audit(conn, "user_password_set", User(**user), actor)
+
+
+async def _cut_off(backends: Backends, user: User, revoked: list[Any], reason: str) -> None:
+    sessions = await backends.sessions.of_user(str(user.id))
+    # Before the sessions end: ending one drops its list of clients to tell.
+    await announce(backends, user_id=str(user.id), sids=[s.sid for s in sessions], reason=reason)
     await backends.sessions.end_all_of_user(str(user.id))
     await backends.revoke_access(revoked, user_id=user.id)

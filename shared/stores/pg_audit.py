@@ -37,6 +37,13 @@ class PgAudit:
                  event.event_type, event.client_id, event.user_id, event.details)
         await self._insert(event)
 
+    async def note(self, event: AuditEvent) -> None:
+        """An outcome of the system's own work (a back-channel logout's delivery): in the trail,
+        logged at INFO, not counted as a security event."""
+        log.info("event %s client=%s user=%s details=%s",
+                 event.event_type, event.client_id, event.user_id, event.details)
+        await self._insert(event)
+
     async def _insert(self, event: AuditEvent) -> None:
         await self._db.execute(
             """INSERT INTO audit_events (event_type, client_id, user_id, remote_addr, details)

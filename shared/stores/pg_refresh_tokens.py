@@ -210,6 +210,25 @@ class PgRefreshTokens:
             revoked += [(r["access_jti"], r["access_expires_at"]) for r in rows if r["access_jti"]]
         return revoked
 
+    async def revoke_session(self, user_id: UUID, sids: Sequence[str]) -> list[tuple[str, datetime]]:
+        """Revokes the user's live tokens whose grant began in one of the login sessions ``sids``
+        and lacks ``offline_access``: those end with the session (OIDC Core §11 keeps only offline
+        access beyond it). Returns the access-token jtis to denylist; repeats like ``revoke_owned``."""
+        revoked: list[tuple[str, datetime]] = []
+        while sids and (rows := await self._db.fetch(
+            """UPDATE refresh_tokens SET revoked_at = now()
+               WHERE revoked_at IS NULL AND user_id = $1 AND sid = ANY($2::text[])
+                 AND NOT ('offline_access' = ANY(scope))
+               RETURNING access_jti, access_expires_at""",
+            user_id, list(sids),
+        )):
+            revoked += [(r["access_jti"], r["access_expires_at"]) for r in rows if r["access_jti"]]
+        return revoked
+
     async def denylisted(self, jtis: Sequence[str]) -> None:
         """The entries ``revoke_family`` recorded reached the denylist: forget them."""
         await self._pending.written(jtis)
+
+    async def record_pending(self, entries: Sequence[tuple[str, datetime]]) -> None:
+        """Records denylist entries owed outside a grant's revocation (``denylisted`` forgets them)."""
+        await self._pending.record(entries)

@@ -14,6 +14,7 @@ ended or expired is harmless: deleting a missing key does nothing, and ``of_user
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from redis.asyncio import Redis
@@ -50,6 +51,11 @@ class RedisSessions:
     def _clients(self, sid: str) -> str:
         return f"{self._prefix}session-clients:{sid}"
 
+    @staticmethod
+    def digest(session_id: str) -> str:
+        """What keys and the user's index know a session by (listed_of_user, end_of_user)."""
+        return sha256_hex(session_id)
+
     def key(self, session_id: str) -> str:
         """The Redis key, for a store that reads it in the same round trip as its own."""
         return self._key(session_id)
@@ -82,6 +88,36 @@ class RedisSessions:
         values = await self._redis.mget([self._key_of_digest(d) for d in digests])
         return [s for raw in values if (s := self.parse(raw)) is not None and s.user_id == user_id]
 
+    async def listed_of_user(self, user_id: str) -> list[tuple[str, Session]]:
+        """As ``of_user``, each with its key digest: the handle an account page ends it by (a
+        digest, not the cookie value, so the page never shows a credential)."""
+        digests = sorted(d.decode() if isinstance(d, bytes) else d
+                         for d in await self._redis.smembers(self._index(user_id)))
+        if not digests:
+            return []
+        values = await self._redis.mget([self._key_of_digest(d) for d in digests])
+        return [(d, s) for d, raw in zip(digests, values, strict=True)
+                if (s := self.parse(raw)) is not None and s.user_id == user_id]
+
+    async def end_of_user(self, user_id: str, digest: str) -> tuple[Session, frozenset[str]] | None:
+        """Ends the session with key ``digest`` only if it is one of ``user_id``'s; returns it and
+        the clients that got codes in it (who to tell), or None: not theirs, or already over."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.sismember(self._index(user_id), digest)
+            pipe.get(self._key_of_digest(digest))
+            member, raw = await pipe.execute()
+        session = self.parse(raw)
+        if not member or session is None or session.user_id != user_id:
+            return None
+        clients = await self.clients_of(session.sid) if session.sid else frozenset()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key_of_digest(digest))
+            pipe.srem(self._index(user_id), digest)
+            if session.sid:
+                pipe.delete(self._clients(session.sid))
+            deleted, *_ = await pipe.execute()
+        return (session, clients) if deleted else None  # else a concurrent end got there first
+
     async def end_all_of_user(self, user_id: str) -> int:
         """Ends every session of the user (disabled or deleted); returns how many were live."""
         index = self._index(user_id)
@@ -103,6 +139,11 @@ class RedisSessions:
     async def clients_of(self, sid: str) -> frozenset[str]:
         members = await self._redis.smembers(self._clients(sid))
         return frozenset(m.decode() if isinstance(m, bytes) else m for m in members)
+
+    async def forget_clients(self, sid: str, client_ids: Iterable[str]) -> None:
+        """These clients were told the session ended: a later logout need not tell them again."""
+        if ids := list(client_ids):
+            await self._redis.srem(self._clients(sid), *ids)
 
     async def end(self, session_id: str, sid: str = "") -> None:
         """Ends the session; its client list goes with it (a logout reads that list first)."""

@@ -7,6 +7,8 @@ code and a short reason key (shared.web.request_context). As text (LATCHKEY_LOG_
 
     127.0.0.1 POST /token 400 3.1ms rid=5f0c... client=app-1 error=invalid_grant reason=pkce_mismatch
 
+An error page's line ends with the reference the page showed: ``ref=7K3QX9M2PA``.
+
 As JSON the same fields are keys of one object a line (shared.logs.JsonFormatter).
 
 A flushed write per request was a sixth of the CPU of the cheapest endpoint, so access lines
@@ -46,6 +48,8 @@ def access_fields(request: BaseRequest, response: StreamResponse, seconds: float
         if response.status >= 400:
             fields["error"] = info.error or ("server_error" if response.status >= 500 else "invalid_request")
             fields["reason"] = info.reason or f"http_{response.status}"
+        if info.reference is not None:
+            fields["ref"] = info.reference  # what the error page showed the user
     return fields
 
 
@@ -55,7 +59,8 @@ class AccessLogger(AbstractAccessLogger):
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         fields = access_fields(request, response, time)
-        extra = " ".join(f"{key}={fields[key]}" for key in ("path", "request_id", "client_id", "error", "reason")
+        extra = " ".join(f"{key}={fields[key]}" for key in ("path", "request_id", "client_id", "error", "reason",
+                                                             "ref")
                          if key in fields)
         self.logger.info("%s %s %s %d %.1fms %s", fields["remote"], fields["method"], fields["route"],
                          fields["status"], fields["latency_ms"], extra, extra={"fields": fields})

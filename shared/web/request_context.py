@@ -25,13 +25,14 @@ _MAX_CLIENT_ID_CHARS = 100  # an unauthenticated client_id is caller-chosen text
 
 
 class RequestInfo:
-    __slots__ = ("request_id", "client_id", "error", "reason")
+    __slots__ = ("request_id", "client_id", "error", "reason", "reference")
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
         self.client_id: str | None = None
         self.error: str | None = None  # the OAuth error code (RFC 6749 §5.2) or a page's error
         self.reason: str | None = None  # a short fixed key saying why, e.g. pkce_mismatch
+        self.reference: str | None = None  # the short id an error page shows (error_reference)
 
 
 REQUEST_INFO = web.RequestKey("request_info", RequestInfo)
@@ -40,6 +41,26 @@ REQUEST_INFO = web.RequestKey("request_info", RequestInfo)
 def new_request_id() -> str:
     """64 random bits: a correlation key, not a secret (no syscall per request, unlike urandom)."""
     return f"{random.getrandbits(64):016x}"
+
+
+# Crockford's base32 without I, L, O, U: read aloud or typed from a screenshot without confusion.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_CHARS = 10  # 50 bits: unique enough to find one line among years of logs
+
+
+def error_reference(request: web.BaseRequest) -> str | None:
+    """The short reference an error page shows and its access line carries (``ref=``).
+
+    A request id may be a gateway's long token; a person reads this one to support. Random, not
+    derived from anything: a correlation key, never a secret. The same for the whole request.
+    """
+    info = request_info(request)
+    if info is None:
+        return None
+    if info.reference is None:
+        bits = random.getrandbits(5 * REFERENCE_CHARS)
+        info.reference = "".join(_REFERENCE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(REFERENCE_CHARS))
+    return info.reference
 
 
 def _from_trusted_peer(remote: str | None, trusted_proxies: Sequence[Network]) -> bool:

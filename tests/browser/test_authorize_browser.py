@@ -125,3 +125,58 @@ async def test_sign_in_consent_and_land_on_the_client_with_a_code(browser, autho
     assert callback["iss"] == base
     assert await RedisCodeStore(redis, prefix).ttl(callback["code"]) > 0
     assert problems == [], "\n".join(problems)  # no CSP violation, no blocked form redirect, no failed request
+
+
+async def test_account_page_revokes_an_application_and_ends_another_session(browser, authorize_server, callbacks,
+                                                                            pool, settings):
+    """Sign in for a client, open /account, revoke the client, end the session of another browser."""
+    from playwright.async_api import expect
+
+    base, _ = authorize_server
+    redirect_uri, received = callbacks
+    client = await make_client(pool, redirect_uris=(redirect_uri,), public=True, name="Account Test App")
+    user = await make_user(pool, settings, password=PASSWORD)
+    pkce = Pkce.new()
+    query = urlencode({"response_type": "code", "client_id": client.client_id, "redirect_uri": redirect_uri,
+                       "scope": "openid email", "state": "account-state", "code_challenge": pkce.challenge,
+                       "code_challenge_method": "S256"})
+    laptop, phone = await browser.new_context(), await browser.new_context()  # two browsers, two sessions
+    page = await laptop.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+
+    await page.goto(f"{base}/authorize?{query}")
+    await page.fill('input[name="username"]', user.username)
+    await page.fill('input[name="password"]', PASSWORD)
+    await page.click('button[type="submit"]')
+    await page.click('button[name="decision"][value="allow"]')
+    await page.wait_for_url(f"{redirect_uri}?*")
+    await asyncio.wait_for(received.get(), timeout=10)
+
+    other = await phone.new_page()
+    await other.goto(f"{base}/account")  # no session there: the login page, then back
+    await other.fill('input[name="username"]', user.username)
+    await other.fill('input[name="password"]', PASSWORD)
+    await other.click('button[type="submit"]')
+    await other.wait_for_url(f"{base}/account")
+
+    await page.goto(f"{base}/account")
+    assert await page.title() == "Your account · Latchkey"
+    main = page.locator("main")
+    await expect(main).to_contain_text("Account Test App")
+    await expect(main).to_contain_text("See your email address")
+    await expect(page.get_by_text("This browser", exact=True)).to_have_count(1)
+    await page.get_by_role("button", name="Revoke access for Account Test App").click()
+    await page.wait_for_url(f"{base}/account?done=revoked")
+    await expect(page.get_by_role("status")).to_contain_text("access was removed")
+    await expect(main).not_to_contain_text("Account Test App")
+    assert await pool.fetchval("SELECT count(*) FROM consents WHERE user_id = $1", user.id) == 0
+
+    await page.get_by_role("button", name="End the session signed in").click()
+    await page.wait_for_url(f"{base}/account?done=session_ended")
+    await expect(page.get_by_role("button", name="End the session signed in")).to_have_count(0)
+    await other.goto(f"{base}/account")
+    await expect(other).to_have_title("Sign in · Latchkey")  # the other browser is signed out
+    assert problems == [], "\n".join(problems)
+    await laptop.close()
+    await phone.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from aiohttp import web
 
@@ -30,13 +31,22 @@ async def home(request: web.Request) -> web.Response:
         call_api(http, "GET", config.whoami_url, tokens.access_token, timeout=timeout),
         call_api(http, "GET", config.notes_url, tokens.access_token, timeout=timeout),
     )
+    if userinfo.ok and isinstance(userinfo.body, dict) and userinfo.body.get("sub") == tokens.id_claims.get("sub"):
+        session.profile = userinfo.body
     access_header, access_claims = decode_for_display(tokens.access_token)
     return render(request, "home.html", {
         "signed_in": True, "flash": flash, "config": config, "csrf": session.csrf, "tokens": tokens,
-        "who": userinfo.body if userinfo.ok else tokens.id_claims,
+        "who": who(session.profile, tokens.id_claims),
         "id_rows": claim_rows(tokens.id_claims), "access_rows": claim_rows(access_claims),
         "access_header": access_header, "expires_in": max(0, int(tokens.expires_at - time.time())),
-        "answers": [userinfo, whoami, notes],
+        "answers": [userinfo, whoami, notes], "refused": userinfo.status == 401,
         "notes": notes.body.get("notes", []) if notes.ok and isinstance(notes.body, dict) else None,
-        "end_session_endpoint": metadata.end_session_endpoint,
     })
+
+
+def who(profile: dict[str, Any] | None, id_claims: dict[str, Any]) -> dict[str, Any]:
+    """The user as userinfo last described them, still known once the API refuses the token
+    (after "Revoke tokens"); the ID token's claims when userinfo never answered."""
+    if profile is not None and profile.get("sub") == id_claims.get("sub"):
+        return profile
+    return id_claims

@@ -22,7 +22,10 @@ async def refresh(request: web.Request) -> web.Response:
             raise DemoError("There is no refresh token to use (revoked, or offline_access was not granted).")
         metadata = await request.app[PROVIDER].metadata()
         response = await request.app[TOKENS].refresh(metadata.token_endpoint, tokens.refresh_token)
-        session.tokens = await token_set_from(response, request.app[PROVIDER], request.app[CONFIG], nonce=None,
-                                              previous=tokens)
+        fresh = await token_set_from(response, request.app[PROVIDER], request.app[CONFIG], nonce=None,
+                                     previous=tokens)
+        if session.tokens is not tokens:  # a back-channel logout ended the session meanwhile: stay out
+            return redirect("/")
+        session.tokens = fresh
     session.flash = "Tokens refreshed: a new access token, and the refresh token was rotated."
     return redirect("/")

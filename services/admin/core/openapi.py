@@ -22,14 +22,16 @@ def page_of(item: str) -> Schema:
 
 
 def problems(*statuses: int) -> dict[str, Any]:
-    """Every error answer is a problem; 401 and 503 can come from any guarded route."""
+    """Every error answer is a problem; 401, 429 and 503 can come from any guarded route."""
     described = {400: "malformed query, cursor or body", 401: "missing, wrong or revoked admin token",
                  403: "a read-only token asked for a change", 404: "no such record",
                  409: "the change contradicts the current state", 413: "body too large",
                  415: "body is not application/json", 422: "invalid body",
+                 429: "over a rate limit: of this admin token, or of this address's requests without a valid "
+                      "token (with Retry-After)",
                  503: "busy or a backing store is down (with Retry-After)"}
     return {str(s): {"description": described[s], "content": {PROBLEM: {"schema": ref("Problem")}}}
-            for s in sorted({401, 503, *statuses})}
+            for s in sorted({401, 429, 503, *statuses})}
 
 
 def ok(schema: Schema, status: int = 200, description: str = "OK") -> dict[str, Any]:
@@ -50,8 +52,8 @@ def path_param(name: str) -> Schema:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
-def query_param(name: str, description: str, **schema: Any) -> Schema:
-    return {"name": name, "in": "query", "required": False, "description": description,
+def query_param(name: str, description: str, *, required: bool = False, **schema: Any) -> Schema:
+    return {"name": name, "in": "query", "required": required, "description": description,
             "schema": {"type": "string", **schema}}
 
 
@@ -127,6 +129,38 @@ def user_paths(settings: Settings) -> dict[str, Any]:
     }
 
 
+def api_paths(settings: Settings) -> dict[str, Any]:
+    api = ("identifier",)
+    delete = write_operation("Delete an API; refused (409) while a client uses it unless force=true. Its refresh "
+                             "tokens are revoked, their access tokens refused", api, "ApiDeleted", 404, 409)
+    delete["parameters"].append(query_param("force", "true: unlink the clients that use it (else 409 while one does)",
+                                            enum=["true", "false"]))
+    consents = list_operation("A user's remembered consents, by client_id", "Consent", settings,
+                              query_param("user", "the username", required=True, minLength=1))
+    return {
+        "/admin/v1/apis": {
+            "get": list_operation("APIs (resource servers), by identifier", "Api", settings),
+            "post": write_operation(
+                "Define an API and its scopes (as `latchkey api create`); with_secret: its introspection "
+                "credentials, in this answer only; 409 when the identifier or a scope name is taken",
+                (), "Api", 409, body="NewApi", status=201)},
+        "/admin/v1/apis/{identifier}": {
+            "get": read_operation("One API; the identifier percent-encoded as one path segment", "Api",
+                                  "identifier"),
+            "patch": write_operation("Change an API's name, scopes or access-token lifetime (a removed scope is "
+                                     "also taken from every client); 409 when a scope belongs to another API",
+                                     api, "Api", 404, 409, body="ApiChange"),
+            "delete": delete},
+        "/admin/v1/consents": {
+            "get": {**consents, "responses": {**consents["responses"], **problems(400, 404)}},
+            "delete": {"summary": "Revoke a consent: the next authorization asks again; that grant's tokens are "
+                                  "revoked (the same as DELETE /admin/v1/users/{username}/consents/{client_id})",
+                       "parameters": [query_param("user", "the username", required=True, minLength=1),
+                                      query_param("client_id", "the client", required=True, minLength=1)],
+                       "responses": {**ok(ref("ConsentRevoked")), **problems(400, 403, 404)}}},
+    }
+
+
 def merged(*groups: dict[str, Any]) -> dict[str, Any]:
     """Path items of several groups, the operations of one path joined."""
     items: dict[str, Any] = {}
@@ -168,7 +202,7 @@ def paths(settings: Settings) -> dict[str, Any]:
         "/admin/v1/clients/{client_id}": {"get": read_operation("One client", "Client", "client_id")},
         "/admin/v1/users": {"get": list_operation("Users, by username", "User", settings)},
         "/admin/v1/users/{username}": {"get": read_operation("One user", "User", "username")},
-    }, client_paths(), user_paths(settings))
+    }, client_paths(), user_paths(settings), api_paths(settings))
 
 
 def document(settings: Settings) -> dict[str, Any]:

@@ -37,6 +37,12 @@ def read_only() -> Problem:
     return Problem(403, "read-only-token", "Forbidden", "this admin token is read-only; it cannot make changes")
 
 
+def rate_limited(retry_after: int) -> Problem:
+    """429 (RFC 6585 §4): Retry-After says when the caller is let in again."""
+    return Problem(429, "rate-limited", "Too Many Requests",
+                   f"rate limit exceeded; retry after {retry_after} s", {"Retry-After": str(retry_after)})
+
+
 def bad_parameter(detail: str) -> Problem:
     return Problem(400, "invalid-parameter", "Invalid parameter", detail)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from services.admin.core.fields import MAX_ITEMS
 from shared.config import SIGNING_ALGS
+from shared.management.apis import TTL_MAX, TTL_MIN
 from shared.management.clients import MAX_OVERLAP_SECONDS
 from shared.management.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -39,6 +40,10 @@ def client_metadata(*required: str) -> Schema:
         "allowed_cors_origins": STRINGS, "client_uri": nullable("string"),
         "backchannel_logout_uri": nullable("string"), "backchannel_logout_session_required": {"type": "boolean"}}}
 
+
+API_SCOPES: Schema = {"type": "array", "items": {"$ref": "#/components/schemas/ApiScope"}, "maxItems": MAX_ITEMS}
+TTL: Schema = {**nullable("integer", minimum=TTL_MIN, maximum=TTL_MAX),
+               "description": "seconds its access tokens live; null: LATCHKEY_ACCESS_TOKEN_TTL_SECONDS"}
 
 SCHEMAS: dict[str, Schema] = {
     "Problem": {
@@ -127,6 +132,36 @@ SCHEMAS: dict[str, Schema] = {
                 "properties": {"username": {"type": "string"}, "client_id": {"type": "string"},
                                "client_name": {"type": "string"}, "scope": {"type": "string"},
                                "updated_at": {"type": "string", "format": "date-time"}}},
+    "ApiScope": {"type": "object", "additionalProperties": False, "required": ["name", "description"],
+                 "properties": {"name": {"type": "string", "description": "RFC 6749 §3.3 scope-token"},
+                                "description": {"type": "string", "description": "shown on the consent page"}}},
+    "Api": {
+        "type": "object", "additionalProperties": False,
+        "description": "an API (RFC 8707 resource); client_secret only in the answer to a create with_secret",
+        "required": ["identifier", "name", "scopes", "access_token_ttl", "clients"],
+        "properties": {"identifier": {"type": "string", "description": "the resource value and the tokens' aud"},
+                       "name": {"type": "string"}, "scopes": {"type": "array", "items": ref("ApiScope")},
+                       "access_token_ttl": nullable("integer"),
+                       "clients": {"type": "array", "items": {"type": "string"},
+                                   "description": "client_ids of the clients that may use it"},
+                       "client_id": {"type": "string", "description": "its introspection credentials' id"},
+                       "client_secret": {"type": "string"}}},
+    "NewApi": {"type": "object", "additionalProperties": False, "required": ["identifier", "name"],
+               "properties": {"identifier": {"type": "string", "description": "absolute https URI"},
+                              "name": {"type": "string"}, "scopes": API_SCOPES, "access_token_ttl": TTL,
+                              "with_secret": {"type": "boolean", "default": False}}},
+    "ApiChange": {"type": "object", "additionalProperties": False, "minProperties": 1,
+                  "description": "only the members to change; scopes replaces the list, add_scopes (an existing "
+                                 "name changes its description) and remove_scopes change entries",
+                  "properties": {"name": {"type": "string"}, "scopes": API_SCOPES, "add_scopes": API_SCOPES,
+                                 "remove_scopes": STRINGS, "access_token_ttl": TTL}},
+    "ApiDeleted": {"type": "object", "additionalProperties": False,
+                   "required": ["identifier", "deleted", "unlinked_clients", "revoked_refresh_tokens",
+                                "denylisted_access_tokens"],
+                   "properties": {"identifier": {"type": "string"}, "deleted": {"const": True},
+                                  "unlinked_clients": {"type": "array", "items": {"type": "string"}},
+                                  "revoked_refresh_tokens": {"type": "integer", "minimum": 0},
+                                  "denylisted_access_tokens": {"type": "integer", "minimum": 0}}},
     "ConsentRevoked": {"type": "object", "additionalProperties": False,
                        "required": ["username", "client_id", "consent_deleted", "refresh_tokens_revoked"],
                        "properties": {"username": {"type": "string"}, "client_id": {"type": "string"},

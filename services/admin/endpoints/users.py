@@ -1,5 +1,5 @@
 """Users (shared.management.users): list, show, create, update, disable, enable, set the password,
-delete; and a user's remembered consents (shared.management.consents): list, revoke one.
+delete. A user's remembered consents are in services.admin.endpoints.consents.
 
 A password arrives only in a request body, goes to the operation (which hashes it) and nowhere
 else: no answer, error detail or log line holds it. A user record never holds a password hash.
@@ -13,15 +13,13 @@ from services.admin.app_keys import BACKENDS, SETTINGS
 from services.admin.core.fields import clearable_string, string
 from services.admin.core.pagination import page_of, page_request
 from services.admin.inputs import acting, json_object, path_value, query
-from shared.management import consents, users
+from shared.management import users
 
 USERS_PATH = "/admin/v1/users"
 USER_PATH = USERS_PATH + "/{username}"
 DISABLE_PATH = USER_PATH + "/disable"
 ENABLE_PATH = USER_PATH + "/enable"
 PASSWORD_PATH = USER_PATH + "/password"
-CONSENTS_PATH = USER_PATH + "/consents"
-CONSENT_PATH = CONSENTS_PATH + "/{client_id}"
 
 NEW_USER = ("username", "password", "email", "name")
 PROFILE = ("email", "name")
@@ -90,23 +88,3 @@ async def delete_user(request: web.Request) -> web.Response:
     query(request, ())
     record = await users.delete(request.app[BACKENDS], path_value(request, "username"), actor=acting(request))
     return web.json_response(record.to_json())
-
-
-async def list_consents(request: web.Request) -> web.Response:
-    """By client_id. A user holds at most one consent per client, so the page is cut from all of them."""
-    query(request, ("limit", "cursor"))
-    wanted = page_request(request, request.app[SETTINGS], str)
-    rows = await consents.list_consents(request.app[BACKENDS], path_value(request, "username"))
-    after = wanted.after
-    # Sorted here by code point, as the cursor compares: a database collation may order otherwise.
-    rows = sorted((r for r in rows if after is None or r.client_id > str(after)), key=lambda r: r.client_id)
-    rows = rows[:wanted.limit + 1]
-    return web.json_response(page_of(rows, wanted, key=lambda r: r.client_id).to_json(lambda r: r.to_json()))
-
-
-async def revoke_consent(request: web.Request) -> web.Response:
-    """Deletes the remembered consent and ends that grant's refresh and access tokens."""
-    query(request, ())
-    result = await consents.revoke(request.app[BACKENDS], path_value(request, "username"),
-                                   path_value(request, "client_id"), actor=acting(request))
-    return web.json_response(result.to_json())

@@ -27,27 +27,34 @@ class VerifiedRedirect:
 
 def client_id_of(params: Params) -> str:
     if params.is_repeated("client_id"):
-        raise CannotRedirect("The request names its application (client_id) more than once.")
+        raise CannotRedirect("The request names its application (client_id) more than once.",
+                             reason="client_id_repeated")
     client_id = params.first("client_id")
     if client_id is None:
-        raise CannotRedirect("The request does not say which application it comes from (client_id is missing).")
+        raise CannotRedirect("The request does not say which application it comes from (client_id is missing).",
+                             reason="client_id_missing")
     return client_id
 
 
 def known_client(client: Client | None) -> Client:
     if client is None:
-        raise CannotRedirect("The application that sent you here is not registered with this server.")
+        raise CannotRedirect("The application that sent you here is not registered with this server.",
+                             reason="unknown_client")
     return client
 
 
 def verified_redirect_uri(params: Params, client: Client) -> VerifiedRedirect:
     if params.is_repeated("redirect_uri"):
-        raise CannotRedirect("The request gives its return address (redirect_uri) more than once.")
+        raise CannotRedirect("The request gives its return address (redirect_uri) more than once.",
+                             reason="redirect_uri_repeated", client_id=client.client_id,
+                             registered=client.redirect_uris)
     sent = params.first("redirect_uri")
     if sent is None:
         return _registered_default(params, client)
     if not redirect_uri_matches(sent, client.redirect_uris):
-        raise CannotRedirect("The return address (redirect_uri) is not one this application registered.")
+        raise CannotRedirect("The return address (redirect_uri) is not one this application registered.",
+                             reason="redirect_uri_mismatch", client_id=client.client_id, redirect_uri_sent=sent,
+                             registered=client.redirect_uris)
     return VerifiedRedirect(sent, sent=True)
 
 
@@ -55,8 +62,11 @@ def _registered_default(params: Params, client: Client) -> VerifiedRedirect:
     """RFC 6749 §3.1.2.3: omitting redirect_uri is allowed only when exactly one is registered."""
     if len(client.redirect_uris) != 1:
         raise CannotRedirect("The request must give its return address (redirect_uri): "
-                             "this application registered more than one.")
+                             "this application registered more than one.", reason="redirect_uri_missing",
+                             client_id=client.client_id, registered=client.redirect_uris)
     if "openid" in (params.first("scope") or "").split(" "):
         # OIDC Core §3.1.2.1: redirect_uri is REQUIRED in OpenID Connect requests.
-        raise CannotRedirect("An OpenID Connect request must give its return address (redirect_uri).")
+        raise CannotRedirect("An OpenID Connect request must give its return address (redirect_uri).",
+                             reason="redirect_uri_missing", client_id=client.client_id,
+                             registered=client.redirect_uris)
     return VerifiedRedirect(client.redirect_uris[0], sent=False)

@@ -2,7 +2,8 @@
 
 Built once from configuration: the issuer and every URL come from settings, never from the
 request, so a forged Host header cannot change them. /logout is the end_session_endpoint
-(OIDC RP-Initiated Logout 1.0 §2.1).
+(OIDC RP-Initiated Logout 1.0 §2.1); relying parties registered with a backchannel_logout_uri
+get logout tokens (OIDC Back-Channel Logout 1.0, shared.logout).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def server_metadata(settings: Settings) -> dict[str, Any]:
         "revocation_endpoint": urls.revocation,
         "introspection_endpoint": urls.introspection,
         "end_session_endpoint": urls.logout,
+        # OIDC Back-Channel Logout 1.0 §2.1: logout tokens to backchannel_logout_uri, with sid.
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
         # The built-in scopes; API scopes change at run time and RFC 8414 §2 lets us leave them out.
         "scopes_supported": list(OPENID_SCOPES),
         "response_types_supported": ["code"],

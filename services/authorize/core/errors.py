@@ -11,12 +11,24 @@ from shared.errors import OAuthError
 
 
 class CannotRedirect(Exception):
-    """The request cannot be answered at the client's redirect URI; shown to the user instead."""
+    """The request cannot be answered at the client's redirect URI; shown to the user instead.
 
-    def __init__(self, message: str, *, status: int = 400) -> None:
+    ``reason`` is the fixed key the access line gets (never the message, which may quote the
+    request). ``client_id`` names the client when the request is known to come from a registered
+    one: the page then links back to its ``client_uri``. ``redirect_uri_sent`` and ``registered``
+    are what a developer needs to fix a redirect URI error; only a dev deployment shows them.
+    """
+
+    def __init__(self, message: str, *, status: int = 400, reason: str = "cannot_redirect",
+                 client_id: str | None = None, redirect_uri_sent: str | None = None,
+                 registered: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.reason = reason
+        self.client_id = client_id
+        self.redirect_uri_sent = redirect_uri_sent
+        self.registered = registered
 
 
 class RequestNotSupported(OAuthError):

@@ -44,7 +44,8 @@ class LogoutRequest:
 def no_repeated_parameters(params: Params) -> None:
     for name in SINGLE_VALUED:
         if params.is_repeated(name):
-            raise CannotRedirect(f"The sign-out request is malformed: {name} was sent more than once.")
+            raise CannotRedirect(f"The sign-out request is malformed: {name} was sent more than once.",
+                                 reason="parameter_repeated")
 
 
 def hint_claims(claims: dict[str, Any], issuer: str) -> HintClaims:
@@ -62,7 +63,8 @@ def hint_claims(claims: dict[str, Any], issuer: str) -> HintClaims:
 def requesting_client_id(client_id: str | None, hint: HintClaims | None) -> str | None:
     """§2: with both, the client_id must be the one the ID token was issued to."""
     if client_id is not None and hint is not None and client_id != hint.client_id:
-        raise CannotRedirect("This sign-out request names an application other than the one it came from.")
+        raise CannotRedirect("This sign-out request names an application other than the one it came from.",
+                             reason="hint_client_mismatch")
     return client_id if client_id is not None else (hint.client_id if hint else None)
 
 
@@ -71,14 +73,17 @@ def registered_redirect(uri: str | None, client: Client | None) -> str | None:
     if uri is None:
         return None
     if client is None:
-        raise CannotRedirect("This sign-out request asks to return to an application without saying which one.")
+        raise CannotRedirect("This sign-out request asks to return to an application without saying which one.",
+                             reason="post_logout_redirect_uri_without_client")
     if uri not in client.post_logout_redirect_uris:
         raise CannotRedirect("This sign-out request asks to return to an address the application has not "
-                             "registered. You have not been sent there.")
+                             "registered. You have not been sent there.", reason="post_logout_redirect_uri_mismatch",
+                             client_id=client.client_id)
     return uri
 
 
 def known_client(client_id: str | None, client: Client | None) -> Client | None:
     if client_id is not None and (client is None or client.disabled):
-        raise CannotRedirect("This sign-out request comes from an application this server does not know.")
+        raise CannotRedirect("This sign-out request comes from an application this server does not know.",
+                             reason="unknown_client")
     return client

@@ -49,4 +49,4 @@ async def _find_client(request: web.Request, client_id: str) -> Client | None:
         # Nothing is verified yet, so the user sees a page instead of a redirect.
         log.warning("store unavailable while looking up a client", exc_info=True)
         raise CannotRedirect("Sign-in is temporarily unavailable. Please try again in a moment.",
-                             status=503) from None
+                             status=503, reason="store_unavailable") from None

@@ -36,6 +36,7 @@ async def show(request: web.Request) -> web.Response:
     return render(request, "consent.html", {
         "client_name": tx.client_name, "csrf": tx.csrf, "username": tx.user.username,
         "scopes": describe(tx.request.scope, catalog), "returns_to": _host(tx.request.redirect_uri),
+        "switch_action": f"{request.app[PATHS].switch_account}?tx={tx_id}", "account_path": request.app[PATHS].account,
     }, returns_to=tx.request.redirect_uri)
 
 
@@ -43,18 +44,19 @@ async def submit(request: web.Request) -> web.Response:
     """At most three waits: transaction and session together, the consent, the code."""
     tx_id, tx, session = await load_transaction_and_session(request)
     form = await form_params(request)
-    check_csrf(form, tx.csrf)
+    client_id = tx.request.client_id
+    check_csrf(form, tx.csrf, client_id)
     if tx.user is None:
-        raise CannotRedirect("Sign in before answering this request.")
+        raise CannotRedirect("Sign in before answering this request.", reason="not_signed_in", client_id=client_id)
     decision = form.first("decision")
     if decision not in DECISIONS:
-        raise CannotRedirect("Choose Allow or Deny.")
+        raise CannotRedirect("Choose Allow or Deny.", reason="no_decision", client_id=client_id)
     if not _same_user(session, tx):
         await request.app[STORES].transactions.take(tx_id)  # the user has to start again anyway
-        raise CannotRedirect(SIGNED_OUT)
+        raise CannotRedirect(SIGNED_OUT, reason="signed_out", client_id=client_id)
     if decision == "deny":
         if await request.app[STORES].transactions.take(tx_id) is None:
-            raise CannotRedirect(EXPIRED)
+            raise CannotRedirect(EXPIRED, reason="transaction_expired", client_id=client_id)
         raise ErrorForClient(AccessDenied("the user denied the request"), tx.request.redirect_uri, tx.request.state)
     return await allow(request, tx_id, tx)
 
@@ -74,7 +76,7 @@ async def allow(request: web.Request, tx_id: str, tx: Transaction) -> web.Respon
 
 def check_same_user(session: Session | None, tx: Transaction) -> None:
     if not _same_user(session, tx):
-        raise CannotRedirect(SIGNED_OUT)
+        raise CannotRedirect(SIGNED_OUT, reason="signed_out", client_id=tx.request.client_id)
 
 
 def _same_user(session: Session | None, tx: Transaction) -> bool:

@@ -6,7 +6,8 @@ the user signed in here the session ends at once; otherwise the user is asked, a
 ends on a POST carrying a one-time token bound to this browser's session, so a link or an image
 on another site cannot sign anyone out and a replayed form is refused. Afterwards the browser
 goes to the post_logout_redirect_uri, with ``state``, only when that URI is registered for the
-client and nothing failed validation (§3, §4); else it sees the signed-out page.
+client and nothing failed validation (§3, §4); else it sees the signed-out page. Every client
+that got tokens in the session is sent a logout token in the background (shared.logout).
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ import logging
 
 from aiohttp import web
 
-from services.authorize.app_keys import COOKIES, SETTINGS, STORES
+from services.authorize.app_keys import COOKIES, PATHS, POOL, REDIS, SETTINGS, STORES
 from services.authorize.core import logout_request as rules
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.logout_request import BadHint, HintClaims, LogoutRequest
 from services.authorize.core.redirects import with_query
 from services.authorize.id_token_hints import verified_hint
 from services.authorize.inputs import form_params, query_params
-from services.authorize.pages import message_page, redirect, render
+from services.authorize.pages import redirect, render
 from services.authorize.sessions import current_session
 from shared.bearer.config import SUPPORTED_ALGORITHMS
 from shared.crypto.digests import constant_time_equals, sha256_hex
+from shared.logout import announce
+from shared.management.backends import Backends
 from shared.models import AuditEvent
 from shared.oauth.params import Params
 from shared.stores.redis_sessions import Session
@@ -98,7 +101,7 @@ async def confirm(request: web.Request, token: str) -> web.Response:
     record = await stores.transactions.take(token) if token else None
     if (record is None or record.get("kind") != CONFIRMATION or session_id is None or session is None
             or not constant_time_equals(record.get("session", ""), sha256_hex(session_id))):
-        raise CannotRedirect(EXPIRED_FORM, status=403)
+        raise CannotRedirect(EXPIRED_FORM, status=403, reason="logout_form_expired")
     client = await stores.clients.get(record["client_id"]) if record["client_id"] else None
     # Checked again: the client may have been disabled or its URIs changed while the page was open.
     usable = client is not None and not client.disabled and record["redirect_uri"] in client.post_logout_redirect_uris
@@ -110,6 +113,9 @@ async def confirm(request: web.Request, token: str) -> web.Response:
 async def end_session(request: web.Request, session_id: str, session: Session,
                       logout: LogoutRequest) -> web.Response:
     stores = request.app[STORES]
+    # Queued for the token service to deliver (Back-Channel Logout §2.7): the user never waits on a client.
+    await announce(Backends(request.app[POOL], request.app[REDIS], request.app[SETTINGS]), user_id=session.user_id,
+                   sids=[session.sid], reason="logout")
     await stores.sessions.end(session_id, session.sid)
     await stores.audit.record(AuditEvent("logout", user_id=session.user_id,
                                          client_id=logout.client.client_id if logout.client else None,
@@ -127,4 +133,5 @@ def finish(request: web.Request, logout: LogoutRequest) -> web.Response:
 
 
 def signed_out(request: web.Request) -> web.Response:
-    return message_page(request, "Signed out", "You are signed out. You can close this window.", status=200)
+    """Not a dead end: a way to the account page (which asks to sign in first)."""
+    return render(request, "signed_out.html", {"account_path": request.app[PATHS].account})

@@ -43,8 +43,11 @@ async def admin_db(server_urls: tuple[str, str]) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 async def admin(settings: Settings, admin_db: str) -> AsyncIterator[Admin]:
-    # Small pools: the machine's PostgreSQL is shared by every test run at once.
-    admin_settings = dataclasses.replace(settings, database_url=admin_db, db_pool_min=1, db_pool_max=4)
+    # Small pools: the machine's PostgreSQL is shared by every test run at once. No rate limits:
+    # schemathesis and the refusal tests send more than a minute's budget (test_admin_rate_limits
+    # runs the limits on an admin service of its own).
+    admin_settings = dataclasses.replace(settings, database_url=admin_db, db_pool_min=1, db_pool_max=4,
+                                         admin_rate_limit_token=0, admin_rate_limit_ip_failures=0)
     async with RunningApp(create_app(admin_settings)) as running:
         pool = running.app[POOL]  # the service's own pool: the tests read the rows it wrote
         async with pool.acquire() as conn:

@@ -85,8 +85,10 @@ async def test_create_a_public_client_with_every_member(admin, http):
     ({**NEW, "token_endpoint_auth_method": "private_key_jwt"}, "auth method"),
     ({**NEW, "client_name": None}, "client_name must be a string"),
     ({**NEW, "backchannel_logout_session_required": "yes"}, "must be true or false"),
+    ({**NEW, "client_uri": "http://orders.example"}, "client URI"),
+    ({**NEW, "client_uri": "javascript:alert(1)"}, "client URI"),
 ], ids=["wildcard redirect URI", "redirect_uris a string", "no client_name", "unknown scope", "unknown member",
-        "unsupported auth method", "null name", "boolean as a string"])
+        "unsupported auth method", "null name", "boolean as a string", "http client_uri", "script client_uri"])
 async def test_create_refuses_an_invalid_body_with_a_422_and_writes_nothing(admin, http, body, detail):
     before = await admin.pool.fetchval("SELECT count(*) FROM clients")
     async with http.post(admin.url + "/admin/v1/clients", json=body, headers=admin.auth()) as response:

@@ -1,7 +1,9 @@
-"""/metrics of the authorize service after real logins, and the request id on error pages."""
+"""/metrics of the authorize service after real logins, and the reference on error pages."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 
 from tests.integration.authorize.conftest import CALLBACK
@@ -34,10 +36,17 @@ async def test_a_login_and_its_code_are_counted(authorize_client, web_app, user)
     assert moved(before, after, EVENTS, event="login_failure") == 0
 
 
-async def test_an_error_page_shows_the_request_id_as_its_reference(authorize_client):
+async def test_an_error_page_reference_is_logged_beside_the_request_id(authorize_client, caplog):
+    caplog.set_level(logging.INFO, "latchkey.access")
     response = await authorize_client.get("/authorize", params={"client_id": "no-such-client",
                                                                 "response_type": "code"})
     assert response.status == 400
     request_id = response.headers["X-Request-Id"]
     found = re.search(r'id="request-reference">([^<]+)<', await response.text())
-    assert found is not None and found.group(1) == request_id
+    assert found is not None
+    for _ in range(100):  # the access line is written just after the response
+        lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
+        if lines:
+            break
+        await asyncio.sleep(0.01)
+    assert len(lines) == 1 and f"ref={found.group(1)}" in lines[0] and "reason=unknown_client" in lines[0]

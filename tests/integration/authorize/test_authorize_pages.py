@@ -65,7 +65,10 @@ async def test_redirects_carrying_codes_are_not_cached(authorize_client, params,
     assert to_client.headers["Referrer-Policy"] == "no-referrer"
 
 
-async def test_error_page_does_not_reflect_input(authorize_client, web_app):
+async def test_error_page_does_not_reflect_input(make_authorize_client, web_app):
+    """Outside dev mode; with LATCHKEY_DEV=1 the URI sent is shown, escaped
+    (test_authorize_error_pages.py)."""
+    authorize_client = await make_authorize_client(dev_mode=False)
     response = await authorize_client.get("/authorize", params={
         "client_id": web_app.client_id, "redirect_uri": "https://evil.example/<script>alert(1)</script>"})
     assert response.status == 400

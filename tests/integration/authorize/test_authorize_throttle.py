@@ -7,7 +7,7 @@ import pytest
 
 from shared.crypto.digests import sha256_hex
 from tests.integration.authorize.conftest import CALLBACK, PASSWORD
-from tests.support.factories import make_user
+from tests.support.factories import make_client, make_user
 from tests.support.flows import Pkce, authorization_params, authorize_as_browser, open_login, submit_login
 
 PKCE = Pkce.new()
@@ -165,3 +165,30 @@ async def test_concurrent_correct_logins_from_one_address_all_succeed(make_autho
     assert refused == []  # a 429 on the login page fails authorize_as_browser's redirect assertion
     grants = [await take_grant(c["code"]) for c in callbacks if isinstance(c, dict)]
     assert sorted(str(g.user_id) for g in grants) == sorted(str(p.id) for p in people)
+
+
+async def test_the_throttle_page_states_the_wait_redis_holds(make_authorize_client, params, redis, app_settings):
+    """The page and Retry-After say what is left of the counter's TTL, not the configured window."""
+    client = await make_authorize_client(login_max_failures_user=1)
+    page = await open_login(client, params)
+    await submit_login(client, page, "ghost", "wrong")
+    counter = f"{app_settings.redis_prefix}login-fail:user:{sha256_hex('ghost')}"
+    await redis.expire(counter, 125)
+    blocked = await submit_login(client, page, "ghost", "wrong")
+    assert blocked.status == 429 and 120 <= int(blocked.headers["Retry-After"]) <= 125
+    assert "Please try again in 3 minutes." in await blocked.text()  # rounded up, never shorter
+    await redis.expire(counter, 42)
+    blocked = await submit_login(client, page, "ghost", "wrong")
+    seconds = int(blocked.headers["Retry-After"])
+    assert 40 <= seconds <= 42 and f"Please try again in {seconds} seconds." in await blocked.text()
+
+
+async def test_the_throttle_page_links_back_to_the_client_and_has_a_reference(make_authorize_client, pool):
+    home = await make_client(pool, redirect_uris=(CALLBACK,), name="Photo Printer", client_uri="https://photos.example")
+    client = await make_authorize_client(login_max_failures_user=1)
+    page = await open_login(client, authorization_params(client_id=home.client_id, redirect_uri=CALLBACK,
+                                                         scope="openid", code_verifier=PKCE.verifier))
+    await submit_login(client, page, "ghost", "wrong")
+    blocked = await submit_login(client, page, "ghost", "wrong")
+    html = await blocked.text()
+    assert blocked.status == 429 and 'href="https://photos.example"' in html and 'id="request-reference"' in html

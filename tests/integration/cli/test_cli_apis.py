@@ -55,12 +55,21 @@ async def test_create_show_list_an_api_with_credentials(latchkey, db):
     assert identifier in [a["identifier"] for a in listed]
 
 
-async def test_update_name_scopes_and_lifetime(latchkey, db):
+async def clients_version(cli_env) -> int:
+    redis = Redis.from_url(cli_env["REDIS_URL"])
+    try:
+        return int(await redis.get(f"{cli_env['LATCHKEY_REDIS_PREFIX']}clients-version") or 0)
+    finally:
+        await redis.aclose()
+
+
+async def test_update_name_scopes_and_lifetime(latchkey, db, cli_env):
     identifier, p = unique()
     await create(latchkey, identifier, f"{p}:read=Read", f"{p}:write=Write")
     client = json.loads((await latchkey("client", "create", "--name", "Shop", "--redirect-uri", "https://shop.example/cb",
                                         "--scope", f"openid {p}:read {p}:write", "--json")).stdout)
 
+    version = await clients_version(cli_env)
     result = await latchkey("api", "update", identifier, "--name", "Orders v2", "--remove-scope", f"{p}:write",
                             "--add-scope", f"{p}:cancel=Cancel orders", "--access-token-ttl", "300", "--json")
     assert (result.code, result.stderr) == (0, "")
@@ -71,6 +80,8 @@ async def test_update_name_scopes_and_lifetime(latchkey, db):
     # A removed scope is no client's any more.
     allowed = await db.fetchval("SELECT allowed_scopes FROM clients WHERE client_id = $1", client["client_id"])
     assert sorted(allowed) == sorted(["openid", f"{p}:read"])
+    # Every service drops its cached clients, whose scopes just changed.
+    assert await clients_version(cli_env) == version + 1
 
     replaced = json.loads((await latchkey("api", "update", identifier, "--scope", f"{p}:all=Everything",
                                           "--default-access-token-ttl", "--json")).stdout)
@@ -149,8 +160,10 @@ async def test_delete_is_refused_while_used_and_force_revokes_its_tokens(latchke
     await assert_refused(latchkey, row_counts, ("api", "delete", identifier, "--json"),
                          names=f"still used by client(s) {client['client_id']}")
 
+    version = await clients_version(cli_env)
     result = await latchkey("api", "delete", identifier, "--force", "--json")
     assert (result.code, result.stderr) == (0, "")
+    assert await clients_version(cli_env) == version + 1
     assert json.loads(result.stdout) == {"identifier": identifier, "deleted": True,
                                          "unlinked_clients": [client["client_id"]], "revoked_refresh_tokens": 1,
                                          "denylisted_access_tokens": 1}

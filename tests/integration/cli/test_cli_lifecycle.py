@@ -41,6 +41,21 @@ async def test_create_stores_the_new_metadata_with_rfc7591_names(created, latchk
     assert created["client_id"] in [c["client_id"] for c in listed]
 
 
+async def test_backchannel_logout_session_required_is_set_and_cleared(created, latchkey):
+    """OIDC Back-Channel Logout §2.2: off unless asked for; --no-... turns it off again."""
+    cid = created["client_id"]
+    assert created["backchannel_logout_session_required"] is False
+    on = await ok(latchkey, "client", "update", cid, "--backchannel-logout-session-required")
+    assert (on["backchannel_logout_session_required"], on["backchannel_logout_uri"]) == (True, "https://shop.example/bcl")
+    off = await ok(latchkey, "client", "update", cid, "--no-backchannel-logout-session-required",
+                   "--backchannel-logout-uri", "")
+    assert (off["backchannel_logout_session_required"], off["backchannel_logout_uri"]) == (False, None)
+    made = await ok(latchkey, "client", "create", "--name", "S", "--redirect-uri", "https://s.example/cb",
+                    "--backchannel-logout-uri", "http://127.0.0.1:9/bcl", "--backchannel-logout-session-required")
+    assert (made["backchannel_logout_session_required"], made["backchannel_logout_uri"]) == (
+        True, "http://127.0.0.1:9/bcl")
+
+
 async def test_update_replaces_adds_and_removes_redirect_uris(created, latchkey, db):
     cid = created["client_id"]
     doc = await ok(latchkey, "client", "update", cid, "--redirect-uri", "https://shop.example/a",
@@ -80,12 +95,15 @@ async def test_wildcard_redirect_uris_are_refused_saying_matching_is_exact(latch
     (("--cors-origin", "http://shop.example"), "must use https"),
     (("--post-logout-redirect-uri", "https://shop.example/#x"), "post-logout redirect URI"),
     (("--backchannel-logout-uri", "http://shop.example/bcl"), "back-channel logout URI"),
+    (("--backchannel-logout-uri", "https://shop.example/bcl#x"), "without a fragment"),
+    (("--backchannel-logout-uri", "/bcl"), "back-channel logout URI"),
     (("--remove-redirect-uri", "https://shop.example/none"), "is not registered"),
     (("--remove-redirect-uri", "https://shop.example/cb"), "at least one redirect URI"),
     (("--auth-method", "none"), "between public"),
     (("--scope", "openid admin"), "unknown scope 'admin'"),
     ((), "nothing to change"),
-], ids=["cors with path", "cors http", "post-logout fragment", "bcl http", "remove unknown", "remove last",
+], ids=["cors with path", "cors http", "post-logout fragment", "bcl http", "bcl fragment", "bcl relative",
+        "remove unknown", "remove last",
         "confidential to public", "unknown scope", "no option"])
 async def test_update_refusals_change_nothing(latchkey, created, db, args, names):
     before = dict(await db.fetchrow("SELECT * FROM clients WHERE client_id = $1", created["client_id"]))
@@ -171,3 +189,18 @@ async def test_consent_list_and_revoke(latchkey, created, db):
     await refused(latchkey, "consent", "revoke", "--user", "Cy", "--client", "lk_nobody", names="no client 'lk_nobody'")
     await refused(latchkey, "consent", "revoke", "--user", "ghost", "--client", created["client_id"],
                   names="no user 'ghost'")
+
+
+@pytest.mark.parametrize("uri", ["http://shop.example", "shop.example", "https://shop.example/#top",
+                                 "javascript:alert(1)"])
+async def test_client_uri_must_be_https_or_loopback_http(latchkey, uri):
+    await refused(latchkey, "client", "create", "--name", "Shop", "--redirect-uri", "https://shop.example/cb",
+                  "--client-uri", uri, names="client URI")
+
+
+async def test_client_uri_is_set_changed_and_cleared_by_update(created, latchkey):
+    cid = created["client_id"]
+    await refused(latchkey, "client", "update", cid, "--client-uri", "http://shop.example", names="client URI")
+    assert (await ok(latchkey, "client", "update", cid, "--client-uri", "http://127.0.0.1:8000/"))[
+        "client_uri"] == "http://127.0.0.1:8000/"
+    assert (await ok(latchkey, "client", "update", cid, "--client-uri", ""))["client_uri"] is None

@@ -9,6 +9,7 @@ import base64
 import json
 import secrets
 import warnings
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,6 +17,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 from authlib.common.security import generate_token
+from authlib.integrations.base_client.errors import OAuthError
+from redis.asyncio import Redis
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -31,6 +34,7 @@ from shared.bearer import (
 )
 from shared.management.apis import create_api
 from shared.models import Client
+from shared.redis_client import create_redis
 from shared.stores.pg_clients import PgClients
 from tests.bench.support import free_port
 from tests.integration.cli.conftest import run_latchkey
@@ -198,8 +202,40 @@ async def test_an_api_introspects_the_tokens_meant_for_it_only(suite, pool):
         assert (wrong.status, (await wrong.json())["error"]) == (401, "invalid_client")
 
 
+ORDERS_REDIS = web.AppKey("orders_redis", Redis)
+
+
+def orders_api(suite, metadata: dict[str, Any], identifier: str, tag: str) -> web.Application:
+    """The tiny API of the README: the shipped verifier with the API's identifier as audience,
+    checking revocation in the server's Redis (the deny list a disable writes to)."""
+
+    @require_scope(f"orders{tag}:read")
+    async def list_orders(request: web.Request) -> web.Response:
+        seen = request[ACCESS_TOKEN]
+        return web.json_response({"sub": seen.subject, "aud": seen.claims["aud"], "scope": sorted(seen.scopes)})
+
+    @require_scope(f"orders{tag}:admin")
+    async def admin(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def redis(app: web.Application) -> AsyncIterator[None]:
+        app[ORDERS_REDIS] = create_redis(suite)
+        yield
+        await app[ORDERS_REDIS].aclose()
+
+    app = web.Application(middlewares=[bearer_error_middleware, bearer_middleware()])
+    app.cleanup_ctx.append(redis)
+    app.cleanup_ctx.append(bearer_context(BearerConfig(issuer=suite.issuer, audience=identifier,
+                                                       jwks_url=metadata["jwks_uri"], redis_prefix=suite.redis_prefix),
+                                          redis_key=ORDERS_REDIS))
+    app.router.add_get("/orders", list_orders)
+    app.router.add_get("/admin", admin)
+    return app
+
+
 async def test_own_api_end_to_end_with_authlib_and_the_shipped_verifier(suite, pool, test_env):
-    """`latchkey api create` -> client for it -> Authlib flow with resource= -> a protected handler."""
+    """`latchkey api create` -> client for it -> Authlib flow with resource= -> a protected handler;
+    then `latchkey user disable`: the refresh token and the access token are refused."""
     tag = secrets.token_hex(3)
     identifier = f"https://orders-{tag}.example.com"
     env = {**test_env, "PATH": "/usr/bin:/bin"}
@@ -215,9 +251,21 @@ async def test_own_api_end_to_end_with_authlib_and_the_shipped_verifier(suite, p
 
     async with aiohttp.ClientSession() as http:
         metadata = await (await http.get(f"{suite.issuer}/.well-known/openid-configuration")).json()
+    notes_like = web.Application(middlewares=[bearer_error_middleware, bearer_middleware()])
+    notes_like.cleanup_ctx.append(bearer_context(BearerConfig(issuer=suite.issuer, audience=suite.access_audience,
+                                                              jwks_url=metadata["jwks_uri"], check_revocation=False)))
+
+    async def anything(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    notes_like.router.add_get("/orders", anything)
+    port, other_port = free_port(), free_port()
+    granted = ["offline_access", "openid", f"orders{tag}:read", f"orders{tag}:write"]
     async with AsyncOAuth2Client(client_id=registered["client_id"], client_secret=registered["client_secret"],
                                  scope=f"openid offline_access orders{tag}:read orders{tag}:write",
-                                 redirect_uri=REDIRECT_URI, code_challenge_method="S256") as oauth:
+                                 redirect_uri=REDIRECT_URI, code_challenge_method="S256") as oauth, \
+            serving(orders_api(suite, metadata, identifier, tag), port), serving(notes_like, other_port), \
+            aiohttp.ClientSession() as http:
         verifier = generate_token(48)
         url, state = oauth.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier,
                                                     resource=identifier)
@@ -225,32 +273,25 @@ async def test_own_api_end_to_end_with_authlib_and_the_shipped_verifier(suite, p
         token = await oauth.fetch_token(metadata["token_endpoint"], authorization_response=callback, state=state,
                                         code_verifier=verifier, resource=identifier)
 
-    @require_scope(f"orders{tag}:read")
-    async def list_orders(request: web.Request) -> web.Response:
-        seen = request[ACCESS_TOKEN]
-        return web.json_response({"sub": seen.subject, "scope": sorted(seen.scopes)})
-
-    @require_scope(f"orders{tag}:admin")
-    async def admin(request: web.Request) -> web.Response:
-        return web.json_response({})
-
-    orders = web.Application(middlewares=[bearer_error_middleware, bearer_middleware()])
-    orders.cleanup_ctx.append(bearer_context(BearerConfig(issuer=suite.issuer, audience=identifier,
-                                                          jwks_url=metadata["jwks_uri"], check_revocation=False)))
-    orders.router.add_get("/orders", list_orders)
-    orders.router.add_get("/admin", admin)
-    notes_like = web.Application(middlewares=[bearer_error_middleware, bearer_middleware()])
-    notes_like.cleanup_ctx.append(bearer_context(BearerConfig(issuer=suite.issuer, audience=suite.access_audience,
-                                                              jwks_url=metadata["jwks_uri"], check_revocation=False)))
-    notes_like.router.add_get("/orders", list_orders)
-    port, other_port = free_port(), free_port()
-    bearer = {"Authorization": f"Bearer {token['access_token']}"}
-    async with serving(orders, port), serving(notes_like, other_port), aiohttp.ClientSession() as http:
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
         ok = await http.get(f"http://127.0.0.1:{port}/orders", headers=bearer)
         assert ok.status == 200
-        assert await ok.json() == {"sub": str(user.id), "scope": sorted(
-            ["openid", "offline_access", f"orders{tag}:read", f"orders{tag}:write"])}
+        assert await ok.json() == {"sub": str(user.id), "aud": identifier, "scope": granted}
         assert (await http.get(f"http://127.0.0.1:{port}/admin", headers=bearer)).status == 403
         # Another API (the notes audience) refuses it: aud is checked.
         assert (await http.get(f"http://127.0.0.1:{other_port}/orders", headers=bearer)).status == 401
-    # Hook: disabling the user and showing both tokens refused is the user life cycle's part (issue 11, item 4).
+        # The refresh token works, and its access token is for the same API.
+        token = await oauth.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        refreshed = await http.get(f"http://127.0.0.1:{port}/orders", headers=bearer)
+        assert (refreshed.status, (await refreshed.json())["aud"]) == (200, identifier)
+
+        disabled = await run_latchkey(env, "user", "disable", user.username, "--json")
+        assert disabled.code == 0, disabled.stderr
+        with pytest.raises(OAuthError) as refused:
+            await oauth.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
+        assert refused.value.error == "invalid_grant"
+        denied = await http.get(f"http://127.0.0.1:{port}/orders", headers=bearer)
+        assert denied.status == 401
+        challenge = denied.headers["WWW-Authenticate"]
+        assert 'error="invalid_token"' in challenge and "revoked" in challenge, challenge

@@ -33,11 +33,12 @@ def test_metadata_values(metadata, name, value):
     assert metadata[name] == value
 
 
-def test_end_session_endpoint_without_back_channel_claims(metadata):
-    """/logout is the end_session_endpoint (RP-Initiated Logout 1.0 §2.1); Back-Channel Logout is
-    not built, so discovery must not claim it."""
+def test_end_session_endpoint_and_back_channel_logout(metadata):
+    """/logout is the end_session_endpoint (RP-Initiated Logout 1.0 §2.1); Back-Channel Logout 1.0
+    §2.1: logout tokens are sent, and they carry sid."""
     assert metadata["end_session_endpoint"] == metadata["issuer"] + "/logout"
-    assert "backchannel_logout_supported" not in metadata
+    assert metadata["backchannel_logout_supported"] is True
+    assert metadata["backchannel_logout_session_supported"] is True
 
 
 def test_no_unsigned_algorithm(metadata):
