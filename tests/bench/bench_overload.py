@@ -42,7 +42,7 @@ async def bench(admin_url: str, redis_url: str, seconds: float) -> Overload:
         limit = Settings.from_env({**os.environ, **stack.env}).max_concurrent_requests or MAX_CONCURRENT_REQUESTS
         with serve("token", stack.env, log_path=LOGS / "bench-overload-token.log") as token:
             return await overload_token_service(token.url, stack.redis, stack.settings, client, user,
-                                                seconds=seconds, limit=limit)
+                                                seconds=seconds, limit=limit, server_pid=token.pid)
 
 
 def _ms(seconds: float) -> str:

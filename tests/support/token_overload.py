@@ -25,6 +25,7 @@ from shared.crypto.digests import new_secret
 from shared.models import AuthorizationGrant
 from shared.pkce import s256_challenge
 from shared.stores.redis_codes import RedisCodeStore
+from tests.bench.loadgen import process_cpu_seconds
 from tests.support.overload import Answer, Connections, Run, closed_loop, encode, open_loop, percentile
 
 ANSWER_WITHIN = 2.0  # the issue's target: every request answered within 2 s
@@ -84,6 +85,10 @@ class Overload:
     rate: float  # the overload's arrivals a second: twice the capacity measured
     limit: int  # the service's concurrency limit: the capacity's closed loop runs this many clients
     ready_statuses: list[int]
+    # CPU used during the overload, as a share of one core: the load generator (this process)
+    # shares the machine's cores with the service, so what it takes the service cannot use.
+    client_cpu: float
+    server_cpu: float | None  # None when the service's pid was not given
 
     @property
     def shed(self) -> list[Answer]:
@@ -110,30 +115,42 @@ class Overload:
         return [*(summary(name, run) for name, run in (
                     ("unloaded", self.unloaded), ("capacity", self.capacity),
                     (f"2x ({self.rate:.0f}/s)", self.overload), ("after", self.after))),
-                f"accepted p99 / unloaded p99 at 2x: {self.p99_ratio:.1f}x"]
+                f"accepted p99 / unloaded p99 at 2x: {self.p99_ratio:.1f}x; CPU during 2x: load generator "
+                f"{self.client_cpu:.0%} of a core" + (f", service {self.server_cpu:.0%}" if self.server_cpu is not None
+                                                      else "")]
 
 
 async def overload_token_service(url: str, redis: Any, settings: Settings, client: Any, user: Any, *,
-                                 seconds: float, limit: int = MAX_CONCURRENT_REQUESTS) -> Overload:
+                                 seconds: float, limit: int = MAX_CONCURRENT_REQUESTS,
+                                 server_pid: int | None = None) -> Overload:
     """Runs the four phases against the token service at ``url`` (codes for ``client`` and ``user``,
     stored through ``redis`` under ``settings``' prefix), whose concurrency limit is ``limit``. Its
     per-client rate limit must be off: one client at twice the capacity is what it refuses, and this
-    measures shedding alone."""
+    measures shedding alone. With ``server_pid`` the service's CPU during the overload is measured too."""
     load, probes = Connections(url), Connections(url)
     host = f"{load.host}:{load.port}"
     exchanges = Exchanges(redis, settings, client, user, host)
     try:
-        unloaded = await closed_loop(load, await exchanges.make(150), concurrency=1, duration=1.5)
+        # Warm-up, not counted: the first requests open the service's pools and fill its caches,
+        # and would stand for the unloaded tail the target is a multiple of.
+        await closed_loop(load, await exchanges.make(400), concurrency=limit, duration=0.5)
+        # Enough requests that the p99 is not just the slowest one or two.
+        unloaded = await closed_loop(load, await exchanges.make(1000), concurrency=1, duration=2.0)
         capacity = await closed_loop(load, await exchanges.make(3000), concurrency=limit, duration=2.0)
         rate = 2 * capacity.rate
         requests = await exchanges.make(int(rate * seconds))
         stop = asyncio.Event()
         readiness = asyncio.create_task(poll_readiness(probes, host, stop))
+        cpu = time.process_time(), process_cpu_seconds(server_pid) if server_pid else 0.0, time.perf_counter()
         overload = await open_loop(load, requests, rate=rate, duration=seconds, timeout=10)
         stop.set()
+        elapsed = time.perf_counter() - cpu[2]
+        client_cpu = (time.process_time() - cpu[0]) / elapsed
+        server_cpu = (process_cpu_seconds(server_pid) - cpu[1]) / elapsed if server_pid else None
         after = await closed_loop(load, await exchanges.make(20), concurrency=1, duration=ANSWER_WITHIN)
         ready_statuses = await readiness
     finally:
         load.close()
         probes.close()
-    return Overload(unloaded, capacity, overload, after, rate, limit, ready_statuses)
+    return Overload(unloaded, capacity, overload, after, rate, limit, ready_statuses, client_cpu, server_cpu)
+

@@ -33,7 +33,8 @@ async def test_twice_the_capacity_is_answered_within_2_s_and_readiness_holds(
     # One client at twice the capacity is what a per-client rate limit refuses: measure shedding alone.
     env = {**test_env, "LATCHKEY_RATE_LIMIT_PER_CLIENT": "0"}
     with serve("token", env, log_path=tmp_path / "token.log") as token:
-        run = await overload_token_service(token.url, redis, settings, client, user, seconds=OVERLOAD_SECONDS)
+        run = await overload_token_service(token.url, redis, settings, client, user, seconds=OVERLOAD_SECONDS,
+                                          server_pid=token.pid)
 
     print("\n" + "\n".join(run.lines()))
     assert {a.status for a in run.unloaded.answers + run.capacity.answers} == {200}
