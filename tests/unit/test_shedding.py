@@ -64,15 +64,19 @@ async def _arrivals(limiter: RequestLimiter, every: float, hold: float, seconds:
     return waits
 
 
-async def test_a_standing_queue_sheds_newcomers_after_the_short_wait():
+async def test_a_standing_queue_answers_newcomers_after_the_short_wait():
     limiter = RequestLimiter(limit=1, queue_size=16, wait=10.0, overload_wait=0.01)
     # Five arrivals per place: every waiter waits far past the target, for longer than the interval.
     load = asyncio.create_task(_arrivals(limiter, every=0.01, hold=0.05, seconds=0.4))
     await asyncio.sleep(0.3)
-    started = time.monotonic()
-    assert await limiter.acquire() is False
-    assert time.monotonic() - started < 2.0  # the target (10 ms), not the burst patience (10 s)
-    await load
+    answered_within = []
+    for _ in range(5):  # while it stands, a newcomer gets a freed place (the newest does) or a 503
+        started = time.monotonic()
+        if await limiter.acquire():
+            limiter.release()
+        answered_within.append(time.monotonic() - started)
+    assert max(answered_within) < 2.0  # the target (10 ms), not the burst patience (10 s)
+    assert None in (await load)[20:]  # and newcomers are shed
     assert await limiter.acquire() is True  # drained: places are given again at once
     limiter.release()
 
@@ -107,3 +111,15 @@ async def test_overload_that_returns_soon_after_stands_again_at_once():
     # The first wait past the target makes it stand again; without that memory the queue would
     # first grow for a whole interval, waits reaching 100 ms and more.
     assert max(served) < 0.06
+
+
+async def test_once_the_queue_stands_the_newest_waiter_gets_a_freed_place():
+    """Adaptive LIFO: first come first served would serve only requests that had already waited
+    nearly the whole target; the newest waiter gets the place instead, the older ones are shed."""
+    limiter = RequestLimiter(limit=1, queue_size=64, wait=10.0, overload_wait=0.05)
+    # Twice what one place serves: 100 arrivals a second, each holding the place 20 ms.
+    waits = await _arrivals(limiter, every=0.01, hold=0.02, seconds=1.2)
+    standing = [w for w in waits[60:] if w is not None]  # it stands well before 0.6 s
+    assert None in waits[60:] and standing
+    # First come first served: each served request waited about the whole target (~50 ms).
+    assert sorted(standing)[len(standing) // 2] < 0.02
