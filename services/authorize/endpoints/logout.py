@@ -2,12 +2,13 @@
 
 A relying party sends the browser here with ``id_token_hint``, ``client_id``,
 ``post_logout_redirect_uri`` and ``state`` (GET query or POST form, §2). With a verified hint for
-the user signed in here the session ends at once; otherwise the user is asked, and the session
-ends on a POST carrying a one-time token bound to this browser's session, so a link or an image
-on another site cannot sign anyone out and a replayed form is refused. Afterwards the browser
-goes to the post_logout_redirect_uri, with ``state``, only when that URI is registered for the
-client and nothing failed validation (§3, §4); else it sees the signed-out page. Every client
-that got tokens in the session is sent a logout token in the background (shared.logout).
+the session signed in here (its user and its sid) the session ends at once; otherwise the user is
+asked, and the session ends on a POST carrying a one-time token bound to this browser's session,
+so a link or an image on another site cannot sign anyone out and a replayed form is refused.
+Afterwards the browser goes to the post_logout_redirect_uri, with ``state``, only when that URI is
+registered for the client and nothing failed validation (§3, §4); else it sees the signed-out
+page. Every client that got tokens in the session is sent a logout token in the background
+(shared.logout).
 """
 
 from __future__ import annotations
@@ -56,9 +57,15 @@ async def start(request: web.Request, params: Params) -> web.Response:
     session_id, session = await current_session(request)
     if session_id is None or session is None:
         return finish(request, logout)
-    if logout.hint is not None and logout.hint.sub == session.user_id:
+    if logout.hint is not None and hint_is_for(logout.hint, session):
         return await end_session(request, session_id, session, logout)
     return await ask(request, session_id, session, logout)
+
+
+def hint_is_for(hint: HintClaims, session: Session) -> bool:
+    """§2: no need to ask only when the ID token belongs to this session: its user and, when it
+    names one, its sid (a token from an earlier session of the same user must not end this one)."""
+    return hint.sub == session.user_id and hint.sid in (None, session.sid)
 
 
 async def validated(request: web.Request, params: Params) -> LogoutRequest:

@@ -164,6 +164,21 @@ async def test_an_unregistered_uri_is_an_error_page_and_no_redirect(suite, brows
     assert (await prompt_none(browser, rp)).get("code")  # still signed in
 
 
+async def test_a_hint_from_an_earlier_session_asks_first(suite, browser, rp, user):
+    """§2: the OP MUST ask when the ID token does not belong to the current session; its sid tells."""
+    old = await sign_in(browser, suite, rp, user)
+    assert (await logout(browser, id_token_hint=old["id_token"])).status == 200  # that session ended
+    await sign_in(browser, suite, rp, user)  # a new session, a new sid
+    response = await logout(browser, id_token_hint=old["id_token"], post_logout_redirect_uri=AFTER_LOGOUT,
+                            state="s-old")
+    html = await response.text()
+    assert response.status == 200 and "Sign out?" in html and "Location" not in response.headers
+    assert (await prompt_none(browser, rp)).get("code")  # asking ended nothing
+    confirmed = await browser.post("/logout", data={"csrf": csrf_token(html)}, allow_redirects=False)
+    assert confirmed.status == 303 and confirmed.headers["Location"] == f"{AFTER_LOGOUT}?state=s-old"
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
+
+
 async def test_a_hint_for_another_client_is_refused(suite, browser, rp, user, pool):
     other = await registered(pool, name="Other")
     tokens = await sign_in(browser, suite, rp, user)
