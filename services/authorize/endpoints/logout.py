@@ -17,7 +17,7 @@ import logging
 
 from aiohttp import web
 
-from services.authorize.app_keys import COOKIES, POOL, REDIS, SETTINGS, STORES
+from services.authorize.app_keys import COOKIES, PATHS, POOL, REDIS, SETTINGS, STORES
 from services.authorize.core import logout_request as rules
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.logout_request import BadHint, HintClaims, LogoutRequest
@@ -48,7 +48,19 @@ async def submit(request: web.Request) -> web.Response:
     form = await form_params(request)
     if form.first("csrf") is not None:
         return await confirm(request, form.first("csrf") or "")
+    if request.app[COOKIES].session_id(request) is None:
+        return as_get(request, form)
     return await start(request, form)  # an RP-initiated logout sent as a form (§2)
+
+
+def as_get(request: web.Request, form: Params) -> web.Response:
+    """An RP-initiated logout POSTed from the relying party's site arrives without the session
+    cookie (SameSite=Lax keeps it off cross-site POSTs), and answering it as is would report
+    "signed out" while the browser stays signed in. The same request again as a GET (303), a
+    top-level navigation that carries the cookie, reaches the session; a GET is never sent on."""
+    rules.no_repeated_parameters(form)
+    return redirect(with_query(request.app[PATHS].logout, {name: form.first(name) for name in rules.SINGLE_VALUED}),
+                    after_post=True)
 
 
 async def start(request: web.Request, params: Params) -> web.Response:

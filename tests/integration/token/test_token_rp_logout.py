@@ -152,6 +152,24 @@ async def test_a_post_logout_request_is_answered_with_303(suite, browser, rp, us
     assert response.status == 303 and response.headers["Location"] == AFTER_LOGOUT
 
 
+async def test_a_post_without_the_session_cookie_is_sent_on_as_a_get(suite, rp):
+    """A form posted from the RP's site comes without the SameSite=Lax session cookie; the GET it
+    is turned into carries it (tests/browser: ..._posted_from_another_site_...)."""
+    async with aiohttp.ClientSession(base_url=suite.issuer) as cookieless:
+        response = await cookieless.post("/logout", data={"client_id": rp.client_id, "state": "s 1", "extra": "x",
+                                                          "post_logout_redirect_uri": AFTER_LOGOUT},
+                                          allow_redirects=False)
+        assert response.status == 303
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/logout" and dict(parse_qsl(location.query)) == {
+            "client_id": rp.client_id, "post_logout_redirect_uri": AFTER_LOGOUT, "state": "s 1"}
+        followed = await cookieless.get(response.headers["Location"], allow_redirects=False)
+        assert followed.status == 302 and followed.headers["Location"] == f"{AFTER_LOGOUT}?state=s+1"
+        repeated = await cookieless.post("/logout", data=[("client_id", rp.client_id), ("client_id", "other")],
+                                         allow_redirects=False)
+        assert repeated.status == 400 and "Location" not in repeated.headers
+
+
 @pytest.mark.parametrize("uri", [AFTER_LOGOUT + "/x", AFTER_LOGOUT.upper(), AFTER_LOGOUT + "?a=1",
                                  "https://evil.example/"],
                          ids=["longer path", "other case", "extra query", "another site"])
