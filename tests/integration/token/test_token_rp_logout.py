@@ -197,6 +197,39 @@ async def test_a_hint_from_an_earlier_session_asks_first(suite, browser, rp, use
     assert (await prompt_none(browser, rp))["error"] == "login_required"
 
 
+async def test_a_return_address_without_a_client_is_never_followed(suite, browser, rp, user):
+    """No client_id and no hint: nothing says whose registered URI it should be (§3), so no
+    redirect even to an address some client registered; the session is untouched."""
+    await sign_in(browser, suite, rp, user)
+    for uri in (AFTER_LOGOUT, "https://evil.example/"):
+        response = await logout(browser, post_logout_redirect_uri=uri, state="s")
+        assert response.status == 400 and "Location" not in response.headers
+    assert (await prompt_none(browser, rp)).get("code")
+
+
+async def test_an_unknown_or_disabled_client_is_refused(suite, browser, rp, user, pool):
+    await sign_in(browser, suite, rp, user)
+    response = await logout(browser, client_id="no-such-client", post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 400 and "Location" not in response.headers
+    disabled = await registered(pool, name="Disabled")
+    await pool.execute("UPDATE clients SET disabled = true WHERE client_id = $1", disabled.client_id)
+    response = await logout(browser, client_id=disabled.client_id, post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 400 and "Location" not in response.headers
+    assert session_cookie(browser) is not None
+
+
+async def test_without_a_session_a_valid_request_still_returns_the_browser(suite, browser, rp, user):
+    """Signed out already (the RP's second try, another tab): the registered URI is still honoured,
+    with state, and nothing else happens."""
+    tokens = await sign_in(browser, suite, rp, user)
+    assert (await logout(browser, id_token_hint=tokens["id_token"])).status == 200
+    again = await logout(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri=AFTER_LOGOUT,
+                         state="s-2")
+    assert again.status == 302 and again.headers["Location"] == f"{AFTER_LOGOUT}?state=s-2"
+    refused = await logout(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri="https://evil.example/")
+    assert refused.status == 400 and "Location" not in refused.headers
+
+
 async def test_a_hint_for_another_client_is_refused(suite, browser, rp, user, pool):
     other = await registered(pool, name="Other")
     tokens = await sign_in(browser, suite, rp, user)
