@@ -441,3 +441,38 @@ async def test_ending_a_session_on_the_account_page_tells_its_clients(suite, use
     assert audit["reason"] == "account" and audit["outcome"] == "delivered"
     claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
     assert claims["sid"] == other.id_claims["sid"]
+
+
+async def test_admin_delete_tells_the_clients_of_the_users_sessions(suite, user):
+    receiver = await suite.receiver()
+    client = await suite.client(receiver)
+    async with suite.token_app() as token, browser(suite) as session:
+        signed_in = await sign_in(suite, session, client, user, token.url)
+
+        await users.delete(suite.backends, user.username)
+
+        [audit] = await suite.audited(client.client_id)
+    assert (audit["reason"], audit["outcome"]) == ("user_deleted", "delivered")
+    claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
+    assert (claims["sub"], claims["sid"]) == (str(user.id), signed_in.id_claims["sid"])
+
+
+async def test_revoking_on_the_account_page_tells_that_client(suite, user):
+    receiver, other_receiver = await suite.receiver(), await suite.receiver()
+    client, other = await suite.client(receiver), await suite.client(other_receiver)
+    async with suite.token_app() as token, browser(suite) as session:
+        signed_in = await sign_in(suite, session, client, user, token.url)
+        await sign_in(suite, session, other, user, token.url)
+        async with session.get("/account") as page:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+        assert csrf is not None
+        async with session.post("/account/applications/revoke", data={"csrf": csrf.group(1),
+                                                                     "client_id": client.client_id},
+                                allow_redirects=False) as revoked:
+            assert revoked.status == 303
+
+        [audit] = await suite.audited(client.client_id)
+        await asyncio.sleep(0.5)
+    assert (audit["reason"], audit["outcome"]) == ("consent_revoked", "delivered") and other_receiver.posts == []
+    claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
+    assert (claims["sub"], claims["sid"]) == (str(user.id), signed_in.id_claims["sid"])
