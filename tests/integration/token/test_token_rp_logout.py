@@ -322,6 +322,20 @@ async def test_a_hint_with_the_wrong_issuer_or_audience_is_not_trusted(suite, br
     assert (await prompt_none(browser, rp)).get("code")
 
 
+async def test_a_logout_token_is_not_a_hint(suite, browser, rp, user, expired_hint_key):
+    """Signed by a key of ours, for the client, about the user: but a logout token (typ logout+jwt),
+    which the RP received and could pass on; only an ID token ends the session without asking."""
+    await sign_in(browser, suite, rp, user)
+    now = int(time.time())
+    hint = jwt.encode({"iss": suite.issuer, "sub": str(user.id), "aud": rp.client_id, "iat": now, "exp": now + 120,
+                       "jti": "j", "events": {"http://schemas.openid.net/event/backchannel-logout": {}}},
+                      expired_hint_key.private_key, algorithm="ES256",
+                      headers={"kid": expired_hint_key.kid, "typ": "logout+jwt"})
+    response = await logout(browser, id_token_hint=hint, post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 200 and "Location" not in response.headers  # asked, no redirect
+    assert (await prompt_none(browser, rp)).get("code")
+
+
 async def test_an_access_token_is_not_a_hint(suite, browser, rp, user):
     tokens = await sign_in(browser, suite, rp, user)
     response = await logout(browser, id_token_hint=tokens["access_token"], post_logout_redirect_uri=AFTER_LOGOUT)
