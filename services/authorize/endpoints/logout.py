@@ -24,13 +24,13 @@ from services.authorize.core.logout_request import BadHint, HintClaims, LogoutRe
 from services.authorize.core.redirects import with_query
 from services.authorize.id_token_hints import verified_hint
 from services.authorize.inputs import form_params, query_params
-from services.authorize.pages import message_page, redirect, render
+from services.authorize.pages import back_link, message_page, redirect, render
 from services.authorize.sessions import current_session
 from shared.bearer.config import SUPPORTED_ALGORITHMS
 from shared.crypto.digests import constant_time_equals, sha256_hex
 from shared.logout import announce
 from shared.management.backends import Backends
-from shared.models import AuditEvent
+from shared.models import AuditEvent, Client
 from shared.oauth.params import Params
 from shared.stores.redis_sessions import Session
 
@@ -148,8 +148,12 @@ def finish(request: web.Request, logout: LogoutRequest) -> web.Response:
     """§3: back to the relying party (with state) only to a URI registered for it."""
     if logout.redirect_uri is not None:
         return redirect(with_query(logout.redirect_uri, {"state": logout.state}), after_post=request.method == "POST")
-    return signed_out(request)
+    return signed_out(request, logout.client)
 
 
-def signed_out(request: web.Request) -> web.Response:
-    return message_page(request, "Signed out", "You are signed out. You can close this window.", status=200)
+def signed_out(request: web.Request, client: Client | None) -> web.Response:
+    """No return address: a way back to the relying party's registered home (client_uri) when
+    the request named the client, rather than a dead end."""
+    back_to = back_link(client)
+    message = "You are signed out." if back_to else "You are signed out. You can close this window."
+    return message_page(request, "Signed out", message, status=200, back_to=back_to)

@@ -170,6 +170,19 @@ async def test_a_post_without_the_session_cookie_is_sent_on_as_a_get(suite, rp):
         assert repeated.status == 400 and "Location" not in repeated.headers
 
 
+async def test_without_a_return_address_the_signed_out_page_links_to_the_clients_home(suite, browser, user, pool):
+    """Issue 12: no dead end. The page links to the client's registered home (client_uri), never
+    to an address from the request."""
+    client = await registered(pool, name="Home App", client_uri="https://app.example/")
+    tokens = await sign_in(browser, suite, client, user)
+    response = await logout(browser, id_token_hint=tokens["id_token"], client_id=client.client_id)
+    html = await response.text()
+    assert response.status == 200 and "You are signed out." in html and "close this window" not in html
+    assert 'href="https://app.example/"' in html and "Back to Home App" in html
+    bare = await logout(browser)  # no client named: nothing to link to
+    assert "You can close this window." in await bare.text()
+
+
 @pytest.mark.parametrize("uri", [AFTER_LOGOUT + "/x", AFTER_LOGOUT.upper(), AFTER_LOGOUT + "?a=1",
                                  "https://evil.example/"],
                          ids=["longer path", "other case", "extra query", "another site"])
