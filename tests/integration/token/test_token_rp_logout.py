@@ -7,14 +7,18 @@ as id_token_hint, and one test lets Authlib drive the round trip from discovery.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import os
+import shutil
 import time
 import warnings
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
 import jwt
@@ -43,6 +47,7 @@ from tests.support.flows import Pkce, authorization_params, authorize_as_browser
 REDIRECT_URI = "https://app.example/callback"
 AFTER_LOGOUT = "https://app.example/signed-out"
 PASSWORD = "correct horse battery"
+OPENID_CLIENT = Path(__file__).parent / "openid_client"
 
 
 @pytest.fixture
@@ -384,4 +389,42 @@ async def test_authlib_drives_rp_initiated_logout_from_discovery(suite, browser,
     back = urlsplit(response.headers["Location"])
     assert f"{back.scheme}://{back.netloc}{back.path}" == AFTER_LOGOUT
     assert dict(parse_qsl(back.query)) == {"state": logout_state}
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
+
+
+def require_openid_client() -> None:
+    """Skips where node or openid-client is missing; in CI (CI=true) that is a failure (as axe-core)."""
+    if (OPENID_CLIENT / "node_modules" / "openid-client").is_dir() and shutil.which("node"):
+        return
+    message = f"node or openid-client is missing: npm ci --prefix {OPENID_CLIENT}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+async def openid_client(*args: str) -> dict[str, Any]:
+    """One step of tests/integration/token/openid_client/rp.mjs: its JSON answer."""
+    process = await asyncio.create_subprocess_exec("node", str(OPENID_CLIENT / "rp.mjs"), *args,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    answer: dict[str, Any] = json.loads(out)
+    return answer
+
+
+async def test_openid_client_drives_sign_in_and_rp_initiated_logout(suite, browser, rp, user):
+    """openid-client (Node, a certified RP library) reads discovery, signs in (its own PKCE, state,
+    nonce and ID token checks) and builds the end-session URL with buildEndSessionUrl."""
+    require_openid_client()
+    rp_args = (suite.issuer, rp.client_id, rp.secret or "")
+    start = await openid_client("authorize", *rp_args, REDIRECT_URI)
+    callback = await authorize_as_browser(browser, dict(parse_qsl(urlsplit(start["url"]).query)),
+                                          username=user.username, password=PASSWORD)
+    signed_in = await openid_client("callback", *rp_args, f"{REDIRECT_URI}?{urlencode(callback)}",
+                                    start["verifier"], start["state"], start["nonce"])
+    assert signed_in["claims"]["sub"] == str(user.id) and signed_in["claims"]["sid"]
+    end_session = await openid_client("logout", *rp_args, signed_in["id_token"], AFTER_LOGOUT, "node-state")
+    assert end_session["url"].startswith(f"{suite.issuer}/logout?")
+    response = await browser.get(end_session["url"], allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"] == f"{AFTER_LOGOUT}?state=node-state"
     assert (await prompt_none(browser, rp))["error"] == "login_required"
