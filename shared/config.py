@@ -215,6 +215,16 @@ class Settings:
         "LATCHKEY_REVOCATION_RETRY_SECONDS", 5, _int_between(1, 300),
         "longest a revocation that could not reach Redis waits for its next try, once Redis is back",
     )
+    # A denylist write the primary acknowledged is lost if it dies before a replica copied it;
+    # WAIT tells the writer, and an unconfirmed write keeps its PostgreSQL record (re-applied).
+    revocation_replicas: int = _setting(
+        "LATCHKEY_REVOCATION_REPLICAS", 0, _int_between(0, 16),
+        "Redis replicas that must confirm a revocation's denylist write (WAIT) before its PostgreSQL record is dropped (0: none, for one Redis without replicas)",
+    )
+    revocation_wait_ms: int = _setting(
+        "LATCHKEY_REVOCATION_WAIT_MS", 100, _int_between(1, 2000),  # within the Redis socket timeout (5 s)
+        "longest a revocation waits for those replicas; unconfirmed, its record stays and is written again every LATCHKEY_REVOCATION_RETRY_SECONDS",
+    )
     # OIDC Back-Channel Logout 1.0 §2.5: the token service POSTs each logout token in the background.
     backchannel_logout_timeout: int = _setting(
         "LATCHKEY_BACKCHANNEL_LOGOUT_TIMEOUT_SECONDS", 5, _int_between(1, 60),
@@ -360,6 +370,9 @@ class Settings:
             # must all hash to one slot, which a hash tag in the shared prefix guarantees.
             raise ConfigError("LATCHKEY_REDIS_PREFIX must contain a hash tag with redis+cluster://, "
                               f"e.g. {{latchkey}}: (got {self.redis_prefix!r})")
+        if self.revocation_replicas and parse_redis_url(self.redis_url).kind == "cluster":
+            # redis-py sends WAIT to every cluster node, not on the connection that wrote.
+            raise ConfigError("LATCHKEY_REVOCATION_REPLICAS is not supported with redis+cluster:// yet (set 0)")
         if self.admin_page_size > self.admin_max_page_size:
             raise ConfigError("LATCHKEY_ADMIN_PAGE_SIZE must not exceed LATCHKEY_ADMIN_MAX_PAGE_SIZE")
         if self.db_pool_min > self.db_pool_max:

@@ -7,6 +7,11 @@ are dropped. Every token replica runs it (a row may have been left by another re
 there is nothing to do it looks once per LATCHKEY_REVOCATION_RETRY_SECONDS, one small query.
 After a failure it tries again sooner, backing off exponentially with jitter up to that
 interval, so an entry reaches Redis at most about one interval after Redis is back.
+
+A row is deleted only once its write is confirmed as LATCHKEY_REVOCATION_REPLICAS asks (Redis
+WAIT). Until then it is written again every interval: if the primary that held it alone dies,
+the promoted replica gets it at most one interval after the services reach it. Each pass goes
+through the rows once (in jti order), so rows that stay unconfirmed do not keep it busy.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -28,22 +34,32 @@ FIRST_RETRY_SECONDS = 0.25
 
 
 class Pending(Protocol):
-    async def due(self, limit: int) -> list[tuple[str, datetime]]: ...
+    async def due(self, limit: int, after: str = "") -> list[tuple[str, datetime]]: ...
     async def written(self, jtis: list[str]) -> None: ...
 
 
 class Denylist(Protocol):
-    async def add_many(self, entries: list[tuple[str, datetime]]) -> None: ...
+    async def add_many(self, entries: list[tuple[str, datetime]]) -> bool: ...
 
 
-async def write_pending(pending: Pending, denylist: Denylist) -> int:
-    """Writes every pending entry to the denylist, then forgets it; returns how many."""
-    written = 0
-    while batch := await pending.due(BATCH):
-        await denylist.add_many(batch)
-        await pending.written([jti for jti, _ in batch])
+@dataclass(frozen=True)
+class Pass:
+    written: int  # entries written to the denylist
+    unconfirmed: int  # of those, not yet confirmed by the replicas: kept for the next pass
+
+
+async def write_pending(pending: Pending, denylist: Denylist) -> Pass:
+    """Writes every pending entry to the denylist once; forgets those confirmed."""
+    written = unconfirmed = 0
+    after = ""
+    while batch := await pending.due(BATCH, after):
+        if await denylist.add_many(batch):
+            await pending.written([jti for jti, _ in batch])
+        else:
+            unconfirmed += len(batch)
         written += len(batch)
-    return written
+        after = batch[-1][0]
+    return Pass(written, unconfirmed)
 
 
 def retry_delay(failures: int, interval: float) -> float:
@@ -53,10 +69,16 @@ def retry_delay(failures: int, interval: float) -> float:
 
 async def complete_pending_revocations(pending: Pending, denylist: Denylist, interval: float) -> None:
     failures = 0
+    unconfirmed = 0
     while True:
         try:
-            if written := await write_pending(pending, denylist):
-                log.info("wrote %d pending revocations to the denylist", written)
+            done = await write_pending(pending, denylist)
+            if done.written > done.unconfirmed:
+                log.info("wrote %d pending revocations to the denylist", done.written - done.unconfirmed)
+            if done.unconfirmed and not unconfirmed:
+                log.warning("%d revocations written but not confirmed by the Redis replicas; "
+                            "writing them again every %s s", done.unconfirmed, interval)
+            unconfirmed = done.unconfirmed
             failures = 0
         except STORE_ERRORS as exc:
             failures += 1

@@ -54,7 +54,8 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     app[APIS] = CachedApis(PgApis(pool), settings.client_cache_ttl)
     app[AUDIT] = PgAudit(pool, on_record=app[METRICS].audit_recorded)
     app[REFRESH_TOKENS] = PgRefreshTokens(pool, leeway=settings.clock_leeway)
-    app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway)
+    app[DENYLIST] = RedisDenylist(client, settings.redis_prefix, leeway=settings.clock_leeway,
+                                  replicas=settings.revocation_replicas, wait_ms=settings.revocation_wait_ms)
     # One budget for /token, /revoke and /introspect: the scope names the service, not the path.
     app[RATE_LIMITER] = RateLimiter(client, settings.redis_prefix, "token", Limits.from_settings(settings))
     async with watching(app[CLIENTS], client, settings.redis_prefix, settings.client_change_poll):

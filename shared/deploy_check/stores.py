@@ -20,11 +20,11 @@ import time
 from datetime import UTC, datetime
 
 import asyncpg
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from shared.config import Settings
 from shared.deploy_check.findings import Finding, dev_only, fail, ok
+from shared.redis_client import connect
 from shared.stores.outages import STORE_ERRORS
 
 _REDIS_ERRORS: tuple[type[BaseException], ...] = (*STORE_ERRORS, RedisError)
@@ -77,7 +77,11 @@ def redis_persistence(info: dict[str, object], dev_mode: bool) -> list[Finding]:
 
 
 async def check_redis(settings: Settings) -> list[Finding]:
-    client = Redis.from_url(settings.redis_url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+    try:
+        # Every REDIS_URL form the services accept (Sentinel, Cluster), through the same code.
+        client = connect(settings.redis_url, max_connections=2, socket_timeout=TIMEOUT)
+    except (ValueError, RedisError) as exc:
+        return [fail("redis", f"REDIS_URL cannot be used: {_reason(exc)}")]
     try:
         info = await client.info()
         before = time.time()
@@ -92,5 +96,23 @@ async def check_redis(settings: Settings) -> list[Finding]:
     found = [ok("redis", f"reachable, Redis {version}") if parts >= MIN_REDIS
              else fail("redis", f"Redis {version}; Latchkey needs 6.2 or newer")]
     found.extend(redis_persistence(info, settings.dev_mode))
+    if (replication := revocation_replication(info, settings.revocation_replicas)) is not None:
+        found.append(replication)
     found.append(clock_finding("redis", seconds + micros / 1e6 - (before + after) / 2, settings.clock_leeway))
     return found
+
+
+def revocation_replication(info: dict[str, object], required: int) -> Finding | None:
+    """Replicas are asynchronous: a denylist write the primary acknowledged can be missing on the
+    replica a failover promotes, and the revoked token works again, unless revocations wait for
+    replicas (LATCHKEY_REVOCATION_REPLICAS, docs/operations.md). Said only where replicas exist."""
+    replicas = int(str(info.get("connected_slaves") or 0))
+    if replicas == 0 and required == 0:
+        return None
+    if required == 0:
+        return fail("redis replication", f"{replicas} replica(s) but LATCHKEY_REVOCATION_REPLICAS=0: a failover can "
+                    "bring a revoked access token back; set LATCHKEY_REVOCATION_REPLICAS=1")
+    if replicas < required:
+        return fail("redis replication", f"{replicas} replica(s) connected, fewer than LATCHKEY_REVOCATION_REPLICAS="
+                    f"{required}: every revocation waits LATCHKEY_REVOCATION_WAIT_MS and stays pending")
+    return ok("redis replication", f"{replicas} replica(s); revocations wait for {required}")

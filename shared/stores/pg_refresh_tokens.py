@@ -228,3 +228,7 @@ class PgRefreshTokens:
     async def denylisted(self, jtis: Sequence[str]) -> None:
         """The entries ``revoke_family`` recorded reached the denylist: forget them."""
         await self._pending.written(jtis)
+
+    async def record_pending(self, entries: Sequence[tuple[str, datetime]]) -> None:
+        """Records denylist entries owed outside a grant's revocation (``denylisted`` forgets them)."""
+        await self._pending.record(entries)

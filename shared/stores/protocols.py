@@ -64,6 +64,8 @@ class RefreshTokens(Protocol):
     async def revoke_family(self, family_id: UUID, also: Sequence[tuple[str, datetime]] = ()
                             ) -> list[tuple[str, datetime]]: ...
     async def denylisted(self, jtis: Sequence[str]) -> None: ...
+    # Records entries written outside a grant's revocation (one access token) the same way.
+    async def record_pending(self, entries: Sequence[tuple[str, datetime]]) -> None: ...
 
 
 class Redemptions(Protocol):
@@ -77,7 +79,9 @@ class Redemptions(Protocol):
 class Denylist(Protocol):
     """Revoked access-token ids (jti), kept until the token would have expired."""
 
-    async def add_many(self, entries: list[tuple[str, datetime]]) -> None: ...
+    # True once the entries are as durable as configured (replicas confirmed): then, and only
+    # then, may their pending_revocations record be forgotten.
+    async def add_many(self, entries: list[tuple[str, datetime]]) -> bool: ...
     async def contains(self, jti: str) -> bool: ...
     async def refuses(self, claims: Mapping[str, Any]) -> bool: ...  # jti or a revoked-before time
 

@@ -7,6 +7,13 @@ format and the verifier's batched read live in ``shared.bearer.revocation``.
 ``revoke_issued_before`` covers the access tokens nobody recorded (those minted without a refresh
 token): every token of a subject, a client, or the pair, issued at or before now is refused. Its
 key lives as long as the longest access token any configuration can issue, plus the leeway.
+
+Replication. A primary acknowledges a write before its replicas have it; one that dies first
+takes the entry with it, and a promoted replica would accept the token again. With ``replicas``
+set (LATCHKEY_REVOCATION_REPLICAS), ``add_many`` ends with WAIT on the same connection and says
+whether that many replicas confirmed the entries within ``wait_ms``: only then may the caller
+forget the entries' PostgreSQL record (pending_revocations), which otherwise stays and is
+written again (services/token/pending_revocations.py) until confirmed or expired.
 """
 
 from __future__ import annotations
@@ -23,10 +30,12 @@ from shared.config import ACCESS_TOKEN_TTL_MAX
 
 
 class RedisDenylist:
-    def __init__(self, redis: Redis, prefix: str, *, leeway: int = 0) -> None:
+    def __init__(self, redis: Redis, prefix: str, *, leeway: int = 0, replicas: int = 0, wait_ms: int = 100) -> None:
         self._redis = redis
         self._prefix = prefix
         self._leeway = leeway
+        self._replicas = replicas  # that must confirm a write before it counts as durable
+        self._wait_ms = wait_ms
 
     def _key(self, jti: str) -> str:
         return revoked_jti_key(self._prefix, jti)
@@ -41,14 +50,19 @@ class RedisDenylist:
     async def add(self, jti: str, expires_at: datetime) -> None:
         await self.add_many([(jti, expires_at)])
 
-    async def add_many(self, entries: list[tuple[str, datetime]]) -> None:
+    async def add_many(self, entries: list[tuple[str, datetime]]) -> bool:
+        """Writes the entries; True when they are durable as configured: on the primary, and on
+        ``replicas`` replicas when set (WAIT, on the pipeline's connection, after the SETs)."""
         live = self._live(entries)  # a token no verifier can accept any more needs no entry
         if not live:
-            return
+            return True
         async with self._redis.pipeline(transaction=False) as pipe:
             for jti, until in live:
                 pipe.set(self._key(jti), b"1", exat=until)
-            await pipe.execute()
+            if self._replicas:
+                pipe.execute_command("WAIT", self._replicas, self._wait_ms)
+            answers = await pipe.execute()
+        return not self._replicas or int(answers[-1]) >= self._replicas
 
     async def contains(self, jti: str) -> bool:
         return bool(await self._redis.exists(self._key(jti)))

@@ -1,7 +1,8 @@
 """The demo app in a real headless Chromium, against all three services served in-process on
 spare ports over the run's PostgreSQL and Redis: open it, sign in, consent, see the claims and
 the resource API's answers; then add a note, refresh and revoke, sign in again after revoking,
-and sign out through Latchkey's end_session_endpoint back to the demo, signed out everywhere.
+and sign out through Latchkey's end_session_endpoint back to the demo, signed out everywhere;
+and the whole round trip through Latchkey's account page (issue 12's browser scenario).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from shared.stores.pg_clients import PgClients
 from tests.integration.resource.serving import RunningApp, spare_socket, url_of
@@ -61,8 +64,23 @@ class Suite:
     client_id: str
 
 
+class HeldBackChannel:
+    """Holds the logout tokens Latchkey posts to the demo until ``release``: a test sees what the
+    demo does before one arrives (its next API call refused), then what it does after."""
+
+    def __init__(self) -> None:
+        self.arrived, self.released = asyncio.Event(), asyncio.Event()
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == "/backchannel-logout":
+            self.arrived.set()
+            await self.released.wait()
+        return await handler(request)
+
+
 @contextlib.asynccontextmanager
-async def running_suite(settings, pool) -> AsyncIterator[Suite]:
+async def running_suite(settings, pool, *, held: HeldBackChannel | None = None) -> AsyncIterator[Suite]:
     sockets = {name: spare_socket() for name in ("authorize", "token", "resource", "demo")}
     urls = {name: url_of(sock) for name, sock in sockets.items()}
     # The resource service's identifier is the notes API's, as `latchkey demo seed` makes it.
@@ -81,7 +99,11 @@ async def running_suite(settings, pool) -> AsyncIterator[Suite]:
         await stack.enter_async_context(RunningApp(create_token(suite_settings), sockets["token"]))
         await stack.enter_async_context(RunningApp(create_authorize(suite_settings), sockets["authorize"]))
         await stack.enter_async_context(RunningApp(create_resource(suite_settings), sockets["resource"]))
-        await stack.enter_async_context(RunningApp(create_demo(demo_config), sockets["demo"]))
+        demo = create_demo(demo_config)
+        if held is not None:
+            demo.middlewares.insert(0, held.middleware)
+            stack.callback(held.released.set)  # a test that fails midway still lets the demo stop
+        await stack.enter_async_context(RunningApp(demo, sockets["demo"]))
         yield Suite(urls["demo"], user.username, "Ada Lovelace", urls["authorize"], registered.client_id)
 
 
@@ -90,8 +112,9 @@ async def browser_page() -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = await browser.new_page()
-            page.set_default_timeout(15_000)
+            context = await browser.new_context()  # a context of its own: a test may open a second tab
+            context.set_default_timeout(15_000)
+            page = await context.new_page()
             yield page
         finally:
             await browser.close()
@@ -272,3 +295,81 @@ async def test_signing_out_at_latchkey_ends_the_demo_session_by_back_channel(set
             await page.reload()
         await expect(page.get_by_role("link", name="Sign in with Latchkey")).to_be_visible()
         await expect(page.locator(".flash")).to_contain_text("back-channel logout")
+
+
+async def test_revoke_at_the_account_page_then_sign_in_again_and_sign_out_for_good(settings, pool, browser_page):
+    """Issue 12's round trip in one browser: sign in to the demo, revoke it on Latchkey's account
+    page, see the demo's next API call refused (still naming the user) and then its session ended
+    by back-channel logout, sign in again, sign out from the demo and land back on its home page
+    signed out, where prompt=none gets login_required."""
+    page = browser_page
+    problems = watch_problems(page)
+    held = HeldBackChannel()
+    # One POST may wait on the hold well past the default 5 s without counting as a timeout.
+    async with running_suite(dataclasses.replace(settings, backchannel_logout_timeout=60), pool,
+                             held=held) as suite:
+        await _sign_in(page, suite)
+        await expect(_api_answers(page).locator(".status")).to_have_text(["200", "200", "200"])
+
+        # The account page, in another tab of the same browser: signed in there already (the session cookie).
+        account = await page.context.new_page()
+        await account.goto(suite.issuer + "/account")
+        await expect(account).to_have_title("Your account · Latchkey")
+        await expect(account.locator("main")).to_contain_text("Latchkey Demo App")
+        await account.get_by_role("button", name="Revoke access for Latchkey Demo App").click()
+        await expect(account.get_by_role("status")).to_contain_text("access was removed")
+        await expect(account.locator("main")).not_to_contain_text("Latchkey Demo App")
+        await account.close()
+        await asyncio.wait_for(held.arrived.wait(), 15)  # the revocation posts a logout token to the demo
+
+        # Back on the demo before that token is let through: its next calls with the access token it
+        # holds are refused, and it says so, still naming the user.
+        await page.reload()
+        for answer in await _api_answers(page).all():
+            await expect(answer.locator(".status")).to_have_text("401")
+            await expect(answer).to_contain_text('error="invalid_token"')
+        await expect(page.get_by_role("heading", name=f"Hello, {suite.name}")).to_be_visible()
+        await expect(page.get_by_role("heading", name="This app can no longer act for you")).to_be_visible()
+        await expect(page.get_by_role("link", name="Sign in again")).to_be_visible()
+        # Its refresh token went with the consent: refreshing cannot bring access back (the demo
+        # reports the token endpoint's refusal as a 502 page).
+        await page.get_by_role("button", name="Refresh tokens").click()
+        await expect(page.get_by_role("alert")).to_contain_text("invalid_grant")
+        refused_refresh = (suite.demo_url + "/refresh", "Failed to load resource: the server responded with a "
+                           "status of 502 (Bad Gateway)")
+
+        # The logout token arrives: the demo ends its session and says why.
+        held.released.set()
+        await page.goto(suite.demo_url)
+        for _ in range(50):
+            if await page.get_by_role("link", name="Sign in with Latchkey").count():
+                break
+            await asyncio.sleep(0.2)
+            await page.reload()
+        await expect(page.locator(".flash")).to_contain_text("back-channel logout")
+
+        # Sign in again: still signed in at Latchkey, but the consent is gone, so it is asked for again.
+        await page.get_by_role("link", name="Sign in with Latchkey").click()
+        await page.locator("button[name=decision][value=allow]").click()
+        await page.wait_for_url(suite.demo_url + "/")
+        await expect(page.locator(".flash")).to_contain_text("Signed in")
+        await expect(page.get_by_role("heading", name=f"Hello, {suite.name}")).to_be_visible()
+        await expect(_api_answers(page).locator(".status")).to_have_text(["200", "200", "200"])
+        assert "code" in await _prompt_none(page, suite)
+
+        # Sign out from the demo: through Latchkey's end_session_endpoint and back to the demo's home.
+        latchkey_cookies = await page.context.cookies(suite.issuer)
+        async with page.expect_navigation(url=suite.demo_url + "/"):
+            await page.get_by_role("button", name="Sign out").click()
+        await expect(page.locator(".flash")).to_contain_text("signed out of the demo app and of Latchkey")
+        await expect(page.get_by_role("link", name="Sign in with Latchkey")).to_be_visible()
+        await expect(page.get_by_role("heading", name=f"Hello, {suite.name}")).to_have_count(0)
+
+        answer = await _prompt_none(page, suite)
+        assert answer["error"] == "login_required", answer
+        # Ended at Latchkey, not only forgotten by this browser: its old session cookie is no good either.
+        await page.context.add_cookies(latchkey_cookies)
+        answer = await _prompt_none(page, suite)
+        assert answer["error"] == "login_required", answer
+    assert [p for p in problems if p[0].startswith(suite.demo_url) and "signed-out" not in p[0]
+            and p != refused_refresh] == []

@@ -7,15 +7,23 @@ primary + replica watched by three sentinels (REDIS_URL=redis+sentinel://...). C
 the main thread injects, one after another:
 
 1. SIGKILL of a token replica under load: only requests in flight at that instant may fail;
-2. a Redis failover that loses writes: the replica's link is cut, codes are consumed on the
-   primary only, the primary is SIGKILLed and the sentinels promote the replica, which still
-   holds those codes as unused. The services follow through Sentinel without a restart;
+2. a Redis failover that loses writes: the replica's link is cut, codes are consumed and access
+   tokens revoked on the primary only, the primary is SIGKILLed and the sentinels promote the
+   replica, which still holds those codes as unused and lacks those revocations. The services
+   follow through Sentinel without a restart; the revocations' PostgreSQL rows, kept because no
+   replica confirmed them (LATCHKEY_REVOCATION_REPLICAS=1), are written to the new primary;
 3. an immediate PostgreSQL stop and start; the services reconnect without a restart.
 
 After each fault every code consumed so far is replayed through every live token replica
 (codes redeemed twice must be 0), every rotated refresh token and every revoked access token
-is tried again. Bounded: at most MAX_FLOWS_PER_PHASE flows per phase, a few seconds each,
-loopback only. Run with `make test-scale`; not part of `make test`.
+is tried again. Run with `make test-scale`; not part of `make test`.
+
+Bounded in time and count, loopback only. The baseline runs flows as fast as they go, at most
+BASELINE_FLOWS. A fault phase paces its flows at FAULT_LOAD_FLOWS_PER_SECOND (failed attempts
+included, so an outage does not spin) until the main thread has seen a flow complete after the
+fault and then PHASE_SECONDS more; PHASE_DEADLINE_SECONDS is the hard stop. A count budget
+alone is no bound for a fault phase: at ~130 flows/s it lasted about PHASE_SECONDS, so the load
+could be over before the fault was injected and no flow was left to complete after it.
 """
 
 from __future__ import annotations
@@ -38,8 +46,10 @@ from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import aiohttp
 import asyncpg
+import jwt
 import pytest
 
+from shared.bearer.revocation import revoked_jti_key
 from shared.config import Settings
 from shared.crypto.digests import sha256_hex
 from shared.db import create_pool
@@ -59,14 +69,20 @@ REPLICAS = {"authorize": 2, "token": 3, "resource": 2}
 REDIRECT_URI = "https://scale.example/callback"
 PASSWORD = "scale test password"
 CONCURRENCY = 6
-MAX_FLOWS_PER_PHASE = 400
+BASELINE_FLOWS = 400
 PHASE_SECONDS = 3.0  # load before a fault, and again after it has recovered
 RECOVERY_LIMIT_SECONDS = 20.0
+FAULT_LOAD_FLOWS_PER_SECOND = 40.0
+# The load of a fault phase stops by itself after this, whatever the main thread does: before
+# the fault, waiting for promotion or a restart, the recovery limit, after the recovery, margin.
+PHASE_DEADLINE_SECONDS = 2 * PHASE_SECONDS + 30.0 + RECOVERY_LIMIT_SECONDS + 10.0
 REVOKED_PER_PHASE = 5
 ROTATED_PER_PHASE = 5
 OK, REDIRECT = (200,), (302, 303)
 BUSY_RETRIES = 20
 STAGED_CODES = 20  # codes consumed on the Redis primary after its replica stopped following
+STAGED_REVOCATIONS = 5  # access tokens revoked on the Redis primary after its replica stopped following
+REVOKED_REFUSED_WITHIN = 1 + 5.0  # s after the promotion: LATCHKEY_REVOCATION_RETRY_SECONDS + slack
 
 
 @dataclass
@@ -77,6 +93,7 @@ class Outcome:
     successes: list[float] = field(default_factory=list)  # monotonic end time of each complete flow
     consumed: list[tuple[str, str]] = field(default_factory=list)  # (code, PKCE verifier) exchanged for tokens
     tokens: list[dict[str, str]] = field(default_factory=list)
+    ended: str = ""  # why the load stopped before it was told to (its count or its deadline), if it did
 
 
 class Load:
@@ -91,12 +108,22 @@ class Load:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.outcome = Outcome()
+        self._max_flows: int | None = None
+        self._rate: float | None = None
+        self._next_slot = 0.0
 
-    def start(self) -> None:
+    def start(self, *, max_flows: int | None = None, rate: float | None = None) -> None:
+        """Flows until ``stop()``: at most ``max_flows`` when given, started at most ``rate`` per
+        second when given; never past PHASE_DEADLINE_SECONDS."""
+        assert max_flows is not None or rate is not None, "the load needs a bound"
         self._stop.clear()
         self.outcome = Outcome()
+        self._max_flows, self._rate, self._next_slot = max_flows, rate, 0.0
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
         self._thread.start()
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> Outcome:
         self._stop.set()
@@ -105,14 +132,40 @@ class Load:
         return self.outcome
 
     async def _run(self) -> None:
-        await asyncio.gather(*(self._worker(i) for i in range(CONCURRENCY)))
+        deadline = asyncio.get_running_loop().time() + PHASE_DEADLINE_SECONDS
+        await asyncio.gather(*(self._worker(i, deadline) for i in range(CONCURRENCY)))
 
-    async def _worker(self, index: int) -> None:
+    def _may_start(self, now: float, deadline: float) -> bool:
+        if self._stop.is_set():
+            return False
+        if self._max_flows is not None and self.outcome.flows >= self._max_flows:
+            self.outcome.ended = self.outcome.ended or f"its {self._max_flows} flows were used up"
+            return False
+        if now >= deadline:
+            self.outcome.ended = self.outcome.ended or f"its {PHASE_DEADLINE_SECONDS:.0f} s deadline passed"
+            return False
+        return True
+
+    async def _pace(self) -> None:
+        """Waits for this flow's slot: one every 1/rate s across the workers, never caught up in
+        a burst after slow flows (one event loop: no lock needed)."""
+        if self._rate is None:
+            return
+        now = asyncio.get_running_loop().time()
+        slot = max(self._next_slot, now)
+        self._next_slot = slot + 1 / self._rate
+        await asyncio.sleep(slot - now)
+
+    async def _worker(self, index: int, deadline: float) -> None:
         timeout = aiohttp.ClientTimeout(total=10)
         # unsafe: the gateway is an IP address, whose cookies aiohttp otherwise drops.
         jar = aiohttp.CookieJar(unsafe=True)
+        loop = asyncio.get_running_loop()
         async with aiohttp.ClientSession(self._gateway, timeout=timeout, cookie_jar=jar) as session:
-            while not self._stop.is_set() and self.outcome.flows < MAX_FLOWS_PER_PHASE:
+            while True:
+                await self._pace()
+                if not self._may_start(loop.time(), deadline):
+                    break
                 self.outcome.flows += 1
                 session.cookie_jar.clear()
                 try:
@@ -120,7 +173,8 @@ class Load:
                 except _Failed as failed:
                     self.outcome.failed_requests += 1
                     self.outcome.failures.append((time.monotonic(), str(failed)))
-                    await asyncio.sleep(0.05)
+                    if self._rate is None:
+                        await asyncio.sleep(0.05)
 
     async def _request(self, session: aiohttp.ClientSession, method: str, path: str, expect: tuple[int, ...],
                        **kwargs: object) -> tuple[aiohttp.ClientResponse, str]:
@@ -258,7 +312,8 @@ def deployment() -> Iterator[Deployment]:
                    "LATCHKEY_ISSUER": gateway, "LATCHKEY_TOKEN_URL": gateway, "LATCHKEY_RESOURCE_URL": gateway,
                    "LATCHKEY_TRUSTED_PROXIES": "127.0.0.1/32", "LATCHKEY_ARGON2_TIME_COST": "1",
                    "LATCHKEY_ARGON2_MEMORY_KIB": "1024", "LATCHKEY_LOG_FORMAT": "text",
-                   "LATCHKEY_READY_PROBE_SECONDS": "1"}
+                   "LATCHKEY_READY_PROBE_SECONDS": "1", "LATCHKEY_REVOCATION_REPLICAS": "1",
+                   "LATCHKEY_REVOCATION_RETRY_SECONDS": "1"}
             deployed = Deployment(root, gateway, env, {}, postgres, group)
             asyncio.run(_prepare(deployed))
             deployed.replicas = _start_replicas(root, env)
@@ -324,6 +379,32 @@ async def _retire_some(deployed: Deployment, outcome: Outcome, ledger: Ledger) -
             ledger.revoked.append(tokens["access_token"])
 
 
+async def _revoke(deployed: Deployment, access_tokens: list[str]) -> None:
+    auth = _basic(deployed.client_id, deployed.secret)
+    async with aiohttp.ClientSession(deployed.gateway) as session:
+        for token in access_tokens:
+            async with session.post("/revoke", headers=auth, data={"token": token}) as r:
+                assert r.status == 200, await r.text()
+
+
+async def _until_refused(deployed: Deployment, access_tokens: list[str], since: float) -> tuple[int, float]:
+    """Polls /userinfo with each token until all are refused (401); returns how often one was
+    accepted meanwhile and the seconds from ``since``. Bounded: promotion + one retry interval
+    (LATCHKEY_REVOCATION_RETRY_SECONDS) + slack."""
+    accepted, left = 0, list(access_tokens)
+    async with aiohttp.ClientSession(deployed.gateway, timeout=aiohttp.ClientTimeout(total=10)) as session:
+        while left:
+            assert time.monotonic() - since < REVOKED_REFUSED_WITHIN, f"{len(left)} revoked tokens still not refused"
+            for token in list(left):
+                async with session.get("/userinfo", headers={"Authorization": f"Bearer {token}"}) as r:
+                    await r.read()
+                accepted += r.status == 200
+                if r.status == 401:
+                    left.remove(token)
+            await asyncio.sleep(0.05)
+    return accepted, time.monotonic() - since
+
+
 async def _check_invariants(deployed: Deployment, ledger: Ledger) -> dict[str, int]:
     """Replays every consumed code through every live token replica; tries every rotated refresh
     token and every revoked access token. Returns how many of each still worked."""
@@ -367,7 +448,8 @@ async def _check_invariants(deployed: Deployment, ledger: Ledger) -> dict[str, i
 def _report(name: str, fault_at: float, outcome: Outcome, checks: dict[str, int], extra: str = "") -> float:
     after = [t for t, _ in outcome.failures if t >= fault_at - 0.5]
     recovery = max(after) - fault_at if after else 0.0
-    print(f"\n[{name}] flows: {outcome.flows} started, {len(outcome.successes)} complete; "
+    print(f"\n[{name}] flows: {outcome.flows} started ({FAULT_LOAD_FLOWS_PER_SECOND:.0f}/s), "
+          f"{len(outcome.successes)} complete; "
           f"failed requests: {outcome.failed_requests}; recovery time: {recovery:.2f} s{extra}")
     for when, what in outcome.failures[:8]:
         print(f"    failed at fault{when - fault_at:+.2f} s: {what}")
@@ -378,6 +460,7 @@ def _report(name: str, fault_at: float, outcome: Outcome, checks: dict[str, int]
     assert checks["codes redeemed twice"] == 0
     assert checks["rotated refresh tokens that worked"] == 0
     assert checks["revoked access tokens accepted"] == 0
+    assert not outcome.ended, f"{name}: the load stopped before it was told to: {outcome.ended}"
     assert outcome.successes and max(outcome.successes) > fault_at, f"{name}: no complete flow after the fault"
     assert recovery < RECOVERY_LIMIT_SECONDS
     return recovery
@@ -391,9 +474,14 @@ def _phase_end(load: Load, deployed: Deployment, ledger: Ledger) -> tuple[Outcom
 
 
 def _wait_for_success_after(load: Load, moment: float) -> None:
+    """Until a flow started by the load completes after ``moment``, within the recovery limit;
+    the load must still be running meanwhile, or the test would wait for nothing."""
     deadline = time.monotonic() + RECOVERY_LIMIT_SECONDS
     while not any(t > moment for t in load.outcome.successes[-20:]):
-        assert time.monotonic() < deadline, "no complete flow since the fault"
+        assert load.running(), f"the load stopped before a flow completed after the fault: {load.outcome.ended}"
+        assert time.monotonic() < deadline, (
+            f"no complete flow within {RECOVERY_LIMIT_SECONDS:.0f} s of the fault "
+            f"({load.outcome.flows} started, last failure: {load.outcome.failures[-1:]})")
         time.sleep(0.05)
 
 
@@ -408,12 +496,12 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
         ledger = Ledger()
         load = Load(deployed.gateway, deployed.client_id, deployed.secret, deployed.users)
 
-        # 0. Baseline: flows per second through the gateway.
-        load.start()
+        # 0. Baseline: flows per second through the gateway, as fast as they go.
+        load.start(max_flows=BASELINE_FLOWS)
         time.sleep(PHASE_SECONDS)
-        begun = time.monotonic()
         outcome, checks = _phase_end(load, deployed, ledger)
-        rate = len(outcome.successes) / (begun - (outcome.successes[0] if outcome.successes else begun) + 1e-9)
+        done = outcome.successes
+        rate = (len(done) - 1) / (max(done) - min(done)) if len(done) > 1 else 0.0
         print(f"[baseline] {len(outcome.successes)} complete flows, {rate:.1f} flows/s through the gateway "
               f"(authorize, login, consent, token, userinfo; concurrency {CONCURRENCY}); "
               f"failed requests: {outcome.failed_requests}")
@@ -421,7 +509,7 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
         assert outcome.failed_requests == 0 and checks["codes redeemed twice"] == 0
 
         # 1. SIGKILL of a token replica under load.
-        load.start()
+        load.start(rate=FAULT_LOAD_FLOWS_PER_SECOND)
         time.sleep(PHASE_SECONDS)
         port, victim = deployed.replicas["token"][0]
         in_flight = load.in_flight["token"]
@@ -435,22 +523,30 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
                 f"; token requests in flight at the kill: {in_flight}")
         assert outcome.failed_requests <= in_flight, "requests that were not in flight at the kill failed"
 
-        # 2. Redis failover that loses writes (item 3). STAGED codes are issued and replicated;
-        # the replica is cut off; they are exchanged (GETDEL on the primary only); the primary is
-        # SIGKILLed at once and the sentinels promote the replica, which holds them as unused.
+        # 2. Redis failover that loses writes (item 3, issue 14 revocation). STAGED codes are issued
+        # and replicated; the replica is cut off; they are exchanged and a few access tokens revoked
+        # (on the primary only); the primary is SIGKILLed at once and the sentinels promote the
+        # replica, which holds the codes as unused and lacks the revocations.
         group = deployed.redis_group
         staged = asyncio.run(load.staged_codes(STAGED_CODES, deployed.users[-1]))
         with group.client(group.primary_port) as primary:
             assert primary.execute_command("WAIT", 1, 2000) == 1  # the codes (and revocations) are on the replica
-        load.start()
+        load.start(rate=FAULT_LOAD_FLOWS_PER_SECOND)
         time.sleep(1.0)
+        # Tokens of this phase: their codes were never replayed, whose detection would revoke
+        # them again (RFC 6749 §4.1.2) and hide a lost revocation.
+        unreplicated = [tokens["access_token"] for tokens in load.outcome.tokens[-STAGED_REVOCATIONS:]]
         group.cut_replication()
         exchanged = asyncio.run(load.exchange_all(staged))
         assert exchanged == [200] * len(staged), exchanged
+        asyncio.run(_revoke(deployed, unreplicated))
+        ledger.revoked.extend(unreplicated)
+        missing = _revocations_missing_on(group, deployed.env["LATCHKEY_REDIS_PREFIX"], unreplicated)
         fault_at = time.monotonic()
         group.kill_primary()
         promoted = group.wait_promoted()
         back = _codes_back_on(group, deployed.env["LATCHKEY_REDIS_PREFIX"], [code for code, _ in staged])
+        accepted, refused_after = asyncio.run(_until_refused(deployed, unreplicated, fault_at + promoted))
         _wait_for_success_after(load, fault_at + promoted)
         time.sleep(PHASE_SECONDS)
         ledger.consumed.extend(staged)
@@ -460,10 +556,14 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
                 f"(down-after-milliseconds {DOWN_AFTER_MS} + election and promotion)")
         print(f"    codes consumed on the primary after the replica was cut off: {len(staged)}; back as unused "
               f"on the promoted replica: {back}; tokens from replaying them through every token replica: 0")
+        print(f"    access tokens revoked on the primary after the replica was cut off: {len(unreplicated)}; "
+              f"missing on the replica at the kill: {missing}; /userinfo accepted one {accepted} times "
+              f"(polled every 50 ms) until all were refused {refused_after:.2f} s after the promotion")
         assert back == len(staged), "the failover lost no consumption: the test did not create the replay window"
+        assert missing == len(unreplicated) == STAGED_REVOCATIONS, "the failover lost no revocation"
 
         # 3. PostgreSQL stopped at once and started again.
-        load.start()
+        load.start(rate=FAULT_LOAD_FLOWS_PER_SECOND)
         time.sleep(PHASE_SECONDS)
         fault_at = time.monotonic()
         deployed.postgres.stop_immediate()
@@ -478,6 +578,13 @@ def test_replicated_topology_survives_faults_without_redeeming_a_code_twice() ->
                 if child is not victim:
                     assert child.poll() is None, f"{service} on {port} exited: no replica may need a restart"
         print(f"scale test took {time.monotonic() - started:.1f} s")
+
+
+def _revocations_missing_on(group: SentinelGroup, prefix: str, access_tokens: list[str]) -> int:
+    """How many of these revocations the (cut off) replica lacks: what a failover would lose."""
+    jtis = [jwt.decode(token, options={"verify_signature": False})["jti"] for token in access_tokens]
+    with group.client(group.replica_port) as replica:
+        return sum(not replica.exists(revoked_jti_key(prefix, jti)) for jti in jtis)
 
 
 def _codes_back_on(group: SentinelGroup, prefix: str, codes: list[str]) -> int:

@@ -154,3 +154,13 @@ def test_only_the_token_service_needs_the_key_encryption_key():
     settings = from_env(LATCHKEY_KEY_ENCRYPTION_KEY=None)  # authorize and resource start without it
     with pytest.raises(ConfigError, match="^LATCHKEY_KEY_ENCRYPTION_KEY is required"):
         settings.require_key_encryption_key()
+
+
+def test_revocation_replicas_are_refused_with_a_cluster_and_accepted_with_sentinel():
+    """WAIT must run on the connection that wrote; redis-py's cluster client sends it to every node."""
+    with pytest.raises(ConfigError, match="^LATCHKEY_REVOCATION_REPLICAS is not supported with redis\\+cluster"):
+        from_env(REDIS_URL="redis+cluster://127.0.0.1:7000", LATCHKEY_REDIS_PREFIX="{lk}:",
+                 LATCHKEY_REVOCATION_REPLICAS="1")
+    settings = from_env(REDIS_URL="redis+sentinel://127.0.0.1:26379/latchkey", LATCHKEY_REVOCATION_REPLICAS="1",
+                        LATCHKEY_REVOCATION_WAIT_MS="250")
+    assert (settings.revocation_replicas, settings.revocation_wait_ms) == (1, 250)

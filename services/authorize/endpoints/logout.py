@@ -24,7 +24,7 @@ from services.authorize.core.logout_request import BadHint, HintClaims, LogoutRe
 from services.authorize.core.redirects import with_query
 from services.authorize.id_token_hints import verified_hint
 from services.authorize.inputs import form_params, query_params
-from services.authorize.pages import back_link, message_page, redirect, render
+from services.authorize.pages import back_link, redirect, render
 from services.authorize.sessions import current_session
 from shared.bearer.config import SUPPORTED_ALGORITHMS
 from shared.crypto.digests import constant_time_equals, sha256_hex
@@ -152,8 +152,7 @@ def finish(request: web.Request, logout: LogoutRequest) -> web.Response:
 
 
 def signed_out(request: web.Request, client: Client | None) -> web.Response:
-    """No return address: a way back to the relying party's registered home (client_uri) when
-    the request named the client, rather than a dead end."""
-    back_to = back_link(client)
-    message = "You are signed out." if back_to else "You are signed out. You can close this window."
-    return message_page(request, "Signed out", message, status=200, back_to=back_to)
+    """Not a dead end: a way to the account page (which asks to sign in first) and, when the
+    request named a client with a registered home (client_uri) but no return address, back to it."""
+    return render(request, "signed_out.html", {"account_path": request.app[PATHS].account,
+                                               "back_to": back_link(client)})

@@ -39,11 +39,19 @@ async def revoke_grant(family_id: UUID, refresh_tokens: RefreshTokens, denylist:
     reached the error propagates (503) but nothing is lost: the token service's background task
     (services/token/pending_revocations.py) writes them once Redis is back. Idempotent: every
     access token of the grant is denylisted, not only those of rows this call revoked, so a
-    retry after a failed denylist write also finishes the job at once.
+    retry after a failed denylist write also finishes the job at once. The record is forgotten
+    only once the write is as durable as configured (LATCHKEY_REVOCATION_REPLICAS confirmed it):
+    a write only the Redis primary holds is written again by that task, so a failover to a
+    replica that never got it does not bring the tokens back for longer than its interval.
     """
     entries = await refresh_tokens.revoke_family(family_id, list(also))
-    await denylist.add_many(entries)
-    await refresh_tokens.denylisted([jti for jti, _ in entries])
+    await write_owed(entries, refresh_tokens, denylist)
+
+
+async def write_owed(entries: list[tuple[str, datetime]], refresh_tokens: RefreshTokens, denylist: Denylist) -> None:
+    """Writes recorded denylist entries; forgets the record once the write is confirmed."""
+    if await denylist.add_many(entries):
+        await refresh_tokens.denylisted([jti for jti, _ in entries])
 
 
 async def revoke_presented(token: str, client: Client, *, issuer: str, keys: VerificationKeys,
@@ -59,7 +67,11 @@ async def revoke_presented(token: str, client: Client, *, issuer: str, keys: Ver
             return None
         if claims["client_id"] != client.client_id:
             raise InvalidGrant("the token was issued to another client")
-        await denylist.add_many([(claims["jti"], at(claims["exp"]))])
+        # Recorded first, like a grant's revocation: neither Redis being down nor a failover
+        # that loses the write leaves it undone (the pending-revocations task finishes it).
+        entry = [(claims["jti"], at(claims["exp"]))]
+        await refresh_tokens.record_pending(entry)
+        await write_owed(entry, refresh_tokens, denylist)
         return "access_token"
     found = await refresh_tokens.find(sha256_hex(token))
     if found is None:

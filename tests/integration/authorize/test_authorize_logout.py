@@ -42,3 +42,13 @@ async def test_logout_with_a_forged_csrf_keeps_the_session(signed_in, params, re
     response = await signed_in.post("/logout", data={"csrf": "forged"})
     assert response.status == 403
     assert await redis.exists(key)
+
+
+async def test_the_signed_out_page_leads_to_the_account_page(authorize_client):
+    """Not a dead end: a link to /account, which asks to sign in first and then comes back."""
+    page = await authorize_client.get("/logout")
+    html = await page.text()
+    assert page.status == 200 and "You are signed out" in html
+    assert '<a class="button secondary" id="to-account" href="/account">Sign in to your account</a>' in html
+    response = await authorize_client.get("/account", allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"].startswith("/login?tx=")

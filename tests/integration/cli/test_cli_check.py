@@ -21,6 +21,7 @@ from services.token.app import create_app as token_app
 from shared.config import DEV_KEY_ENCRYPTION_KEY, Settings
 from tests.bench.support import REPO_ROOT, free_port
 from tests.support.databases import fresh_database
+from tests.support.redis_sentinel import sentinel_group
 
 
 @dataclasses.dataclass
@@ -105,6 +106,22 @@ async def test_an_unreachable_redis_fails(deployment):
     assert code == 1
     [line] = failed_lines(out)
     assert line.startswith("FAIL redis: unreachable at REDIS_URL")
+
+
+async def test_a_sentinel_redis_is_checked_and_its_replica_needs_confirmed_revocations(deployment):
+    """REDIS_URL in its Sentinel form reaches the primary; a replica that revocations do not wait
+    for is a failure (a failover could bring a revoked token back), one they wait for is fine."""
+    with sentinel_group() as group:
+        sentinel = {**deployment.env, "REDIS_URL": group.url}
+        code, out, _ = await check({**sentinel, "LATCHKEY_REVOCATION_REPLICAS": "0"})
+        assert code == 1
+        assert [line for line in failed_lines(out) if "redis" in line] == [
+            "FAIL redis replication: 1 replica(s) but LATCHKEY_REVOCATION_REPLICAS=0: a failover can bring a "
+            "revoked access token back; set LATCHKEY_REVOCATION_REPLICAS=1"]
+        assert any(line.startswith("OK   redis: reachable, Redis ") for line in out.splitlines()), out
+        _, out, _ = await check({**sentinel, "LATCHKEY_REVOCATION_REPLICAS": "1"})
+        assert not [line for line in failed_lines(out) if "redis" in line]
+        assert "OK   redis replication: 1 replica(s); revocations wait for 1" in out.splitlines()
 
 
 async def test_settings_that_disagree_with_what_is_served_fail(deployment):

@@ -35,6 +35,6 @@ async def test_writing_pending_entries_denylists_them_and_forgets_them(pool, red
     await record(pool, *((jti, now + timedelta(minutes=5)) for jti in jtis))
     denylist = RedisDenylist(redis, prefix, leeway=30)
 
-    assert await write_pending(PgPendingRevocations(pool, leeway=30), denylist) >= 3
+    assert (await write_pending(PgPendingRevocations(pool, leeway=30), denylist)).written >= 3
     assert [await denylist.contains(jti) for jti in jtis] == [True, True, True]
     assert await pending_jtis(pool, jtis) == []

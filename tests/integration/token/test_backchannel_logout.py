@@ -443,6 +443,98 @@ async def test_ending_a_session_on_the_account_page_tells_its_clients(suite, use
     assert claims["sid"] == other.id_claims["sid"]
 
 
+async def account_form(session: aiohttp.ClientSession) -> str:
+    """This browser's account page (signed in already): the one-time token its forms carry."""
+    async with session.get("/account", allow_redirects=False) as page:
+        assert page.status == 200, page.headers.get("Location")
+        found = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+    assert found is not None
+    return found.group(1)
+
+
+def sids_told(receiver: Receiver) -> list[str]:
+    return sorted(jwt.decode(t, options={"verify_signature": False}).get("sid", "") for t in receiver.tokens)
+
+
+async def test_revoking_an_application_on_the_account_page_tells_only_that_client(suite, user):
+    """Both sessions the client got tokens in are named; the other application hears nothing."""
+    receiver, other_receiver = await suite.receiver(), await suite.receiver()
+    client, other = await suite.client(receiver, session_required=True), await suite.client(other_receiver)
+    async with suite.token_app() as token, browser(suite) as here, browser(suite) as elsewhere:
+        one = await sign_in(suite, here, client, user, token.url)
+        await sign_in(suite, here, other, user, token.url)
+        two = await sign_in(suite, elsewhere, client, user, token.url)
+
+        async with here.post("/account/applications/revoke", data={"csrf": await account_form(here),
+                                                                   "client_id": client.client_id}) as revoked:
+            assert revoked.status == 200 and str(revoked.url).endswith("/account?done=revoked")
+
+        audits = await suite.audited(client.client_id, count=2)
+        await asyncio.sleep(0.5)  # a logout wrongly sent to the other client would have come by now
+    assert sids_told(receiver) == sorted([one.id_claims["sid"], two.id_claims["sid"]])
+    assert [(a["reason"], a["outcome"], a["with_sid"]) for a in audits] == [("consent_revoked", "delivered", True)] * 2
+    assert all(jwt.decode(t, options={"verify_signature": False})["sub"] == str(user.id) for t in receiver.tokens)
+    assert other_receiver.posts == []
+
+
+async def test_signing_out_everywhere_on_the_account_page_tells_every_session_s_clients(suite, user):
+    receiver, other_receiver = await suite.receiver(), await suite.receiver()
+    client, other = await suite.client(receiver), await suite.client(other_receiver)
+    async with suite.token_app() as token, browser(suite) as here, browser(suite) as elsewhere:
+        one = await sign_in(suite, here, client, user, token.url)
+        two = await sign_in(suite, elsewhere, client, user, token.url)
+        await sign_in(suite, elsewhere, other, user, token.url)
+
+        async with here.post("/account/sessions/end-all", data={"csrf": await account_form(here)}) as ended:
+            assert ended.status == 200 and await ended.text()  # this browser too: the login page
+
+        audits = await suite.audited(client.client_id, count=2)
+        [other_audit] = await suite.audited(other.client_id)
+    assert sids_told(receiver) == sorted([one.id_claims["sid"], two.id_claims["sid"]])
+    assert sids_told(other_receiver) == [two.id_claims["sid"]]
+    assert {(a["reason"], a["outcome"]) for a in audits + [other_audit]} == {("account", "delivered")}
+
+
+async def test_changing_the_password_tells_the_clients_of_the_other_sessions_only(suite, user):
+    receiver = await suite.receiver()
+    client = await suite.client(receiver)
+    async with suite.token_app() as token, browser(suite) as here, browser(suite) as elsewhere:
+        await sign_in(suite, here, client, user, token.url)
+        other = await sign_in(suite, elsewhere, client, user, token.url)
+
+        new_password = "a brand new passphrase"
+        register(new_password)
+        async with here.post("/account/password", data={"csrf": await account_form(here), "current_password": PASSWORD,
+                                                        "new_password": new_password}) as changed:
+            assert changed.status == 200 and str(changed.url).endswith("/account?done=password_changed")
+
+        [audit] = await suite.audited(client.client_id)
+        await asyncio.sleep(0.5)  # this browser's session stays: nothing more comes for it
+    assert (audit["reason"], audit["outcome"]) == ("password_change", "delivered")
+    assert sids_told(receiver) == [other.id_claims["sid"]]
+
+
+async def test_not_you_on_the_consent_page_tells_the_clients_of_the_ended_session(suite, user):
+    receiver, other_receiver = await suite.receiver(), await suite.receiver()
+    client, other = await suite.client(receiver), await suite.client(other_receiver)
+    async with suite.token_app() as token, browser(suite) as here:
+        signed_in = await sign_in(suite, here, client, user, token.url)
+        # Another application asks: its consent page offers "Not you?".
+        params = authorization_params(client_id=other.client_id, redirect_uri=REDIRECT_URI, scope="openid",
+                                      code_verifier=Pkce.new().verifier)
+        async with here.get("/authorize", params=params) as consent:
+            page = await consent.text()
+        switch = re.search(r'<form method="post" action="([^"]+)" class="lead switch">\s*'
+                           r'<input type="hidden" name="csrf" value="([^"]+)">', page)
+        assert switch is not None, page[:500]
+        async with here.post(switch.group(1).replace("&amp;", "&"), data={"csrf": switch.group(2)}) as switched:
+            assert switched.status == 200 and 'name="password"' in await switched.text()
+
+        [audit] = await suite.audited(client.client_id)
+    assert (audit["reason"], audit["outcome"]) == ("switch_account", "delivered")
+    assert sids_told(receiver) == [signed_in.id_claims["sid"]] and other_receiver.posts == []
+
+
 async def test_admin_delete_tells_the_clients_of_the_users_sessions(suite, user):
     receiver = await suite.receiver()
     client = await suite.client(receiver)
@@ -453,26 +545,5 @@ async def test_admin_delete_tells_the_clients_of_the_users_sessions(suite, user)
 
         [audit] = await suite.audited(client.client_id)
     assert (audit["reason"], audit["outcome"]) == ("user_deleted", "delivered")
-    claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
-    assert (claims["sub"], claims["sid"]) == (str(user.id), signed_in.id_claims["sid"])
-
-
-async def test_revoking_on_the_account_page_tells_that_client(suite, user):
-    receiver, other_receiver = await suite.receiver(), await suite.receiver()
-    client, other = await suite.client(receiver), await suite.client(other_receiver)
-    async with suite.token_app() as token, browser(suite) as session:
-        signed_in = await sign_in(suite, session, client, user, token.url)
-        await sign_in(suite, session, other, user, token.url)
-        async with session.get("/account") as page:
-            csrf = re.search(r'name="csrf" value="([^"]+)"', await page.text())
-        assert csrf is not None
-        async with session.post("/account/applications/revoke", data={"csrf": csrf.group(1),
-                                                                     "client_id": client.client_id},
-                                allow_redirects=False) as revoked:
-            assert revoked.status == 303
-
-        [audit] = await suite.audited(client.client_id)
-        await asyncio.sleep(0.5)
-    assert (audit["reason"], audit["outcome"]) == ("consent_revoked", "delivered") and other_receiver.posts == []
     claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
     assert (claims["sub"], claims["sid"]) == (str(user.id), signed_in.id_claims["sid"])
