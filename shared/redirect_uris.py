@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from shared.config import is_loopback_url
@@ -32,3 +34,28 @@ def redirect_uri_problem(uri: str) -> str | None:
     if "." in parts.scheme and parts.scheme not in ("javascript", "data", "file"):
         return None
     return f"redirect URI {uri!r} has an unsupported scheme {parts.scheme!r}"
+
+
+# RFC 8252 §7.3: a loopback IP literal over http, with an optional port; the rest (path, query)
+# kept as written. ``localhost`` is left out on purpose (§8.3: it may resolve elsewhere).
+_LOOPBACK_IP = re.compile(r"(http://(?:127\.0\.0\.1|\[::1\]))(?::([0-9]{1,5}))?([/?][^#]*)?")
+
+
+def _without_port(uri: str) -> str | None:
+    """``uri`` with its port removed, when it is a loopback IP redirect URI; else None."""
+    match = _LOOPBACK_IP.fullmatch(uri)
+    if match is None or (match[2] is not None and not 0 < int(match[2]) <= 65535):
+        return None
+    return match[1] + (match[3] or "")
+
+
+def redirect_uri_matches(sent: str, registered: Iterable[str]) -> bool:
+    """Whether ``sent`` is one of the ``registered`` redirect URIs: string equality (no
+    normalisation, RFC 9700 §4.1.3), except that a registered loopback IP URI
+    (``http://127.0.0.1/...``, ``http://[::1]/...``) matches any port, the port being chosen by
+    the native app when it starts listening (RFC 8252 §7.3). Path and query stay exact."""
+    uris = tuple(registered)
+    if sent in uris:
+        return True
+    loose = _without_port(sent)
+    return loose is not None and any(_without_port(uri) == loose for uri in uris)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.resource.app_keys import SETTINGS
+from services.resource.cors import RULES
 from services.resource.resources import CLEANUP_CONTEXTS
 from services.resource.routes import PUBLIC_PATHS, routes
 from shared.bearer import bearer_middleware
 from shared.config import Settings
+from shared.web.cors import cors_middleware
 from shared.web.errors import json_error_middleware
 from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
@@ -24,9 +26,11 @@ MAX_CONCURRENT_REQUESTS = 16
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        # Outermost first: headers on every answer; errors rendered once; then the bearer check.
+        # Outermost first: headers on every answer; CORS (preflights answered before the bearer
+        # check, errors readable too); errors rendered once; then the bearer check.
         middlewares=[
             security_headers_middleware(https=settings.resource_url.startswith("https://")),
+            cors_middleware(RULES),
             retry_after_middleware(settings.retry_after),  # every 503 says when to come back
             json_error_middleware,
             load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),

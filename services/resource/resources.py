@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from services.resource.app_keys import METRICS, NOTES, POOL, PROFILES, REDIS, SETTINGS
+from services.resource.app_keys import CLIENTS, METRICS, NOTES, POOL, PROFILES, REDIS, SETTINGS
 from services.resource.profiles import CachedProfiles
 from shared.bearer import bearer_context
+from shared.stores.client_changes import watching
+from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_notes import PgNotes
 from shared.stores.pg_users import PgUsers
 from shared.web.lifecycle import postgres, redis
@@ -19,7 +21,9 @@ async def stores(app: web.Application) -> AsyncIterator[None]:
     settings, pool = app[SETTINGS], app[POOL]
     app[NOTES] = PgNotes(pool)
     app[PROFILES] = CachedProfiles(PgUsers(pool), settings.userinfo_cache_ttl, settings.userinfo_cache_size)
-    yield
+    app[CLIENTS] = CachedClients(PgClients(pool), settings.client_cache_ttl)
+    async with watching(app[CLIENTS], app[REDIS], settings.redis_prefix, settings.client_change_poll):
+        yield
 
 
 async def bearer(app: web.Application) -> AsyncIterator[None]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.token.app_keys import SETTINGS
+from services.token.cors import RULES
 from services.token.resources import CLEANUP_CONTEXTS
 from services.token.routes import routes
 from shared.config import Settings
+from shared.web.cors import cors_middleware
 from shared.web.errors import json_error_middleware
 from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
@@ -27,9 +29,10 @@ MAX_CONCURRENT_REQUESTS = 4
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        # Outermost first: headers on every answer; every 503 gets Retry-After; errors rendered
-        # once; beyond the limit a request is shed; outages become 503.
-        middlewares=[security_headers_middleware(https=settings.issuer_is_https),
+        # Outermost first: headers on every answer; CORS (preflights answered before anything
+        # else, errors readable too); every 503 gets Retry-After; errors rendered once; beyond
+        # the limit a request is shed; outages become 503.
+        middlewares=[security_headers_middleware(https=settings.issuer_is_https), cors_middleware(RULES),
                      retry_after_middleware(settings.retry_after), json_error_middleware,
                      load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
                      store_outage_middleware],

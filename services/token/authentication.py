@@ -15,6 +15,7 @@ from aiohttp import web
 from services.token.app_keys import APIS, AUDIT, CLIENTS, METRICS, RATE_LIMITER, SETTINGS
 from services.token.core.client_auth import AUTH_FAILED, ClientCredentials, check_client, read_credentials
 from services.token.core.form import check_content_type, parse_form
+from services.token.cors import NAMED_CLIENT
 from shared.errors import InvalidClient
 from shared.models import Api, AuditEvent, Client
 from shared.web.client_address import client_address
@@ -70,6 +71,8 @@ async def _credentials(request: web.Request, form: Mapping[str, str]) -> ClientC
 async def authenticate(request: web.Request, form: Mapping[str, str]) -> Client:
     credentials = await _credentials(request, form)
     client = await request.app[CLIENTS].get(credentials.client_id)
+    if client is not None:
+        request[NAMED_CLIENT] = client  # its CORS origins decide who may read the answer
     return await _checked(request, credentials, client)
 
 

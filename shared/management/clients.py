@@ -180,6 +180,8 @@ async def create(backends: Backends, spec: NewClient, *, actor: str = "cli") -> 
     async with backends.transaction() as conn:
         await PgClients(conn).create(client)
         await _audit(conn, "client_created", client.client_id, actor)
+    if client.allowed_cors_origins:
+        await backends.clients_changed()  # the services' cached set of every client's CORS origins
     return ClientRecord(client, secret)
 
 

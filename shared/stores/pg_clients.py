@@ -63,6 +63,12 @@ class PgClients:
         row = await self._db.fetchrow(f"{_SELECT} WHERE client_id = $1 AND NOT disabled", client_id)
         return _to_client(row) if row else None
 
+    async def cors_origins(self) -> frozenset[str]:
+        """Every origin some enabled client allows (a CORS preflight names no client)."""
+        rows = await self._db.fetch("SELECT DISTINCT unnest(allowed_cors_origins) AS origin FROM clients "
+                                    "WHERE NOT disabled")
+        return frozenset(r["origin"] for r in rows)
+
     async def find(self, client_id: str, *, for_update: bool = False) -> Client | None:
         """Any client, disabled or not; ``for_update`` locks its row until the transaction ends,
         so concurrent changes of one client apply one after the other (no lost write)."""
@@ -119,6 +125,7 @@ class CachedClients:
         self._inner = inner
         self._ttl = ttl_seconds
         self._entries: dict[str, tuple[float, Client | None]] = {}
+        self._origins: tuple[float, frozenset[str]] | None = None  # (expiry, every client's CORS origins)
         self._generation = 0
         self._trusted_until = math.inf  # until a watcher takes over
 
@@ -134,8 +141,20 @@ class CachedClients:
             self._entries[client_id] = (now + self._ttl, client)
         return client
 
+    async def cors_origins(self) -> frozenset[str]:
+        """``PgClients.cors_origins``, cached and invalidated like the clients themselves."""
+        now = time.monotonic()
+        if self._origins and self._origins[0] > now and now < self._trusted_until:
+            return self._origins[1]
+        generation = self._generation
+        origins = await self._inner.cors_origins()
+        if self._ttl > 0 and generation == self._generation:
+            self._origins = (now + self._ttl, origins)
+        return origins
+
     def invalidate(self) -> None:
         self._entries.clear()
+        self._origins = None
         self._generation += 1
 
     def trust_until(self, deadline: float) -> None:

@@ -27,6 +27,10 @@ HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 # this long waited more than the target before it got a place, the queue is standing (sustained
 # overload), not a burst that drains by itself.
 STANDING_QUEUE_SECONDS = 0.1
+# CoDel's memory: a queue that stands again this soon after it drained is the same overload come
+# back (16 intervals, as CoDel), so it is treated as standing at once instead of after a fresh
+# interval during which every newcomer would wait the long burst patience.
+RECENTLY_STANDING_SECONDS = 16 * STANDING_QUEUE_SECONDS
 
 
 class RequestLimiter:
@@ -36,8 +40,10 @@ class RequestLimiter:
     How long one may wait follows CoDel. A burst drains by itself: while it does, a newcomer may
     wait up to ``wait``, so spikes are absorbed, not refused. Once every request for 100 ms waited
     longer than ``overload_wait`` (the target), the queue is standing: newcomers wait at most the
-    target, so the requests accepted keep close to their unloaded latency and the rest are told at
-    once to come back. The queue stops standing when a newcomer finds a free place.
+    target, and a request that already waited longer when its place comes is shed then (CoDel
+    drops at the head), so the requests accepted keep close to their unloaded latency and the rest
+    are told at once to come back. The queue stops standing when a newcomer finds a free place; if
+    waits pass the target again soon after, it stands again at once.
     """
 
     def __init__(self, limit: int, queue_size: int, wait: float, overload_wait: float) -> None:
@@ -48,12 +54,15 @@ class RequestLimiter:
         self._waiting = 0
         self._above_target_since: float | None = None
         self._standing = False
+        self._stood_until = -RECENTLY_STANDING_SECONDS  # when the queue last stopped standing
 
     def _record_wait(self, waited: float, now: float) -> None:
         if self._standing:
             return  # only a free place ends it: the short patience keeps every wait under the target
         if waited <= self._target:
             self._above_target_since = None
+        elif now - self._stood_until < RECENTLY_STANDING_SECONDS:
+            self._standing = True
         elif self._above_target_since is None:
             self._above_target_since = now
         elif now - self._above_target_since > STANDING_QUEUE_SECONDS:
@@ -62,6 +71,8 @@ class RequestLimiter:
     async def acquire(self) -> bool:
         """True with a place taken (give it back with ``release``); False: shed this request."""
         if not self._slots.locked():
+            if self._standing:
+                self._stood_until = time.monotonic()
             self._standing, self._above_target_since = False, None
             await self._slots.acquire()  # a free place: returns without yielding
             return True
@@ -78,6 +89,9 @@ class RequestLimiter:
             self._waiting -= 1
         now = time.monotonic()
         self._record_wait(now - queued_at, now)
+        if self._standing and now - queued_at > self._target:
+            self._slots.release()  # queued with the burst patience, now too late: shed at the head
+            return False
         return True
 
     def release(self) -> None:

@@ -38,10 +38,12 @@ async def make_client(
     scope: str = "openid profile email offline_access notes:read notes:write", public: bool = False,
     auth_method: AuthMethod = "client_secret_basic", grant_types: list[str] | None = None, name: str = "Test App",
     id_token_alg: str | None = None, apis: tuple[str, ...] = (), client_uri: str | None = None,
+    cors_origins: tuple[str, ...] = (),
 ) -> RegisteredClient:
     await ensure_notes_api(db)
     spec = NewClient(name, tuple(redirect_uris), scope, public, auth_method,
-                     tuple(grant_types) if grant_types else None, id_token_alg, apis=apis, client_uri=client_uri)
+                     tuple(grant_types) if grant_types else None, id_token_alg, apis=apis, client_uri=client_uri,
+                     cors_origins=cors_origins)
     client, secret = build_client(spec, catalog=await PgApis(db).catalog())
     await PgClients(db).create(client)
     register(secret)

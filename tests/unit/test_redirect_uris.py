@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.redirect_uris import redirect_uri_problem
+from shared.redirect_uris import redirect_uri_matches, redirect_uri_problem
 
 
 @pytest.mark.parametrize("uri", [
@@ -45,3 +45,51 @@ def test_refused_with_a_reason(uri, why):
     problem = redirect_uri_problem(uri)
     assert problem is not None and why in problem
     assert "\n" not in problem
+
+
+LOOPBACK = "http://127.0.0.1/cb"
+LOOPBACK6 = "http://[::1]/cb"
+
+
+@pytest.mark.parametrize(("sent", "registered"), [
+    ("https://app.example/cb", "https://app.example/cb"),
+    ("http://127.0.0.1:51234/cb", LOOPBACK),
+    ("http://127.0.0.1/cb", LOOPBACK),
+    ("http://127.0.0.1:1/cb", LOOPBACK),
+    ("http://127.0.0.1:65535/cb", LOOPBACK),
+    ("http://[::1]:51234/cb", LOOPBACK6),
+    ("http://127.0.0.1:51234/cb", "http://127.0.0.1:8000/cb"),
+    ("http://127.0.0.1:51234/cb?app=x", "http://127.0.0.1/cb?app=x"),
+    ("http://127.0.0.1:51234", "http://127.0.0.1"),
+], ids=["exact", "ipv4 any port", "ipv4 no port", "lowest port", "highest port", "ipv6 any port",
+        "registered port is not binding", "query kept", "no path"])
+def test_matches(sent, registered):
+    assert redirect_uri_matches(sent, [registered])
+
+
+@pytest.mark.parametrize(("sent", "registered"), [
+    ("http://localhost:51234/cb", "http://localhost/cb"),
+    ("http://localhost:51234/cb", "http://localhost:8000/cb"),
+    ("http://127.0.0.1:51234/other", LOOPBACK),
+    ("http://127.0.0.1:51234/cb/", LOOPBACK),
+    ("http://127.0.0.1:51234/cb?x=1", LOOPBACK),
+    ("http://127.0.0.1:51234/cb", "http://127.0.0.1/cb?app=x"),
+    ("http://127.0.0.1:51234/cb#f", LOOPBACK),
+    ("http://127.0.0.2:51234/cb", LOOPBACK),
+    ("http://[::1]:51234/cb", LOOPBACK),
+    ("http://127.0.0.1:51234/cb", LOOPBACK6),
+    ("https://127.0.0.1:51234/cb", "https://127.0.0.1/cb"),
+    ("HTTP://127.0.0.1:51234/cb", LOOPBACK),
+    ("http://127.0.0.1:0/cb", LOOPBACK),
+    ("http://127.0.0.1:65536/cb", LOOPBACK),
+    ("http://127.0.0.1:/cb", LOOPBACK),
+    ("http://127.0.0.1:80@evil.example/cb", LOOPBACK),
+    ("http://user@127.0.0.1:80/cb", LOOPBACK),
+    ("http://127.0.0.1.evil.example:80/cb", LOOPBACK),
+    ("https://app.example:8443/cb", "https://app.example/cb"),
+], ids=["localhost gets no latitude", "localhost other port", "other path", "trailing slash", "added query",
+        "dropped query", "fragment", "other loopback address", "ipv6 for ipv4", "ipv4 for ipv6", "https",
+        "upper-case scheme", "port 0", "port too big", "empty port", "userinfo trick", "userinfo",
+        "look-alike host", "non-loopback port"])
+def test_does_not_match(sent, registered):
+    assert not redirect_uri_matches(sent, [registered])

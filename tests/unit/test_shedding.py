@@ -41,19 +41,69 @@ async def test_a_full_queue_is_refused_at_once():
     await holder
 
 
+async def _arrivals(limiter: RequestLimiter, every: float, hold: float, seconds: float) -> list[float | None]:
+    """Requests arriving every ``every`` s for ``seconds``, each holding its place ``hold`` s; the
+    wait of each accepted one (None: shed)."""
+    waits: list[float | None] = []
+
+    async def one() -> None:
+        started = time.monotonic()
+        if await limiter.acquire():
+            waits.append(time.monotonic() - started)
+            await asyncio.sleep(hold)
+            limiter.release()
+        else:
+            waits.append(None)
+
+    tasks = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        tasks.append(asyncio.create_task(one()))
+        await asyncio.sleep(every)
+    await asyncio.gather(*tasks)
+    return waits
+
+
 async def test_a_standing_queue_sheds_newcomers_after_the_short_wait():
     limiter = RequestLimiter(limit=1, queue_size=16, wait=10.0, overload_wait=0.01)
-
-    async def slow() -> None:  # each holds its place 50 ms: every waiter waits far past the target
-        if await limiter.acquire():
-            await asyncio.sleep(0.05)
-            limiter.release()
-
-    load = [asyncio.create_task(slow()) for _ in range(6)]
-    await asyncio.sleep(0.2)  # waits over the target for longer than the CoDel interval
+    # Five arrivals per place: every waiter waits far past the target, for longer than the interval.
+    load = asyncio.create_task(_arrivals(limiter, every=0.01, hold=0.05, seconds=0.4))
+    await asyncio.sleep(0.3)
     started = time.monotonic()
     assert await limiter.acquire() is False
     assert time.monotonic() - started < 2.0  # the target (10 ms), not the burst patience (10 s)
-    await asyncio.gather(*load)
+    await load
     assert await limiter.acquire() is True  # drained: places are given again at once
     limiter.release()
+
+
+async def test_once_the_queue_stands_requests_queued_before_are_shed_when_their_place_comes():
+    """CoDel drops at the head: a request queued during the burst that waited past the target is
+    told 503 when its place comes, not served hundreds of milliseconds late."""
+    limiter = RequestLimiter(limit=1, queue_size=64, wait=10.0, overload_wait=0.01)
+
+    async def one() -> float | None:
+        started = time.monotonic()
+        if not await limiter.acquire():
+            return None
+        waited = time.monotonic() - started
+        await asyncio.sleep(0.04)
+        limiter.release()
+        return waited
+
+    waits = await asyncio.gather(*(one() for _ in range(10)))  # served one by one: 40 ms each
+    served = [w for w in waits if w is not None]
+    assert None in waits
+    assert max(served) < 0.25  # without head drops the tenth is served after about 360 ms
+
+
+async def test_overload_that_returns_soon_after_stands_again_at_once():
+    limiter = RequestLimiter(limit=1, queue_size=64, wait=10.0, overload_wait=0.01)
+    await _arrivals(limiter, every=0.01, hold=0.05, seconds=0.3)  # stands, then drains
+    assert await limiter.acquire() is True  # a free place: no longer standing
+    limiter.release()
+    waits = await _arrivals(limiter, every=0.01, hold=0.05, seconds=0.3)  # the overload comes back
+    served = [w for w in waits if w is not None]
+    # The first wait past the target makes it stand again; without that memory the queue would
+    # first grow for a whole interval, waits reaching 100 ms and more.
+    assert max(served) < 0.06

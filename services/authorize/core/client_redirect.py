@@ -3,7 +3,9 @@
 Until client_id and redirect_uri are verified, an error is shown to the user and never
 redirected (RFC 6749 §3.1.2.4 and §4.1.2.1, RFC 9700 §4.1): otherwise the endpoint would be an
 open redirector. A redirect URI must equal a registered one exactly, with no normalisation or
-prefix matching (RFC 9700 §2.1, §4.1.3).
+prefix matching (RFC 9700 §2.1, §4.1.3); only a registered loopback IP URI lets a native app
+choose its port (RFC 8252 §7.3, shared.redirect_uris.redirect_uri_matches). The URI sent is the
+one redirected to, and the one the token request must repeat.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from services.authorize.core.errors import CannotRedirect
 from shared.models import Client
 from shared.oauth.params import Params
+from shared.redirect_uris import redirect_uri_matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,7 @@ def verified_redirect_uri(params: Params, client: Client) -> VerifiedRedirect:
     sent = params.first("redirect_uri")
     if sent is None:
         return _registered_default(params, client)
-    if sent not in client.redirect_uris:
+    if not redirect_uri_matches(sent, client.redirect_uris):
         raise CannotRedirect("The return address (redirect_uri) is not one this application registered.",
                              reason="redirect_uri_mismatch", client_id=client.client_id, redirect_uri_sent=sent,
                              registered=client.redirect_uris)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import secrets
 
 import asyncpg
 import pytest
@@ -82,3 +83,18 @@ async def test_unknown_ids_are_not_cached(pool):
     assert await cached.get(client.client_id) is None
     await PgClients(pool).create(client)
     assert await cached.get(client.client_id) == client
+
+
+async def test_cors_origins_are_every_enabled_clients_and_cached_until_invalidated(pool):
+    one, two, off = (f"https://{label}-{secrets.token_hex(4)}.example" for label in ("one", "two", "off"))
+    await make_client(pool, public=True, cors_origins=(one,))
+    second = await make_client(pool, public=True, cors_origins=(two, one))
+    disabled = await make_client(pool, public=True, cors_origins=(off,))
+    await pool.execute("UPDATE clients SET disabled = true WHERE client_id = $1", disabled.client_id)
+    cached = CachedClients(PgClients(pool), ttl_seconds=60)
+    origins = await cached.cors_origins()
+    assert {one, two} <= origins and off not in origins
+    await pool.execute("UPDATE clients SET allowed_cors_origins = '{}' WHERE client_id = $1", second.client_id)
+    assert two in await cached.cors_origins()  # served from the cache: no query per request
+    cached.invalidate()  # what the change watcher does when a client changed
+    assert two not in await cached.cors_origins()

@@ -29,6 +29,10 @@ def params(query: str):
     pytest.param(f"redirect_uri={CB}", (CB,), VerifiedRedirect(CB, True), id="exact match"),
     pytest.param("scope=profile", (CB,), VerifiedRedirect(CB, False), id="omitted with one registered"),
     pytest.param(f"redirect_uri={CB}", (CB, CB + "2"), VerifiedRedirect(CB, True), id="one of several"),
+    pytest.param("redirect_uri=http://127.0.0.1:51234/cb", ("http://127.0.0.1/cb",),
+                 VerifiedRedirect("http://127.0.0.1:51234/cb", True), id="loopback ip: the app's port (RFC 8252)"),
+    pytest.param("redirect_uri=http://[::1]:51234/cb", ("http://[::1]/cb",),
+                 VerifiedRedirect("http://[::1]:51234/cb", True), id="loopback ipv6: the app's port"),
 ])
 def test_verified(query, registered, expected):
     assert verified_redirect_uri(params(query), client(*registered)) == expected
@@ -44,6 +48,8 @@ def test_verified(query, registered, expected):
     pytest.param(f"redirect_uri={CB}&redirect_uri={CB}", (CB,), id="repeated, even when equal"),
     pytest.param("scope=profile", (CB, CB + "2"), id="omitted with several registered"),
     pytest.param("scope=openid%20profile", (CB,), id="omitted in an OpenID Connect request"),
+    pytest.param("redirect_uri=http://localhost:51234/cb", ("http://localhost/cb",), id="localhost: no port latitude"),
+    pytest.param("redirect_uri=http://127.0.0.1:51234/other", ("http://127.0.0.1/cb",), id="loopback: path exact"),
 ])
 def test_never_redirects(query, registered):
     with pytest.raises(CannotRedirect):
