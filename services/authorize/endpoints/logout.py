@@ -2,12 +2,13 @@
 
 A relying party sends the browser here with ``id_token_hint``, ``client_id``,
 ``post_logout_redirect_uri`` and ``state`` (GET query or POST form, §2). With a verified hint for
-the user signed in here the session ends at once; otherwise the user is asked, and the session
-ends on a POST carrying a one-time token bound to this browser's session, so a link or an image
-on another site cannot sign anyone out and a replayed form is refused. Afterwards the browser
-goes to the post_logout_redirect_uri, with ``state``, only when that URI is registered for the
-client and nothing failed validation (§3, §4); else it sees the signed-out page. Every client
-that got tokens in the session is sent a logout token in the background (shared.logout).
+the session signed in here (its user and its sid) the session ends at once; otherwise the user is
+asked, and the session ends on a POST carrying a one-time token bound to this browser's session,
+so a link or an image on another site cannot sign anyone out and a replayed form is refused.
+Afterwards the browser goes to the post_logout_redirect_uri, with ``state``, only when that URI is
+registered for the client and nothing failed validation (§3, §4); else it sees the signed-out
+page. Every client that got tokens in the session is sent a logout token in the background
+(shared.logout).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from services.authorize.core.logout_request import BadHint, HintClaims, LogoutRe
 from services.authorize.core.redirects import with_query
 from services.authorize.id_token_hints import verified_hint
 from services.authorize.inputs import form_params, query_params
-from services.authorize.pages import redirect, render
+from services.authorize.pages import back_link, redirect, render
 from services.authorize.sessions import current_session
 from shared.bearer.config import SUPPORTED_ALGORITHMS
 from shared.crypto.digests import constant_time_equals, sha256_hex
 from shared.logout import announce
 from shared.management.backends import Backends
-from shared.models import AuditEvent
+from shared.models import AuditEvent, Client
 from shared.oauth.params import Params
 from shared.stores.redis_sessions import Session
 
@@ -47,7 +48,19 @@ async def submit(request: web.Request) -> web.Response:
     form = await form_params(request)
     if form.first("csrf") is not None:
         return await confirm(request, form.first("csrf") or "")
+    if request.app[COOKIES].session_id(request) is None:
+        return as_get(request, form)
     return await start(request, form)  # an RP-initiated logout sent as a form (§2)
+
+
+def as_get(request: web.Request, form: Params) -> web.Response:
+    """An RP-initiated logout POSTed from the relying party's site arrives without the session
+    cookie (SameSite=Lax keeps it off cross-site POSTs), and answering it as is would report
+    "signed out" while the browser stays signed in. The same request again as a GET (303), a
+    top-level navigation that carries the cookie, reaches the session; a GET is never sent on."""
+    rules.no_repeated_parameters(form)
+    return redirect(with_query(request.app[PATHS].logout, {name: form.first(name) for name in rules.SINGLE_VALUED}),
+                    after_post=True)
 
 
 async def start(request: web.Request, params: Params) -> web.Response:
@@ -56,9 +69,15 @@ async def start(request: web.Request, params: Params) -> web.Response:
     session_id, session = await current_session(request)
     if session_id is None or session is None:
         return finish(request, logout)
-    if logout.hint is not None and logout.hint.sub == session.user_id:
+    if logout.hint is not None and hint_is_for(logout.hint, session):
         return await end_session(request, session_id, session, logout)
     return await ask(request, session_id, session, logout)
+
+
+def hint_is_for(hint: HintClaims, session: Session) -> bool:
+    """§2: no need to ask only when the ID token belongs to this session: its user and, when it
+    names one, its sid (a token from an earlier session of the same user must not end this one)."""
+    return hint.sub == session.user_id and hint.sid in (None, session.sid)
 
 
 async def validated(request: web.Request, params: Params) -> LogoutRequest:
@@ -129,9 +148,11 @@ def finish(request: web.Request, logout: LogoutRequest) -> web.Response:
     """§3: back to the relying party (with state) only to a URI registered for it."""
     if logout.redirect_uri is not None:
         return redirect(with_query(logout.redirect_uri, {"state": logout.state}), after_post=request.method == "POST")
-    return signed_out(request)
+    return signed_out(request, logout.client)
 
 
-def signed_out(request: web.Request) -> web.Response:
-    """Not a dead end: a way to the account page (which asks to sign in first)."""
-    return render(request, "signed_out.html", {"account_path": request.app[PATHS].account})
+def signed_out(request: web.Request, client: Client | None) -> web.Response:
+    """Not a dead end: a way to the account page (which asks to sign in first) and, when the
+    request named a client with a registered home (client_uri) but no return address, back to it."""
+    return render(request, "signed_out.html", {"account_path": request.app[PATHS].account,
+                                               "back_to": back_link(client)})

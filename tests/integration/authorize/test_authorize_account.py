@@ -232,3 +232,36 @@ async def test_password_change_ends_every_other_session(browser, second_browser,
     assert old.status == 200 and "do not match" in await old.text()
     new = await submit_login(fresh, login, user.username, new_password)
     assert new.status == 303
+
+
+ACCOUNT_FORMS = ["/account/applications/revoke", "/account/sessions/end", "/account/sessions/end-all",
+                 "/account/password"]
+
+
+@pytest.mark.parametrize("token", ["missing", "forged", "sign-out form's"])
+@pytest.mark.parametrize("path", ACCOUNT_FORMS)
+async def test_every_account_form_is_refused_without_its_own_token(browser, second_browser, user, web_app, pool,
+                                                                   redis, app_settings, path, token):
+    """CSRF on every form of the page, not only revoke; a token of another form kind (the sign-out
+    confirmation's, bound to the same session) does not pass either."""
+    await PgConsents(pool).grant(user.id, web_app.client_id, frozenset({"openid"}))
+    await sign_in_at_account(second_browser, user)
+    await sign_in_at_account(browser, user)
+    csrf = {"missing": None, "forged": "forged-token",
+            "sign-out form's": (await open_page(browser, "/logout")).csrf}[token]
+    form = {"client_id": web_app.client_id, "session": sha256_hex(session_id(second_browser)),
+            "current_password": user.password, "new_password": "a brand new secret"}
+    response = await browser.post(path, data=form | ({"csrf": csrf} if csrf is not None else {}),
+                                  allow_redirects=False)
+    assert response.status == 403 and EXPIRED_FORM in await response.text()
+    assert await PgConsents(pool).granted_scopes(user.id, web_app.client_id) == frozenset({"openid"})
+    assert await redis.exists(session_key(app_settings, browser))
+    assert await redis.exists(session_key(app_settings, second_browser))
+    assert await password_hash(pool, user) == user.record.password_hash
+
+
+async def test_an_account_form_token_does_not_confirm_a_sign_out(browser, user, redis, app_settings):
+    page = await sign_in_at_account(browser, user)
+    response = await browser.post("/logout", data={"csrf": page.csrf}, allow_redirects=False)
+    assert response.status == 403
+    assert await redis.exists(session_key(app_settings, browser))

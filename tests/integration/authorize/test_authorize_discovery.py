@@ -15,6 +15,11 @@ async def test_discovery_is_built_from_settings(authorize_client, app_settings, 
     assert document["token_endpoint"] == app_settings.token_url + "/token"
     assert document["userinfo_endpoint"] == app_settings.resource_url + "/userinfo"
     assert document["end_session_endpoint"] == app_settings.issuer + "/logout"  # RP-Initiated Logout 1.0 §2.1
+    # Back-Channel Logout 1.0 §2.1 is built; Front-Channel Logout is not, so it is not claimed.
+    assert document["backchannel_logout_supported"] is True
+    assert document["backchannel_logout_session_supported"] is True
+    assert not [name for name in document if name.startswith("frontchannel_logout")]
+    assert {"check_session_iframe", "registration_endpoint"}.isdisjoint(document)
     urls = [v for k, v in document.items() if k.endswith("_endpoint") or k == "jwks_uri"]
     assert len(urls) == 7 and all(u.startswith(("http://", "https://")) for u in urls)
     assert "evil.example" not in await response.text()

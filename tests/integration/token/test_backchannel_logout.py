@@ -533,3 +533,17 @@ async def test_not_you_on_the_consent_page_tells_the_clients_of_the_ended_sessio
         [audit] = await suite.audited(client.client_id)
     assert (audit["reason"], audit["outcome"]) == ("switch_account", "delivered")
     assert sids_told(receiver) == [signed_in.id_claims["sid"]] and other_receiver.posts == []
+
+
+async def test_admin_delete_tells_the_clients_of_the_users_sessions(suite, user):
+    receiver = await suite.receiver()
+    client = await suite.client(receiver)
+    async with suite.token_app() as token, browser(suite) as session:
+        signed_in = await sign_in(suite, session, client, user, token.url)
+
+        await users.delete(suite.backends, user.username)
+
+        [audit] = await suite.audited(client.client_id)
+    assert (audit["reason"], audit["outcome"]) == ("user_deleted", "delivered")
+    claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
+    assert (claims["sub"], claims["sid"]) == (str(user.id), signed_in.id_claims["sid"])

@@ -7,14 +7,18 @@ as id_token_hint, and one test lets Authlib drive the round trip from discovery.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import os
+import shutil
 import time
 import warnings
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
 import jwt
@@ -43,6 +47,7 @@ from tests.support.flows import Pkce, authorization_params, authorize_as_browser
 REDIRECT_URI = "https://app.example/callback"
 AFTER_LOGOUT = "https://app.example/signed-out"
 PASSWORD = "correct horse battery"
+OPENID_CLIENT = Path(__file__).parent / "openid_client"
 
 
 @pytest.fixture
@@ -152,6 +157,37 @@ async def test_a_post_logout_request_is_answered_with_303(suite, browser, rp, us
     assert response.status == 303 and response.headers["Location"] == AFTER_LOGOUT
 
 
+async def test_a_post_without_the_session_cookie_is_sent_on_as_a_get(suite, rp):
+    """A form posted from the RP's site comes without the SameSite=Lax session cookie; the GET it
+    is turned into carries it (tests/browser: ..._posted_from_another_site_...)."""
+    async with aiohttp.ClientSession(base_url=suite.issuer) as cookieless:
+        response = await cookieless.post("/logout", data={"client_id": rp.client_id, "state": "s 1", "extra": "x",
+                                                          "post_logout_redirect_uri": AFTER_LOGOUT},
+                                          allow_redirects=False)
+        assert response.status == 303
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/logout" and dict(parse_qsl(location.query)) == {
+            "client_id": rp.client_id, "post_logout_redirect_uri": AFTER_LOGOUT, "state": "s 1"}
+        followed = await cookieless.get(response.headers["Location"], allow_redirects=False)
+        assert followed.status == 302 and followed.headers["Location"] == f"{AFTER_LOGOUT}?state=s+1"
+        repeated = await cookieless.post("/logout", data=[("client_id", rp.client_id), ("client_id", "other")],
+                                         allow_redirects=False)
+        assert repeated.status == 400 and "Location" not in repeated.headers
+
+
+async def test_without_a_return_address_the_signed_out_page_links_to_the_clients_home(suite, browser, user, pool):
+    """Issue 12: no dead end. The page links to the client's registered home (client_uri), never
+    to an address from the request."""
+    client = await registered(pool, name="Home App", client_uri="https://app.example/")
+    tokens = await sign_in(browser, suite, client, user)
+    response = await logout(browser, id_token_hint=tokens["id_token"], client_id=client.client_id)
+    html = await response.text()
+    assert response.status == 200 and "You are signed out." in html and "close this window" not in html
+    assert 'href="https://app.example/"' in html and "Back to Home App" in html
+    bare = await logout(browser)  # no client named: nothing to link to
+    assert "You can close this window." in await bare.text()
+
+
 @pytest.mark.parametrize("uri", [AFTER_LOGOUT + "/x", AFTER_LOGOUT.upper(), AFTER_LOGOUT + "?a=1",
                                  "https://evil.example/"],
                          ids=["longer path", "other case", "extra query", "another site"])
@@ -162,6 +198,54 @@ async def test_an_unregistered_uri_is_an_error_page_and_no_redirect(suite, brows
     assert "has not registered" in await response.text()
     assert session_cookie(browser) is not None
     assert (await prompt_none(browser, rp)).get("code")  # still signed in
+
+
+async def test_a_hint_from_an_earlier_session_asks_first(suite, browser, rp, user):
+    """§2: the OP MUST ask when the ID token does not belong to the current session; its sid tells."""
+    old = await sign_in(browser, suite, rp, user)
+    assert (await logout(browser, id_token_hint=old["id_token"])).status == 200  # that session ended
+    await sign_in(browser, suite, rp, user)  # a new session, a new sid
+    response = await logout(browser, id_token_hint=old["id_token"], post_logout_redirect_uri=AFTER_LOGOUT,
+                            state="s-old")
+    html = await response.text()
+    assert response.status == 200 and "Sign out?" in html and "Location" not in response.headers
+    assert (await prompt_none(browser, rp)).get("code")  # asking ended nothing
+    confirmed = await browser.post("/logout", data={"csrf": csrf_token(html)}, allow_redirects=False)
+    assert confirmed.status == 303 and confirmed.headers["Location"] == f"{AFTER_LOGOUT}?state=s-old"
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
+
+
+async def test_a_return_address_without_a_client_is_never_followed(suite, browser, rp, user):
+    """No client_id and no hint: nothing says whose registered URI it should be (§3), so no
+    redirect even to an address some client registered; the session is untouched."""
+    await sign_in(browser, suite, rp, user)
+    for uri in (AFTER_LOGOUT, "https://evil.example/"):
+        response = await logout(browser, post_logout_redirect_uri=uri, state="s")
+        assert response.status == 400 and "Location" not in response.headers
+    assert (await prompt_none(browser, rp)).get("code")
+
+
+async def test_an_unknown_or_disabled_client_is_refused(suite, browser, rp, user, pool):
+    await sign_in(browser, suite, rp, user)
+    response = await logout(browser, client_id="no-such-client", post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 400 and "Location" not in response.headers
+    disabled = await registered(pool, name="Disabled")
+    await pool.execute("UPDATE clients SET disabled = true WHERE client_id = $1", disabled.client_id)
+    response = await logout(browser, client_id=disabled.client_id, post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 400 and "Location" not in response.headers
+    assert session_cookie(browser) is not None
+
+
+async def test_without_a_session_a_valid_request_still_returns_the_browser(suite, browser, rp, user):
+    """Signed out already (the RP's second try, another tab): the registered URI is still honoured,
+    with state, and nothing else happens."""
+    tokens = await sign_in(browser, suite, rp, user)
+    assert (await logout(browser, id_token_hint=tokens["id_token"])).status == 200
+    again = await logout(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri=AFTER_LOGOUT,
+                         state="s-2")
+    assert again.status == 302 and again.headers["Location"] == f"{AFTER_LOGOUT}?state=s-2"
+    refused = await logout(browser, id_token_hint=tokens["id_token"], post_logout_redirect_uri="https://evil.example/")
+    assert refused.status == 400 and "Location" not in refused.headers
 
 
 async def test_a_hint_for_another_client_is_refused(suite, browser, rp, user, pool):
@@ -256,6 +340,20 @@ async def test_a_hint_with_the_wrong_issuer_or_audience_is_not_trusted(suite, br
     assert (await prompt_none(browser, rp)).get("code")
 
 
+async def test_a_logout_token_is_not_a_hint(suite, browser, rp, user, expired_hint_key):
+    """Signed by a key of ours, for the client, about the user: but a logout token (typ logout+jwt),
+    which the RP received and could pass on; only an ID token ends the session without asking."""
+    await sign_in(browser, suite, rp, user)
+    now = int(time.time())
+    hint = jwt.encode({"iss": suite.issuer, "sub": str(user.id), "aud": rp.client_id, "iat": now, "exp": now + 120,
+                       "jti": "j", "events": {"http://schemas.openid.net/event/backchannel-logout": {}}},
+                      expired_hint_key.private_key, algorithm="ES256",
+                      headers={"kid": expired_hint_key.kid, "typ": "logout+jwt"})
+    response = await logout(browser, id_token_hint=hint, post_logout_redirect_uri=AFTER_LOGOUT)
+    assert response.status == 200 and "Location" not in response.headers  # asked, no redirect
+    assert (await prompt_none(browser, rp)).get("code")
+
+
 async def test_an_access_token_is_not_a_hint(suite, browser, rp, user):
     tokens = await sign_in(browser, suite, rp, user)
     response = await logout(browser, id_token_hint=tokens["access_token"], post_logout_redirect_uri=AFTER_LOGOUT)
@@ -291,4 +389,42 @@ async def test_authlib_drives_rp_initiated_logout_from_discovery(suite, browser,
     back = urlsplit(response.headers["Location"])
     assert f"{back.scheme}://{back.netloc}{back.path}" == AFTER_LOGOUT
     assert dict(parse_qsl(back.query)) == {"state": logout_state}
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
+
+
+def require_openid_client() -> None:
+    """Skips where node or openid-client is missing; in CI (CI=true) that is a failure (as axe-core)."""
+    if (OPENID_CLIENT / "node_modules" / "openid-client").is_dir() and shutil.which("node"):
+        return
+    message = f"node or openid-client is missing: npm ci --prefix {OPENID_CLIENT}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+async def openid_client(*args: str) -> dict[str, Any]:
+    """One step of tests/integration/token/openid_client/rp.mjs: its JSON answer."""
+    process = await asyncio.create_subprocess_exec("node", str(OPENID_CLIENT / "rp.mjs"), *args,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    answer: dict[str, Any] = json.loads(out)
+    return answer
+
+
+async def test_openid_client_drives_sign_in_and_rp_initiated_logout(suite, browser, rp, user):
+    """openid-client (Node, a certified RP library) reads discovery, signs in (its own PKCE, state,
+    nonce and ID token checks) and builds the end-session URL with buildEndSessionUrl."""
+    require_openid_client()
+    rp_args = (suite.issuer, rp.client_id, rp.secret or "")
+    start = await openid_client("authorize", *rp_args, REDIRECT_URI)
+    callback = await authorize_as_browser(browser, dict(parse_qsl(urlsplit(start["url"]).query)),
+                                          username=user.username, password=PASSWORD)
+    signed_in = await openid_client("callback", *rp_args, f"{REDIRECT_URI}?{urlencode(callback)}",
+                                    start["verifier"], start["state"], start["nonce"])
+    assert signed_in["claims"]["sub"] == str(user.id) and signed_in["claims"]["sid"]
+    end_session = await openid_client("logout", *rp_args, signed_in["id_token"], AFTER_LOGOUT, "node-state")
+    assert end_session["url"].startswith(f"{suite.issuer}/logout?")
+    response = await browser.get(end_session["url"], allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"] == f"{AFTER_LOGOUT}?state=node-state"
     assert (await prompt_none(browser, rp))["error"] == "login_required"
