@@ -11,7 +11,9 @@ Health endpoints are exempt: a load balancer must see a busy replica as alive an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import deque
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -34,24 +36,27 @@ RECENTLY_STANDING_SECONDS = 16 * STANDING_QUEUE_SECONDS
 
 
 class RequestLimiter:
-    """At most ``limit`` requests in progress; up to ``queue_size`` more wait, first come first
-    served (asyncio.Semaphore is FIFO).
+    """At most ``limit`` requests in progress; up to ``queue_size`` more wait for a place.
 
     How long one may wait follows CoDel. A burst drains by itself: while it does, a newcomer may
-    wait up to ``wait``, so spikes are absorbed, not refused. Once every request for 100 ms waited
-    longer than ``overload_wait`` (the target), the queue is standing: newcomers wait at most the
-    target, and a request that already waited longer when its place comes is shed then (CoDel
-    drops at the head), so the requests accepted keep close to their unloaded latency and the rest
-    are told at once to come back. The queue stops standing when a newcomer finds a free place; if
-    waits pass the target again soon after, it stands again at once.
+    wait up to ``wait``, first come first served, so spikes are absorbed, not refused. Once every
+    request for 100 ms waited longer than ``overload_wait`` (the target), the queue is standing:
+    newcomers wait at most the target, and those already waiting longer are shed when a place
+    frees (CoDel drops at the head), so the requests accepted keep close to their unloaded
+    latency and the rest are told at once to come back. While it stands, a freed place goes to
+    the newest waiter (adaptive LIFO, as in Facebook's "Fail at scale", 2015): first come first
+    served would serve only requests that had already waited nearly the whole target, adding it
+    to every accepted request's latency. The queue stops standing when a newcomer finds a free
+    place; if waits pass the target again soon after, it stands again at once.
     """
 
     def __init__(self, limit: int, queue_size: int, wait: float, overload_wait: float) -> None:
-        self._slots = asyncio.Semaphore(limit)
+        self._free = limit
+        # (when it queued, its turn: True, a place handed over by release; False, shed)
+        self._waiters: deque[tuple[float, asyncio.Future[bool]]] = deque()
         self._queue_size = queue_size
         self._wait = wait
         self._target = min(overload_wait, wait)
-        self._waiting = 0
         self._above_target_since: float | None = None
         self._standing = False
         self._stood_until = -RECENTLY_STANDING_SECONDS  # when the queue last stopped standing
@@ -70,32 +75,57 @@ class RequestLimiter:
 
     async def acquire(self) -> bool:
         """True with a place taken (give it back with ``release``); False: shed this request."""
-        if not self._slots.locked():
+        if self._free:  # nobody waits then: release hands a place to a waiter before freeing it
             if self._standing:
                 self._stood_until = time.monotonic()
             self._standing, self._above_target_since = False, None
-            await self._slots.acquire()  # a free place: returns without yielding
+            self._free -= 1
             return True
-        if self._waiting >= self._queue_size:
+        if len(self._waiters) >= self._queue_size:
             return False
         queued_at = time.monotonic()
-        self._waiting += 1
+        turn: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        waiter = (queued_at, turn)
+        self._waiters.append(waiter)
         try:
             async with asyncio.timeout(self._target if self._standing else self._wait):
-                await self._slots.acquire()
+                granted = await turn
         except TimeoutError:
-            return False
+            granted = False
+        except asyncio.CancelledError:  # the client went away
+            self._pass_on(turn)
+            raise
         finally:
-            self._waiting -= 1
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+        if not granted:
+            self._pass_on(turn)
+            return False
         now = time.monotonic()
         self._record_wait(now - queued_at, now)
         if self._standing and now - queued_at > self._target:
-            self._slots.release()  # queued with the burst patience, now too late: shed at the head
+            self.release()  # queued with the burst patience, now too late: shed at the head
             return False
         return True
 
+    def _pass_on(self, turn: asyncio.Future[bool]) -> None:
+        """A place handed over just as its waiter gave up goes to the next one."""
+        if turn.done() and not turn.cancelled() and turn.result():
+            self.release()
+
     def release(self) -> None:
-        self._slots.release()
+        if self._standing:
+            deadline = time.monotonic() - self._target
+            while self._waiters and self._waiters[0][0] < deadline:
+                _, turn = self._waiters.popleft()
+                if not turn.done():  # (one timed out may not have left yet)
+                    turn.set_result(False)  # waited past the target: shed now
+        while self._waiters:
+            _, turn = self._waiters.pop() if self._standing else self._waiters.popleft()
+            if not turn.done():
+                turn.set_result(True)
+                return
+        self._free += 1
 
 
 def load_shedding_middleware(settings: Settings, *, default_limit: int) -> Middleware:

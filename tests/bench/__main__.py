@@ -17,7 +17,7 @@ from tests.bench import peak_rss
 from tests.support.servers import test_servers
 
 BENCHMARKS = ("tests.bench.bench_token", "tests.bench.bench_flow", "tests.bench.bench_resource",
-              "tests.bench.bench_observability")
+              "tests.bench.bench_observability", "tests.bench.bench_overload")
 
 
 def main(argv: list[str]) -> int:

@@ -104,3 +104,15 @@ async def test_overload_that_returns_soon_after_stands_again_at_once():
     # The first wait past the target makes it stand again; without that memory the queue would
     # first grow for a whole interval, waits reaching 100 ms and more.
     assert max(served) < 0.06
+
+
+async def test_once_the_queue_stands_the_newest_waiter_gets_a_freed_place():
+    """Adaptive LIFO: first come first served would serve only requests that had already waited
+    nearly the whole target; the newest waiter gets the place instead, the older ones are shed."""
+    limiter = RequestLimiter(limit=1, queue_size=64, wait=10.0, overload_wait=0.05)
+    # Twice what one place serves: 100 arrivals a second, each holding the place 20 ms.
+    outcomes = (await _arrivals(limiter, every=0.01, hold=0.02, seconds=1.2))[60:]  # it stands well before 0.6 s
+    served = sorted(waited for placed, waited in outcomes if placed)
+    assert served and any(not placed for placed, _ in outcomes)
+    # First come first served: each served request waited about the whole target (~50 ms).
+    assert served[len(served) // 2] < 0.02
