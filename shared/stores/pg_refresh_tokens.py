@@ -40,13 +40,20 @@ def insert_args(new: NewRefreshToken) -> tuple[object, ...]:
 # earlier use made (a grace-period retry), insert the successor, and name those children's
 # access tokens. Within the grace period a used token matches again only while no child of it
 # was used: once one was, the response was not lost and the parent coming back is a copy.
+# The plan must not depend on statistics (a new table, or one after pg_upgrade, has none): the
+# token is found by its unique hash and updated by its row address (a TID scan, which the planner
+# always prefers), since with no statistics the partial indexes on client_id or user_id look as
+# selective as the hash and a refresh scanned every live token of the client. Children are found
+# by parent_id alone, and the siblings UPDATE matches no partial index, for the same reason.
+# (A row updated concurrently is re-checked on its newest version, as with any UPDATE.)
 _ROTATE = f"""WITH old AS (
         UPDATE refresh_tokens t SET used_at = coalesce(t.used_at, now())
-        WHERE t.token_hash = $1 AND t.client_id = $2 AND t.revoked_at IS NULL
+        WHERE t.ctid = (SELECT ctid FROM refresh_tokens WHERE token_hash = $1)
+          AND t.client_id = $2 AND t.revoked_at IS NULL
           AND (t.used_at IS NULL OR ($3::float8 > 0
                AND t.used_at > now() - make_interval(secs => $3::float8)
                AND NOT EXISTS (SELECT 1 FROM refresh_tokens c
-                               WHERE c.family_id = t.family_id AND c.parent_id = t.id AND c.used_at IS NOT NULL)))
+                               WHERE c.parent_id = t.id AND c.used_at IS NOT NULL)))
           AND t.expires_at > now() AND t.family_expires_at > now()
           AND ($4::text[] IS NULL OR $4::text[] <@ t.scope)
           AND ($5::text IS NULL OR $5::text = coalesce(t.resource, $6::text))
@@ -54,8 +61,8 @@ _ROTATE = f"""WITH old AS (
           AND EXISTS (SELECT 1 FROM clients k WHERE k.client_id = t.client_id AND NOT k.disabled)
         RETURNING t.*),
     siblings AS (
-        UPDATE refresh_tokens c SET revoked_at = now() FROM old
-        WHERE c.family_id = old.family_id AND c.parent_id = old.id AND c.revoked_at IS NULL),
+        UPDATE refresh_tokens c SET revoked_at = coalesce(c.revoked_at, now()) FROM old
+        WHERE c.parent_id = old.id),
     successor AS (
         INSERT INTO refresh_tokens ({INSERT_COLUMNS})
         SELECT $7, old.family_id, old.id, old.client_id, old.user_id, old.scope, old.resource,
@@ -67,8 +74,7 @@ _ROTATE = f"""WITH old AS (
     FROM successor, LATERAL (
         SELECT array_agg(c.access_jti) AS jtis, array_agg(c.access_expires_at) AS expiries
         FROM refresh_tokens c
-        WHERE c.family_id = successor.family_id AND c.parent_id = successor.parent_id
-          AND c.access_jti IS NOT NULL) s"""
+        WHERE c.parent_id = successor.parent_id AND c.access_jti IS NOT NULL) s"""
 
 # One step of a grant's revocation: revoke what is still live, and record every access token of
 # the grant (and $2/$3, tokens issued outside it, e.g. a replayed code's) that a verifier could
@@ -130,7 +136,6 @@ class PgRefreshTokens:
         # Every part of the statement shares one snapshot, so neither the siblings UPDATE nor the
         # final read sees the successor inserted beside them. The read names every earlier child,
         # revoked or not, so a retry after a failed denylist write denylists them again.
-        # family_id lets both use the family index.
         args = (rotation.token_hash, rotation.client_id, float(rotation.grace_seconds),
                 None if rotation.scope is None else list(rotation.scope), rotation.resource,
                 rotation.default_resource, rotation.new_token_hash, float(rotation.idle_seconds),

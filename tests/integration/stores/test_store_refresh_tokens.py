@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from shared.crypto.digests import new_secret, sha256_hex
+from shared.db import create_pool
 from shared.models import NewRefreshToken, RefreshRotation
-from shared.stores.pg_refresh_tokens import PgRefreshTokens
+from shared.stores.pg_refresh_tokens import _ROTATE, PgRefreshTokens
+from tests.support.databases import fresh_database
 from tests.support.factories import make_client, make_user
 from tests.support.typed import present
 
@@ -223,3 +227,41 @@ async def test_a_rotation_racing_the_family_revocation_leaves_no_live_child(pool
     assert sorted(jti for jti, _ in revoked) == ["jti-child", "jti-old"]
     assert await pool.fetchval("SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL",
                                grant.family_id) == 0
+
+
+def _rows_examined(node: dict[str, Any]) -> int:
+    """Rows each scan of an EXPLAIN ANALYZE plan read: returned plus removed by its filter."""
+    own = 0
+    if "Scan" in node["Node Type"] and node["Node Type"] != "CTE Scan":
+        own = (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+    return own + sum(_rows_examined(child) for child in node.get("Plans", ()))
+
+
+@pytest.mark.parametrize("grace", [0, 30])
+async def test_a_rotation_reads_a_handful_of_rows_in_a_table_never_analyzed(server_urls, settings, grace):
+    """With no statistics (a new table, or one after pg_upgrade) the partial indexes on client_id
+    and user_id looked as selective as the token's hash: each refresh scanned every live token
+    of its client, and one of 3,000 took three times as long (issue 9)."""
+    async with fresh_database(server_urls[0]) as url:
+        pool = await create_pool(dataclasses.replace(settings, database_url=url))
+        try:
+            user, client = await make_user(pool, settings), await make_client(pool)
+            grant = Grant(client.client_id, user.id, uuid.uuid4())
+            await pool.execute(
+                """INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, auth_time,
+                                               expires_at, family_expires_at)
+                   SELECT md5(i::text), $1, $2, $3, '{openid}', now(), now() + interval '1 day',
+                          now() + interval '30 days' FROM generate_series(1, 3000) i""",
+                grant.family_id, grant.client_id, grant.user_id)
+            raw, new = new_token(grant)
+            await PgRefreshTokens(pool).issue(new)
+            assert await pool.fetchval("SELECT reltuples FROM pg_class WHERE relname = 'refresh_tokens'") < 0
+            async with pool.acquire() as conn, conn.transaction():
+                args = (sha256_hex(raw), grant.client_id, float(grace), None, None, "https://api.example",
+                        sha256_hex(new_secret()), 86400.0, new_secret(16), datetime.now(UTC) + timedelta(minutes=5))
+                plan = json.loads(await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {_ROTATE}", *args))
+                await conn.execute("ROLLBACK")  # only the plan was wanted
+        finally:
+            await pool.close()
+    assert plan[0]["Plan"]["Actual Rows"] == 1  # the rotation happened
+    assert _rows_examined(plan[0]["Plan"]) <= 10
