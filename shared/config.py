@@ -270,7 +270,7 @@ class Settings:
     retry_after: int = _setting("LATCHKEY_RETRY_AFTER_SECONDS", 2, _int_between(1, HOUR), "Retry-After of every 503 answer")
     max_concurrent_requests: int = _setting(
         "LATCHKEY_MAX_CONCURRENT_REQUESTS", 0, _int_between(0, 10000),
-        "requests one service process works on at once (0: its own default, authorize 16, token 4, resource 16)",
+        "requests one service process works on at once (0: its own default, authorize 16, token 4, resource 64)",
     )
     request_queue_size: int = _setting("LATCHKEY_REQUEST_QUEUE_SIZE", 64, _int_between(0, 10000), "requests that may wait for a place; more get 503 at once")
     request_queue_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_WAIT_MS", 250, _int_between(1, 60000), "longest a request of a burst waits for a place before 503")

