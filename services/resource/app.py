@@ -6,6 +6,7 @@ from aiohttp import web
 
 from services.resource.app_keys import SETTINGS
 from services.resource.cors import RULES
+from services.resource.endpoints.notes import NOTES_PATH
 from services.resource.resources import CLEANUP_CONTEXTS
 from services.resource.routes import PUBLIC_PATHS, routes
 from shared.bearer import bearer_middleware
@@ -15,7 +16,7 @@ from shared.web.errors import json_error_middleware
 from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
-from shared.web.shedding import load_shedding_middleware
+from shared.web.shedding import database_places_middleware, load_shedding_middleware
 from shared.web.unavailable import retry_after_middleware, store_outage_middleware
 
 # A request costs about 0.2 ms of CPU (the signature check) and otherwise waits on Redis (the
@@ -37,6 +38,7 @@ def create_app(settings: Settings) -> web.Application:
             retry_after_middleware(settings.retry_after),  # every 503 says when to come back
             json_error_middleware,
             load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
+            database_places_middleware(settings, prefixes=(NOTES_PATH,)),  # each reads PostgreSQL
             store_outage_middleware,  # PostgreSQL or Redis down: 503, never 500
             bearer_middleware(public_paths=PUBLIC_PATHS),
         ],
