@@ -38,9 +38,10 @@ def create_app(settings: Settings) -> web.Application:
             retry_after_middleware(settings.retry_after),  # every 503 says when to come back
             json_error_middleware,
             load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
-            database_places_middleware(settings, prefixes=(NOTES_PATH,)),  # each reads PostgreSQL
             store_outage_middleware,  # PostgreSQL or Redis down: 503, never 500
             bearer_middleware(public_paths=PUBLIC_PATHS),
+            # Only a request whose token passed waits for a PostgreSQL place.
+            database_places_middleware(settings, prefixes=(NOTES_PATH,)),
         ],
     )
     app[SETTINGS] = settings
