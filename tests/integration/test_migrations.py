@@ -12,6 +12,8 @@ from shared import migrate as migrate_module
 from shared.migrate import MIGRATION_LOCK_ID, Migration, available_migrations, migrate
 from tests.support.databases import fresh_database
 
+PARENT_INDEX = "indexrelid = 'refresh_tokens_parent'::regclass"
+VALID = f"SELECT indisvalid FROM pg_index WHERE {PARENT_INDEX}"
 TABLES = {"schema_migrations", "clients", "users", "signing_keys", "refresh_tokens", "consents", "audit_events"}
 
 
@@ -65,10 +67,7 @@ async def test_two_concurrent_runs_both_succeed_and_apply_each_migration_once(em
         await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
         runs = asyncio.gather(migrate(first), migrate(second))
         await asyncio.sleep(0.3)
-        waiting = await holder.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database ="
-            " (SELECT oid FROM pg_database WHERE datname = current_database())")
-        assert waiting == 2
+        assert not runs.done()  # both wait for the lock (polling it: see migrate)
         assert "schema_migrations" not in await _tables(holder)
         await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
         applied_first, applied_second = await asyncio.wait_for(runs, timeout=30)
@@ -115,5 +114,54 @@ async def test_upgrading_to_per_algorithm_keys_keeps_existing_clients_on_rs256(e
         alg = await conn.fetchval("SELECT id_token_signed_response_alg FROM clients WHERE client_id = 'lk_old'")
         assert alg == "RS256"
         assert await conn.fetchval("SELECT status FROM signing_keys WHERE kid = 'old-kid'") == "active"
+    finally:
+        await conn.close()
+
+
+async def test_an_index_is_built_concurrently_while_the_table_takes_writes(empty_db, monkeypatch):
+    """A no-transaction migration runs statement by statement outside a transaction, so
+    CREATE INDEX CONCURRENTLY works and a write to the table during the build is not blocked."""
+    every = available_migrations()
+    concurrent = [m for m in every if not m.transactional]
+    assert [m.name for m in concurrent] == ["refresh_token_parent"]
+    assert concurrent[0].statements()[-1].startswith("CREATE INDEX CONCURRENTLY")
+    conn, writer = await asyncpg.connect(empty_db), await asyncpg.connect(empty_db)
+    try:
+        monkeypatch.setattr(migrate_module, "available_migrations",
+                            lambda: [m for m in every if m.version < concurrent[0].version])
+        await migrate(conn)
+        # A transaction that wrote to the table and is still open: a plain CREATE INDEX would wait
+        # for it while blocking every other write; a concurrent build lets others write meanwhile.
+        await writer.execute("BEGIN")
+        await writer.execute("UPDATE refresh_tokens SET used_at = now() WHERE false")
+        monkeypatch.setattr(migrate_module, "available_migrations", lambda: every)
+        run = asyncio.create_task(migrate(conn))
+        await asyncio.sleep(0.5)
+        third = await asyncpg.connect(empty_db)
+        try:
+            await asyncio.wait_for(third.execute("UPDATE refresh_tokens SET used_at = now() WHERE false"), 2)
+        finally:
+            await third.close()
+        await writer.execute("COMMIT")
+        assert [m.version for m in await asyncio.wait_for(run, 30)][0] == concurrent[0].version
+        assert await conn.fetchval(VALID) is True
+    finally:
+        await conn.close()
+        await writer.close()
+
+
+async def test_a_concurrent_build_that_failed_is_rebuilt_on_the_next_run(empty_db, monkeypatch):
+    every = available_migrations()
+    version = next(m.version for m in every if not m.transactional)
+    conn = await asyncpg.connect(empty_db)
+    try:
+        monkeypatch.setattr(migrate_module, "available_migrations", lambda: [m for m in every if m.version < version])
+        await migrate(conn)
+        # What a failed concurrent build leaves: the index exists, marked invalid, and no record.
+        await conn.execute("CREATE INDEX refresh_tokens_parent ON refresh_tokens (parent_id)")
+        await conn.execute(f"UPDATE pg_index SET indisvalid = false WHERE {PARENT_INDEX}")
+        monkeypatch.setattr(migrate_module, "available_migrations", lambda: every)
+        assert version in [m.version for m in await migrate(conn)]
+        assert await conn.fetchval(VALID) is True
     finally:
         await conn.close()
