@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.endpoints import ACCOUNT_PATH, CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH, SWITCH_ACCOUNT_PATH
+from shared.endpoints import ACCOUNT_PATH, AUTHORIZE_PATH, CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH, SWITCH_ACCOUNT_PATH
 from shared.stores.pg_apis import CachedApis
 from shared.stores.pg_signing_keys import PgSigningKeys
 from shared.stores.protocols import Audit, Clients, Consents, Users
@@ -32,6 +32,7 @@ class Stores:
 class Paths:
     """Where our own pages live as the browser sees them: under the issuer's path (a gateway prefix)."""
 
+    authorize: str
     login: str
     consent: str
     logout: str
@@ -41,6 +42,6 @@ class Paths:
 
     @classmethod
     def under(cls, base: str, stylesheet_version: str) -> Paths:
-        return cls(login=base + LOGIN_PATH, consent=base + CONSENT_PATH, logout=base + LOGOUT_PATH,
-                   switch_account=base + SWITCH_ACCOUNT_PATH, account=base + ACCOUNT_PATH,
+        return cls(authorize=base + AUTHORIZE_PATH, login=base + LOGIN_PATH, consent=base + CONSENT_PATH,
+                   logout=base + LOGOUT_PATH, switch_account=base + SWITCH_ACCOUNT_PATH, account=base + ACCOUNT_PATH,
                    stylesheet=f"{base}/static/style.css?v={stylesheet_version}")

@@ -14,7 +14,7 @@ parser records repeats instead of raising. ``single_values`` is the token endpoi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import unquote_to_bytes
@@ -51,6 +51,12 @@ class Params:
 
     def repeated(self) -> list[str]:
         return sorted(self.repeated_names)
+
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        """Every (name, value), repeated names as often as they came: to send the request on."""
+        for name, values in self.values.items():
+            for value in values:
+                yield name, value
 
 
 def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:

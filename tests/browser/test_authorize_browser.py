@@ -248,3 +248,36 @@ async def test_a_logout_form_posted_from_another_site_still_finds_the_session(br
     await page.wait_for_url(f"{redirect_uri}?*")
     assert (await asyncio.wait_for(received.get(), timeout=10))["error"] == "login_required"
     await page.close()
+
+
+async def test_an_authorization_request_posted_from_another_site_finds_the_session(browser, authorize_server,
+                                                                                   callbacks, relying_party, pool,
+                                                                                   settings):
+    """OIDC Core §3.1.2.1 lets a client POST the authorization request. From the client's site
+    the browser keeps the SameSite=Lax session cookie off that POST: a signed-in user must still
+    get a code for prompt=none, not login_required."""
+    base, _ = authorize_server
+    redirect_uri, received = callbacks
+    rp_origin, _ = relying_party
+    client = await make_client(pool, redirect_uris=(redirect_uri,), public=True, name="Posting App")
+    user = await make_user(pool, settings, password=PASSWORD)
+    query = {"response_type": "code", "client_id": client.client_id, "redirect_uri": redirect_uri,
+             "scope": "openid", "state": "st", "code_challenge": Pkce.new().challenge,
+             "code_challenge_method": "S256"}
+    page = await browser.new_page()
+    await page.goto(f"{base}/authorize?{urlencode(query)}")
+    await page.fill('input[name="username"]', user.username)
+    await page.fill('input[name="password"]', PASSWORD)
+    await page.click('button[type="submit"]')
+    await page.click('button[name="decision"][value="allow"]')
+    await page.wait_for_url(f"{redirect_uri}?*")
+    await asyncio.wait_for(received.get(), timeout=10)
+
+    posted = dict(query, prompt="none", state="posted-1")
+    await page.goto(f"{rp_origin}/start?" + urlencode({"action": f"{base}/authorize", **posted}))
+    await page.click('button[type="submit"]')
+    await page.wait_for_url(f"{redirect_uri}?*")
+    answer = await asyncio.wait_for(received.get(), timeout=10)
+    assert answer["state"] == "posted-1"
+    assert "code" in answer, answer  # not error=login_required
+    await page.close()

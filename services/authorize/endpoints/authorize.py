@@ -7,21 +7,29 @@ after that every error, including a store being down, goes back to the client wi
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from services.authorize import flow
-from services.authorize.app_keys import POLICY, STORES
+from services.authorize.app_keys import COOKIES, PATHS, POLICY, STORES
 from services.authorize.core.authorization_request import validate_authorization_request
 from services.authorize.core.client_redirect import client_id_of, known_client, verified_redirect_uri
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.error_pages import ErrorForClient
 from services.authorize.inputs import authorization_params
+from services.authorize.pages import redirect
 from shared.errors import OAuthError, TemporarilyUnavailable
 from shared.models import Client
+from shared.oauth.params import Params
 from shared.stores.outages import STORE_ERRORS
 
 log = logging.getLogger("latchkey.authorize")
+
+
+# Longest Location a POST is turned into; longer ones (a large request) are answered as POSTed.
+# 8 KiB is what common gateways accept in a request line (nginx's large_client_header_buffers).
+MAX_GET_URL_BYTES = 8000
 
 
 async def handle(request: web.Request) -> web.Response:
@@ -33,6 +41,8 @@ async def handle(request: web.Request) -> web.Response:
         catalog = await request.app[STORES].apis.knowing((params.first("scope") or "").split(),
                                                          params.first("resource"))
         authz = validate_authorization_request(params, client, redirect, request.app[POLICY], catalog)
+        if cookie_withheld(request) and (again := as_get(request, params)) is not None:
+            return again
         return await flow.start(request, authz, client)
     except OAuthError as error:
         raise ErrorForClient(error, redirect.uri, params.first("state")) from None
@@ -40,6 +50,25 @@ async def handle(request: web.Request) -> web.Response:
         log.warning("store unavailable during authorization", exc_info=True)
         raise ErrorForClient(TemporarilyUnavailable("please try again in a moment"), redirect.uri,
                              params.first("state")) from None
+
+
+def cookie_withheld(request: web.Request) -> bool:
+    """A browser's cross-site POST (Fetch Metadata), which SameSite=Lax keeps the session cookie off."""
+    return (request.method == "POST" and request.headers.get("Sec-Fetch-Site") == "cross-site"
+            and request.app[COOKIES].session_id(request) is None)
+
+
+def as_get(request: web.Request, params: Params) -> web.Response | None:
+    """An authorization request POSTed from the client's site (OIDC Core §3.1.2.1) arrives without
+    the session cookie. Answered as is, a signed-in user would be asked to sign in again and
+    ``prompt=none`` would answer ``login_required``. The same parameters again as a GET (303), a
+    top-level navigation that carries the cookie, reach the session; a GET is never sent on, so
+    this happens at most once. Only a valid request is sent on (errors are answered as before),
+    and the GET is validated in full again. None when the URL would be too long for a gateway."""
+    location = f"{request.app[PATHS].authorize}?{urlencode(list(params.pairs()))}"
+    if len(location) > MAX_GET_URL_BYTES:
+        return None
+    return redirect(location, after_post=True)
 
 
 async def _find_client(request: web.Request, client_id: str) -> Client | None:
