@@ -128,6 +128,16 @@ class RequestLimiter:
         self._free += 1
 
 
+async def _in_a_place(limiter: RequestLimiter, handler: Handler, request: web.Request) -> web.StreamResponse:
+    """Runs the request in one of the limiter's places, or answers 503 at once."""
+    if not await limiter.acquire():
+        raise TemporarilyUnavailable("the server is busy; try again shortly")
+    try:
+        return await handler(request)
+    finally:
+        limiter.release()
+
+
 def _limiter(settings: Settings, limit: int) -> RequestLimiter:
     return RequestLimiter(limit, settings.request_queue_size, settings.request_queue_wait_ms / 1000,
                           settings.request_queue_overload_wait_ms / 1000)
@@ -145,12 +155,7 @@ def load_shedding_middleware(settings: Settings, *, default_limit: int) -> Middl
         # Read the body (bounded by client_max_size) before taking a place, so a client that
         # sends it slowly holds a connection, not one of the few places.
         await request.read()
-        if not await limiter.acquire():
-            raise TemporarilyUnavailable("the server is busy; try again shortly")
-        try:
-            return await handler(request)
-        finally:
-            limiter.release()
+        return await _in_a_place(limiter, handler, request)
 
     return middleware
 
@@ -170,11 +175,6 @@ def database_places_middleware(settings: Settings, *, prefixes: tuple[str, ...])
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(prefixes):
             return await handler(request)
-        if not await limiter.acquire():
-            raise TemporarilyUnavailable("the server is busy; try again shortly")
-        try:
-            return await handler(request)
-        finally:
-            limiter.release()
+        return await _in_a_place(limiter, handler, request)
 
     return middleware

@@ -182,6 +182,18 @@ async def test_account_page_revokes_an_application_and_ends_another_session(brow
     await phone.close()
 
 
+async def sign_in_and_allow(page, authorize_url: str, username: str, redirect_uri: str,
+                            received: asyncio.Queue[dict[str, str]]) -> None:
+    """Signs in on the login page, allows on the consent page and waits for the client's callback."""
+    await page.goto(authorize_url)
+    await page.fill('input[name="username"]', username)
+    await page.fill('input[name="password"]', PASSWORD)
+    await page.click('button[type="submit"]')
+    await page.click('button[name="decision"][value="allow"]')
+    await page.wait_for_url(f"{redirect_uri}?*")
+    await asyncio.wait_for(received.get(), timeout=10)
+
+
 @pytest.fixture
 async def relying_party() -> AsyncIterator[tuple[str, asyncio.Queue[dict[str, str]]]]:
     """Another site (localhost, while Latchkey is 127.0.0.1): its sign-out page posts the
@@ -227,13 +239,7 @@ async def test_a_logout_form_posted_from_another_site_still_finds_the_session(br
              "scope": "openid", "state": "st", "code_challenge": Pkce.new().challenge,
              "code_challenge_method": "S256"}
     page = await browser.new_page()
-    await page.goto(f"{base}/authorize?{urlencode(query)}")
-    await page.fill('input[name="username"]', user.username)
-    await page.fill('input[name="password"]', PASSWORD)
-    await page.click('button[type="submit"]')
-    await page.click('button[name="decision"][value="allow"]')
-    await page.wait_for_url(f"{redirect_uri}?*")
-    await asyncio.wait_for(received.get(), timeout=10)
+    await sign_in_and_allow(page, f"{base}/authorize?{urlencode(query)}", user.username, redirect_uri, received)
 
     await page.goto(f"{rp_origin}/start?" + urlencode({"action": f"{base}/logout", "client_id": client.client_id,
                                                        "post_logout_redirect_uri": after_logout, "state": "rp-7"}))
@@ -265,13 +271,7 @@ async def test_an_authorization_request_posted_from_another_site_finds_the_sessi
              "scope": "openid", "state": "st", "code_challenge": Pkce.new().challenge,
              "code_challenge_method": "S256"}
     page = await browser.new_page()
-    await page.goto(f"{base}/authorize?{urlencode(query)}")
-    await page.fill('input[name="username"]', user.username)
-    await page.fill('input[name="password"]', PASSWORD)
-    await page.click('button[type="submit"]')
-    await page.click('button[name="decision"][value="allow"]')
-    await page.wait_for_url(f"{redirect_uri}?*")
-    await asyncio.wait_for(received.get(), timeout=10)
+    await sign_in_and_allow(page, f"{base}/authorize?{urlencode(query)}", user.username, redirect_uri, received)
 
     posted = dict(query, prompt="none", state="posted-1")
     await page.goto(f"{rp_origin}/start?" + urlencode({"action": f"{base}/authorize", **posted}))
