@@ -129,7 +129,7 @@ class RequestLimiter:
 
 
 async def _in_a_place(limiter: RequestLimiter, handler: Handler, request: web.Request) -> web.StreamResponse:
-    """Runs the request in one of the limiter's places, or answers 503 at once."""
+    """Runs the request once it has one of the limiter's places; 503 when it is shed."""
     if not await limiter.acquire():
         raise TemporarilyUnavailable("the server is busy; try again shortly")
     try:
