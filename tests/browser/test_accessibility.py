@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -19,20 +18,17 @@ from aiohttp import web
 
 from services.authorize.app import create_app
 from tests.browser.accessibility import _follows, _ring_problems, assert_accessible, page_problems, require_axe
+from tests.browser.chromium import NEEDS_CHROMIUM
 from tests.integration.resource.serving import RunningApp, spare_socket, url_of
 from tests.support.factories import make_client, make_user
 from tests.support.flows import Pkce
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 PASSWORD = "correct horse battery"
 HOME = "https://photos.example/"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run installs it)"),
+    NEEDS_CHROMIUM,
 ]
 
 
@@ -57,16 +53,6 @@ async def callback() -> AsyncIterator[str]:
     app.router.add_get("/callback", reached)
     async with RunningApp(app) as running:
         yield running.url + "/callback"
-
-
-@pytest.fixture
-async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 def authorize_query(client_id: str, redirect_uri: str) -> str:

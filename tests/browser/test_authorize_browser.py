@@ -13,7 +13,6 @@ import dataclasses
 import secrets
 import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -21,18 +20,15 @@ from aiohttp import web
 
 from services.authorize.app import create_app
 from shared.stores.redis_codes import RedisCodeStore
+from tests.browser.chromium import NEEDS_CHROMIUM
 from tests.support.factories import make_client, make_user
 from tests.support.flows import Pkce
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 PASSWORD = "correct horse battery"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run installs it)"),
+    NEEDS_CHROMIUM,
 ]
 
 
@@ -77,16 +73,6 @@ async def authorize_server(settings, redis) -> AsyncIterator[tuple[str, str]]:
     runner = await serve(create_app(dataclasses.replace(settings, issuer=base, redis_prefix=prefix)), sock)
     yield base, prefix
     await runner.cleanup()
-
-
-@pytest.fixture
-async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def test_sign_in_consent_and_land_on_the_client_with_a_code(browser, authorize_server, callbacks, pool,

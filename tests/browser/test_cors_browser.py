@@ -10,26 +10,21 @@ the run's own.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
 from services.token.app import create_app as create_token_app
+from tests.browser.chromium import NEEDS_CHROMIUM
 from tests.integration.resource.conftest import resource_service
 from tests.integration.resource.serving import RunningApp
 from tests.integration.token.helpers import code_form, issue_code
 from tests.support.factories import make_client, make_user
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run installs it)"),
+    NEEDS_CHROMIUM,
 ]
 
 # Runs in the page: each step's outcome, a rejected fetch (what CORS blocking looks like to a
@@ -71,16 +66,6 @@ async def page_server() -> RunningApp:
     app = web.Application()
     app.router.add_get("/", index)
     return RunningApp(app)
-
-
-@pytest.fixture
-async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 @pytest.fixture

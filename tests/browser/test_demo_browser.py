@@ -22,13 +22,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from shared.stores.pg_clients import PgClients
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.resource.serving import RunningApp, spare_socket, url_of
 from tests.support.factories import NOTES_API, make_client, make_user
 from tests.support.flows import Pkce, authorization_params
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 SERVICES = ("services.authorize.app", "services.token.app", "services.resource.app")
 PASSWORD = "correct horse battery staple"
 
