@@ -1,10 +1,11 @@
 """The revocation check (RFC 7009 §2.2 leaves it to the resource server), batched.
 
 A token is revoked when its jti is on the denylist, or when it was issued at or before a
-"revoked before" time set for its subject (a disabled or deleted user), its client (a disabled
+"revoked before" moment (epoch milliseconds) set for its subject (a disabled or deleted user), its client (a disabled
 or deleted client) or the two together (a revoked consent): access tokens are not recorded per
 user or client, so these times are what reaches the ones nobody can name. All four keys of a
-token are read with one MGET.
+token are read with one MGET. A token's issue time comes from its jti to the millisecond
+(``jti``), so tokens minted right after a revocation, in its own second, are not refused.
 
 Requests that reach the check in the same moment share one Redis round trip (MGET): each
 request still sees the denylist as it is after it arrived, but a busy API pays for one
@@ -20,6 +21,8 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from .jti import issued_ms
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -38,9 +41,9 @@ def revoked_jti_key(prefix: str, jti: str) -> str:
 
 
 def revoked_before_key(prefix: str, *, subject: str | None = None, client_id: str | None = None) -> str:
-    """The key holding the epoch second at or before which tokens of this subject, client, or
-    subject through client (both given) are refused. The subject is last: it is a UUID, so no
-    client id can make two pairs share a key."""
+    """The key holding the moment (epoch milliseconds; see ``revoked_before_ms``) at or before
+    which tokens of this subject, client, or subject through client (both given) are refused.
+    The subject is last: it is a UUID, so no client id can make two pairs share a key."""
     if subject is not None and client_id is not None:
         return f"{prefix}revoked-before:grant:{client_id}:{subject}"
     if subject is not None:
@@ -48,6 +51,16 @@ def revoked_before_key(prefix: str, *, subject: str | None = None, client_id: st
     if client_id is not None:
         return f"{prefix}revoked-before:client:{client_id}"
     raise ValueError("a subject, a client_id or both")
+
+
+SECONDS_BELOW = 10**11  # an epoch second until the year 5138; epoch milliseconds since 1973
+
+
+def revoked_before_ms(value: bytes | str) -> int:
+    """A stored "revoked before" moment in milliseconds. Earlier releases stored an epoch
+    second meaning "issued in or before that second": read as its last millisecond."""
+    number = int(value)
+    return number * 1000 + 999 if number < SECONDS_BELOW else number
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +85,10 @@ class TokenRef:
     def revoked_by(self, values: Sequence[bytes | str | None]) -> bool:
         """``values``: what Redis holds under ``keys()``, in order."""
         jti, *before = values
-        return jti is not None or any(v is not None and self.issued_at <= int(v) for v in before)
+        if jti is not None:
+            return True
+        issued = issued_ms(self.jti, self.issued_at)
+        return any(v is not None and issued <= revoked_before_ms(v) for v in before)
 
 
 T = TypeVar("T")

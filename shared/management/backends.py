@@ -60,6 +60,11 @@ class Backends:
         await self.denylist.revoke_issued_before(subject=None if user_id is None else str(user_id),
                                                  client_id=client_id, margin=margin)
 
+    async def reinstate_access(self, *, user_id: UUID | None = None, client_id: str | None = None) -> None:
+        """After the commit of an enable: the user's or client's tokens minted from now on work,
+        even inside the margin of its disable. Idempotent, like ``revoke_access``."""
+        await self.denylist.reinstate(subject=None if user_id is None else str(user_id), client_id=client_id)
+
 
 async def record_change(conn: asyncpg.Connection, event: AuditEvent) -> None:
     """A management change in the audit trail, in the operation's transaction. Not logged as a

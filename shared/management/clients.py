@@ -218,6 +218,8 @@ async def set_disabled(backends: Backends, client_id: str, disabled: bool, *, ac
     await backends.clients_changed()
     if disabled:
         await backends.revoke_access(revoked, client_id=client_id)
+    else:
+        await backends.reinstate_access(client_id=client_id)
     return ClientRecord(client)
 
 

@@ -137,6 +137,8 @@ async def set_disabled(backends: Backends, username: str, disabled: bool, *, act
         await _audit(conn, "user_disabled" if disabled else "user_enabled", user, actor)
     if disabled:
         await _cut_off(backends, user, revoked, "user_disabled")
+    else:
+        await backends.reinstate_access(user_id=user.id)
     return UserRecord(dataclasses.replace(user, disabled=disabled))
 
 

@@ -5,7 +5,8 @@ too; a token revoked inside the leeway window is still remembered (RFC 7009 §2.
 format and the verifier's batched read live in ``shared.bearer.revocation``.
 
 ``revoke_issued_before`` covers the access tokens nobody recorded (those minted without a refresh
-token): every token of a subject, a client, or the pair, issued at or before now is refused. Its
+token): every token of a subject, a client, or the pair, issued at or before now (to the
+millisecond, shared.bearer.jti) is refused; ``reinstate`` lets a re-enabled one's new tokens in. Its
 key lives as long as the longest access token any configuration can issue, plus the leeway.
 
 Replication. A primary acknowledges a write before its replicas have it; one that dies first
@@ -25,7 +26,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from shared.bearer.revocation import TokenRef, revoked_before_key, revoked_jti_key
+from shared.bearer.revocation import SECONDS_BELOW, TokenRef, revoked_before_key, revoked_jti_key
 from shared.config import ACCESS_TOKEN_TTL_MAX
 
 
@@ -36,6 +37,7 @@ class RedisDenylist:
         self._leeway = leeway
         self._replicas = replicas  # that must confirm a write before it counts as durable
         self._wait_ms = wait_ms
+        self._reinstate = redis.register_script(_REINSTATE)
 
     def _key(self, jti: str) -> str:
         return revoked_jti_key(self._prefix, jti)
@@ -79,12 +81,29 @@ class RedisDenylist:
     async def revoke_issued_before(self, *, subject: str | None = None, client_id: str | None = None,
                                    margin: int = 0) -> None:
         """Refuses every access token of ``subject``, ``client_id`` or the pair issued up to this
-        second plus ``margin``.
+        millisecond plus ``margin`` seconds.
 
-        iat has one-second resolution, so a token issued later in the same second is refused too.
         ``margin`` covers tokens still being minted by a request that passed its checks before the
         change (a replica's client cache lags a disable by up to two polls): a disabled user or
-        client has no business with new tokens anyway.
+        client has no business with new tokens anyway, and ``reinstate`` ends it early.
         """
         key = revoked_before_key(self._prefix, subject=subject, client_id=client_id)
-        await self._redis.set(key, str(int(time.time()) + margin), ex=ACCESS_TOKEN_TTL_MAX + margin + self._leeway + 1)
+        await self._redis.set(key, str(time.time_ns() // 1_000_000 + margin * 1000),
+                              ex=ACCESS_TOKEN_TTL_MAX + margin + self._leeway + 1)
+
+    async def reinstate(self, *, subject: str | None = None, client_id: str | None = None) -> None:
+        """A re-enabled user or client: tokens issued from now on are accepted again, even inside
+        the margin of its disable; every earlier one stays refused."""
+        key = revoked_before_key(self._prefix, subject=subject, client_id=client_id)
+        await self._reinstate(keys=[key], args=[time.time_ns() // 1_000_000, SECONDS_BELOW])
+
+
+# Lowers a "revoked before" moment to now (ARGV[1], ms) if it lies later; a value written by an
+# earlier release is an epoch second (below ARGV[2]) standing for its last millisecond.
+_REINSTATE = """
+local stored = tonumber(redis.call('GET', KEYS[1]) or '')
+if stored == nil then return 0 end
+if stored < tonumber(ARGV[2]) then stored = stored * 1000 + 999 end
+if stored > tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') return 1 end
+return 0
+"""

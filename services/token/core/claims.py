@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from shared.crypto.digests import new_secret
+from shared.bearer.jti import new_jti
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +20,8 @@ class AccessPlan:
 
     @classmethod
     def new(cls, now: int, ttl: int) -> AccessPlan:
-        return cls(jti=new_secret(16), issued_at=now, expires_at=now + ttl)
+        # The jti carries the issue time to the millisecond (shared.bearer.jti).
+        return cls(jti=new_jti(now, time.time_ns() // 1_000_000), issued_at=now, expires_at=now + ttl)
 
     def lasting(self, ttl: int) -> AccessPlan:
         """The same token with its API's lifetime, once the grant's API is known (never longer

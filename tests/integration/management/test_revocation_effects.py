@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from typing import Any
 
 import pytest
 
@@ -119,8 +120,38 @@ async def test_consent_revoke_ends_that_grant_only(suite, backends, redis, setti
     status, body = await refresh(suite, client.client_id, client.secret, with_refresh["refresh_token"])
     assert (status, body["error"]) == (400, "invalid_grant")
     assert await notes_status(suite, bystander["access_token"]) == (200, "")
-    await asyncio.sleep(1.1)  # the next second: a new consent's tokens work again
+    # At once, in the revocation's own second too: a new consent's tokens work.
     assert await notes_status(suite, (await tokens(suite, redis, settings, client, user))["access_token"]) == (200, "")
+
+
+async def test_a_user_or_client_enabled_again_gets_working_tokens_at_once(suite, backends, redis, settings, client,
+                                                                          user):
+    """The disable refuses tokens minted up to 5 s after it (REVOCATION_MARGIN); enabling ends
+    that early, and the tokens issued before the enable stay refused."""
+    for disable, enable in (
+            (functools.partial(users.set_disabled, backends, user.username, True),
+             functools.partial(users.set_disabled, backends, user.username, False)),
+            (functools.partial(clients.set_disabled, backends, client.client_id, True),
+             functools.partial(clients.set_disabled, backends, client.client_id, False))):
+        old = await tokens(suite, redis, settings, client, user, scope="openid notes:read")
+        await disable()
+        await eventually(functools.partial(refused_by_resource, suite, old["access_token"]))
+        await enable()
+        new = await eventually_issued(suite, redis, settings, client, user)
+        assert await notes_status(suite, new["access_token"]) == (200, "")
+        assert await refused_by_resource(suite, old["access_token"])
+
+
+async def eventually_issued(suite, redis, settings, client, user) -> dict[str, Any]:
+    """Tokens, once the token service's client cache has seen the enable (within a poll)."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            return await tokens(suite, redis, settings, client, user, scope="openid notes:read")
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
 
 
 async def authenticates(token_url: str, http, client_id: str, secret: str) -> int:
