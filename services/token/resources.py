@@ -4,7 +4,6 @@ order at start, closed in reverse at shutdown). Nothing is connected at import t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -32,6 +31,7 @@ from services.token.key_cache import KeyCache, KeyRingCollector
 from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
 from services.token.pending_revocations import complete_pending_revocations
 from services.token.sweeps import GrantSweeper, sweep_redemptions
+from shared import background
 from shared.db import connect
 from shared.keyring import ensure_active_key
 from shared.logout.queue import LogoutQueue
@@ -78,11 +78,7 @@ async def signing_keys(app: web.Application) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(poll_keys(cache, app[POOL], settings.key_poll_interval, wake)),
              asyncio.create_task(rotate_keys(settings, wake))]
     yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await background.stop(*tasks)
 
 
 async def grants(app: web.Application) -> AsyncIterator[None]:
@@ -104,11 +100,7 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
                  settings.revocation_retry)),
              asyncio.create_task(sweep_redemptions(redemptions, settings.code_redemption_sweep_interval))]
     yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await background.stop(*tasks)
     await sweeper.close()
 
 
@@ -122,9 +114,7 @@ async def backchannel_logouts(app: web.Application) -> AsyncIterator[None]:
                                 app[KEY_CACHE], app[AUDIT], app[METRICS], http)
     task = asyncio.create_task(deliverer.run())
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await background.stop(task)
     await deliverer.close()
     await http.close()
 

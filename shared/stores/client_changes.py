@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared import background
 from shared.stores.pg_clients import CachedClients
 
 log = logging.getLogger("latchkey.clients")
@@ -67,6 +68,4 @@ async def watching(cache: CachedClients, redis: Redis, prefix: str, interval: fl
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await background.stop(task)

@@ -22,6 +22,7 @@ import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
 
+from shared import background
 from shared.config import Settings
 from shared.redis_client import connect
 
@@ -124,9 +125,7 @@ def readiness_context(settings: Settings) -> Callable[[web.Application], AsyncIt
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await background.stop(task)
             await readiness.close()
 
     return context
