@@ -24,7 +24,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -107,8 +107,10 @@ async def deliver(http: aiohttp.ClientSession, uri: str, new_token: Callable[[],
 
 class LogoutDeliverer:
     def __init__(self, settings: Settings, queue: LogoutQueue, clients: Clients, keys: KeyCache, audit: PgAudit,
-                 metrics: Metrics, http: aiohttp.ClientSession) -> None:
+                 metrics: Metrics, http: aiohttp.ClientSession,
+                 announce: Callable[[LogoutEvent], Awaitable[None]]) -> None:
         self._settings = settings
+        self._announce = announce  # a deferred announcement (LogoutEvent.deferred) made now
         self._queue = queue
         self._clients = clients
         self._keys = keys
@@ -172,6 +174,10 @@ class LogoutDeliverer:
                 event = LogoutEvent.parse(fields)
             except (KeyError, ValueError):
                 log.warning("dropped back-channel logout entry %s: not a logout event", entry_id)
+                await self._queue.done(entry_id)
+                return
+            if event.deferred:
+                await self._announce(event)  # queues the session's logout events; PostgreSQL down: left pending
                 await self._queue.done(entry_id)
                 return
             client = await self._clients.get(event.client_id)

@@ -4,6 +4,7 @@ order at start, closed in reverse at shutdown). Nothing is connected at import t
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -34,7 +35,9 @@ from services.token.sweeps import GrantSweeper, sweep_redemptions
 from shared import background
 from shared.db import connect
 from shared.keyring import ensure_active_key
+from shared.logout.announce import announce_deferred
 from shared.logout.queue import LogoutQueue
+from shared.management.backends import Backends
 from shared.stores.client_changes import watching
 from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
@@ -111,7 +114,8 @@ async def backchannel_logouts(app: web.Application) -> AsyncIterator[None]:
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.backchannel_logout_concurrency),
                                  trust_env=False)
     deliverer = LogoutDeliverer(settings, LogoutQueue(app[REDIS], settings.redis_prefix), app[CLIENTS],
-                                app[KEY_CACHE], app[AUDIT], app[METRICS], http)
+                                app[KEY_CACHE], app[AUDIT], app[METRICS], http,
+                                functools.partial(announce_deferred, Backends(app[POOL], app[REDIS], settings)))
     task = asyncio.create_task(deliverer.run())
     yield
     await background.stop(task)

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from shared.logout.queue import LogoutEvent, LogoutQueue, wants_logout
 from shared.management.backends import Backends
+from shared.stores.outages import STORE_ERRORS
 from shared.stores.pg_clients import PgClients
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 
@@ -61,3 +62,22 @@ async def announce(backends: Backends, *, user_id: str, sids: Iterable[str], rea
         log.info("queued %d back-channel logouts (%s) user=%s", queued, reason, user_id)
     return queued
 
+
+
+async def announce_or_defer(backends: Backends, *, user_id: str, sid: str, reason: str) -> bool:
+    """``announce`` for one session that is ending now, which must end even while PostgreSQL is
+    down (a user who signs out is signed out). Returns True when the announcement could not be
+    made and was queued for the token service instead: the caller then ends the session without
+    dropping its client list, which the deferred announcement reads. Redis down raises."""
+    try:
+        await announce(backends, user_id=user_id, sids=[sid], reason=reason)
+    except STORE_ERRORS as exc:
+        log.warning("session end announced later (%s): user=%s", type(exc).__name__, user_id)
+        await LogoutQueue(backends.redis, backends.settings.redis_prefix).push([LogoutEvent("", user_id, sid, reason)])
+        return True
+    return False
+
+
+async def announce_deferred(backends: Backends, event: LogoutEvent) -> None:
+    """The token service's side of ``announce_or_defer``: once PostgreSQL answers again."""
+    await announce(backends, user_id=event.sub, sids=[event.sid], reason=event.reason)

@@ -26,13 +26,20 @@ MAX_LENGTH = 1_000_000
 
 @dataclass(frozen=True, slots=True)
 class LogoutEvent:
-    """One logout token to send: to ``client_id``, about user ``sub`` and session ``sid`` ("": none)."""
+    """One logout token to send: to ``client_id``, about user ``sub`` and session ``sid`` ("": none).
+
+    Without ``client_id`` it is a deferred announcement (``shared.logout.announce.announce_or_defer``):
+    session ``sid`` ended while PostgreSQL was down, so whom to tell is still to be worked out."""
 
     client_id: str
     sub: str
     sid: str
     reason: str  # what ended the session: logout, user_disabled, user_deleted, consent_revoked, ...
     queued_at: int = 0
+
+    @property
+    def deferred(self) -> bool:
+        return not self.client_id
 
     def fields(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import re
 import shutil
 import tempfile
 import time
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import jwt
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.authorize.app import create_app as authorize_app
@@ -29,10 +32,14 @@ from shared.devstack import spare_port, start_postgres
 from shared.devstack.postgres import EmbeddedPostgres
 from shared.devstack.privileges import postgres_account
 from shared.devstack.supervise import run_once
+from shared.logout.queue import LogoutQueue
+from shared.management import clients as client_ops
+from shared.management.backends import Backends
 from shared.migrate import migrate
+from shared.stores.redis_sessions import RedisSessions
 from tests.integration.token.helpers import exchange, issue_code, refresh
 from tests.support.factories import make_client, make_user
-from tests.support.flows import Pkce, authorization_params
+from tests.support.flows import Pkce, authorization_params, open_login, submit_login
 from tests.support.processes import processes_under
 from tests.support.typed import AppClient
 
@@ -157,3 +164,64 @@ async def test_postgres_crash_is_503_with_retry_after_everywhere_then_recovers(p
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def test_sign_out_while_postgres_is_down_ends_the_session_and_tells_the_client_once_it_is_back(
+        private_postgres, settings):
+    """The session ends at once (a user who signs out is signed out); whom to tell needs
+    PostgreSQL, so the token service works it out and delivers the logout token once it is back."""
+    conn = await asyncpg.connect(private_postgres.server.dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    s = dataclasses.replace(settings, database_url=private_postgres.server.dsn, backchannel_logout_backoff_ms=100)
+    posts: list[dict[str, str]] = []
+
+    async def backchannel(request: web.Request) -> web.Response:
+        posts.append(dict(await request.post()))  # type: ignore[arg-type]
+        return web.Response()
+
+    receiver_app = web.Application()
+    receiver_app.router.add_post("/bc", backchannel)
+    from redis.asyncio import Redis
+    redis = Redis.from_url(s.redis_url)
+    pool = await create_pool(s)
+    async with TestServer(receiver_app) as receiver, serving(authorize_app(s)) as authorize:
+        client = await make_client(pool, redirect_uris=(REDIRECT_URI,))
+        await client_ops.update(Backends(pool, redis, s), client.client_id, client_ops.ClientUpdate(
+            backchannel_logout_uri=str(receiver.make_url("/bc"))))
+        user = await make_user(pool, s)
+        pool.terminate()
+        params = authorization_params(client_id=client.client_id, redirect_uri=REDIRECT_URI, scope="openid",
+                                      code_verifier=Pkce.new().verifier, state="s")
+        signed_in = await submit_login(authorize, await open_login(authorize, params), user.username,
+                                       "correct horse battery")
+        assert signed_in.status in (302, 303)
+        sessions = RedisSessions(redis, s.redis_prefix)
+        [session] = await sessions.of_user(str(user.id))
+        await sessions.record_client(session.sid, client.client_id, 3600)  # the client got tokens in it
+        queue = LogoutQueue(redis, s.redis_prefix)
+
+        private_postgres.crash()
+
+        page = await authorize.get("/logout")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+        assert page.status == 200 and csrf is not None
+        signed_out = await authorize.post("/logout", data={"csrf": csrf.group(1)})
+        assert signed_out.status == 200 and "You are signed out" in await signed_out.text()
+        assert await sessions.of_user(str(user.id)) == []
+        assert await sessions.clients_of(session.sid) == {client.client_id}  # kept for the deferred announcement
+        assert await redis.xlen(queue.key) == 1
+
+        private_postgres.restart()
+        async with serving(token_app(s)) as token:
+            async def told() -> bool:
+                return len(posts) == 1
+
+            await eventually(told, within=15)
+            jwks = await (await token.get("/jwks")).json()
+        await redis.aclose()
+    claims = jwt.decode(posts[0]["logout_token"], options={"verify_signature": False})
+    assert (claims["sub"], claims["sid"], claims["aud"]) == (str(user.id), session.sid, client.client_id)
+    assert jwt.get_unverified_header(posts[0]["logout_token"])["kid"] in {k["kid"] for k in jwks["keys"]}

@@ -28,10 +28,11 @@ from services.authorize.pages import back_link, redirect, render
 from services.authorize.sessions import current_session
 from shared.bearer.config import SUPPORTED_ALGORITHMS
 from shared.crypto.digests import constant_time_equals, sha256_hex
-from shared.logout import announce
+from shared.logout import announce_or_defer
 from shared.management.backends import Backends
 from shared.models import AuditEvent, Client
 from shared.oauth.params import Params
+from shared.stores.outages import STORE_ERRORS
 from shared.stores.redis_sessions import Session
 
 log = logging.getLogger("latchkey.authorize")
@@ -132,13 +133,21 @@ async def confirm(request: web.Request, token: str) -> web.Response:
 async def end_session(request: web.Request, session_id: str, session: Session,
                       logout: LogoutRequest) -> web.Response:
     stores = request.app[STORES]
-    # Queued for the token service to deliver (Back-Channel Logout §2.7): the user never waits on a client.
-    await announce(Backends(request.app[POOL], request.app[REDIS], request.app[SETTINGS]), user_id=session.user_id,
-                   sids=[session.sid], reason="logout")
-    await stores.sessions.end(session_id, session.sid)
-    await stores.audit.record(AuditEvent("logout", user_id=session.user_id,
-                                         client_id=logout.client.client_id if logout.client else None,
-                                         details={"initiated_by": "client" if logout.client else "user"}))
+    # Queued for the token service to deliver (Back-Channel Logout §2.7): the user never waits on a
+    # client. With PostgreSQL down the session still ends; the token service announces it later,
+    # from the session's client list, which is then kept.
+    deferred = await announce_or_defer(Backends(request.app[POOL], request.app[REDIS], request.app[SETTINGS]),
+                                       user_id=session.user_id, sid=session.sid, reason="logout")
+    await stores.sessions.end(session_id, "" if deferred else session.sid)
+    details: dict[str, object] = {"initiated_by": "client" if logout.client else "user"}
+    if deferred:
+        details["announced_later"] = True
+    event = AuditEvent("logout", user_id=session.user_id, client_id=logout.client.client_id if logout.client else None,
+                       details=details)
+    try:
+        await stores.audit.record(event)
+    except STORE_ERRORS as exc:  # logged already; the sign-out itself is done
+        log.warning("logout not in the audit trail (%s): user=%s", type(exc).__name__, session.user_id)
     response = finish(request, logout)
     request.app[COOKIES].clear_session(response)
     return response
