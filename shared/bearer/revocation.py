@@ -16,12 +16,11 @@ Redis is optional (``latchkey-bearer[redis]``): nothing here imports it unless i
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from .batching import Batched
 from .jti import issued_ms
 
 if TYPE_CHECKING:
@@ -111,45 +110,11 @@ class RedisDenylistReader:
         return [token.revoked_by(values[4 * i:4 * i + 4]) for i, token in enumerate(tokens)]
 
 
-class BatchedDenylistCheck(Generic[T]):
+class BatchedDenylistCheck(Batched[T, bool]):
+    """The denylist read for many tokens in one MGET (``batching``)."""
+
     def __init__(self, denylist: BatchDenylist[T], max_batch: int = 256) -> None:
-        self._denylist = denylist
-        self._max_batch = max_batch
-        self._waiting: list[tuple[T, asyncio.Future[bool]]] = []
-        self._runner: asyncio.Task[None] | None = None
+        super().__init__(denylist.contains_many, max_batch)
 
     async def contains(self, item: T) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
-        if self._runner is None:
-            self._runner = asyncio.create_task(self._run())
-        return await future
-
-    async def _run(self) -> None:
-        """Sends what is waiting, one batch at a time, until nothing is; what arrives while a
-        batch is in flight goes out in the next one."""
-        try:
-            await asyncio.sleep(0)  # let the requests already being handled join the first batch
-            while self._waiting:
-                batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch:]
-                try:
-                    answers = await self._denylist.contains_many([item for item, _ in batch])
-                except Exception as exc:  # every waiter fails closed with the same error
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for (_, future), revoked in zip(batch, answers, strict=True):
-                    if not future.done():
-                        future.set_result(revoked)
-        finally:
-            self._runner = None
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
-        for _, future in self._waiting:
-            future.cancel()
-        self._waiting = []
+        return await self.submit(item)

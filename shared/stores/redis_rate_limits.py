@@ -6,8 +6,9 @@ N per period lets a burst of N through, then one request every period/N. Each ke
 clocks differ still agree. One EVALSHA per request checks every bucket that applies (client,
 address, and the failed-authentication buckets, read-only) and, only when all admit, charges
 the charged ones: a refused request costs nothing, so a limited caller is let in again as soon
-as the answer's Retry-After says. Recording a failure is one more script call, on the failure
-path only.
+as the answer's Retry-After says. Requests that arrive together share that call (``admit_many``,
+decided in arrival order). Recording a failure is one more script call, on the failure path
+only.
 """
 
 from __future__ import annotations
@@ -17,30 +18,43 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-# KEYS: the buckets. ARGV: per key, (emission interval ms, burst tolerance ms, charge 0/1).
-# Returns 0 when admitted, else the milliseconds until it would be.
+# Many requests' admissions in one call, decided in order as if each came alone. KEYS: every
+# request's buckets, one request after another. ARGV[1]: how many requests; then per request its
+# bucket count followed by, per bucket, (emission interval ms, burst tolerance ms, charge 0/1).
+# Returns per request 0 when admitted (its charged buckets charged), else the milliseconds until
+# it would be (and nothing charged).
 _ADMIT = """
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local wait = 0
-local tats = {}
-for i, key in ipairs(KEYS) do
-  local interval = tonumber(ARGV[3 * i - 2])
-  local tolerance = tonumber(ARGV[3 * i - 1])
-  local tat = math.max(tonumber(redis.call('GET', key) or 0), now)
-  tats[i] = tat
-  local allow_at = tat + interval - tolerance
-  if allow_at > now then wait = math.max(wait, allow_at - now) end
-end
-if wait > 0 then return wait end
-for i, key in ipairs(KEYS) do
-  if ARGV[3 * i] == '1' then
-    local tat = tats[i] + tonumber(ARGV[3 * i - 2])
-    redis.call('SET', key, tat, 'PX', tat - now + 1000)
+local waits = {}
+local k, a = 0, 2
+for r = 1, tonumber(ARGV[1]) do
+  local count = tonumber(ARGV[a])
+  a = a + 1
+  local wait = 0
+  local tats = {}
+  for j = 1, count do
+    local interval = tonumber(ARGV[a + 3 * j - 3])
+    local tolerance = tonumber(ARGV[a + 3 * j - 2])
+    local tat = math.max(tonumber(redis.call('GET', KEYS[k + j]) or 0), now)
+    tats[j] = tat
+    local allow_at = tat + interval - tolerance
+    if allow_at > now then wait = math.max(wait, allow_at - now) end
   end
+  if wait == 0 then
+    for j = 1, count do
+      if ARGV[a + 3 * j - 1] == '1' then
+        local tat = tats[j] + tonumber(ARGV[a + 3 * j - 3])
+        redis.call('SET', KEYS[k + j], tat, 'PX', tat - now + 1000)
+      end
+    end
+  end
+  waits[r] = wait
+  k = k + count
+  a = a + 3 * count
 end
-return 0
+return waits
 """
 
 # Charges every bucket unconditionally (a failure has happened, whatever the limit says), capped
@@ -92,13 +106,21 @@ class RedisRateLimits:
 
     async def admit(self, buckets: Sequence[Bucket]) -> float:
         """0 when every bucket admits (the charged ones are charged), else seconds to wait."""
-        if not buckets:
-            return 0.0
-        args: list[int] = []
-        for bucket in buckets:
-            args.extend((*bucket.args(), int(bucket.charge)))
-        wait_ms = await self._admit(keys=[b.key for b in buckets], args=args)
-        return int(wait_ms) / 1000
+        return (await self.admit_many([buckets]))[0]
+
+    async def admit_many(self, requests: Sequence[Sequence[Bucket]]) -> list[float]:
+        """``admit`` for many requests in one script call, each decided after the ones before it."""
+        keys: list[str] = []
+        args: list[int] = [len(requests)]
+        for buckets in requests:
+            args.append(len(buckets))
+            for bucket in buckets:
+                keys.append(bucket.key)
+                args.extend((*bucket.args(), int(bucket.charge)))
+        if not keys:
+            return [0.0] * len(requests)
+        waits = await self._admit(keys=keys, args=args)
+        return [int(wait_ms) / 1000 for wait_ms in waits]
 
     async def charge(self, buckets: Sequence[Bucket]) -> list[Bucket]:
         """Charges every bucket; returns those this charge just pushed over their limit."""

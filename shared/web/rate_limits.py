@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from shared.bearer.batching import Batched
 from shared.bearer.errors import OAuthError
 from shared.config import Settings
 from shared.stores.outages import STORE_ERRORS
@@ -82,6 +83,8 @@ def _subject_key(value: str) -> str:
 class RateLimiter:
     def __init__(self, redis: Redis, prefix: str, scope: str, limits: Limits) -> None:
         self._store = RedisRateLimits(redis, prefix)
+        # Requests admitted in the same moment share one script call (one round trip, one command).
+        self._admissions: Batched[list[Bucket], float] = Batched(self._store.admit_many)
         self._scope = scope
         self._limits = limits
         self._warned_at = float("-inf")
@@ -101,12 +104,13 @@ class RateLimiter:
 
     async def admit(self, subject: str | None, address: str) -> None:
         """Raises RateLimited when ``subject`` (the claimed client) or ``address`` is over a
-        limit; otherwise counts this request. One Redis round trip; none when all are off."""
+        limit; otherwise counts this request. One Redis round trip, shared with the requests
+        admitted in the same moment; none when all are off."""
         buckets = self._buckets(subject, address, failures=False)
         if not buckets:
             return
         try:
-            wait = await self._store.admit(buckets)
+            wait = await self._admissions.submit(buckets)
         except STORE_ERRORS as exc:
             self._warn(exc)
             return

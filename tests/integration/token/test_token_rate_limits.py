@@ -6,6 +6,8 @@ the default failed-authentication limit (50 a minute) as it is.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from shared.config import Settings
@@ -136,3 +138,29 @@ async def test_an_unreachable_redis_admits(unused_tcp_port):
         assert await limiter.record_failure("some-client", "203.0.113.9") == []
     finally:
         await redis.aclose()
+
+
+async def test_requests_arriving_together_share_one_script_call_and_are_decided_in_order(redis, settings):
+    """A burst of 12 concurrent admissions at a limit of 5 a minute (burst 5): one round trip,
+    exactly 5 admitted, the other 7 told when to come back; a lone request is a batch of one."""
+    from shared.web.rate_limits import Limits, RateLimited, RateLimiter
+
+    limiter = RateLimiter(redis, f"{settings.redis_prefix}batch:", "token", Limits(5, 0, 0, 0))
+    calls: list[int] = []
+    admit_many = limiter._admissions._many  # the store call the batches go to
+
+    async def counted(requests):
+        calls.append(len(requests))
+        return await admit_many(requests)
+
+    limiter._admissions._many = counted
+    outcomes = await asyncio.gather(*(limiter.admit("burst-client", "203.0.113.7") for _ in range(12)),
+                                    return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, RateLimited)]
+    assert calls == [12]
+    assert (outcomes.count(None), len(refused)) == (5, 7)
+    assert all(r.retry_after >= 1 for r in refused)
+    with pytest.raises(RateLimited):
+        await limiter.admit("burst-client", "203.0.113.7")
+    await limiter.admit("another-client", "203.0.113.7")
+    assert calls == [12, 1, 1]
