@@ -13,6 +13,7 @@ import dataclasses
 import secrets
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -180,6 +181,19 @@ async def sign_in_and_allow(page, authorize_url: str, username: str, redirect_ur
     await asyncio.wait_for(received.get(), timeout=10)
 
 
+async def signed_in(browser, base: str, pool, settings, client, redirect_uri: str,
+                    received: asyncio.Queue[dict[str, str]]) -> tuple[dict[str, str], Any]:
+    """A new user and a new page signed in to ``client`` with consent given; with the code
+    request's query, for the test to send again."""
+    user = await make_user(pool, settings, password=PASSWORD)
+    query = {"response_type": "code", "client_id": client.client_id, "redirect_uri": redirect_uri,
+             "scope": "openid", "state": "st", "code_challenge": Pkce.new().challenge,
+             "code_challenge_method": "S256"}
+    page = await browser.new_page()
+    await sign_in_and_allow(page, f"{base}/authorize?{urlencode(query)}", user.username, redirect_uri, received)
+    return query, page
+
+
 @pytest.fixture
 async def relying_party() -> AsyncIterator[tuple[str, asyncio.Queue[dict[str, str]]]]:
     """Another site (localhost, while Latchkey is 127.0.0.1): its sign-out page posts the
@@ -220,12 +234,7 @@ async def test_a_logout_form_posted_from_another_site_still_finds_the_session(br
     client = await make_client(pool, redirect_uris=(redirect_uri,), public=True, name="Posting App")
     await pool.execute("UPDATE clients SET post_logout_redirect_uris = $2 WHERE client_id = $1",
                        client.client_id, [after_logout])
-    user = await make_user(pool, settings, password=PASSWORD)
-    query = {"response_type": "code", "client_id": client.client_id, "redirect_uri": redirect_uri,
-             "scope": "openid", "state": "st", "code_challenge": Pkce.new().challenge,
-             "code_challenge_method": "S256"}
-    page = await browser.new_page()
-    await sign_in_and_allow(page, f"{base}/authorize?{urlencode(query)}", user.username, redirect_uri, received)
+    query, page = await signed_in(browser, base, pool, settings, client, redirect_uri, received)
 
     await page.goto(f"{rp_origin}/start?" + urlencode({"action": f"{base}/logout", "client_id": client.client_id,
                                                        "post_logout_redirect_uri": after_logout, "state": "rp-7"}))
@@ -252,12 +261,7 @@ async def test_an_authorization_request_posted_from_another_site_finds_the_sessi
     redirect_uri, received = callbacks
     rp_origin, _ = relying_party
     client = await make_client(pool, redirect_uris=(redirect_uri,), public=True, name="Posting App")
-    user = await make_user(pool, settings, password=PASSWORD)
-    query = {"response_type": "code", "client_id": client.client_id, "redirect_uri": redirect_uri,
-             "scope": "openid", "state": "st", "code_challenge": Pkce.new().challenge,
-             "code_challenge_method": "S256"}
-    page = await browser.new_page()
-    await sign_in_and_allow(page, f"{base}/authorize?{urlencode(query)}", user.username, redirect_uri, received)
+    query, page = await signed_in(browser, base, pool, settings, client, redirect_uri, received)
 
     posted = dict(query, prompt="none", state="posted-1")
     await page.goto(f"{rp_origin}/start?" + urlencode({"action": f"{base}/authorize", **posted}))
