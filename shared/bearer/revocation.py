@@ -52,14 +52,14 @@ def revoked_before_key(prefix: str, *, subject: str | None = None, client_id: st
     raise ValueError("a subject, a client_id or both")
 
 
-SECONDS_BELOW = 10**11  # an epoch second until the year 5138; epoch milliseconds since 1973
+_SECONDS_BELOW = 10**11  # an epoch second until the year 5138; epoch milliseconds since 1973
 
 
 def revoked_before_ms(value: bytes | str) -> int:
     """A stored "revoked before" moment in milliseconds. Earlier releases stored an epoch
     second meaning "issued in or before that second": read as its last millisecond."""
     number = int(value)
-    return number * 1000 + 999 if number < SECONDS_BELOW else number
+    return number * 1000 + 999 if number < _SECONDS_BELOW else number
 
 
 @dataclass(frozen=True, slots=True)

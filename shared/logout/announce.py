@@ -63,7 +63,6 @@ async def announce(backends: Backends, *, user_id: str, sids: Iterable[str], rea
     return queued
 
 
-
 async def announce_or_defer(backends: Backends, *, user_id: str, sid: str, reason: str) -> bool:
     """``announce`` for one session that is ending now, which must end even while PostgreSQL is
     down (a user who signs out is signed out). Returns True when the announcement could not be

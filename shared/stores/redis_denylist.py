@@ -26,7 +26,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from shared.bearer.revocation import SECONDS_BELOW, TokenRef, revoked_before_key, revoked_jti_key
+from shared.bearer.revocation import TokenRef, revoked_before_key, revoked_jti_key
 from shared.config import ACCESS_TOKEN_TTL_MAX
 
 
@@ -37,7 +37,6 @@ class RedisDenylist:
         self._leeway = leeway
         self._replicas = replicas  # that must confirm a write before it counts as durable
         self._wait_ms = wait_ms
-        self._reinstate = redis.register_script(_REINSTATE)
 
     def _key(self, jti: str) -> str:
         return revoked_jti_key(self._prefix, jti)
@@ -93,17 +92,7 @@ class RedisDenylist:
 
     async def reinstate(self, *, subject: str | None = None, client_id: str | None = None) -> None:
         """A re-enabled user or client: tokens issued from now on are accepted again, even inside
-        the margin of its disable; every earlier one stays refused."""
+        the margin of its disable; every earlier one stays refused (none was issued while it was
+        disabled). XX: nothing to move when no revocation is in force."""
         key = revoked_before_key(self._prefix, subject=subject, client_id=client_id)
-        await self._reinstate(keys=[key], args=[time.time_ns() // 1_000_000, SECONDS_BELOW])
-
-
-# Lowers a "revoked before" moment to now (ARGV[1], ms) if it lies later; a value written by an
-# earlier release is an epoch second (below ARGV[2]) standing for its last millisecond.
-_REINSTATE = """
-local stored = tonumber(redis.call('GET', KEYS[1]) or '')
-if stored == nil then return 0 end
-if stored < tonumber(ARGV[2]) then stored = stored * 1000 + 999 end
-if stored > tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') return 1 end
-return 0
-"""
+        await self._redis.set(key, str(time.time_ns() // 1_000_000), xx=True, keepttl=True)

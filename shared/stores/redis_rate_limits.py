@@ -104,12 +104,9 @@ class RedisRateLimits:
     def key(self, name: str) -> str:
         return self._prefix + name
 
-    async def admit(self, buckets: Sequence[Bucket]) -> float:
-        """0 when every bucket admits (the charged ones are charged), else seconds to wait."""
-        return (await self.admit_many([buckets]))[0]
-
     async def admit_many(self, requests: Sequence[Sequence[Bucket]]) -> list[float]:
-        """``admit`` for many requests in one script call, each decided after the ones before it."""
+        """Per request, 0 when every one of its buckets admits (the charged ones are then charged),
+        else seconds to wait; in one script call, each decided after the ones before it."""
         keys: list[str] = []
         args: list[int] = [len(requests)]
         for buckets in requests:
