@@ -82,7 +82,7 @@ class RedisCodeStore:
 
     async def ttl(self, code: str) -> int:
         """Seconds left (-2 when gone); for tests and diagnostics."""
-        return await self._redis.ttl(self._code_key(code))
+        return int(await self._redis.ttl(self._code_key(code)))
 
 
 def _with_grant_id(grant: AuthorizationGrant) -> AuthorizationGrant:

@@ -14,8 +14,9 @@ ended or expired is harmless: deleting a missing key does nothing, and ``of_user
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -81,8 +82,7 @@ class RedisSessions:
 
     async def of_user(self, user_id: str) -> list[Session]:
         """The user's live sessions (for an account page)."""
-        digests = sorted(d.decode() if isinstance(d, bytes) else d
-                         for d in await self._redis.smembers(self._index(user_id)))
+        digests = sorted(await self._members(self._index(user_id)))
         if not digests:
             return []
         values = await self._redis.mget([self._key_of_digest(d) for d in digests])
@@ -91,8 +91,7 @@ class RedisSessions:
     async def listed_of_user(self, user_id: str) -> list[tuple[str, Session]]:
         """As ``of_user``, each with its key digest: the handle an account page ends it by (a
         digest, not the cookie value, so the page never shows a credential)."""
-        digests = sorted(d.decode() if isinstance(d, bytes) else d
-                         for d in await self._redis.smembers(self._index(user_id)))
+        digests = sorted(await self._members(self._index(user_id)))
         if not digests:
             return []
         values = await self._redis.mget([self._key_of_digest(d) for d in digests])
@@ -121,7 +120,7 @@ class RedisSessions:
     async def end_all_of_user(self, user_id: str) -> int:
         """Ends every session of the user (disabled or deleted); returns how many were live."""
         index = self._index(user_id)
-        digests = [d.decode() if isinstance(d, bytes) else d for d in await self._redis.smembers(index)]
+        digests = await self._members(index)
         async with self._redis.pipeline(transaction=True) as pipe:
             for digest in digests:
                 pipe.delete(self._key_of_digest(digest))
@@ -137,13 +136,18 @@ class RedisSessions:
             await pipe.execute()
 
     async def clients_of(self, sid: str) -> frozenset[str]:
-        members = await self._redis.smembers(self._clients(sid))
-        return frozenset(m.decode() if isinstance(m, bytes) else m for m in members)
+        return frozenset(await self._members(self._clients(sid)))
 
     async def forget_clients(self, sid: str, client_ids: Iterable[str]) -> None:
         """These clients were told the session ended: a later logout need not tell them again."""
         if ids := list(client_ids):
-            await self._redis.srem(self._clients(sid), *ids)
+            await cast("Awaitable[int]", self._redis.srem(self._clients(sid), *ids))  # see _members
+
+    async def _members(self, key: str) -> list[str]:
+        # redis-py 7 types set commands for its sync and asyncio clients at once ("a set, or an
+        # awaitable of one"); on redis.asyncio they are always awaitable.
+        members = await cast("Awaitable[set[bytes | str]]", self._redis.smembers(key))
+        return [m.decode() if isinstance(m, bytes) else m for m in members]
 
     async def end(self, session_id: str, sid: str = "") -> None:
         """Ends the session; its client list goes with it (a logout reads that list first)."""

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import cast
 
 import asyncpg
 from aiohttp import web
@@ -101,7 +102,7 @@ class Readiness:
         if self._redis is None:
             # Any REDIS_URL form: behind Sentinel the PING goes to the primary the sentinels name.
             self._redis = connect(self._settings.redis_url, max_connections=1, socket_timeout=self._timeout)
-        await self._redis.ping()
+        await cast("Awaitable[bool]", self._redis.ping())  # redis-py 7 types it for both clients
 
     async def _close_redis(self) -> None:
         client, self._redis = self._redis, None
