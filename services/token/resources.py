@@ -32,7 +32,7 @@ from services.token.key_cache import KeyCache, KeyRingCollector
 from services.token.key_rotation import poll_keys, refresh_keys, rotate_keys
 from services.token.pending_revocations import complete_pending_revocations
 from services.token.sweeps import GrantSweeper, sweep_redemptions
-from shared import background
+from shared.bearer.tasks import stop_tasks
 from shared.db import connect
 from shared.keyring import ensure_active_key
 from shared.logout.announce import announce_deferred
@@ -81,7 +81,7 @@ async def signing_keys(app: web.Application) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(poll_keys(cache, app[POOL], settings.key_poll_interval, wake)),
              asyncio.create_task(rotate_keys(settings, wake))]
     yield
-    await background.stop(*tasks)
+    await stop_tasks(*tasks)
 
 
 async def grants(app: web.Application) -> AsyncIterator[None]:
@@ -103,7 +103,7 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
                  settings.revocation_retry)),
              asyncio.create_task(sweep_redemptions(redemptions, settings.code_redemption_sweep_interval))]
     yield
-    await background.stop(*tasks)
+    await stop_tasks(*tasks)
     await sweeper.close()
 
 
@@ -118,7 +118,7 @@ async def backchannel_logouts(app: web.Application) -> AsyncIterator[None]:
                                 functools.partial(announce_deferred, Backends(app[POOL], app[REDIS], settings)))
     task = asyncio.create_task(deliverer.run())
     yield
-    await background.stop(task)
+    await stop_tasks(task)
     await deliverer.close()
     await http.close()
 

@@ -10,9 +10,10 @@ the bearer verifier's revocation check and the token service's rate limits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
+
+from .tasks import stop_tasks
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,9 +54,7 @@ class Batched(Generic[T, R]):
 
     async def close(self) -> None:
         if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
+            await stop_tasks(self._runner)
         for _, future in self._waiting:
             future.cancel()
         self._waiting = []

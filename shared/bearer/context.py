@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from .http_jwks import HttpJwksFetcher
 from .jwks import JwksCache
 from .middleware import BEARER_VERIFIER
 from .revocation import BatchedDenylistCheck, RedisDenylistReader
+from .tasks import stop_tasks
 from .token import VerifierPolicy
 from .verifier import BearerVerifier
 
@@ -53,9 +53,7 @@ def bearer_context(config: BearerConfig, *, redis_key: web.AppKey[Redis] | None 
             try:
                 yield
             finally:
-                priming.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await priming
+                await stop_tasks(priming)
                 await cache.close()
                 if denylist is not None:
                     await denylist.close()

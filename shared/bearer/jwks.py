@@ -11,7 +11,6 @@ cannot be had at all, unverifiable tokens get a 503, never acceptance.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -25,6 +24,7 @@ from jwt.exceptions import PyJWTError
 from .config import KEY_SHAPES
 from .errors import InvalidToken, VerifierUnavailable
 from .jws_verify import VerificationKey
+from .tasks import stop_tasks
 
 log = logging.getLogger("latchkey.bearer")
 
@@ -157,9 +157,7 @@ class JwksCache:
 
     async def close(self) -> None:
         if self._inflight is not None:
-            self._inflight.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._inflight
+            await stop_tasks(self._inflight)
 
     def _start_refresh(self) -> None:
         """One fetch in flight, and at most one per cooldown, however many requests ask."""

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from shared import background
+from shared.bearer.tasks import stop_tasks
 from shared.stores.pg_clients import CachedClients
 
 log = logging.getLogger("latchkey.clients")
@@ -68,4 +68,4 @@ async def watching(cache: CachedClients, redis: Redis, prefix: str, interval: fl
     try:
         yield
     finally:
-        await background.stop(task)
+        await stop_tasks(task)

@@ -23,7 +23,7 @@ import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
 
-from shared import background
+from shared.bearer.tasks import stop_tasks
 from shared.config import Settings
 from shared.redis_client import connect
 
@@ -126,7 +126,7 @@ def readiness_context(settings: Settings) -> Callable[[web.Application], AsyncIt
         try:
             yield
         finally:
-            await background.stop(task)
+            await stop_tasks(task)
             await readiness.close()
 
     return context

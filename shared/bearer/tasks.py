@@ -1,4 +1,7 @@
-"""Stopping a service's background tasks at shutdown, without hanging on one that missed a cancel.
+"""Stopping background tasks at shutdown, without hanging on one that missed a cancel.
+
+The services' tasks and this package's own (the denylist batcher, the JWKS fetch) stop this way,
+so an API using the verifier alone cannot hang its shutdown either.
 
 A cancel can be lost: one that lands while a library turns an expiring timeout or a dead Redis
 connection into its own exception may be swallowed, and the task goes on to its next await
@@ -13,12 +16,12 @@ import asyncio
 import logging
 from typing import Any
 
-log = logging.getLogger("latchkey.background")
+log = logging.getLogger("latchkey.tasks")
 
 ATTEMPTS = 5
 
 
-async def stop(*tasks: asyncio.Task[Any], patience: float = 1.0) -> None:
+async def stop_tasks(*tasks: asyncio.Task[Any], patience: float = 1.0) -> None:
     """Cancels ``tasks`` and waits until they end; raises what one of them failed with
     (a task that ends by being cancelled is the normal case)."""
     pending = {task for task in tasks if not task.done()}
