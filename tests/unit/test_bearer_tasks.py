@@ -64,21 +64,12 @@ async def test_a_task_that_never_stops_is_left_after_the_bounded_attempts(caplog
     task.get_coro().close()
 
 
-async def swallow_one_cancel_then_wait() -> None:
-    """A store or HTTP call that lost the first cancel (a connection failing as it landed)."""
-    try:
-        await asyncio.sleep(3600)
-    except asyncio.CancelledError:
-        pass
-    await asyncio.sleep(3600)
-
-
 async def test_the_bearer_packages_batcher_stops_although_its_store_swallowed_a_cancel():
     calls: list[list[str]] = []
 
     async def many(items: list[str]) -> list[bool]:
         calls.append(items)
-        await swallow_one_cancel_then_wait()
+        await swallows_first_cancel([])  # a store call that lost the cancel as its connection failed
         return [False] * len(items)
 
     batched: Batched[str, bool] = Batched(many)
@@ -93,7 +84,7 @@ async def test_the_bearer_packages_batcher_stops_although_its_store_swallowed_a_
 async def test_the_bearer_packages_jwks_fetch_stops_although_it_swallowed_a_cancel():
     class HangingFetcher:
         async def fetch(self) -> FetchedJwks:
-            await swallow_one_cancel_then_wait()
+            await swallows_first_cancel([])
             raise AssertionError("never answers")
 
     cache = JwksCache(HangingFetcher(), algorithms=frozenset({"RS256"}), cooldown=30, default_max_age=300,
