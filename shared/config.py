@@ -270,7 +270,11 @@ class Settings:
     retry_after: int = _setting("LATCHKEY_RETRY_AFTER_SECONDS", 2, _int_between(1, HOUR), "Retry-After of every 503 answer")
     max_concurrent_requests: int = _setting(
         "LATCHKEY_MAX_CONCURRENT_REQUESTS", 0, _int_between(0, 10000),
-        "requests one service process works on at once (0: its own default, authorize 16, token 4, resource 64)",
+        "most requests one service process works on at once (0: its own default, authorize 16, token 8, resource 64, admin 8)",
+    )
+    min_concurrent_requests: int = _setting(
+        "LATCHKEY_MIN_CONCURRENT_REQUESTS", 0, _int_between(0, 10000),
+        "fewest requests one service process keeps working on at once: between this and the maximum the limit adapts to how busy its event loop is (0: its own default, token 2; the others keep their maximum, a fixed limit)",
     )
     request_queue_size: int = _setting("LATCHKEY_REQUEST_QUEUE_SIZE", 64, _int_between(0, 10000), "requests that may wait for a place; more get 503 at once")
     request_queue_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_WAIT_MS", 250, _int_between(1, 60000), "longest a request of a burst waits for a place before 503")
@@ -377,6 +381,8 @@ class Settings:
             raise ConfigError("LATCHKEY_ADMIN_PAGE_SIZE must not exceed LATCHKEY_ADMIN_MAX_PAGE_SIZE")
         if self.db_pool_min > self.db_pool_max:
             raise ConfigError("LATCHKEY_DB_POOL_MIN must not exceed LATCHKEY_DB_POOL_MAX")
+        if self.max_concurrent_requests and self.min_concurrent_requests > self.max_concurrent_requests:
+            raise ConfigError("LATCHKEY_MIN_CONCURRENT_REQUESTS must not exceed LATCHKEY_MAX_CONCURRENT_REQUESTS")
         if self.dev_mode:
             return
         if self.key_encryption_key == _key_encryption_key(DEV_KEY_ENCRYPTION_KEY):

@@ -21,9 +21,11 @@ from shared.web.security_headers import security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
 from shared.web.unavailable import retry_after_middleware, store_outage_middleware
 
-# Signing is CPU-bound on one event loop: one exchange nearly fills it, so more requests at once
-# only make each slower (the target: accepted p99 within 3x the unloaded p99).
-MAX_CONCURRENT_REQUESTS = 4
+# Signing is CPU-bound on one event loop: with the stores nearby two exchanges at once keep it
+# busy and more only make each slower (the target: accepted p99 within 3x the unloaded
+# p99); with them across a network, more overlap their waits. So the limit adapts between the
+# two (shared.web.adaptive_limit).
+MIN_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS = 2, 8
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -34,7 +36,8 @@ def create_app(settings: Settings) -> web.Application:
         # the limit a request is shed; outages become 503.
         middlewares=[security_headers_middleware(https=settings.issuer_is_https), cors_middleware(RULES),
                      retry_after_middleware(settings.retry_after), json_error_middleware,
-                     load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
+                     load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS,
+                                              default_floor=MIN_CONCURRENT_REQUESTS),
                      store_outage_middleware],
     )
     app[SETTINGS] = settings

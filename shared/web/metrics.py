@@ -29,6 +29,7 @@ from shared.metrics import Metrics, multiprocess_dir
 from shared.web.app_keys import METRICS, POOL, SETTINGS
 from shared.web.errors import Handler
 from shared.web.request_context import REQUEST_ID_HEADER, REQUEST_INFO, RequestInfo, request_id_of
+from shared.web.shedding import LoadShedding, RequestLimiter
 
 METRICS_PATH = "/metrics"
 UNMATCHED_ROUTE = "unmatched"
@@ -170,13 +171,26 @@ class PoolCollector(Collector):
                                 value=waiting)
 
 
+class ConcurrencyLimitCollector(Collector):
+    """The load-shedding middleware's current (adaptive) limit, read at scrape time."""
+
+    def __init__(self, limiter: RequestLimiter) -> None:
+        self._limiter = limiter
+
+    def collect(self) -> Iterable[Metric]:
+        yield GaugeMetricFamily("latchkey_concurrency_limit", "requests this process may work on at once now "
+                                "(adapts between LATCHKEY_MIN_ and LATCHKEY_MAX_CONCURRENT_REQUESTS)",
+                                value=self._limiter.limit)
+
+
 async def _collect_pool(app: web.Application) -> AsyncIterator[None]:
     """Runs after the service's own contexts: the pool is open by then (if the service has one)."""
-    collector = PoolCollector(app[POOL]) if POOL in app else None
-    if collector is not None:
+    collectors: list[Collector] = [PoolCollector(app[POOL])] if POOL in app else []
+    collectors += [ConcurrencyLimitCollector(m.limiter) for m in app.middlewares if isinstance(m, LoadShedding)]
+    for collector in collectors:
         app[METRICS].live.register(collector)
     yield
-    if collector is not None:
+    for collector in collectors:
         app[METRICS].live.unregister(collector)
 
 

@@ -20,6 +20,7 @@ from aiohttp.typedefs import Middleware
 
 from shared.config import Settings
 from shared.errors import TemporarilyUnavailable
+from shared.web.adaptive_limit import AdaptiveLimit
 from shared.web.errors import Handler
 
 HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
@@ -50,8 +51,12 @@ class RequestLimiter:
     place; if waits pass the target again soon after, it stands again at once.
     """
 
-    def __init__(self, limit: int, queue_size: int, wait: float, overload_wait: float) -> None:
-        self._free = limit
+    def __init__(self, limit: int, queue_size: int, wait: float, overload_wait: float, *,
+                 floor: int | None = None) -> None:
+        # ``limit`` is the most at once; with a lower ``floor`` the limit adapts between the two
+        # to how busy the event loop is (shared.web.adaptive_limit).
+        self._limit = AdaptiveLimit(min(floor or limit, limit), limit)
+        self._in_use = 0
         # (when it queued, its turn: True, a place handed over by release; False, shed)
         self._waiters: deque[tuple[float, asyncio.Future[bool]]] = deque()
         self._queue_size = queue_size
@@ -75,12 +80,14 @@ class RequestLimiter:
 
     async def acquire(self) -> bool:
         """True with a place taken (give it back with ``release``); False: shed this request."""
-        if self._free:  # nobody waits then: release hands a place to a waiter before freeing it
+        self._adapt()
+        if self._in_use < self._limit.value:  # nobody waits then: places go to waiters first
             if self._standing:
                 self._stood_until = time.monotonic()
             self._standing, self._above_target_since = False, None
-            self._free -= 1
+            self._in_use += 1
             return True
+        self._limit.note_wait()
         if len(self._waiters) >= self._queue_size:
             return False
         queued_at = time.monotonic()
@@ -113,19 +120,33 @@ class RequestLimiter:
         if turn.done() and not turn.cancelled() and turn.result():
             self.release()
 
+    @property
+    def limit(self) -> int:
+        """How many requests may be worked on at once now."""
+        return self._limit.value
+
+    def _adapt(self) -> None:
+        if self._limit.update(still_waiting=bool(self._waiters)):
+            self._hand_out()
+
     def release(self) -> None:
-        if self._standing:
+        self._in_use -= 1
+        self._adapt()
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Free places (below the limit, which may just have shrunk or grown) go to waiters."""
+        if self._standing and self._waiters:
             deadline = time.monotonic() - self._target
             while self._waiters and self._waiters[0][0] < deadline:
                 _, turn = self._waiters.popleft()
                 if not turn.done():  # (one timed out may not have left yet)
                     turn.set_result(False)  # waited past the target: shed now
-        while self._waiters:
+        while self._waiters and self._in_use < self._limit.value:
             _, turn = self._waiters.pop() if self._standing else self._waiters.popleft()
             if not turn.done():
                 turn.set_result(True)
-                return
-        self._free += 1
+                self._in_use += 1
 
 
 async def _in_a_place(limiter: RequestLimiter, handler: Handler, request: web.Request) -> web.StreamResponse:
@@ -138,26 +159,43 @@ async def _in_a_place(limiter: RequestLimiter, handler: Handler, request: web.Re
         limiter.release()
 
 
-def _limiter(settings: Settings, limit: int) -> RequestLimiter:
+def _limiter(settings: Settings, limit: int, floor: int | None = None) -> RequestLimiter:
     return RequestLimiter(limit, settings.request_queue_size, settings.request_queue_wait_ms / 1000,
-                          settings.request_queue_overload_wait_ms / 1000)
+                          settings.request_queue_overload_wait_ms / 1000, floor=floor)
 
 
-def load_shedding_middleware(settings: Settings, *, default_limit: int) -> Middleware:
-    """Sits inside the service's error middleware, which renders the 503 (JSON or a page).
-    ``default_limit`` applies unless LATCHKEY_MAX_CONCURRENT_REQUESTS is set for the process."""
-    limiter = _limiter(settings, settings.max_concurrent_requests or default_limit)
+def concurrency_bounds(settings: Settings, default_limit: int, default_floor: int | None = None) -> tuple[int, int]:
+    """(floor, ceiling) of a service's concurrency limit: LATCHKEY_MIN/MAX_CONCURRENT_REQUESTS, else
+    the service's defaults (no default floor: a fixed limit). A floor set above the default ceiling
+    raises it; validation refuses a floor above a ceiling that was set."""
+    ceiling = settings.max_concurrent_requests or max(default_limit, settings.min_concurrent_requests)
+    return min(settings.min_concurrent_requests or default_floor or ceiling, ceiling), ceiling
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+
+class LoadShedding:
+    """The middleware (aiohttp's new style); /metrics reads its ``limiter`` (shared.web.metrics)."""
+
+    __middleware_version__ = 1
+
+    def __init__(self, limiter: RequestLimiter) -> None:
+        self.limiter = limiter
+
+    async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in HEALTH_PATHS:
             return await handler(request)
         # Read the body (bounded by client_max_size) before taking a place, so a client that
         # sends it slowly holds a connection, not one of the few places.
         await request.read()
-        return await _in_a_place(limiter, handler, request)
+        return await _in_a_place(self.limiter, handler, request)
 
-    return middleware
+
+def load_shedding_middleware(settings: Settings, *, default_limit: int,
+                             default_floor: int | None = None) -> LoadShedding:
+    """Sits inside the service's error middleware, which renders the 503 (JSON or a page).
+    ``default_limit`` (the most at once) and ``default_floor`` (the fewest the adaptive limit goes
+    down to; None: fixed) apply unless LATCHKEY_MAX/MIN_CONCURRENT_REQUESTS are set."""
+    floor, ceiling = concurrency_bounds(settings, default_limit, default_floor)
+    return LoadShedding(_limiter(settings, ceiling, floor))
 
 
 def database_places_middleware(settings: Settings, *, prefixes: tuple[str, ...]) -> Middleware:

@@ -154,12 +154,14 @@ class Deployment:
 
 @contextlib.asynccontextmanager
 async def deployment(admin_url: str, redis_url: str, name: str, **env: str) -> AsyncIterator[Deployment]:
-    # The token service's default limit (4 at once) sheds a closed loop of 16 clients, a queue
-    # but no overload: a throughput benchmark measures the work, so the limit follows the
-    # client count unless LATCHKEY_MAX_CONCURRENT_REQUESTS says otherwise (bench_overload
-    # measures the default limit and its shedding).
+    # The token service's default limit (2 to 8 at once, adaptive) sheds a closed loop of 16
+    # clients, a queue but no overload: a throughput benchmark measures the work, so the limit is
+    # fixed at the client count unless LATCHKEY_MIN/MAX_CONCURRENT_REQUESTS say otherwise
+    # (bench_overload measures the default limit and its shedding).
     limit = os.environ.get("LATCHKEY_MAX_CONCURRENT_REQUESTS") or os.environ.get("BENCH_CONCURRENCY", "16")
-    async with bench_stack(admin_url, redis_url, LATCHKEY_MAX_CONCURRENT_REQUESTS=limit, **env) as stack:
+    floor = os.environ.get("LATCHKEY_MIN_CONCURRENT_REQUESTS") or limit  # fixed: the work, not the adaptation
+    async with bench_stack(admin_url, redis_url, LATCHKEY_MAX_CONCURRENT_REQUESTS=limit,
+                           LATCHKEY_MIN_CONCURRENT_REQUESTS=floor, **env) as stack:
         client = await make_client(stack.pool, redirect_uris=(REDIRECT_URI,), name="Bench App")
         user = await make_user(stack.pool, stack.settings, username=f"bench_{secrets.token_hex(4)}")
         with serve("token", stack.env, log_path=LOGS / f"bench-token-{name}.log") as token:

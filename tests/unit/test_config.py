@@ -78,10 +78,13 @@ def test_padded_standard_base64_key_is_accepted():
     ({"LATCHKEY_KEY_ANNOUNCE_SECONDS": "300", "LATCHKEY_JWKS_MAX_AGE_SECONDS": "300"},
      "LATCHKEY_KEY_ANNOUNCE_SECONDS"),
     ({"LATCHKEY_DB_POOL_MIN": "20", "LATCHKEY_DB_POOL_MAX": "10"}, "LATCHKEY_DB_POOL_MIN"),
+    ({"LATCHKEY_MIN_CONCURRENT_REQUESTS": "9", "LATCHKEY_MAX_CONCURRENT_REQUESTS": "8"},
+     "LATCHKEY_MIN_CONCURRENT_REQUESTS"),
 ], ids=["code ttl not a number", "code ttl zero", "code ttl above limit", "port out of range",
         "bool neither", "issuer not http", "issuer relative", "issuer with query", "symmetric alg",
         "database not postgres", "database port not a number", "redis not redis", "database missing", "redis missing",
-        "kek too short", "kek not base64", "announce not longer than jwks cache", "pool min above max"])
+        "kek too short", "kek not base64", "announce not longer than jwks cache", "pool min above max",
+        "concurrency min above max"])
 def test_bad_values_are_refused_naming_the_variable(changes, named):
     with pytest.raises(ConfigError) as caught:
         from_env(**changes)

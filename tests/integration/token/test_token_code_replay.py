@@ -81,7 +81,8 @@ async def test_a_replay_is_audited_without_the_code(http, redis, settings, pool,
 async def test_twenty_concurrent_redemptions_give_exactly_one_token(start_token_app, redis, settings, pool, app_client,
                                                                     user):
     # All 20 at once, none shed (the load limit would answer some 503): the race is what is tested.
-    async with start_token_app(token_issue_deadline=1, max_concurrent_requests=20) as http:
+    async with start_token_app(token_issue_deadline=1, max_concurrent_requests=20,
+                               min_concurrent_requests=20) as http:
         issued = await issue_code(redis, settings, app_client, user)
         responses = await asyncio.gather(*(exchange(http, app_client, issued) for _ in range(20)))
         statuses = sorted(r.status for r in responses)

@@ -98,6 +98,8 @@ async def test_dependencies_and_key_ring_are_exported(http, redis, settings, app
     assert value(samples, "latchkey_db_pool_waiting") == 0
     assert value(samples, "latchkey_redis_command_duration_seconds_count", command="EVALSHA") >= 1
     assert value(samples, "latchkey_http_requests_in_flight") == 0  # the scrape itself is not counted
+    # The adaptive limit starts at its floor and grows only while requests wait on an idle loop.
+    assert value(samples, "latchkey_concurrency_limit") == 2
 
 
 async def test_every_security_event_of_the_contract_is_exported_from_zero(http):

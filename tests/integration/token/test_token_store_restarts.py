@@ -41,7 +41,8 @@ async def exchange_burst(http, client, codes) -> list[int]:
 
 async def test_a_burst_right_after_a_redis_restart_succeeds(settings, pool, app_client, user):
     with private_redis() as server:
-        fast = dataclasses.replace(settings, redis_url=server.url, max_concurrent_requests=1000)  # none shed
+        fast = dataclasses.replace(settings, redis_url=server.url, max_concurrent_requests=1000,
+                               min_concurrent_requests=1000)  # none shed
         async with running(fast) as http:
             before = await issued_codes(server.url, fast, app_client, user, BURST)
             # The pool now holds many connections, all of which the restart kills.
@@ -78,7 +79,8 @@ def postgres_server() -> Iterator[RestartablePostgres]:
 async def test_a_burst_right_after_a_postgresql_restart_succeeds(settings, redis, postgres_server,
                                                                  asked_while_down):
     server = postgres_server
-    moved = dataclasses.replace(settings, database_url=server.dsn, max_concurrent_requests=1000)  # none shed
+    moved = dataclasses.replace(settings, database_url=server.dsn, max_concurrent_requests=1000,
+                               min_concurrent_requests=1000)  # none shed
     client, person = await migrated_clients(server.dsn, moved)
     async with running(moved) as http:
         codes = [await issue_code(redis, moved, client, person) for _ in range(2 * BURST)]
