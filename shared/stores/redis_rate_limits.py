@@ -8,7 +8,8 @@ address, and the failed-authentication buckets, read-only) and, only when all ad
 the charged ones: a refused request costs nothing, so a limited caller is let in again as soon
 as the answer's Retry-After says. Requests that arrive together share that call (``admit_many``,
 decided in arrival order). Recording a failure is one more script call, on the failure path
-only.
+only; it answers how long each bucket now refuses, which shared.web.rate_limits remembers so that
+a request with no request limit to charge needs no call at all.
 """
 
 from __future__ import annotations
@@ -58,24 +59,26 @@ return waits
 """
 
 # Charges every bucket unconditionally (a failure has happened, whatever the limit says), capped
-# at one period ahead so a flood cannot lock a subject out for longer than the window. Returns
-# the 1-based indexes of buckets this charge pushed over their limit (for the audit trail).
+# at one period ahead so a flood cannot lock a subject out for longer than the window. Returns per
+# bucket two numbers: 1 when this charge pushed it over its limit (for the audit trail) else 0,
+# and the milliseconds until it admits again (0: it does now).
 _CHARGE = """
 redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local crossed = {}
+local out = {}
 for i, key in ipairs(KEYS) do
   local interval = tonumber(ARGV[2 * i - 1])
   local tolerance = tonumber(ARGV[2 * i])
   local before = math.max(tonumber(redis.call('GET', key) or 0), now)
   local tat = math.min(before + interval, now + tolerance + interval)
   redis.call('SET', key, tat, 'PX', tat - now + 1000)
-  if before + interval - tolerance <= now and tat + interval - tolerance > now then
-    crossed[#crossed + 1] = i
-  end
+  local crossed = 0
+  if before + interval - tolerance <= now and tat + interval - tolerance > now then crossed = 1 end
+  out[2 * i - 1] = crossed
+  out[2 * i] = math.max(0, tat + interval - tolerance - now)
 end
-return crossed
+return out
 """
 
 
@@ -91,6 +94,13 @@ class Bucket:
     def args(self) -> tuple[int, int]:
         interval = max(1, round(self.period * 1000 / self.limit))  # ms: limits above 1000/s act as 1000/s
         return interval, self.period * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Charged:
+    bucket: Bucket
+    crossed: bool  # this charge pushed it over its limit
+    refusing_for: float  # seconds until it admits again (0: it does now)
 
 
 class RedisRateLimits:
@@ -119,12 +129,13 @@ class RedisRateLimits:
         waits = await self._admit(keys=keys, args=args)
         return [int(wait_ms) / 1000 for wait_ms in waits]
 
-    async def charge(self, buckets: Sequence[Bucket]) -> list[Bucket]:
-        """Charges every bucket; returns those this charge just pushed over their limit."""
+    async def charge(self, buckets: Sequence[Bucket]) -> list[Charged]:
+        """Charges every bucket; per bucket, whether this charge pushed it over its limit and how
+        long it now refuses."""
         if not buckets:
             return []
         args: list[int] = []
         for bucket in buckets:
             args.extend(bucket.args())
-        crossed = await self._charge(keys=[b.key for b in buckets], args=args)
-        return [buckets[int(i) - 1] for i in crossed]
+        out = await self._charge(keys=[b.key for b in buckets], args=args)
+        return [Charged(bucket, bool(int(out[2 * i])), int(out[2 * i + 1]) / 1000) for i, bucket in enumerate(buckets)]

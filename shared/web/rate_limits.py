@@ -18,6 +18,13 @@ limit has to count guesses against a client that the guesser cannot authenticate
 someone who knows a client_id spend its failure budget (as account lockout does); the per-address
 limits bound what one address can do, and the audit trail records who crossed a limit.
 
+Every failure is charged in Redis, and the charge says how long that caller is now refused; the
+process remembers it. So when the request limits are off (the failure limits alone apply) a
+request is admitted without a round trip: a caller over a failure limit is refused by every
+replica that recorded one of its failures, and each replica lets through at most one more failed
+guess per period of refusal, so guesses stay bounded by the limit plus one per replica. With a
+request limit on, the round trip it needs anyway reads the failure buckets in Redis too.
+
 If Redis cannot be reached the limiter admits (fails open) and logs: a rate limit protects the
 service and the secrets, and refusing every request because the limiter's store is down would
 turn a Redis outage into a full outage of endpoints that do not otherwise need Redis
@@ -38,12 +45,13 @@ from shared.bearer.batching import Batched
 from shared.bearer.errors import OAuthError
 from shared.config import Settings
 from shared.stores.outages import STORE_ERRORS
-from shared.stores.redis_rate_limits import Bucket, RedisRateLimits
+from shared.stores.redis_rate_limits import Bucket, Charged, RedisRateLimits
 
 log = logging.getLogger("latchkey.rate_limits")
 
 PERIOD = 60  # every limit is "per minute"
 _WARN_EVERY = 10.0  # seconds between "limiter store down" warnings, not one per request
+_MAX_KNOWN_REFUSALS = 10_000  # failure buckets over their limit this process remembers
 
 
 class RateLimited(OAuthError):
@@ -88,6 +96,7 @@ class RateLimiter:
         self._scope = scope
         self._limits = limits
         self._warned_at = float("-inf")
+        self._refusing: dict[str, float] = {}  # failure bucket key -> when it admits again (monotonic)
 
     def _bucket(self, kind: str, value: str, limit: int, charge: bool) -> Bucket:
         return Bucket(self._store.key(f"{self._scope}:{kind}:{_subject_key(value)}"), limit, PERIOD, charge)
@@ -105,9 +114,14 @@ class RateLimiter:
     async def admit(self, subject: str | None, address: str) -> None:
         """Raises RateLimited when ``subject`` (the claimed client) or ``address`` is over a
         limit; otherwise counts this request. One Redis round trip, shared with the requests
-        admitted in the same moment; none when all are off."""
+        admitted in the same moment, when a request limit is on; none when only the failure
+        limits are (see ``_refused_by_failures``)."""
         buckets = self._buckets(subject, address, failures=False)
         if not buckets:
+            return
+        if not any(bucket.charge for bucket in buckets):
+            if (wait := self._refused_by_failures(buckets)) > 0:
+                raise RateLimited(wait)
             return
         try:
             wait = await self._admissions.submit(buckets)
@@ -124,11 +138,40 @@ class RateLimiter:
         if not buckets:
             return []
         try:
-            crossed = await self._store.charge(buckets)
+            charged = await self._store.charge(buckets)
         except STORE_ERRORS as exc:
             self._warn(exc)
             return []
-        return ["client" if ":fc:" in bucket.key else "address" for bucket in crossed]
+        self._learn(charged)
+        return ["client" if ":fc:" in c.bucket.key else "address" for c in charged if c.crossed]
+
+    def _learn(self, charged: list[Charged]) -> None:
+        now = time.monotonic()
+        if len(self._refusing) >= _MAX_KNOWN_REFUSALS:  # bounded whatever callers send
+            self._refusing = {key: until for key, until in self._refusing.items() if until > now}
+            while len(self._refusing) >= _MAX_KNOWN_REFUSALS:
+                del self._refusing[next(iter(self._refusing))]
+        for c in charged:
+            if c.refusing_for > 0:
+                self._refusing[c.bucket.key] = now + c.refusing_for
+
+    def _refused_by_failures(self, buckets: list[Bucket]) -> float:
+        """Seconds a request must wait when only the failure limits apply, from what this process
+        learned recording failures (the charge says how long a bucket now refuses): no round trip.
+        A caller over a failure limit is refused by every replica that recorded one of its
+        failures, so each replica lets through at most one more failed guess per refusal it
+        learns of; with a request limit on, the round trip it needs anyway reads Redis instead."""
+        if not self._refusing:
+            return 0.0
+        now, wait = time.monotonic(), 0.0
+        for bucket in buckets:
+            until = self._refusing.get(bucket.key)
+            if until is not None:
+                if until <= now:
+                    del self._refusing[bucket.key]
+                else:
+                    wait = max(wait, until - now)
+        return wait
 
     def _warn(self, exc: BaseException) -> None:
         now = time.monotonic()

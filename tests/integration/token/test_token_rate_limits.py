@@ -164,3 +164,49 @@ async def test_requests_arriving_together_share_one_script_call_and_are_decided_
         await limiter.admit("burst-client", "203.0.113.7")
     await limiter.admit("another-client", "203.0.113.7")
     assert calls == [12, 1, 1]
+
+
+async def test_with_only_failure_limits_on_a_replica_refuses_from_what_its_own_failures_taught_it(redis, settings):
+    """Two replicas' limiters on one Redis, the request limits off: admitting needs no round trip;
+    a client over its failure limit on one replica gets one more guess on the other, whose charge
+    says the client is over the limit, and is refused there from then on."""
+    from shared.web.rate_limits import Limits, RateLimited, RateLimiter
+
+    prefix = f"{settings.redis_prefix}replicas:"
+    first, second = (RateLimiter(redis, prefix, "token", Limits(0, 0, 3, 0)) for _ in range(2))
+    calls: list[int] = []
+    for limiter in (first, second):
+        admit_many = limiter._admissions._many
+
+        async def counted(requests, admit_many=admit_many):
+            calls.append(len(requests))
+            return await admit_many(requests)
+
+        limiter._admissions._many = counted
+    for guess in range(3):
+        await first.admit("guessed-client", "203.0.113.7")
+        assert await first.record_failure("guessed-client", "203.0.113.7") == (["client"] if guess == 2 else [])
+    with pytest.raises(RateLimited) as refused:
+        await first.admit("guessed-client", "203.0.113.7")
+    assert 15 <= refused.value.retry_after <= 20  # 3 a minute: the next guess in 20 s
+    await second.admit("guessed-client", "203.0.113.7")  # knows nothing yet: one more guess
+    assert await second.record_failure("guessed-client", "203.0.113.7") == []  # crossed already, on the first
+    with pytest.raises(RateLimited):
+        await second.admit("guessed-client", "203.0.113.7")
+    await second.admit("another-client", "203.0.113.7")
+    assert calls == [], "no admission went to Redis"
+
+
+async def test_a_learned_refusal_ends_when_its_wait_is_over(redis, settings):
+    import time
+
+    from shared.web.rate_limits import Limits, RateLimited, RateLimiter
+
+    limiter = RateLimiter(redis, f"{settings.redis_prefix}expiry:", "token", Limits(0, 0, 1, 0))
+    await limiter.record_failure("one-guess-client", "203.0.113.8")
+    with pytest.raises(RateLimited):
+        await limiter.admit("one-guess-client", "203.0.113.8")
+    [key] = limiter._refusing
+    limiter._refusing[key] = time.monotonic() - 0.001  # as if its 60 s were over
+    await limiter.admit("one-guess-client", "203.0.113.8")
+    assert not limiter._refusing
