@@ -116,3 +116,29 @@ async def test_a_refresh_token_stored_after_the_replay_is_swept_later(start_toke
         await asyncio.sleep(2.5)
         assert await revoked_at(pool, late) is not None
         assert await RedisDenylist(redis, settings.redis_prefix).contains("slow-first-exchange")
+
+
+async def test_an_exchange_still_waiting_for_its_redemption_at_the_deadline_issues_nothing(
+        start_token_app, redis, settings, pool, app_client, user):
+    """PostgreSQL is slow to make the redemption durable (another transaction holds the same code's
+    row): at LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS the exchange gives up, since a replay may sweep
+    the grant from then on. 503 at the deadline, nothing signed, and the code is spent."""
+    async with start_token_app(token_issue_deadline=1) as http:
+        issued = await issue_code(redis, settings, app_client, user)
+        async with pool.acquire() as blocker:
+            transaction = blocker.transaction()
+            await transaction.start()
+            await blocker.execute(
+                "INSERT INTO code_redemptions (code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at)"
+                " VALUES ($1, $2, $3, 'blocker', now(), now() + interval '1 minute')",
+                sha256_hex(issued.code), issued.grant.grant_id, app_client.client_id)
+            started = time.monotonic()
+            try:
+                late = await asyncio.wait_for(exchange(http, app_client, issued), 5)
+            finally:
+                await transaction.rollback()
+        assert time.monotonic() - started < 3, "answered at the deadline, not when PostgreSQL let go"
+        assert late.status == 503 and await error_of(late) == "temporarily_unavailable"
+        assert "access_token" not in await late.json()
+        again = await exchange(http, app_client, issued)
+        assert again.status == 400 and await error_of(again) == "invalid_grant"
