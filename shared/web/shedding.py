@@ -37,7 +37,8 @@ RECENTLY_STANDING_SECONDS = 16 * STANDING_QUEUE_SECONDS
 
 
 class RequestLimiter:
-    """At most ``limit`` requests in progress; up to ``queue_size`` more wait for a place.
+    """At most ``limit`` requests in progress (with a ``floor``, an adaptive limit between the two:
+    shared.web.adaptive_limit); up to ``queue_size`` more wait for a place.
 
     How long one may wait follows CoDel. A burst drains by itself: while it does, a newcomer may
     wait up to ``wait``, first come first served, so spikes are absorbed, not refused. Once every
