@@ -129,8 +129,8 @@ async def test_an_exchange_still_waiting_for_its_redemption_at_the_deadline_issu
             transaction = blocker.transaction()
             await transaction.start()
             await blocker.execute(
-                "INSERT INTO code_redemptions (code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at)"
-                " VALUES ($1, $2, $3, 'blocker', now(), now() + interval '1 minute')",
+                "INSERT INTO code_redemptions (code_hash, grant_id, client_id, access_jti, access_expires_at,"
+                " expires_at) VALUES ($1, $2, $3, 'blocker', now(), now() + interval '1 minute')",
                 sha256_hex(issued.code), issued.grant.grant_id, app_client.client_id)
             started = time.monotonic()
             try:
