@@ -60,8 +60,9 @@ return waits
 
 # Charges every bucket unconditionally (a failure has happened, whatever the limit says), capped
 # at one period ahead so a flood cannot lock a subject out for longer than the window. Returns per
-# bucket two numbers: 1 when this charge pushed it over its limit (for the audit trail) else 0,
-# and the milliseconds until it admits again (0: it does now).
+# bucket three numbers: 1 when this charge pushed it over its limit (for the audit trail) else 0,
+# the milliseconds until it admits again (0: it does now), and the milliseconds until it has
+# refilled (no failure on record any more).
 _CHARGE = """
 redis.replicate_commands()
 local t = redis.call('TIME')
@@ -75,8 +76,9 @@ for i, key in ipairs(KEYS) do
   redis.call('SET', key, tat, 'PX', tat - now + 1000)
   local crossed = 0
   if before + interval - tolerance <= now and tat + interval - tolerance > now then crossed = 1 end
-  out[2 * i - 1] = crossed
-  out[2 * i] = math.max(0, tat + interval - tolerance - now)
+  out[3 * i - 2] = crossed
+  out[3 * i - 1] = math.max(0, tat + interval - tolerance - now)
+  out[3 * i] = tat - now
 end
 return out
 """
@@ -101,6 +103,7 @@ class Charged:
     bucket: Bucket
     crossed: bool  # this charge pushed it over its limit
     refusing_for: float  # seconds until it admits again (0: it does now)
+    on_record_for: float  # seconds until it has refilled: no failure on record any more
 
 
 class RedisRateLimits:
@@ -138,4 +141,5 @@ class RedisRateLimits:
         for bucket in buckets:
             args.extend(bucket.args())
         out = await self._charge(keys=[b.key for b in buckets], args=args)
-        return [Charged(bucket, bool(int(out[2 * i])), int(out[2 * i + 1]) / 1000) for i, bucket in enumerate(buckets)]
+        return [Charged(bucket, bool(int(out[3 * i])), int(out[3 * i + 1]) / 1000, int(out[3 * i + 2]) / 1000)
+                for i, bucket in enumerate(buckets)]

@@ -14,6 +14,11 @@ ceiling). Busy is the loop thread's own CPU time (``time.thread_time``), so work
 (password hashing, the access-log flush) does not count. It starts at the floor: a burst that
 needs more places gets them within a few windows, while the queue absorbs it.
 
+Busy counts all of the loop's work, answering the requests it sheds included: in a flood the
+loop is full either way, so more places would not serve more. A store that stalls looks like an
+idle loop with requests waiting, so the limit climbs to its ceiling, which bounds it. A window
+judged long after it began (a gap with no request) is dropped: its wait is stale.
+
 With floor == ceiling the limit is fixed.
 """
 
@@ -46,9 +51,9 @@ class AdaptiveLimit:
         """A request found every place taken during this window."""
         self._waited = True
 
-    def update(self, still_waiting: bool) -> bool:
+    def update(self, waiting: Callable[[], bool]) -> bool:
         """Judges the window if it is over; True when the limit grew (places to hand out).
-        ``still_waiting``: requests wait now, so the next window starts with a wait noted."""
+        ``waiting()``: requests wait now, so the next window starts with a wait noted."""
         if self.fixed:
             return False
         now = self._clock()
@@ -58,10 +63,10 @@ class AdaptiveLimit:
         cpu = self._cpu()
         busy = (cpu - self._cpu_at_start) / elapsed
         before = self.value
-        if self._waited:
+        if self._waited and elapsed < 2 * WINDOW_SECONDS:
             if busy >= BUSY:
                 self.value = max(self.floor, before - max(1, before // 4))
             elif busy < IDLE:
                 self.value = min(self.ceiling, before + 1)
-        self._started, self._cpu_at_start, self._waited = now, cpu, still_waiting
+        self._started, self._cpu_at_start, self._waited = now, cpu, waiting()
         return self.value > before

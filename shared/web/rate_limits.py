@@ -18,12 +18,14 @@ limit has to count guesses against a client that the guesser cannot authenticate
 someone who knows a client_id spend its failure budget (as account lockout does); the per-address
 limits bound what one address can do, and the audit trail records who crossed a limit.
 
-Every failure is charged in Redis, and the charge says how long that caller is now refused; the
-process remembers it. So when the request limits are off (the failure limits alone apply) a
-request is admitted without a round trip: a caller over a failure limit is refused by every
-replica that recorded one of its failures, and each replica lets through at most one more failed
-guess per period of refusal, so guesses stay bounded by the limit plus one per replica. With a
-request limit on, the round trip it needs anyway reads the failure buckets in Redis too.
+Every failure is charged in Redis, and the charge says how long that caller is now refused and
+how long its failures stay on record (until its bucket has refilled); the process remembers
+both. When a limiter has no request limit (the failure limits alone apply), a caller with no
+failure recorded by this process is admitted without a round trip; a refused one is refused
+here for as long as the charge said; any other with failures on record here is decided by
+Redis, where every process's failures count. A caller over a failure limit through other
+processes thus gets at most one more guess per process until its bucket refills: the limit plus
+one per process. With a request limit on, every admission is the one round trip it needs anyway.
 
 If Redis cannot be reached the limiter admits (fails open) and logs: a rate limit protects the
 service and the secrets, and refusing every request because the limiter's store is down would
@@ -51,7 +53,7 @@ log = logging.getLogger("latchkey.rate_limits")
 
 PERIOD = 60  # every limit is "per minute"
 _WARN_EVERY = 10.0  # seconds between "limiter store down" warnings, not one per request
-_MAX_KNOWN_REFUSALS = 10_000  # failure buckets over their limit this process remembers
+_MAX_ON_RECORD = 10_000  # failure buckets with failures on record this process remembers
 
 
 class RateLimited(OAuthError):
@@ -96,7 +98,12 @@ class RateLimiter:
         self._scope = scope
         self._limits = limits
         self._warned_at = float("-inf")
-        self._refusing: dict[str, float] = {}  # failure bucket key -> when it admits again (monotonic)
+        # Only failure limits: a request has nothing to charge, so callers without failures need
+        # no round trip. A property of the limiter, not of the request, so a right secret and a
+        # wrong one take the same path (no oracle in which answer comes back).
+        self._failures_only = not (limits.per_subject or limits.per_address)
+        # Failure bucket key -> (refused until, failures on record until), monotonic, as charged here.
+        self._on_record: dict[str, tuple[float, float]] = {}
 
     def _bucket(self, kind: str, value: str, limit: int, charge: bool) -> Bucket:
         return Bucket(self._store.key(f"{self._scope}:{kind}:{_subject_key(value)}"), limit, PERIOD, charge)
@@ -114,14 +121,12 @@ class RateLimiter:
     async def admit(self, subject: str | None, address: str) -> None:
         """Raises RateLimited when ``subject`` (the claimed client) or ``address`` is over a
         limit; otherwise counts this request. One Redis round trip, shared with the requests
-        admitted in the same moment, when a request limit is on; none when only the failure
-        limits are (see ``_refused_by_failures``)."""
+        admitted in the same moment; none when all are off, and none for a caller without
+        failures on record here when this limiter has only failure limits (``_decided_here``)."""
         buckets = self._buckets(subject, address, failures=False)
         if not buckets:
             return
-        if not any(bucket.charge for bucket in buckets):
-            if (wait := self._refused_by_failures(buckets)) > 0:
-                raise RateLimited(wait)
+        if self._failures_only and self._decided_here(buckets):
             return
         try:
             wait = await self._admissions.submit(buckets)
@@ -147,31 +152,37 @@ class RateLimiter:
 
     def _learn(self, charged: list[Charged]) -> None:
         now = time.monotonic()
-        if len(self._refusing) >= _MAX_KNOWN_REFUSALS:  # bounded whatever callers send
-            self._refusing = {key: until for key, until in self._refusing.items() if until > now}
-            while len(self._refusing) >= _MAX_KNOWN_REFUSALS:
-                del self._refusing[next(iter(self._refusing))]
+        if len(self._on_record) >= _MAX_ON_RECORD:  # bounded whatever callers send
+            self._on_record = {key: times for key, times in self._on_record.items() if times[1] > now}
+            while len(self._on_record) >= _MAX_ON_RECORD:
+                del self._on_record[next(iter(self._on_record))]
         for c in charged:
-            if c.refusing_for > 0:
-                self._refusing[c.bucket.key] = now + c.refusing_for
+            self._on_record[c.bucket.key] = (now + c.refusing_for, now + c.on_record_for)
 
-    def _refused_by_failures(self, buckets: list[Bucket]) -> float:
-        """Seconds a request must wait when only the failure limits apply, from what this process
-        learned recording failures (the charge says how long a bucket now refuses): no round trip.
-        A caller over a failure limit is refused by every replica that recorded one of its
-        failures, so each replica lets through at most one more failed guess per refusal it
-        learns of; with a request limit on, the round trip it needs anyway reads Redis instead."""
-        if not self._refusing:
-            return 0.0
-        now, wait = time.monotonic(), 0.0
+    def _decided_here(self, buckets: list[Bucket]) -> bool:
+        """With only failure limits (nothing to count per request), a caller none of whose
+        failures this process recorded is admitted without a round trip; one refused by a failure
+        this process charged is refused for as long as that charge said (RateLimited); any other
+        caller with failures on record here is decided by Redis (False), where every process's
+        failures count. So a caller over a failure limit through other processes gets at most one
+        more guess on each process until its bucket has refilled: the limit plus one per process."""
+        if not self._on_record:
+            return True
+        now, wait, ask = time.monotonic(), 0.0, False
         for bucket in buckets:
-            until = self._refusing.get(bucket.key)
-            if until is not None:
-                if until <= now:
-                    del self._refusing[bucket.key]
-                else:
-                    wait = max(wait, until - now)
-        return wait
+            times = self._on_record.get(bucket.key)
+            if times is None:
+                continue
+            refusing_until, on_record_until = times
+            if on_record_until <= now:
+                del self._on_record[bucket.key]
+            elif refusing_until > now:
+                wait = max(wait, refusing_until - now)
+            else:
+                ask = True
+        if wait > 0:
+            raise RateLimited(wait)
+        return not ask
 
     def _warn(self, exc: BaseException) -> None:
         now = time.monotonic()

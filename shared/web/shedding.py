@@ -127,8 +127,11 @@ class RequestLimiter:
         return self._limit.value
 
     def _adapt(self) -> None:
-        if self._limit.update(still_waiting=bool(self._waiters)):
+        if self._limit.update(self._someone_waits):
             self._hand_out()
+
+    def _someone_waits(self) -> bool:
+        return any(not turn.done() for _, turn in self._waiters)  # (one timed out may not have left yet)
 
     def release(self) -> None:
         self._in_use -= 1

@@ -30,7 +30,7 @@ def windows(adaptive: AdaptiveLimit, loop: Loop, busy: float, count: int, *, wai
         if waited:
             adaptive.note_wait()
         loop.run(busy)
-        adaptive.update(still_waiting=False)
+        adaptive.update(lambda: False)
         values.append(adaptive.value)
     return values
 
@@ -72,12 +72,12 @@ def test_a_window_is_judged_only_once_it_is_over():
     adaptive = limit(2, 8, loop)
     adaptive.note_wait()
     loop.run(0.1, seconds=WINDOW_SECONDS * 0.6)
-    assert not adaptive.update(still_waiting=True) and adaptive.value == 2
+    assert not adaptive.update(lambda: True) and adaptive.value == 2
     loop.run(0.1, seconds=WINDOW_SECONDS * 0.6)
-    assert adaptive.update(still_waiting=True) and adaptive.value == 3
+    assert adaptive.update(lambda: True) and adaptive.value == 3
     # Requests still waiting when a window ends count as a wait in the next one.
     loop.run(0.1)
-    assert adaptive.update(still_waiting=False) and adaptive.value == 4
+    assert adaptive.update(lambda: False) and adaptive.value == 4
 
 
 def test_equal_floor_and_ceiling_is_a_fixed_limit():
@@ -138,3 +138,12 @@ async def test_a_shrunk_limit_frees_no_place_until_the_work_in_progress_is_below
 def test_the_bounds_come_from_the_settings_or_the_service_defaults(env, default_floor, bounds):
     settings = Settings.from_env({"DATABASE_URL": "postgresql://db/lk", "REDIS_URL": "redis://cache:6379/0", **env})
     assert concurrency_bounds(settings, 8, default_floor) == bounds
+
+
+def test_a_wait_noted_before_a_quiet_gap_is_stale_and_judges_nothing():
+    loop = Loop()
+    adaptive = limit(2, 8, loop)
+    adaptive.note_wait()
+    loop.run(0.0, seconds=5.0)  # no request for 5 s, then one arrives
+    assert not adaptive.update(lambda: False) and adaptive.value == 2
+    assert windows(adaptive, loop, busy=0.1, count=1) == [3]  # fresh windows are judged again

@@ -7,6 +7,7 @@ the default failed-authentication limit (50 a minute) as it is.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -166,16 +167,10 @@ async def test_requests_arriving_together_share_one_script_call_and_are_decided_
     assert calls == [12, 1, 1]
 
 
-async def test_with_only_failure_limits_on_a_replica_refuses_from_what_its_own_failures_taught_it(redis, settings):
-    """Two replicas' limiters on one Redis, the request limits off: admitting needs no round trip;
-    a client over its failure limit on one replica gets one more guess on the other, whose charge
-    says the client is over the limit, and is refused there from then on."""
-    from shared.web.rate_limits import Limits, RateLimited, RateLimiter
-
-    prefix = f"{settings.redis_prefix}replicas:"
-    first, second = (RateLimiter(redis, prefix, "token", Limits(0, 0, 3, 0)) for _ in range(2))
+def _count_round_trips(*limiters) -> list[int]:
+    """The sizes of the admission batches the limiters send to Redis (the store call they go to)."""
     calls: list[int] = []
-    for limiter in (first, second):
+    for limiter in limiters:
         admit_many = limiter._admissions._many
 
         async def counted(requests, admit_many=admit_many):
@@ -183,30 +178,72 @@ async def test_with_only_failure_limits_on_a_replica_refuses_from_what_its_own_f
             return await admit_many(requests)
 
         limiter._admissions._many = counted
+    return calls
+
+
+async def test_with_only_failure_limits_a_caller_with_no_failures_here_is_admitted_without_a_round_trip(
+        redis, settings):
+    """Three processes' limiters on one Redis, the request limits off. A client over its failure
+    limit through the first gets one more guess on each other process, whose charge puts it on
+    record there; from then on that process refuses it, locally while the charge said so and then
+    by asking Redis, until its bucket has refilled: the limit plus one guess per process."""
+    from shared.web.rate_limits import Limits, RateLimited, RateLimiter
+
+    prefix = f"{settings.redis_prefix}replicas:"
+    first, second, third = (RateLimiter(redis, prefix, "token", Limits(0, 0, 3, 0)) for _ in range(3))
+    calls = _count_round_trips(first, second, third)
     for guess in range(3):
         await first.admit("guessed-client", "203.0.113.7")
         assert await first.record_failure("guessed-client", "203.0.113.7") == (["client"] if guess == 2 else [])
     with pytest.raises(RateLimited) as refused:
         await first.admit("guessed-client", "203.0.113.7")
     assert 15 <= refused.value.retry_after <= 20  # 3 a minute: the next guess in 20 s
-    await second.admit("guessed-client", "203.0.113.7")  # knows nothing yet: one more guess
-    assert await second.record_failure("guessed-client", "203.0.113.7") == []  # crossed already, on the first
-    with pytest.raises(RateLimited):
-        await second.admit("guessed-client", "203.0.113.7")
-    await second.admit("another-client", "203.0.113.7")
-    assert calls == [], "no admission went to Redis"
+    # The first guess needed no round trip, the next two (failures on record here) asked Redis; a
+    # refusal a charge here reported needs none.
+    assert calls == [1, 1]
+    for process in (second, third):
+        await process.admit("guessed-client", "203.0.113.7")  # nothing on record here: one more guess
+        assert await process.record_failure("guessed-client", "203.0.113.7") == []  # crossed on the first
+        with pytest.raises(RateLimited):
+            await process.admit("guessed-client", "203.0.113.7")
+        # Once the refusal its own charge reported is over, the caller is still on record here:
+        # Redis decides, and the failures of every process keep it refused.
+        key = next(iter(process._on_record))
+        process._on_record[key] = (time.monotonic() - 0.001, process._on_record[key][1])
+        with pytest.raises(RateLimited):
+            await process.admit("guessed-client", "203.0.113.7")
+    assert calls == [1, 1, 1, 1]
+    await third.admit("another-client", "203.0.113.7")
+    assert calls == [1, 1, 1, 1]
 
 
-async def test_a_learned_refusal_ends_when_its_wait_is_over(redis, settings):
-    import time
-
+async def test_a_caller_whose_failures_are_no_longer_on_record_is_admitted_here_again(redis, settings):
     from shared.web.rate_limits import Limits, RateLimited, RateLimiter
 
     limiter = RateLimiter(redis, f"{settings.redis_prefix}expiry:", "token", Limits(0, 0, 1, 0))
+    calls = _count_round_trips(limiter)
     await limiter.record_failure("one-guess-client", "203.0.113.8")
     with pytest.raises(RateLimited):
         await limiter.admit("one-guess-client", "203.0.113.8")
-    [key] = limiter._refusing
-    limiter._refusing[key] = time.monotonic() - 0.001  # as if its 60 s were over
+    [key] = limiter._on_record
+    limiter._on_record[key] = (time.monotonic() - 0.002, time.monotonic() - 0.001)  # as if a minute had passed
     await limiter.admit("one-guess-client", "203.0.113.8")
-    assert not limiter._refusing
+    assert not limiter._on_record and calls == []
+
+
+async def test_with_a_request_limit_every_admission_asks_redis(redis, settings):
+    """The admin API's shape (a per-token request limit, failures per address): one path for a
+    right token and a wrong one, so which answer comes back tells a guesser nothing."""
+    from shared.web.rate_limits import Limits, RateLimited, RateLimiter
+
+    prefix = f"{settings.redis_prefix}admin-shape:"
+    first, second = (RateLimiter(redis, prefix, "admin", Limits(600, 0, 0, 2)) for _ in range(2))
+    calls = _count_round_trips(first, second)
+    for _ in range(2):
+        await first.admit(None, "203.0.113.9")
+        await first.record_failure(None, "203.0.113.9")
+    for process in (first, second):
+        for subject in (None, "right-token"):
+            with pytest.raises(RateLimited):
+                await process.admit(subject, "203.0.113.9")
+    assert calls == [1, 1, 1, 1, 1, 1]
