@@ -133,8 +133,8 @@ class RedisRateLimits:
         return [int(wait_ms) / 1000 for wait_ms in waits]
 
     async def charge(self, buckets: Sequence[Bucket]) -> list[Charged]:
-        """Charges every bucket; per bucket, whether this charge pushed it over its limit and how
-        long it now refuses."""
+        """Charges every bucket; per bucket, whether this charge pushed it over its limit, how
+        long it now refuses and how long its failures stay on record."""
         if not buckets:
             return []
         args: list[int] = []

@@ -183,8 +183,9 @@ class ConcurrencyLimitCollector(Collector):
                                 value=self._limiter.limit)
 
 
-async def _collect_pool(app: web.Application) -> AsyncIterator[None]:
-    """Runs after the service's own contexts: the pool is open by then (if the service has one)."""
+async def _collect_live(app: web.Application) -> AsyncIterator[None]:
+    """State read at scrape time: the PostgreSQL pool (if the service has one) and the load
+    shedder's limit. Runs after the service's own contexts: the pool is open by then."""
     collectors: list[Collector] = [PoolCollector(app[POOL])] if POOL in app else []
     collectors += [ConcurrencyLimitCollector(m.limiter) for m in app.middlewares if isinstance(m, LoadShedding)]
     for collector in collectors:
@@ -208,5 +209,5 @@ def instrument(app: web.Application) -> Metrics:
         metrics.redis_tracer = RedisTracer()
     for position, middleware in enumerate(middlewares):
         app.middlewares.insert(position, middleware)
-    app.cleanup_ctx.append(_collect_pool)
+    app.cleanup_ctx.append(_collect_live)
     return metrics

@@ -40,6 +40,20 @@ async def assert_limited(response) -> None:
     assert "rate limit" in body["error_description"]
 
 
+def _count_round_trips(*limiters) -> list[int]:
+    """The sizes of the admission batches the limiters send to Redis (the store call they go to)."""
+    calls: list[int] = []
+    for limiter in limiters:
+        admit_many = limiter._admissions._many
+
+        async def counted(requests, admit_many=admit_many):
+            calls.append(len(requests))
+            return await admit_many(requests)
+
+        limiter._admissions._many = counted
+    return calls
+
+
 async def test_over_the_client_limit_is_429_with_retry_after(start_token_app, app_client):
     async with start_token_app(**limits(rate_limit_client=3)) as http:
         for _ in range(3):
@@ -147,14 +161,7 @@ async def test_requests_arriving_together_share_one_script_call_and_are_decided_
     from shared.web.rate_limits import Limits, RateLimited, RateLimiter
 
     limiter = RateLimiter(redis, f"{settings.redis_prefix}batch:", "token", Limits(5, 0, 0, 0))
-    calls: list[int] = []
-    admit_many = limiter._admissions._many  # the store call the batches go to
-
-    async def counted(requests):
-        calls.append(len(requests))
-        return await admit_many(requests)
-
-    limiter._admissions._many = counted
+    calls = _count_round_trips(limiter)
     outcomes = await asyncio.gather(*(limiter.admit("burst-client", "203.0.113.7") for _ in range(12)),
                                     return_exceptions=True)
     refused = [o for o in outcomes if isinstance(o, RateLimited)]
@@ -165,20 +172,6 @@ async def test_requests_arriving_together_share_one_script_call_and_are_decided_
         await limiter.admit("burst-client", "203.0.113.7")
     await limiter.admit("another-client", "203.0.113.7")
     assert calls == [12, 1, 1]
-
-
-def _count_round_trips(*limiters) -> list[int]:
-    """The sizes of the admission batches the limiters send to Redis (the store call they go to)."""
-    calls: list[int] = []
-    for limiter in limiters:
-        admit_many = limiter._admissions._many
-
-        async def counted(requests, admit_many=admit_many):
-            calls.append(len(requests))
-            return await admit_many(requests)
-
-        limiter._admissions._many = counted
-    return calls
 
 
 async def test_with_only_failure_limits_a_caller_with_no_failures_here_is_admitted_without_a_round_trip(
