@@ -22,6 +22,7 @@ from shared.bearer.config import (
     DEFAULT_JWKS_REFETCH_COOLDOWN,
     DEFAULT_LEEWAY,
     DEFAULT_REDIS_PREFIX,
+    DEFAULT_VERIFIED_TOKEN_CACHE_SIZE,
     BearerConfig,
 )
 from shared.errors import ConfigError
@@ -261,6 +262,10 @@ class Settings:
         "how long /userinfo reuses a user's claims, so how long a disabled user's token still gets them (0: off)",
     )
     userinfo_cache_size: int = _setting("LATCHKEY_USERINFO_CACHE_SIZE", 10000, _int_between(1, 1_000_000), "most users whose /userinfo claims are cached")
+    verified_token_cache_size: int = _setting(
+        "LATCHKEY_VERIFIED_TOKEN_CACHE_SIZE", DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, _int_between(0, 1_000_000),
+        "most access tokens a bearer verifier remembers as verified, so their signature is checked once (0: every time)",
+    )
     bearer_algs: tuple[str, ...] = _setting(
         "LATCHKEY_BEARER_ALGS", SIGNING_ALGS, _alg_list, "algorithms a bearer verifier accepts (comma-separated)"
     )
@@ -341,6 +346,7 @@ class Settings:
             redis_prefix=self.redis_prefix, jwks_fetch_timeout=self.jwks_fetch_timeout,
             jwks_max_bytes=self.jwks_max_bytes, jwks_default_max_age=self.jwks_max_age,
             jwks_refetch_cooldown=self.jwks_refetch_cooldown, jwks_cache_cap=self.jwks_cache_cap,
+            verified_token_cache_size=self.verified_token_cache_size,
         )
 
     @property

@@ -19,6 +19,7 @@ DEFAULT_JWKS_MAX_BYTES = 65536
 DEFAULT_JWKS_MAX_AGE = 300  # a JWKS response that says nothing about caching is fresh this long
 DEFAULT_JWKS_REFETCH_COOLDOWN = 30
 DEFAULT_JWKS_CACHE_CAP = 3600
+DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 1024  # about 1.5 KB each
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class BearerConfig:
     jwks_refetch_cooldown: float = DEFAULT_JWKS_REFETCH_COOLDOWN
     # Longest a JWKS is cached whatever max-age says, and how long stale keys serve while refetches fail.
     jwks_cache_cap: int = DEFAULT_JWKS_CACHE_CAP
+    # Tokens remembered as verified, so a token used again skips its signature check (0: none).
+    verified_token_cache_size: int = DEFAULT_VERIFIED_TOKEN_CACHE_SIZE
 
     def __post_init__(self) -> None:
         # A typo here would refuse every token (or trust the wrong party) without saying why.

@@ -47,7 +47,7 @@ def bearer_context(config: BearerConfig, *, redis_key: web.AppKey[Redis] | None 
             if redis_key is not None and config.check_revocation:
                 denylist = BatchedDenylistCheck(RedisDenylistReader(app[redis_key], config.redis_prefix))
             app[BEARER_VERIFIER] = BearerVerifier(VerifierPolicy.from_config(config), cache, denylist,
-                                                    on_refused=on_refused)
+                                                    on_refused=on_refused, remember=config.verified_token_cache_size)
             # Warm the cache without holding up start-up when the token service is not up yet.
             priming = asyncio.create_task(cache.prime())
             try:

@@ -1,5 +1,6 @@
 """Verifies JWT access tokens (RFC 9068 §4) locally, with keys from a cache: no I/O per request
-except one denylist lookup when revocation checks are on.
+except one denylist lookup when revocation checks are on. A token seen before is not checked
+again for what cannot have changed (verified_cache.py).
 """
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from .checks import check_alg_matches_key, check_claims, check_header
+from .checks import TIME_CHECKS, check_alg_matches_key, check_claims, check_header
 from .errors import InvalidToken, VerifierUnavailable
 from .jws_verify import VerificationKey, parse_compact, verified_payload
 from .revocation import DENYLIST_ERRORS, TokenRef
 from .token import AccessToken, VerifierPolicy
+from .verified_cache import Verified, VerifiedTokens, token_digest
 
 
 class KeySource(Protocol):
@@ -25,14 +27,17 @@ class Denylist(Protocol):
 
 class BearerVerifier:
     def __init__(self, policy: VerifierPolicy, keys: KeySource, denylist: Denylist | None = None, *,
-                 clock: Callable[[], float] = time.time, on_refused: Callable[[str], None] | None = None) -> None:
+                 clock: Callable[[], float] = time.time, on_refused: Callable[[str], None] | None = None,
+                 remember: int = 0) -> None:
         """``on_refused`` is told the reason key of every token refused (a service counts them;
-        the package itself depends on no metrics library)."""
+        the package itself depends on no metrics library). Up to ``remember`` verified tokens
+        are remembered (0: every token is verified in full every time)."""
         self.policy = policy
         self._on_refused = on_refused
         self._keys = keys
         self._denylist = denylist if policy.check_revocation else None
         self._clock = clock
+        self._verified = VerifiedTokens(remember) if remember > 0 else None
 
     async def verify(self, token: str) -> AccessToken:
         """Each step raises InvalidToken (401) or VerifierUnavailable (503); order matters:
@@ -47,14 +52,35 @@ class BearerVerifier:
             raise
 
     async def _verify(self, token: str) -> AccessToken:
+        cache = self._verified
+        if cache is None:
+            verified = await self._verify_in_full(token)
+        else:
+            digest = token_digest(token)
+            known = cache.get(digest)
+            # Its key still trusted, the very object it was checked with (a refetched JWKS has new
+            # ones, so a token is verified in full once after every refetch).
+            if known is not None and await self._keys.key_for(known.key.kid) is known.key:
+                verified = known
+                try:  # only the clock can have changed the answer for the same bytes and key
+                    check_claims(known.access.claims, self.policy, int(self._clock()), TIME_CHECKS)
+                except InvalidToken:
+                    cache.discard(digest)
+                    raise
+            else:
+                verified = await self._verify_in_full(token)
+                cache.add(digest, verified)
+        await self._check_not_revoked(verified.ref)
+        return verified.access
+
+    async def _verify_in_full(self, token: str) -> Verified:
         jws = parse_compact(token)
         kid = check_header(jws.header, self.policy)
         key = await self._keys.key_for(kid)
         check_alg_matches_key(jws.header, key)
         claims = verified_payload(jws, key)
         check_claims(claims, self.policy, int(self._clock()))
-        await self._check_not_revoked(TokenRef.from_claims(claims))
-        return AccessToken.from_claims(claims)
+        return Verified(key, AccessToken.from_claims(claims), TokenRef.from_claims(claims))
 
     async def _check_not_revoked(self, token: TokenRef) -> None:
         """The jti denylist and the revoked-before times of its subject and client, in one lookup."""

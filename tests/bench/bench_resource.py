@@ -58,6 +58,13 @@ THREADS, CONNECTIONS = 2, 64
 ISSUER, AUDIENCE = "http://localhost:8001", "http://localhost:8003"
 WHOAMI, USERINFO, NOTES = "/api/whoami", "/userinfo", "/api/notes"
 FLOOR = "floor: bare handler, RS256 verify, cached key"
+# The resource service as measured: its settings beyond the run's own.
+UNCACHED = "denylist on, token cache 0"  # LATCHKEY_VERIFIED_TOKEN_CACHE_SIZE=0
+SERVERS = {
+    "denylist off": {"LATCHKEY_CHECK_REVOCATION": "0"},
+    "denylist on": {"LATCHKEY_CHECK_REVOCATION": "1"},
+    UNCACHED: {"LATCHKEY_CHECK_REVOCATION": "1", "LATCHKEY_VERIFIED_TOKEN_CACHE_SIZE": "0"},
+}
 
 
 # --- the floor: the least a server verifying an RS256 access token can do -----------------
@@ -180,15 +187,15 @@ async def _bench_user(env: dict[str, str]) -> str:
 @contextmanager
 def _servers(env: dict[str, str], jwk: dict[str, Any],
              logs: Path) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
-    """The floor and the resource service (denylist off, then on), all up at once: base URLs and pids."""
+    """The floor and the resource services of SERVERS, all up at once: base URLs and pids."""
     with ExitStack() as stack:
         port = free_port()
         floor = stack.enter_context(subprocess_server(
             ["-m", "tests.bench.bench_resource", "--serve-floor", str(port)], {"BENCH_JWK": json.dumps(jwk)},
             f"http://127.0.0.1:{port}/healthz", logs / "floor.log"))
         bases, pids = {"floor": f"http://127.0.0.1:{port}"}, {"floor": floor.pid}
-        for label, revocation in (("denylist off", "0"), ("denylist on", "1")):
-            server = stack.enter_context(serve("resource", {**env, "LATCHKEY_CHECK_REVOCATION": revocation},
+        for label, changes in SERVERS.items():
+            server = stack.enter_context(serve("resource", {**env, **changes},
                                                log_path=logs / f"resource-{label.replace(' ', '-')}.log"))
             bases[label], pids[label] = str(server), server.pid
         yield bases, pids
@@ -270,9 +277,10 @@ async def run(seconds: int, rounds: int) -> int:
                       f"interleaved rounds; server logs in {logs}", flush=True)
                 met = _target_rounds(bases, pids, token, seconds, rounds)
                 floor = wrk(FLOOR, bases["floor"] + "/protected", token, seconds).rps
-                for label in ("denylist off", "denylist on"):  # for the record: one PostgreSQL query each
-                    result = wrk(NOTES, bases[label] + NOTES, token, seconds, pids[label])
-                    report_line(f"resource GET {NOTES} ({label})", result.rps, result.rps / floor, result.non_2xx,
+                # For the record: one PostgreSQL query each; /userinfo as for a token never seen before.
+                for path, label in ((NOTES, "denylist off"), (NOTES, "denylist on"), (USERINFO, UNCACHED)):
+                    result = wrk(path, bases[label] + path, token, seconds, pids[label])
+                    report_line(f"resource GET {path} ({label})", result.rps, result.rps / floor, result.non_2xx,
                                 result.p99_ms, result.cpu_ms)
     for target, ok in met.items():
         p99 = f" with p99 <= {target.p99_factor:.0f}x the floor's" if target.p99_factor else ""

@@ -167,3 +167,30 @@ def test_a_bearer_header_gives_back_its_token(token, scheme, padding):
     assert token_from_header([f"{padding}{scheme} {padding}{token}{padding}"]) == token
     assert extract_token([f"{scheme} {token}"]) == token
     assert extract_token([], [token]) == token
+
+
+REMEMBERING = BearerVerifier(POLICY, DictKeys(), remember=64)
+
+
+def _outcome(verifier: BearerVerifier, token: str) -> AccessToken | str:
+    try:
+        return run_now(verifier.verify(token))
+    except InvalidToken as exc:
+        return exc.reason
+
+
+@given(tokens)
+def test_a_remembered_token_is_judged_as_a_full_verification_judges_it(token):
+    """Remembering verified tokens (LATCHKEY_VERIFIED_TOKEN_CACHE_SIZE) changes no answer, on the
+    first use or the next."""
+    expected = _outcome(VERIFIER, token)
+    assert _outcome(REMEMBERING, token) == expected
+    assert _outcome(REMEMBERING, token) == expected
+
+
+@given(signed_tokens, st.data())
+def test_a_token_changed_after_a_valid_one_was_remembered_is_judged_in_full(token, data):
+    """A remembered token lends nothing to one differing from it in any character."""
+    _outcome(REMEMBERING, token)
+    changed = data.draw(mutated(st.just(token)))
+    assert _outcome(REMEMBERING, changed) == _outcome(VERIFIER, changed)
