@@ -6,8 +6,9 @@ The order is what a rolling restart behind a load balancer needs:
    still accepts and serves for LATCHKEY_SHUTDOWN_DELAY_SECONDS: a balancer that routes by
    readiness (Kubernetes endpoints, a health-checking gateway) takes the replica out before
    its port closes, the same job as a Kubernetes ``preStop`` sleep.
-2. The listener stops completing handshakes, and a quarter second later, once what was queued
-   is accepted, it closes (new connections are refused, so a balancer retries them elsewhere);
+2. The listener stops completing handshakes (a socket filter drops every new SYN), and a
+   quarter second later, once what was queued is accepted and its request read, it closes
+   (new connections are refused, so a balancer retries them elsewhere);
    idle keep-alive connections close, and requests in flight get up to
    LATCHKEY_SHUTDOWN_GRACE_SECONDS to finish; busy connections close after their answer.
 3. Then the app's cleanup_ctx runs in reverse: background tasks stop, pools close.
@@ -19,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import socket
+import struct
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +36,9 @@ from shared.web.readiness import READINESS
 log = logging.getLogger("latchkey.shutdown")
 
 ACCEPTED_SETTLE_SECONDS = 0.25  # for the server to accept what the kernel had queued
+SO_ATTACH_FILTER = 26  # Linux; the socket module does not name it
+# A classic BPF program of one instruction, "return 0": keep no byte of any packet.
+_DROP_EVERY_PACKET = ctypes.create_string_buffer(struct.pack("=HBBI", 0x06, 0, 0, 0))  # BPF_RET | BPF_K
 
 
 async def serve_until_signalled(app: web.Application, settings: Settings, host: str, port: int,
@@ -56,23 +62,31 @@ async def serve_until_signalled(app: web.Application, settings: Settings, host: 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         # Closing a listening socket resets the connections the kernel completed but the server
-        # had not yet accepted; a gateway that had sent a request on one gets a reset after
-        # sending it, and nginx answers a POST lost so with 502. So the backlog is shrunk to
-        # nothing first (new handshakes are not completed: the gateway's connect times out or is
-        # refused once the socket closes, and it tries another replica), what is queued is
-        # accepted, and only then is the socket closed and are idle connections closed.
-        _stop_queueing(runner)
+        # had not yet accepted, and closing idle connections resets one accepted a moment ago
+        # whose request is not read yet; a gateway that had sent a request on either gets a
+        # reset after sending it, and nginx answers a POST lost so with 502. So new handshakes
+        # stop first (the gateway's SYN goes unanswered; its retry is refused once the socket
+        # closes, and it tries another replica), what is queued is accepted and read, and only
+        # then is the socket closed and are idle connections closed.
+        _refuse_new_connections(runner)
         await asyncio.sleep(ACCEPTED_SETTLE_SECONDS)
         await runner.cleanup()  # closes the listener, drains, then runs cleanup_ctx in reverse
     log.info("stopped")
 
 
-def _stop_queueing(runner: web.AppRunner) -> None:
-    """listen(0) on every listening socket: Linux then completes no new handshake (one already
-    queued still is accepted). The sockets belong to the event loop's servers, so a duplicate
-    of each descriptor is used; the backlog is a property of the socket, shared by both."""
+def _refuse_new_connections(runner: web.AppRunner) -> None:
+    """Every listening socket stops completing handshakes, and keeps what it has queued.
+
+    On Linux a socket filter that drops every packet does it: it also sees the SYNs of the
+    listener. Elsewhere, listen(0) comes closest (Linux would still complete one handshake at a
+    time, which is why it is only the fallback). The sockets belong to the event loop's
+    servers, so a duplicate of each descriptor is used; both options are the socket's own."""
+    program = struct.pack("HP", 1, ctypes.addressof(_DROP_EVERY_PACKET))  # struct sock_fprog
     for site in runner.sites:
         server = getattr(site, "_server", None)  # aiohttp keeps the loop's server private
         for listening in getattr(server, "sockets", None) or ():
             with contextlib.suppress(OSError), socket.socket(fileno=os.dup(listening.fileno())) as duplicate:
-                duplicate.listen(0)
+                try:
+                    duplicate.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, program)
+                except OSError:
+                    duplicate.listen(0)
