@@ -12,7 +12,8 @@ An error page's line ends with the reference the page showed: ``ref=7K3QX9M2PA``
 As JSON the same fields are keys of one object a line (shared.logs.JsonFormatter).
 
 A flushed write per request was a sixth of the CPU of the cheapest endpoint, so access lines
-are buffered and written in batches: when 256 are waiting, on a warning, or once a second.
+are buffered and written in batches, one write each: when 256 are waiting, on a warning, or
+once a second.
 """
 
 from __future__ import annotations
@@ -69,10 +70,42 @@ class AccessLogger(AbstractAccessLogger):
 PathOnlyAccessLogger = AccessLogger  # the name before request ids and reasons were added
 
 
-def buffer_access_log(target: logging.Handler, logger_name: str = ACCESS_LOGGER) -> logging.handlers.MemoryHandler:
+class BatchedLines(logging.handlers.MemoryHandler):
+    """A MemoryHandler whose flush writes its records to a stream handler in one write (the
+    standard one hands them over one by one, and the stream handler writes and flushes each)."""
+
+    def __init__(self, capacity: int, flushLevel: int, target: logging.StreamHandler[Any]) -> None:  # noqa: N803 (logging's naming)
+        super().__init__(capacity, flushLevel=flushLevel, target=target)
+        self._stream_handler = target
+
+    def flush(self) -> None:
+        target = self._stream_handler
+        self.acquire()  # held while writing, as MemoryHandler does: batches stay in order
+        try:
+            records, self.buffer = self.buffer, []
+            if records:
+                self._write(target, records)
+        finally:
+            self.release()
+
+    @staticmethod
+    def _write(target: logging.StreamHandler[Any], records: list[logging.LogRecord]) -> None:
+        try:
+            text = "".join(target.format(record) + target.terminator for record in records)
+            target.acquire()
+            try:
+                target.stream.write(text)
+                target.stream.flush()
+            finally:
+                target.release()
+        except Exception:
+            target.handleError(records[0])
+
+
+def buffer_access_log(target: logging.StreamHandler[Any], logger_name: str = ACCESS_LOGGER) -> BatchedLines:
     """Sends the access logger's records to ``target`` in batches; a daemon thread flushes
     what is waiting every second, so a quiet server's lines still appear promptly."""
-    buffered = logging.handlers.MemoryHandler(BATCH, flushLevel=logging.WARNING, target=target)
+    buffered = BatchedLines(BATCH, flushLevel=logging.WARNING, target=target)
     access = logging.getLogger(logger_name)
     access.addHandler(buffered)
     access.propagate = False

@@ -7,7 +7,7 @@ import time
 from aiohttp.test_utils import make_mocked_request
 from aiohttp.web import Response
 
-from shared.web.access_log import PathOnlyAccessLogger, buffer_access_log
+from shared.web.access_log import BATCH, PathOnlyAccessLogger, buffer_access_log
 
 
 def test_lines_are_batched_then_flushed_within_a_second_without_the_query():
@@ -26,5 +26,32 @@ def test_lines_are_batched_then_flushed_within_a_second_without_the_query():
         line = stream.getvalue()
         assert "GET unmatched 302" in line and "path=/callback" in line
         assert "SECRET-CODE" not in line and "state" not in line
+    finally:
+        logger.removeHandler(buffered)
+
+
+class CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_a_full_batch_is_written_at_once_in_one_write():
+    stream = CountingStream()
+    name = f"test.access.{time.monotonic_ns()}"
+    buffered = buffer_access_log(logging.StreamHandler(stream), logger_name=name)
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    try:
+        access = PathOnlyAccessLogger(logger, "")
+        for _ in range(BATCH):
+            access.log(make_mocked_request("GET", "/healthz"), Response(status=200), 0.001)
+        lines = stream.getvalue().splitlines()
+        assert len(lines) == BATCH and all("GET unmatched 200" in line for line in lines)
+        assert stream.writes == 1
     finally:
         logger.removeHandler(buffered)
