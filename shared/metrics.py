@@ -50,6 +50,7 @@ class Metrics:
         # Collectors read at scrape time (pool and key state): per process even in multiprocess mode.
         self.live = CollectorRegistry(auto_describe=True)
         self.per_client = per_client
+        self._series: dict[tuple[Any, ...], Counter] = {}
         r, by_client = self.registry, ("client_id",) if per_client else ()
 
         self.http_requests = Counter("latchkey_http_requests", "HTTP requests answered, by route template",
@@ -119,10 +120,19 @@ class Metrics:
         self.security_event(event.event_type, event.client_id if trusted else None)
 
     def code(self, outcome: str, client_id: str | None = None) -> None:
-        self.codes.labels(outcome, *self.client(client_id)).inc()
+        self._outcome(self.codes, outcome, client_id).inc()
 
     def refresh(self, outcome: str, client_id: str | None = None) -> None:
-        self.refresh_tokens.labels(outcome, *self.client(client_id)).inc()
+        self._outcome(self.refresh_tokens, outcome, client_id).inc()
+
+    def _outcome(self, family: Counter, outcome: str, client_id: str | None) -> Counter:
+        """The family's series for an outcome (and client), looked up once: ``labels()`` costs
+        more than the increment, once per exchange and rotation. As many as ``labels()`` keeps."""
+        key = (family, outcome, *self.client(client_id))
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = family.labels(*key[1:])
+        return series
 
     def pkce_failure(self, client_id: str | None = None) -> None:
         (self.pkce_failures.labels(*self.client(client_id)) if self.per_client else self.pkce_failures).inc()

@@ -93,12 +93,15 @@ def single_values(params: Params) -> Mapping[str, str]:
 
 
 def _decode(text: str, what: str) -> str:
-    if _BROKEN_ESCAPE.search(text):
+    if "%" not in text:  # most names and values (codes, tokens, verifiers): nothing to unescape
+        decoded = text.replace("+", " ")
+    elif _BROKEN_ESCAPE.search(text):
         raise MalformedParameters(f"{what} contains a broken percent-escape")
-    try:
-        decoded = unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedParameters(f"{what} is not valid UTF-8") from None
+    else:
+        try:
+            decoded = unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedParameters(f"{what} is not valid UTF-8") from None
     if has_control_character(decoded):
         raise MalformedParameters(f"{what} contains a control character")
     return decoded
