@@ -263,8 +263,8 @@ class Settings:
     )
     userinfo_cache_size: int = _setting("LATCHKEY_USERINFO_CACHE_SIZE", 10000, _int_between(1, 1_000_000), "most users whose /userinfo claims are cached")
     verified_token_cache_size: int = _setting(
-        "LATCHKEY_VERIFIED_TOKEN_CACHE_SIZE", DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, _int_between(0, 1_000_000),
-        "most access tokens a bearer verifier remembers as verified, so their signature is checked once (0: every time)",
+        "LATCHKEY_VERIFIED_TOKEN_CACHE_SIZE", DEFAULT_VERIFIED_TOKEN_CACHE_SIZE, _int_between(0, 100_000),
+        "most access tokens a bearer verifier remembers as verified, so their signature is checked once (about 1.5 KB each; 0: every time)",
     )
     bearer_algs: tuple[str, ...] = _setting(
         "LATCHKEY_BEARER_ALGS", SIGNING_ALGS, _alg_list, "algorithms a bearer verifier accepts (comma-separated)"

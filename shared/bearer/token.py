@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from .config import BearerConfig
 
@@ -23,6 +23,16 @@ class VerifierPolicy:
     def from_config(cls, config: BearerConfig) -> VerifierPolicy:
         return cls(issuer=config.issuer, audience=config.audience, algorithms=frozenset(config.algorithms),
                    leeway=config.leeway, check_revocation=config.check_revocation)
+
+
+class ReadOnlyClaims(dict[str, Any]):
+    """The token's claims as a dict (JSON-serialisable like one) that refuses changes: a verified
+    token may be handed to many requests (verified_cache.py), so none may alter what others see."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("the claims of a verified token are read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +55,7 @@ class AccessToken:
             subject=claims["sub"], client_id=claims["client_id"],
             scopes=frozenset(claims.get("scope", "").split()), jti=claims["jti"],
             issued_at=int(claims["iat"]), expires_at=int(claims["exp"]),
-            auth_time=None if auth_time is None else int(auth_time), claims=claims,
+            auth_time=None if auth_time is None else int(auth_time), claims=ReadOnlyClaims(claims),
         )
 
     def has_scopes(self, *needed: str) -> bool:

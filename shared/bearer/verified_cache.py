@@ -8,10 +8,11 @@ claims against the clock, and the denylist. So a token is accepted from here exa
 full verification would accept it. API gateways do the same (Envoy's jwt_authn
 ``jwt_cache_config``).
 
-Entries are keyed by the SHA-256 of the whole compact token: the exact bytes, at 32 bytes an
-entry. At most ``max_entries`` are kept; the oldest is evicted first, and an entry is dropped
-once its token has expired. Only tokens that passed every check are stored, so a caller
-cannot fill the cache with forgeries.
+Entries are keyed by the SHA-256 of the whole compact token (the exact bytes, in a 32-byte
+key; an entry is about 1.5 KB with its claims). At most ``max_entries`` are kept and the oldest
+is evicted first; a token refused on a later use (expired, its key gone) is dropped then. Only
+tokens that passed every check, the denylist included, are stored, so a caller cannot fill the
+cache with forgeries.
 """
 
 from __future__ import annotations

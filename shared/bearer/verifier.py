@@ -55,22 +55,25 @@ class BearerVerifier:
         cache = self._verified
         if cache is None:
             verified = await self._verify_in_full(token)
-        else:
-            digest = token_digest(token)
-            known = cache.get(digest)
+            await self._check_not_revoked(verified.ref)
+            return verified.access
+        digest = token_digest(token)
+        known = cache.get(digest)
+        try:
             # Its key still trusted, the very object it was checked with (a refetched JWKS has new
             # ones, so a token is verified in full once after every refetch).
             if known is not None and await self._keys.key_for(known.key.kid) is known.key:
+                # Only the clock can have changed the answer for the same bytes and key.
+                check_claims(known.access.claims, self.policy, int(self._clock()), TIME_CHECKS)
                 verified = known
-                try:  # only the clock can have changed the answer for the same bytes and key
-                    check_claims(known.access.claims, self.policy, int(self._clock()), TIME_CHECKS)
-                except InvalidToken:
-                    cache.discard(digest)
-                    raise
             else:
                 verified = await self._verify_in_full(token)
-                cache.add(digest, verified)
+        except InvalidToken:
+            cache.discard(digest)  # refused now: nothing of it is worth keeping
+            raise
         await self._check_not_revoked(verified.ref)
+        if verified is not known:
+            cache.add(digest, verified)  # only a token that passed every check
         return verified.access
 
     async def _verify_in_full(self, token: str) -> Verified:

@@ -6,9 +6,10 @@ The order is what a rolling restart behind a load balancer needs:
    still accepts and serves for LATCHKEY_SHUTDOWN_DELAY_SECONDS: a balancer that routes by
    readiness (Kubernetes endpoints, a health-checking gateway) takes the replica out before
    its port closes, the same job as a Kubernetes ``preStop`` sleep.
-2. The listener stops completing handshakes (a socket filter drops every new SYN), and a
-   quarter second later, once what was queued is accepted and its request read, it closes
-   (new connections are refused, so a balancer retries them elsewhere);
+2. The listener stops completing new handshakes (a socket filter drops every new SYN; the
+   client's first retry, about a second later, is refused), and a quarter second later, once
+   what was queued is accepted and its request read, it closes (new connections are refused,
+   so a balancer retries them elsewhere);
    idle keep-alive connections close, and requests in flight get up to
    LATCHKEY_SHUTDOWN_GRACE_SECONDS to finish; busy connections close after their answer.
 3. Then the app's cleanup_ctx runs in reverse: background tasks stop, pools close.
@@ -26,6 +27,7 @@ import os
 import signal
 import socket
 import struct
+import sys
 from typing import Any
 
 from aiohttp import web
@@ -78,15 +80,19 @@ def _refuse_new_connections(runner: web.AppRunner) -> None:
     """Every listening socket stops completing handshakes, and keeps what it has queued.
 
     On Linux a socket filter that drops every packet does it: it also sees the SYNs of the
-    listener. Elsewhere, listen(0) comes closest (Linux would still complete one handshake at a
-    time, which is why it is only the fallback). The sockets belong to the event loop's
-    servers, so a duplicate of each descriptor is used; both options are the socket's own."""
+    listener. (A handshake already half-way when it is attached, one round trip, is not
+    completed either, and is reset when the socket closes.) Elsewhere, listen(0) comes closest
+    (Linux would still complete one handshake at a time, which is why it is only the fallback).
+    The sockets belong to the event loop's servers, so a duplicate of each descriptor is used;
+    both options are the socket's own."""
     program = struct.pack("HP", 1, ctypes.addressof(_DROP_EVERY_PACKET))  # struct sock_fprog
     for site in runner.sites:
         server = getattr(site, "_server", None)  # aiohttp keeps the loop's server private
         for listening in getattr(server, "sockets", None) or ():
             with contextlib.suppress(OSError), socket.socket(fileno=os.dup(listening.fileno())) as duplicate:
                 try:
+                    if sys.platform != "linux":  # the option's number is Linux's
+                        raise OSError("no socket filters here")
                     duplicate.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, program)
                 except OSError:
                     duplicate.listen(0)

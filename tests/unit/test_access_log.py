@@ -55,3 +55,31 @@ def test_a_full_batch_is_written_at_once_in_one_write():
         assert stream.writes == 1
     finally:
         logger.removeHandler(buffered)
+
+
+class RecordingErrors(logging.StreamHandler[CountingStream]):
+    def __init__(self, stream: CountingStream) -> None:
+        super().__init__(stream)
+        self.errors: list[logging.LogRecord] = []
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's naming)
+        self.errors.append(record)
+
+
+def test_a_line_that_cannot_be_formatted_costs_only_itself():
+    stream = CountingStream()
+    name = f"test.access.{time.monotonic_ns()}"
+    target = RecordingErrors(stream)
+    buffered = buffer_access_log(target, logger_name=name)
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    errors = target.errors
+    try:
+        logger.info("first")
+        logger.info("broken %d", "not a number")
+        logger.info("last")
+        buffered.flush()
+        assert stream.getvalue().splitlines() == ["first", "last"] and stream.writes == 1
+        assert [record.msg for record in errors] == ["broken %d"]
+    finally:
+        logger.removeHandler(buffered)

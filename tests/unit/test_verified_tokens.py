@@ -140,7 +140,8 @@ async def test_a_forged_signature_on_a_remembered_token_is_refused(signature_che
     verifier, token = _verifier(SwappableKeys()), signed("RS256", {}, {})
     await verifier.verify(token)
     head, payload, signature = token.split(".")
-    forged = f"{head}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BA'}"
+    middle = len(signature) // 2  # a middle character carries six bits of the signature, all used
+    forged = f"{head}.{payload}.{signature[:middle]}{'B' if signature[middle] == 'A' else 'A'}{signature[middle + 1:]}"
     with pytest.raises(InvalidToken) as refused:
         await verifier.verify(forged)
     assert refused.value.reason == "bad_signature"
@@ -155,3 +156,33 @@ def test_the_oldest_entry_is_evicted_when_full():
     assert cache.get(token_digest("a")) is None
     assert cache.get(token_digest("b")) is entry and cache.get(token_digest("c")) is entry
 
+
+
+async def test_a_token_refused_on_a_later_use_is_forgotten(signature_checks):
+    keys, token = SwappableKeys(), signed("ES256", {}, {})
+    verifier = _verifier(keys)
+    await verifier.verify(token)
+    keys.keys.pop(KEYS["ES256"].kid)
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)
+    assert len(present(verifier._verified)) == 0
+
+
+async def test_a_revoked_token_is_not_remembered(signature_checks):
+    denylist, token = Denylist(), signed("RS256", {}, {"jti": "revoked-first"})
+    denylist.revoked.add("revoked-first")
+    verifier = _verifier(SwappableKeys(), denylist=denylist)
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)
+    assert len(present(verifier._verified)) == 0
+
+
+async def test_the_claims_handed_out_are_read_only_and_still_a_dict(signature_checks):
+    verifier, token = _verifier(SwappableKeys()), signed("RS256", {}, {})
+    access = await verifier.verify(token)
+    with pytest.raises(TypeError):
+        access.claims["exp"] = 2**40
+    with pytest.raises(TypeError):
+        access.claims.pop("exp")
+    assert json.loads(json.dumps(access.claims))["sub"] == "u1"
+    assert (await verifier.verify(token)).claims["exp"] == _expiry(token)
