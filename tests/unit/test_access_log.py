@@ -3,31 +3,13 @@
 import io
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aiohttp.test_utils import make_mocked_request
 from aiohttp.web import Response
 
 from shared.web.access_log import BATCH, PathOnlyAccessLogger, buffer_access_log
-
-
-def test_lines_are_batched_then_flushed_within_a_second_without_the_query():
-    stream = io.StringIO()
-    name = f"test.access.{time.monotonic_ns()}"
-    buffered = buffer_access_log(logging.StreamHandler(stream), logger_name=name)
-    logger = logging.getLogger(name)
-    logger.setLevel(logging.INFO)
-    try:
-        access = PathOnlyAccessLogger(logger, "")
-        access.log(make_mocked_request("GET", "/callback?code=SECRET-CODE&state=s"), Response(status=302), 0.002)
-        assert stream.getvalue() == "", "a line is written at once: nothing is batched"
-        deadline = time.monotonic() + 3
-        while not stream.getvalue() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        line = stream.getvalue()
-        assert "GET unmatched 302" in line and "path=/callback" in line
-        assert "SECRET-CODE" not in line and "state" not in line
-    finally:
-        logger.removeHandler(buffered)
 
 
 class CountingStream(io.StringIO):
@@ -40,23 +22,6 @@ class CountingStream(io.StringIO):
         return super().write(text)
 
 
-def test_a_full_batch_is_written_at_once_in_one_write():
-    stream = CountingStream()
-    name = f"test.access.{time.monotonic_ns()}"
-    buffered = buffer_access_log(logging.StreamHandler(stream), logger_name=name)
-    logger = logging.getLogger(name)
-    logger.setLevel(logging.INFO)
-    try:
-        access = PathOnlyAccessLogger(logger, "")
-        for _ in range(BATCH):
-            access.log(make_mocked_request("GET", "/healthz"), Response(status=200), 0.001)
-        lines = stream.getvalue().splitlines()
-        assert len(lines) == BATCH and all("GET unmatched 200" in line for line in lines)
-        assert stream.writes == 1
-    finally:
-        logger.removeHandler(buffered)
-
-
 class RecordingErrors(logging.StreamHandler[CountingStream]):
     def __init__(self, stream: CountingStream) -> None:
         super().__init__(stream)
@@ -66,20 +31,51 @@ class RecordingErrors(logging.StreamHandler[CountingStream]):
         self.errors.append(record)
 
 
-def test_a_line_that_cannot_be_formatted_costs_only_itself():
-    stream = CountingStream()
+@contextmanager
+def access_logger(target: logging.StreamHandler[CountingStream]) -> Iterator[tuple[logging.Logger, logging.Handler]]:
+    """A logger of its own, buffered into ``target`` as `latchkey serve` buffers the access log."""
     name = f"test.access.{time.monotonic_ns()}"
-    target = RecordingErrors(stream)
     buffered = buffer_access_log(target, logger_name=name)
     logger = logging.getLogger(name)
     logger.setLevel(logging.INFO)
-    errors = target.errors
     try:
+        yield logger, buffered
+    finally:
+        logger.removeHandler(buffered)
+
+
+def test_lines_are_batched_then_flushed_within_a_second_without_the_query():
+    stream = CountingStream()
+    with access_logger(logging.StreamHandler(stream)) as (logger, _):
+        access = PathOnlyAccessLogger(logger, "")
+        access.log(make_mocked_request("GET", "/callback?code=SECRET-CODE&state=s"), Response(status=302), 0.002)
+        assert stream.getvalue() == "", "a line is written at once: nothing is batched"
+        deadline = time.monotonic() + 3
+        while not stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        line = stream.getvalue()
+        assert "GET unmatched 302" in line and "path=/callback" in line
+        assert "SECRET-CODE" not in line and "state" not in line
+
+
+def test_a_full_batch_is_written_at_once_in_one_write():
+    stream = CountingStream()
+    with access_logger(logging.StreamHandler(stream)) as (logger, _):
+        access = PathOnlyAccessLogger(logger, "")
+        for _ in range(BATCH):
+            access.log(make_mocked_request("GET", "/healthz"), Response(status=200), 0.001)
+        lines = stream.getvalue().splitlines()
+        assert len(lines) == BATCH and all("GET unmatched 200" in line for line in lines)
+        assert stream.writes == 1
+
+
+def test_a_line_that_cannot_be_formatted_costs_only_itself():
+    stream = CountingStream()
+    target = RecordingErrors(stream)
+    with access_logger(target) as (logger, buffered):
         logger.info("first")
         logger.info("broken %d", "not a number")
         logger.info("last")
         buffered.flush()
         assert stream.getvalue().splitlines() == ["first", "last"] and stream.writes == 1
-        assert [record.msg for record in errors] == ["broken %d"]
-    finally:
-        logger.removeHandler(buffered)
+        assert [record.msg for record in target.errors] == ["broken %d"]
