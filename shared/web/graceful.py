@@ -90,9 +90,14 @@ def _refuse_new_connections(runner: web.AppRunner) -> None:
         server = getattr(site, "_server", None)  # aiohttp keeps the loop's server private
         for listening in getattr(server, "sockets", None) or ():
             with contextlib.suppress(OSError), socket.socket(fileno=os.dup(listening.fileno())) as duplicate:
-                try:
-                    if sys.platform != "linux":  # the option's number is Linux's
-                        raise OSError("no socket filters here")
-                    duplicate.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, program)
-                except OSError:
-                    duplicate.listen(0)
+                _stop_handshakes(duplicate, program)
+
+
+def _stop_handshakes(listening: socket.socket, program: bytes) -> None:
+    if sys.platform == "linux":  # the option's number is Linux's
+        try:
+            listening.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, program)
+            return
+        except OSError:
+            pass
+    listening.listen(0)
