@@ -69,19 +69,27 @@ def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:
     pairs = [pair for pair in raw.split("&") if pair] if raw else []
     if len(pairs) > max_params:
         raise MalformedParameters(f"the request has more than {max_params} parameters")
-    values: dict[str, list[str]] = {}
-    seen: set[str] = set()
+    # A control character sent as is shows in the raw text; only a percent-escape can hide one.
+    # So the text is searched once, and then only the values that had an escape are again.
+    checked = _CONTROL.search(raw) is None
+    values: dict[str, list[str]] = {}  # every name seen, with its non-empty values
     repeated: set[str] = set()
     for pair in pairs:
         raw_name, _, raw_value = pair.partition("=")
-        name = _decode(raw_name, "a parameter name")
-        value = _decode(raw_value, f"parameter {name}")
-        if name in seen:
+        if checked and "%" not in pair:  # most pairs (codes, tokens, verifiers): nothing to unescape
+            name, value = raw_name.replace("+", " "), raw_value.replace("+", " ")
+        else:
+            name = _decode(raw_name, None)
+            value = _decode(raw_value, name)
+        found = values.get(name)
+        if found is None:
+            found = values[name] = []
+        else:
             repeated.add(name)
-        seen.add(name)
         if value:
-            values.setdefault(name, []).append(value)
-    return Params(MappingProxyType({name: tuple(found) for name, found in values.items()}), frozenset(repeated))
+            found.append(value)
+    return Params(MappingProxyType({name: tuple(found) for name, found in values.items() if found}),
+                  frozenset(repeated))
 
 
 def single_values(params: Params) -> Mapping[str, str]:
@@ -92,16 +100,21 @@ def single_values(params: Params) -> Mapping[str, str]:
     return {name: found[0] for name, found in params.values.items()}
 
 
-def _decode(text: str, what: str) -> str:
-    if "%" not in text:  # most names and values (codes, tokens, verifiers): nothing to unescape
+def _decode(text: str, name: str | None) -> str:
+    """One name (``name`` None) or the value of parameter ``name``, unescaped and checked."""
+    if "%" not in text:
         decoded = text.replace("+", " ")
     elif _BROKEN_ESCAPE.search(text):
-        raise MalformedParameters(f"{what} contains a broken percent-escape")
+        raise MalformedParameters(f"{_what(name)} contains a broken percent-escape")
     else:
         try:
             decoded = unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
         except UnicodeDecodeError:
-            raise MalformedParameters(f"{what} is not valid UTF-8") from None
+            raise MalformedParameters(f"{_what(name)} is not valid UTF-8") from None
     if has_control_character(decoded):
-        raise MalformedParameters(f"{what} contains a control character")
+        raise MalformedParameters(f"{_what(name)} contains a control character")
     return decoded
+
+
+def _what(name: str | None) -> str:
+    return "a parameter name" if name is None else f"parameter {name}"

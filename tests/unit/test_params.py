@@ -16,6 +16,7 @@ from shared.oauth.params import MalformedParameters, parse_urlencoded, single_va
     pytest.param("", {}, id="empty input"),
     pytest.param("s=%3Cscript%3E", {"s": ("<script>",)}, id="markup is just text here"),
     pytest.param(b"a=1", {"a": ("1",)}, id="bytes input"),
+    pytest.param("a=&b=1&a=2", {"a": ("2",), "b": ("1",)}, id="an empty first value does not hide a later one"),
 ])
 def test_accepted(raw, expected):
     assert dict(parse_urlencoded(raw, max_params=10).values) == expected
@@ -31,6 +32,10 @@ def test_accepted(raw, expected):
     pytest.param("a=x%7F", "parameter a contains a control character", id="DEL"),
     pytest.param("a=x%C2%85", "parameter a contains a control character", id="a C1 control (NEL)"),
     pytest.param("a%00=1", "a parameter name contains a control character", id="a control character in a name"),
+    # Sent as is, not escaped: found by the one search over the whole text, still named precisely.
+    pytest.param("a=1&b=x\ty", "parameter b contains a control character", id="a raw tab"),
+    pytest.param("a=1&b\x7f=2", "a parameter name contains a control character", id="a raw DEL in a name"),
+    pytest.param("a=x%41&b=\x00", "parameter b contains a control character", id="a raw NUL beside an escape"),
     pytest.param(b"a=caf\xc3\xa9", "not percent-encoded", id="raw non-ASCII bytes in a body"),
     pytest.param("a=caf\u00e9", "not percent-encoded", id="raw non-ASCII in a query string"),
     # aiohttp's pure-Python HTTP parser passes raw bytes on as surrogate escapes (found by Hypothesis)
