@@ -123,6 +123,8 @@ class RateLimiter:
         limit; otherwise counts this request. One Redis round trip, shared with the requests
         admitted in the same moment; none when all are off, and none for a caller without
         failures on record here when this limiter has only failure limits (``_decided_here``)."""
+        if self._failures_only and not self._on_record:
+            return  # nothing to count, no failure on record here: what _decided_here says, sooner
         buckets = self._buckets(subject, address, failures=False)
         if not buckets:
             return
