@@ -21,8 +21,12 @@ def new_jti(issued_at: int, now_ms: int) -> str:
     """A UUIDv7 for a token with ``iat`` = ``issued_at``; ``now_ms`` is clamped into that
     second (a request that crossed a second boundary records the earlier, stricter time)."""
     ms = min(max(now_ms, issued_at * 1000), issued_at * 1000 + 999)
-    value = (ms << 80) | (0x7 << 76) | (secrets.randbits(_RAND_A_BITS) << 64) | (0b10 << 62)
-    return str(uuid.UUID(int=value | secrets.randbits(_RAND_B_BITS)))
+    random = secrets.randbits(_RAND_A_BITS + _RAND_B_BITS)
+    value = ((ms << 80) | (0x7 << 76) | ((random >> _RAND_B_BITS) << 64) | (0b10 << 62)
+             | (random & ((1 << _RAND_B_BITS) - 1)))
+    # str(uuid.UUID(int=value)), without the object: one is minted per token.
+    digits = f"{value:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def issued_ms(jti: str, iat: int) -> int:
