@@ -46,11 +46,16 @@ class RedisCodeStore:
         self._consume = redis.register_script(_CONSUME)
         self._save_taking = redis.register_script(_SAVE_TAKING)
 
+    def _keys(self, code: str) -> tuple[str, str]:
+        """The code's key and its used marker's, from one digest."""
+        digest = sha256_hex(code)
+        return f"{self._prefix}code:{digest}", f"{self._prefix}code-used:{digest}"
+
     def _code_key(self, code: str) -> str:
-        return f"{self._prefix}code:{sha256_hex(code)}"
+        return self._keys(code)[0]
 
     def _used_key(self, code: str) -> str:
-        return f"{self._prefix}code-used:{sha256_hex(code)}"
+        return self._keys(code)[1]
 
     async def save(self, code: str, grant: AuthorizationGrant, ttl: int) -> None:
         grant = _with_grant_id(grant)
@@ -73,7 +78,7 @@ class RedisCodeStore:
         """GETDEL plus the used marker, one round trip. ``use.grant_id`` is taken from the grant."""
         # Built by hand: dataclasses.asdict costs more than the rest of this call on the hot path.
         marker = json.dumps({"access_jti": use.access_jti, "access_expires_at": use.access_expires_at})
-        raw = await self._consume(keys=[self._code_key(code), self._used_key(code)], args=[marker, replay_window])
+        raw = await self._consume(keys=list(self._keys(code)), args=[marker, replay_window])
         return AuthorizationGrant.from_json(raw) if raw else None
 
     async def find_use(self, code: str) -> CodeUse | None:
