@@ -15,9 +15,17 @@ import time
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+# One encoder for every line: json.dumps with options builds a new one on each call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 class JsonFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"ts": _timestamp(record.created), "level": record.levelname, "logger": record.name}
+        entry = {"ts": self._timestamp(record.created), "level": record.levelname, "logger": record.name}
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update(fields)
@@ -25,11 +33,14 @@ class JsonFormatter(logging.Formatter):
             entry["msg"] = record.getMessage()
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, separators=(",", ":"), default=str)
+        return _ENCODER.encode(entry)
 
-
-def _timestamp(created: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
+    def _timestamp(self, created: float) -> str:
+        """UTC to the millisecond; the date and time up to the second are formatted once a second."""
+        second, cached = int(created), self._second  # one read: another thread may format too
+        if cached[0] != second:
+            cached = self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{cached[1]}.{int(created % 1 * 1000):03d}Z"
 
 
 def formatter(log_format: str) -> logging.Formatter:
