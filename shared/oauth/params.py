@@ -7,8 +7,9 @@ instead of being guessed at; so is a request with too many parameters.
 
 §3.1: a parameter sent without a value counts as omitted, and none may be sent more than once.
 A repeat is counted even when one copy is empty (the strict reading); what a repeat means is the
-endpoint's to say (the authorization endpoint must first know whether it may redirect), so the
-parser records repeats instead of raising. ``single_values`` is the token endpoints' strict form.
+endpoint's to say (the authorization endpoint must first know whether it may redirect; RFC 8707
+lets resource repeat), so the parser records repeats instead of raising. ``single_values`` is the
+token endpoints' strict form.
 """
 
 from __future__ import annotations
@@ -92,11 +93,12 @@ def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:
                   frozenset(repeated))
 
 
-def single_values(params: Params) -> Mapping[str, str]:
-    """The strict form of §3.2 for the token, revocation and introspection endpoints: one value each."""
-    repeated = params.repeated()
-    if repeated:
-        raise MalformedParameters(f"parameter {repeated[0]} is repeated")
+def single_values(params: Params, defined: frozenset[str]) -> Mapping[str, str]:
+    """The strict form of §3.2 for the token, revocation and introspection endpoints: one value of
+    each parameter the endpoint ``defined``; others are ignored, repeated or not (§3.1)."""
+    for name in params.repeated():
+        if name in defined:
+            raise MalformedParameters(f"parameter {name} is repeated")
     return {name: found[0] for name, found in params.values.items()}
 
 

@@ -63,7 +63,12 @@ def test_repeats_are_recorded(raw, repeated):
     assert parse_urlencoded(raw, max_params=10).repeated() == repeated
 
 
-def test_single_values_refuses_a_repeat_and_keeps_the_rest():
-    assert single_values(parse_urlencoded("a=1&b=&c=3", max_params=10)) == {"a": "1", "c": "3"}
+def test_single_values_refuses_a_repeat_of_a_defined_name_and_keeps_the_rest():
+    assert single_values(parse_urlencoded("a=1&b=&c=3", max_params=10), frozenset("a")) == {"a": "1", "c": "3"}
     with pytest.raises(MalformedParameters, match="parameter a is repeated"):
-        single_values(parse_urlencoded("a=1&a=", max_params=10))
+        single_values(parse_urlencoded("a=1&a=", max_params=10), frozenset("a"))
+
+
+def test_single_values_ignores_a_repeat_of_a_name_the_endpoint_does_not_define():
+    """RFC 6749 §3.1: unrecognized parameters are ignored, repeated or not."""
+    assert single_values(parse_urlencoded("a=1&x=2&x=3", max_params=10), frozenset("a")) == {"a": "1", "x": "2"}

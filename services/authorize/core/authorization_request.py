@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from services.authorize.core.audience import chosen_api
 from services.authorize.core.client_redirect import VerifiedRedirect
 from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
 from services.authorize.core.scopes import requested_scope
-from shared.errors import InvalidRequest, InvalidTarget, UnauthorizedClient, UnsupportedResponseType
+from shared.errors import InvalidRequest, UnauthorizedClient, UnsupportedResponseType
 from shared.models import Client
 from shared.oauth.catalog import EMPTY, ApiCatalog
 from shared.oauth.params import Params
+from shared.oauth.resource import resource_indicator
 from shared.pkce import S256, is_valid_code_challenge
 
 # Parameters this endpoint defines; RFC 6749 §3.1 forbids repeating them. Others are ignored.
@@ -62,7 +62,7 @@ def validate_authorization_request(params: Params, client: Client, redirect: Ver
     scope = requested_scope(params.first("scope"), client, catalog)
     challenge = pkce_challenge(params, client, policy.require_pkce)
     prompt = parse_prompt(params.first("prompt"))
-    api = chosen_api(scope, resource_indicator(params), client, catalog, policy.audience)
+    api = chosen_api(scope, resource_indicator(params.all("resource")), client, catalog, policy.audience)
     return AuthorizationRequest(
         client_id=client.client_id, redirect_uri=redirect.uri, redirect_uri_sent=redirect.sent,
         scope=scope, state=params.first("state"), nonce=params.first("nonce"),
@@ -140,23 +140,6 @@ def parse_max_age(raw: str | None) -> int | None:
     if not _DIGITS.fullmatch(raw):
         raise InvalidRequest("max_age must be a non-negative number of seconds")
     return int(raw)
-
-
-def resource_indicator(params: Params) -> str | None:
-    """RFC 8707 §2: one absolute URI without fragment; which API it names is core.audience's rule."""
-    values = set(params.all("resource"))
-    if not values:
-        return None
-    if len(values) > 1:
-        raise InvalidTarget("only one resource can be requested")
-    resource = values.pop()
-    try:
-        absolute = bool(urlsplit(resource).scheme)
-    except ValueError:  # e.g. an unbalanced IPv6 bracket
-        absolute = False
-    if not absolute or "#" in resource:
-        raise InvalidTarget("resource must be an absolute URI without a fragment")
-    return resource
 
 
 def _login_hint(raw: str | None) -> str | None:

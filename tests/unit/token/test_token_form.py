@@ -3,12 +3,26 @@
 import pytest
 
 from services.token.core.form import check_content_type, parse_form, required
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, InvalidTarget
 
 
 def test_parse_form_gives_one_value_per_parameter():
     assert parse_form(b"grant_type=authorization_code&code=&x=%2B", max_params=50) == {
         "grant_type": "authorization_code", "x": "+"}
+
+
+def test_a_repeated_parameter_these_endpoints_do_not_define_is_ignored():
+    """RFC 6749 §3.1: "MUST ignore unrecognized request parameters", repeated ones too."""
+    assert parse_form(b"grant_type=x&foo=1&foo=2&bar=&bar=3", max_params=50) == {
+        "grant_type": "x", "foo": "1", "bar": "3"}
+
+
+def test_resource_may_repeat_one_value_but_not_name_two():
+    """RFC 8707 §2: several resource parameters may be sent; a token here has one audience."""
+    assert parse_form(b"resource=https%3A%2F%2Fapi.example&resource=https%3A%2F%2Fapi.example",
+                      max_params=50) == {"resource": "https://api.example"}
+    with pytest.raises(InvalidTarget, match="only one resource"):
+        parse_form(b"resource=https%3A%2F%2Fa.example&resource=https%3A%2F%2Fb.example", max_params=50)
 
 
 @pytest.mark.parametrize("body, message", [
