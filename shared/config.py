@@ -335,6 +335,12 @@ class Settings:
         return self.audience or self.resource_url
 
     @property
+    def userinfo_audience(self) -> str:
+        """The userinfo endpoint's URL (shared.endpoints.USERINFO_PATH): an access token for another
+        API, issued to an OpenID request, names it too, so /userinfo accepts it (OIDC Core §5.3.1)."""
+        return f"{self.resource_url}/userinfo"
+
+    @property
     def trusted_jwks_url(self) -> str:
         return self.jwks_url or f"{self.token_url}/jwks"  # shared.endpoints.JWKS_PATH
 
@@ -342,7 +348,7 @@ class Settings:
         """What the bearer verifier (shared.bearer) checks tokens against, from these settings."""
         return BearerConfig(
             issuer=self.issuer, audience=self.access_audience, jwks_url=self.trusted_jwks_url,
-            algorithms=self.bearer_algs, leeway=self.clock_leeway, check_revocation=self.check_revocation,
+            also_audiences=(self.userinfo_audience,), algorithms=self.bearer_algs, leeway=self.clock_leeway, check_revocation=self.check_revocation,
             redis_prefix=self.redis_prefix, jwks_fetch_timeout=self.jwks_fetch_timeout,
             jwks_max_bytes=self.jwks_max_bytes, jwks_default_max_age=self.jwks_max_age,
             jwks_refetch_cooldown=self.jwks_refetch_cooldown, jwks_cache_cap=self.jwks_cache_cap,

@@ -11,6 +11,7 @@ from services.resource.resources import CLEANUP_CONTEXTS
 from services.resource.routes import PUBLIC_PATHS, routes
 from shared.bearer import bearer_middleware
 from shared.config import Settings
+from shared.endpoints import USERINFO_PATH
 from shared.web.cors import cors_middleware
 from shared.web.errors import json_error_middleware
 from shared.web.metrics import instrument
@@ -39,7 +40,8 @@ def create_app(settings: Settings) -> web.Application:
             json_error_middleware,
             load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
             store_outage_middleware,  # PostgreSQL or Redis down: 503, never 500
-            bearer_middleware(public_paths=PUBLIC_PATHS),
+            # /userinfo also takes an OpenID request's token for another API (it names userinfo too).
+            bearer_middleware(public_paths=PUBLIC_PATHS, audience_at={USERINFO_PATH: settings.userinfo_audience}),
             # Only a request whose token passed waits for a PostgreSQL place.
             database_places_middleware(settings, prefixes=(NOTES_PATH,)),
         ],

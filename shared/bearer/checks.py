@@ -17,6 +17,7 @@ from .token import VerifierPolicy
 KEY_LOCATION_HEADERS = ("jku", "x5u", "jwk", "x5c")
 # RFC 9068 §4: typ is "at+jwt"; "application/at+jwt" is the same media type written in full.
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+WRONG_AUDIENCE = "token not meant for this API (aud)"
 
 
 def _is_number(value: Any) -> bool:
@@ -92,7 +93,9 @@ def _issuer(claims: Mapping[str, Any], policy: VerifierPolicy, now: int) -> str 
 def _audience(claims: Mapping[str, Any], policy: VerifierPolicy, now: int) -> str | None:
     aud = claims["aud"]
     audiences = [aud] if isinstance(aud, str) else aud
-    return None if policy.audience in audiences else "token not meant for this API (aud)"
+    if policy.audience in audiences or not policy.also_audiences.isdisjoint(audiences):
+        return None  # one of also_audiences: whether this route takes it is BearerVerifier.verify's question
+    return WRONG_AUDIENCE
 
 
 def _expiry(claims: Mapping[str, Any], policy: VerifierPolicy, now: int) -> str | None:

@@ -29,6 +29,9 @@ class BearerConfig:
     issuer: str
     audience: str
     jwks_url: str
+    # Audiences some routes take beside ``audience`` (bearer_middleware's ``audience_at``): the
+    # resource service's /userinfo takes a token for another API when it names the endpoint too.
+    also_audiences: tuple[str, ...] = ()
     algorithms: tuple[str, ...] = SUPPORTED_ALGORITHMS
     leeway: int = DEFAULT_LEEWAY
     # Revoked jtis are refused only when bearer_context is also given a Redis client.

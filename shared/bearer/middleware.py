@@ -8,7 +8,7 @@ the server's ``shared.web.errors.json_error_middleware``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -34,24 +34,27 @@ async def _body_tokens(request: web.Request) -> list[str]:
     return [v for v in form.getall("access_token", []) if isinstance(v, str)]
 
 
-async def authenticate(request: web.Request) -> AccessToken:
-    """The verified token of this request (verified once, then remembered on the request)."""
+async def authenticate(request: web.Request, also: str | None = None) -> AccessToken:
+    """The verified token of this request (verified once, then remembered on the request);
+    ``also``: an audience this route takes beside the verifier's own (BearerConfig.also_audiences)."""
     if ACCESS_TOKEN in request:
         return request[ACCESS_TOKEN]
     token = extract_token(request.headers.getall("Authorization", []), await _body_tokens(request))
-    access = await request.config_dict[BEARER_VERIFIER].verify(token)
+    access = await request.config_dict[BEARER_VERIFIER].verify(token, also=also)
     request[ACCESS_TOKEN] = access
     return access
 
 
-def bearer_middleware(*, public_paths: Iterable[str] = ()) -> Middleware:
-    """Every request needs a valid bearer token, except the paths listed (health checks)."""
-    public = frozenset(public_paths)
+def bearer_middleware(*, public_paths: Iterable[str] = (), audience_at: Mapping[str, str] | None = None) -> Middleware:
+    """Every request needs a valid bearer token, except the paths listed (health checks).
+    ``audience_at`` maps a path to the one audience it takes beside the verifier's own (it must
+    be among BearerConfig.also_audiences); every other path takes only the verifier's own."""
+    public, also_at = frozenset(public_paths), dict(audience_at or {})
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path not in public:
-            await authenticate(request)
+            await authenticate(request, also_at.get(request.path))
         return await handler(request)
 
     return middleware

@@ -18,11 +18,13 @@ class VerifierPolicy:
     algorithms: frozenset[str]
     leeway: int
     check_revocation: bool
+    also_audiences: frozenset[str] = frozenset()  # each accepted only where a route asks for it
 
     @classmethod
     def from_config(cls, config: BearerConfig) -> VerifierPolicy:
         return cls(issuer=config.issuer, audience=config.audience, algorithms=frozenset(config.algorithms),
-                   leeway=config.leeway, check_revocation=config.check_revocation)
+                   leeway=config.leeway, check_revocation=config.check_revocation,
+                   also_audiences=frozenset(config.also_audiences) - {config.audience})
 
 
 class ReadOnlyClaims(dict[str, Any]):
@@ -47,15 +49,17 @@ class AccessToken:
     expires_at: int
     auth_time: int | None
     claims: Mapping[str, Any]
+    audiences: frozenset[str] = frozenset()
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> AccessToken:
-        auth_time = claims.get("auth_time")
+        auth_time, aud = claims.get("auth_time"), claims["aud"]
         return cls(
             subject=claims["sub"], client_id=claims["client_id"],
             scopes=frozenset(claims.get("scope", "").split()), jti=claims["jti"],
             issued_at=int(claims["iat"]), expires_at=int(claims["exp"]),
             auth_time=None if auth_time is None else int(auth_time), claims=ReadOnlyClaims(claims),
+            audiences=frozenset([aud] if isinstance(aud, str) else aud),
         )
 
     def has_scopes(self, *needed: str) -> bool:

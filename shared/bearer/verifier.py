@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from .checks import TIME_CHECKS, check_alg_matches_key, check_claims, check_header
+from .checks import TIME_CHECKS, WRONG_AUDIENCE, check_alg_matches_key, check_claims, check_header
 from .errors import InvalidToken, VerifierUnavailable
 from .jws_verify import VerificationKey, parse_compact, verified_payload
 from .revocation import DENYLIST_ERRORS, TokenRef
@@ -39,22 +39,25 @@ class BearerVerifier:
         self._clock = clock
         self._verified = VerifiedTokens(remember) if remember > 0 else None
 
-    async def verify(self, token: str) -> AccessToken:
+    async def verify(self, token: str, *, also: str | None = None) -> AccessToken:
         """Each step raises InvalidToken (401) or VerifierUnavailable (503); order matters:
         nothing from the token is trusted before its signature has been checked with a pinned key.
+        The token must be for the policy's audience, or for ``also``, one of its also_audiences
+        that the caller's route takes.
         """
         if self._on_refused is None:
-            return await self._verify(token)
+            return await self._verify(token, also)
         try:
-            return await self._verify(token)
+            return await self._verify(token, also)
         except InvalidToken as refused:
             self._on_refused(refused.reason)
             raise
 
-    async def _verify(self, token: str) -> AccessToken:
+    async def _verify(self, token: str, also: str | None) -> AccessToken:
         cache = self._verified
         if cache is None:
             verified = await self._verify_in_full(token)
+            self._check_route_audience(verified.access, also)
             await self._check_not_revoked(verified.ref)
             return verified.access
         digest = token_digest(token)
@@ -71,6 +74,7 @@ class BearerVerifier:
         except InvalidToken:
             cache.discard(digest)  # refused now: nothing of it is worth keeping
             raise
+        self._check_route_audience(verified.access, also)  # (kept: another route may take it)
         await self._check_not_revoked(verified.ref)
         if verified is not known:
             cache.add(digest, verified)  # only a token that passed every check
@@ -84,6 +88,14 @@ class BearerVerifier:
         claims = verified_payload(jws, key)
         check_claims(claims, self.policy, int(self._clock()))
         return Verified(key, AccessToken.from_claims(claims), TokenRef.from_claims(claims))
+
+    def _check_route_audience(self, access: AccessToken, also: str | None) -> None:
+        """The claim checks took any of the policy's audiences; this route takes its own and ``also``."""
+        policy = self.policy
+        if not policy.also_audiences or policy.audience in access.audiences:
+            return
+        if also is None or also not in policy.also_audiences or also not in access.audiences:
+            raise InvalidToken(WRONG_AUDIENCE, reason="wrong_audience")
 
     async def _check_not_revoked(self, token: TokenRef) -> None:
         """The jti denylist and the revoked-before times of its subject and client, in one lookup."""

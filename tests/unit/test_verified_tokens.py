@@ -186,3 +186,26 @@ async def test_the_claims_handed_out_are_read_only_and_still_a_dict(signature_ch
         access.claims.pop("exp")
     assert json.loads(json.dumps(access.claims))["sub"] == "u1"
     assert (await verifier.verify(token)).claims["exp"] == _expiry(token)
+
+
+USERINFO = "https://resource.example/userinfo"
+
+
+@pytest.mark.parametrize("remember", [8, 0], ids=["remembered", "verified in full each time"])
+async def test_an_also_audience_is_taken_only_where_the_route_asks_for_it(signature_checks, remember):
+    """OIDC Core §5.3.1: an OpenID request's token for another API names userinfo too; /userinfo
+    takes it (also=), every other route of the server refuses it, remembered or not."""
+    policy = dataclasses.replace(POLICY, also_audiences=frozenset({USERINFO}))
+    verifier = BearerVerifier(policy, SwappableKeys(), remember=remember)
+    for_api = signed("RS256", {}, {"aud": ["https://orders.example", USERINFO]})
+    assert (await verifier.verify(for_api, also=USERINFO)).audiences == {"https://orders.example", USERINFO}
+    for also in (None, "https://orders.example"):
+        with pytest.raises(InvalidToken) as refused:
+            await verifier.verify(for_api, also=also)
+        assert refused.value.reason == "wrong_audience"
+    assert (await verifier.verify(for_api, also=USERINFO)).subject  # a refusal elsewhere forgot nothing
+    ours = signed("RS256", {}, {"aud": [POLICY.audience, "https://orders.example"]})
+    assert await verifier.verify(ours) == await verifier.verify(ours, also=USERINFO)
+    with pytest.raises(InvalidToken) as refused:
+        await verifier.verify(signed("RS256", {}, {"aud": "https://orders.example"}), also=USERINFO)
+    assert refused.value.reason == "wrong_audience"

@@ -29,7 +29,7 @@ class AccessPlan:
         return AccessPlan(self.jti, self.issued_at, min(self.expires_at, self.issued_at + ttl))
 
 
-def access_token_claims(plan: AccessPlan, *, issuer: str, subject: str, audience: str, client_id: str,
+def access_token_claims(plan: AccessPlan, *, issuer: str, subject: str, audience: str | list[str], client_id: str,
                         scope: str, auth_time: int | None) -> dict[str, Any]:
     """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti required; scope §2.2.3; auth_time §2.2.1."""
     claims: dict[str, Any] = {

@@ -79,8 +79,13 @@ class TokenIssuer:
               refresh_token: str | None = None) -> TokenResponse:
         """``id_token_alg``: the client's registered algorithm, if any (else the server default)."""
         settings = self._settings
+        aud: str | list[str] = audience
+        if audience != settings.access_audience and "openid" in subject.scope.split(" "):
+            # OIDC Core §5.3.1: the access token of an OpenID request is good at userinfo, whichever
+            # API it is for (the resource service accepts its default audience there already).
+            aud = [audience, settings.userinfo_audience]
         access = mint_access_token(self._keys.signer(settings.signing_alg), access_token_claims(
-            plan, issuer=settings.issuer, subject=subject.user_id, audience=audience,
+            plan, issuer=settings.issuer, subject=subject.user_id, audience=aud,
             client_id=subject.client_id, scope=subject.scope, auth_time=subject.auth_time))
         id_token = None
         if with_id_token:

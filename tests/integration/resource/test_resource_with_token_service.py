@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+import jwt
 import pytest
 
 from services.token.app import create_app as create_token_app
@@ -53,13 +54,13 @@ async def client(pool) -> RegisteredClient:
 
 
 async def tokens_from_token_service(http, suite: Suite, redis, settings, client: RegisteredClient, user,
-                                    scope: str = ALL_SCOPES) -> dict[str, Any]:
+                                    scope: str = ALL_SCOPES, resource: str | None = None) -> dict[str, Any]:
     """The whole code exchange over HTTP: what a client gets back from POST /token."""
     verifier, code = new_secret(32), new_secret(32)
     grant = AuthorizationGrant(
         client_id=client.client_id, redirect_uri=REDIRECT_URI, scope=tuple(scope.split()), user_id=str(user.id),
         auth_time=int(time.time()) - 5, nonce="n-1", code_challenge=sha256_b64url(verifier),
-        code_challenge_method="S256", grant_id=str(uuid.uuid4()))
+        code_challenge_method="S256", grant_id=str(uuid.uuid4()), resource=resource)
     await RedisCodeStore(redis, settings.redis_prefix).save(code, grant, 60)
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier}
     async with http.post(suite.token_url + "/token", data=form, headers=_basic(client)) as response:
@@ -86,6 +87,27 @@ async def test_real_access_token_reads_userinfo_and_notes(http, suite, redis, se
     assert claims == {"sub": str(user.id), "name": "Ada Lovelace", "preferred_username": user.username,
                       "email": "ada@example.com", "email_verified": True}
     assert (await _get(http, suite.resource_url + "/api/notes", tokens["access_token"]))[0] == 200
+
+
+@pytest.mark.parametrize("scope, at_userinfo", [("openid profile", 200), ("profile", 401)],
+                         ids=["an OpenID request", "an OAuth request"])
+async def test_a_token_for_another_api_reads_userinfo_only_from_an_openid_request(
+        http, suite, redis, settings, client, user, scope, at_userinfo):
+    """OIDC Core §5.3.1: the access token of an OpenID request is good at userinfo, whichever API
+    (RFC 8707 resource) it is for: its aud names that API and the userinfo endpoint. The
+    resource service's own API, another audience, still refuses it."""
+    orders = "https://orders.example"
+    tokens = await tokens_from_token_service(http, suite, redis, settings, client, user, scope=scope, resource=orders)
+    aud = jwt.decode(tokens["access_token"], options={"verify_signature": False})["aud"]
+    assert aud == ([orders, settings.userinfo_audience] if "openid" in scope else orders)
+    status, challenge, claims = await _get(http, suite.resource_url + "/userinfo", tokens["access_token"])
+    assert status == at_userinfo
+    if status == 200:
+        assert claims["sub"] == str(user.id) and claims["name"] == "Ada Lovelace"
+    else:
+        assert "token not meant for this API (aud)" in challenge
+    status, challenge, _ = await _get(http, suite.resource_url + "/api/whoami", tokens["access_token"])
+    assert status == 401 and "token not meant for this API (aud)" in challenge
 
 
 async def test_real_id_token_is_not_an_access_token(http, suite, redis, settings, client, user):

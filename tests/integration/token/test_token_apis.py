@@ -93,7 +93,8 @@ async def test_resource_selects_the_api_its_lifetime_and_exact_scopes(suite, poo
     body = await tokens_for(suite, registered, user, f"openid {read}", resource=identifier)
     assert body["status"] == 200, body
     claims = claims_of(body["access_token"])
-    assert (claims["aud"], claims["scope"], body["scope"]) == (identifier, f"openid {read}", f"openid {read}")
+    assert (claims["aud"], claims["scope"], body["scope"]) == (
+        [identifier, suite.userinfo_audience], f"openid {read}", f"openid {read}")  # OIDC Core §5.3.1
     assert body["expires_in"] == 120 and claims["exp"] - claims["iat"] == 120
 
 
@@ -137,7 +138,12 @@ async def test_authorize_refusals_go_back_to_the_client(suite, pool, case):
     assert (query["error"], query["state"]) == (error, DEFAULT_STATE) and words in query["error_description"]
 
 
-async def test_token_request_naming_another_resource_is_invalid_target(suite, pool):
+@pytest.mark.parametrize("sent, status", [
+    (("other",), 400), (("own", "own"), 200), (("own", "other"), 400),
+], ids=["another API", "its own API twice", "its own API and another"])
+async def test_token_request_naming_another_resource_is_invalid_target(suite, pool, sent, status):
+    """RFC 8707 §2: resource may be repeated; copies of the granted one are that one, any other is
+    invalid_target."""
     identifier, (read,), _ = await new_api(pool, "read")
     other, _, _ = await new_api(pool, "read")
     registered = await make_client(pool, redirect_uris=(REDIRECT_URI,), scope=f"openid {read}")
@@ -145,13 +151,19 @@ async def test_token_request_naming_another_resource_is_invalid_target(suite, po
     verifier = generate_token(48)
     callback = await browser_flow(suite, authorization_params(client_id=registered.client_id, redirect_uri=REDIRECT_URI,
                                                               scope=read, code_verifier=verifier), user.username)
+    names = {"own": identifier, "other": other}
     async with aiohttp.ClientSession() as http:
         response = await http.post(f"{suite.token_url}/token",
                                    headers={"Authorization": basic(registered.client_id, present(registered.secret))},
-                                   data={"grant_type": "authorization_code", "code": callback["code"],
-                                         "resource": other,
-                                         "redirect_uri": REDIRECT_URI, "code_verifier": verifier})
-        assert (response.status, (await response.json())["error"]) == (400, "invalid_target")
+                                   data=[("grant_type", "authorization_code"), ("code", callback["code"]),
+                                         *(("resource", names[name]) for name in sent),
+                                         ("redirect_uri", REDIRECT_URI), ("code_verifier", verifier)])
+        body = await response.json()
+    assert response.status == status
+    if status == 200:
+        assert claims_of(body["access_token"])["aud"] == identifier
+    else:
+        assert body["error"] == "invalid_target"
 
 
 async def test_consent_page_shows_each_scope_in_its_api_words(suite, pool):
@@ -190,7 +202,8 @@ async def test_an_api_introspects_the_tokens_meant_for_it_only(suite, pool):
     theirs = await tokens_for(suite, registered, user, other_read)
     api_id, api_secret = record.api.client_id, record.client_secret
     seen = await introspect(suite, api_id, api_secret, mine["access_token"])
-    assert seen["active"] is True and seen["aud"] == identifier and seen["client_id"] == registered.client_id
+    assert seen["active"] is True and seen["client_id"] == registered.client_id
+    assert seen["aud"] == [identifier, suite.userinfo_audience]  # an OpenID request's: userinfo takes it too
     assert await introspect(suite, api_id, api_secret, theirs["access_token"]) == {"active": False}
     assert await introspect(suite, api_id, api_secret, mine["refresh_token"]) == {"active": False}
     # The client's own rule still holds.
@@ -276,7 +289,7 @@ async def test_own_api_end_to_end_with_authlib_and_the_shipped_verifier(suite, p
         bearer = {"Authorization": f"Bearer {token['access_token']}"}
         ok = await http.get(f"http://127.0.0.1:{port}/orders", headers=bearer)
         assert ok.status == 200
-        assert await ok.json() == {"sub": str(user.id), "aud": identifier, "scope": granted}
+        assert await ok.json() == {"sub": str(user.id), "aud": [identifier, suite.userinfo_audience], "scope": granted}
         assert (await http.get(f"http://127.0.0.1:{port}/admin", headers=bearer)).status == 403
         # Another API (the notes audience) refuses it: aud is checked.
         assert (await http.get(f"http://127.0.0.1:{other_port}/orders", headers=bearer)).status == 401
@@ -284,7 +297,7 @@ async def test_own_api_end_to_end_with_authlib_and_the_shipped_verifier(suite, p
         token = await oauth.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
         bearer = {"Authorization": f"Bearer {token['access_token']}"}
         refreshed = await http.get(f"http://127.0.0.1:{port}/orders", headers=bearer)
-        assert (refreshed.status, (await refreshed.json())["aud"]) == (200, identifier)
+        assert (refreshed.status, (await refreshed.json())["aud"]) == (200, [identifier, suite.userinfo_audience])
 
         disabled = await run_latchkey(env, "user", "disable", user.username, "--json")
         assert disabled.code == 0, disabled.stderr

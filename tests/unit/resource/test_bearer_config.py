@@ -14,7 +14,8 @@ KEK = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 ENV = {
     "DATABASE_URL": "postgresql://lk@db:5432/lk", "REDIS_URL": "redis://cache:6379/0",
     "LATCHKEY_KEY_ENCRYPTION_KEY": KEK, "LATCHKEY_ISSUER": "https://id.example",
-    "LATCHKEY_TOKEN_URL": "https://token.example", "LATCHKEY_AUDIENCE": "https://api.example",
+    "LATCHKEY_TOKEN_URL": "https://token.example", "LATCHKEY_RESOURCE_URL": "https://resource.example",
+    "LATCHKEY_AUDIENCE": "https://api.example",
     "LATCHKEY_BEARER_ALGS": "EdDSA", "LATCHKEY_CLOCK_LEEWAY_SECONDS": "7", "LATCHKEY_CHECK_REVOCATION": "0",
     "LATCHKEY_REDIS_PREFIX": "lk-test:", "LATCHKEY_JWKS_FETCH_TIMEOUT_SECONDS": "3",
     "LATCHKEY_JWKS_MAX_BYTES": "4096", "LATCHKEY_JWKS_MAX_AGE_SECONDS": "11",
@@ -25,7 +26,8 @@ ENV = {
 def test_every_field_comes_from_its_setting():
     assert Settings.from_env(ENV).bearer_config() == BearerConfig(
         issuer="https://id.example", audience="https://api.example", jwks_url="https://token.example/jwks",
-        algorithms=("EdDSA",), leeway=7, check_revocation=False, redis_prefix="lk-test:", jwks_fetch_timeout=3,
+        also_audiences=("https://resource.example/userinfo",), algorithms=("EdDSA",), leeway=7,
+        check_revocation=False, redis_prefix="lk-test:", jwks_fetch_timeout=3,
         jwks_max_bytes=4096, jwks_default_max_age=11, jwks_refetch_cooldown=13, jwks_cache_cap=17,
     )
 
