@@ -76,13 +76,15 @@ async def refresh(request: TokenRequest, ctx: GrantContext) -> TokenResponse:
     successor = rotated.successor
     audience = successor.resource or ctx.settings.access_audience  # refresh keeps the audience
     plan = plan.lasting(catalog.access_token_ttl(audience, ctx.settings.access_token_ttl))
+    granted = narrowed(scope, successor.scope)
     subject = Subject(user_id=str(successor.user_id), client_id=request.client.client_id,
-                      scope=format_scope(narrowed(scope, successor.scope)),
-                      auth_time=int(successor.auth_time.timestamp()), sid=successor.sid)
+                      scope=format_scope(granted), auth_time=int(successor.auth_time.timestamp()),
+                      sid=successor.sid)
     # OIDC Core §12.2: a new ID token for an openid grant, about the same user, session and
     # original authentication (same sub, sid, auth_time; new iat/exp; aud the client) and with
-    # no nonce: there is no authentication request for one to answer.
-    return ctx.issuer.issue(plan, subject, audience=audience, with_id_token="openid" in successor.scope,
+    # no nonce: there is no authentication request for one to answer. Not when the request
+    # narrowed openid away: the response's scope says no ID token was asked for.
+    return ctx.issuer.issue(plan, subject, audience=audience, with_id_token="openid" in granted,
                             id_token_alg=request.client.id_token_signed_response_alg,
                             refresh_token=successor_value)
 

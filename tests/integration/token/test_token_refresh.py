@@ -72,6 +72,15 @@ async def test_a_refresh_of_a_grant_without_openid_has_no_id_token(http, redis, 
     assert "id_token" not in body and body["scope"] == "offline_access notes:read"
 
 
+async def test_a_refresh_narrowed_to_a_scope_without_openid_has_no_id_token(http, redis, settings, app_client, user):
+    first = await first_tokens(http, redis, settings, app_client, user)
+    body = await (await refresh(http, app_client, first["refresh_token"], scope="notes:read")).json()
+    assert "id_token" not in body and body["scope"] == "notes:read"
+    # The grant keeps openid: a refresh that does not narrow it away gets an ID token again.
+    again = await (await refresh(http, app_client, body["refresh_token"])).json()
+    assert "id_token" in again and "openid" in again["scope"].split()
+
+
 async def test_a_reused_refresh_token_revokes_the_whole_family(http, redis, settings, pool, app_client, user):
     first = await first_tokens(http, redis, settings, app_client, user)
     second = await (await refresh(http, app_client, first["refresh_token"])).json()
@@ -156,7 +165,7 @@ async def test_the_resource_of_the_grant_stays_the_audience(http, redis, setting
     first = await first_tokens(http, redis, settings, app_client, user, resource="https://notes.example/api")
     body = await (await refresh(http, app_client, first["refresh_token"])).json()
     _, claims = await decode(http, body["access_token"], audience="https://notes.example/api", issuer=settings.issuer)
-    assert claims["aud"] == "https://notes.example/api"
+    assert claims["aud"] == ["https://notes.example/api", settings.userinfo_audience]  # an openid grant
     response = await refresh(http, app_client, body["refresh_token"], resource="https://evil.example")
     assert response.status == 400 and await error_of(response) == "invalid_target"
 
