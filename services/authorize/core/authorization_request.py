@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from services.authorize.core.audience import chosen_api
 from services.authorize.core.client_redirect import VerifiedRedirect
-from services.authorize.core.errors import RequestNotSupported, RequestUriNotSupported
+from services.authorize.core.errors import RegistrationNotSupported, RequestNotSupported, RequestUriNotSupported
 from services.authorize.core.scopes import requested_scope
 from shared.errors import InvalidRequest, UnauthorizedClient, UnsupportedResponseType
 from shared.models import Client
@@ -24,7 +24,8 @@ from shared.pkce import S256, is_valid_code_challenge
 # Parameters this endpoint defines; RFC 6749 §3.1 forbids repeating them. Others are ignored.
 SINGLE_VALUED = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
                  "code_challenge_method", "nonce", "prompt", "max_age", "response_mode", "login_hint",
-                 "request", "request_uri", "display", "ui_locales", "id_token_hint", "acr_values", "claims")
+                 "request", "request_uri", "registration", "display", "ui_locales", "id_token_hint", "acr_values",
+                 "claims")
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 USERNAME_MAX = 100  # users.username length limit in the schema
 _DIGITS = re.compile(r"[0-9]{1,9}")
@@ -87,11 +88,14 @@ def response_type_is_code(params: Params) -> None:
 
 
 def no_request_objects(params: Params) -> None:
-    """OIDC Core §6: request objects are not supported; say so with the dedicated errors."""
+    """OIDC Core §6 and §7.2.1: request objects and the registration parameter are not supported;
+    say so with the dedicated errors (§3.1.2.6)."""
     if params.first("request") is not None:
         raise RequestNotSupported("request objects are not supported")
     if params.first("request_uri") is not None:
         raise RequestUriNotSupported("request_uri is not supported")
+    if params.first("registration") is not None:
+        raise RegistrationNotSupported("the registration parameter is not supported")
 
 
 def response_mode_is_query(params: Params) -> None:

@@ -2,7 +2,7 @@
 
 ``CannotRedirect`` is the RFC 6749 §4.1.2.1 case where the client or redirect URI is not
 verified: the user sees an error page and is never sent anywhere. OIDC Core §3.1.2.6 adds
-error codes for request objects, which this server does not support.
+error codes for request objects and the registration parameter, which this server does not support.
 """
 
 from __future__ import annotations
@@ -37,3 +37,7 @@ class RequestNotSupported(OAuthError):
 
 class RequestUriNotSupported(OAuthError):
     error = "request_uri_not_supported"
+
+
+class RegistrationNotSupported(OAuthError):
+    error = "registration_not_supported"

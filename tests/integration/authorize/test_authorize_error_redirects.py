@@ -38,6 +38,7 @@ CASES = [
     pytest.param({"resource": "https://elsewhere.example"}, "", "invalid_target", id="foreign resource"),
     pytest.param({"request": "eyJhbGciOiJub25lIn0.e30."}, "", "request_not_supported", id="request object"),
     pytest.param({"request_uri": "https://app.example/r"}, "", "request_uri_not_supported", id="request_uri"),
+    pytest.param({"registration": "{}"}, "", "registration_not_supported", id="registration"),
 ]
 
 
