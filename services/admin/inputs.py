@@ -42,7 +42,7 @@ async def json_object(request: web.Request, allowed: Collection[str], *, optiona
         raise Problem(415, "unsupported-media-type", "Unsupported media type", "send the body as application/json")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: arrays nested thousands deep
         raise Problem(400, "malformed-json", "Malformed JSON", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")

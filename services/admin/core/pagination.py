@@ -20,10 +20,13 @@ from aiohttp import web
 
 from services.admin.core.problems import bad_parameter
 from shared.config import Settings
+from shared.oauth.params import has_control_character
 
 T = TypeVar("T")
 Key = int | str
 _LIMIT = re.compile(r"[0-9]{1,4}")
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+_TEXT_KEY_MAX = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +52,20 @@ def encode_cursor(key: Key) -> str:
 def decode_cursor(raw: str, key_type: type[int] | type[str]) -> Key:
     try:
         data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise bad_parameter("cursor is malformed; use next_cursor of the previous page as it is") from None
     key = data.get("after") if isinstance(data, dict) else None
-    if type(key) is not key_type:  # noqa: E721 - bool is an int, and is no key
+    if type(key) is not key_type or not _storable(key):  # noqa: E721 - bool is an int, and is no key
         raise bad_parameter("cursor is malformed; use next_cursor of the previous page as it is")
     return key
+
+
+def _storable(key: Key) -> bool:
+    """A key PostgreSQL can compare with: a bigint, or text without NUL (no key of ours holds a
+    control character) of a bounded length. Cursors are not signed, so a hand-made one is checked."""
+    if isinstance(key, int):
+        return _BIGINT_MIN <= key <= _BIGINT_MAX
+    return len(key) <= _TEXT_KEY_MAX and not has_control_character(key)
 
 
 def page_request(request: web.Request, settings: Settings, key_type: type[int] | type[str]) -> PageRequest:

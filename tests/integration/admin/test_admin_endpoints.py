@@ -141,6 +141,16 @@ async def test_a_malformed_cursor_or_limit_is_a_400_problem(admin, http, params)
     assert body["type"] == "urn:latchkey:problem:invalid-parameter"
 
 
+@pytest.mark.parametrize("path, after", [
+    ("/admin/v1/users", "\u0000"), ("/admin/v1/clients", "a\u0000b"), ("/admin/v1/clients", "x" * 5000),
+    ("/admin/v1/audit", 2**63), ("/admin/v1/audit", -(2**63) - 1),
+], ids=["NUL in a username", "NUL in a client id", "a key longer than any", "past bigint", "below bigint"])
+async def test_a_hand_made_cursor_no_key_can_have_is_a_400_problem(admin, http, path, after):
+    """Cursors are not signed: one PostgreSQL could not compare with is refused, never a 500."""
+    async with http.get(admin.url + path, params={"cursor": encode_cursor(after)}, headers=admin.auth()) as response:
+        assert (await problem(response, 400))["type"] == "urn:latchkey:problem:invalid-parameter"
+
+
 async def test_a_repeated_parameter_is_a_400_problem(admin, http):
     async with http.get(admin.url + "/admin/v1/users?limit=1&limit=2", headers=admin.auth()) as response:
         await problem(response, 400)

@@ -71,8 +71,10 @@ async def test_create_refuses_and_writes_nothing(admin, http, body, status, deta
     assert await admin.pool.fetchval("SELECT count(*) FROM users") == before
 
 
-async def test_create_with_malformed_json_is_a_400_problem(admin, http):
-    async with http.post(admin.url + "/admin/v1/users", data=b'{"username": "x", "password": ',
+@pytest.mark.parametrize("body", [b'{"username": "x", "password": ', b"[" * 5000 + b"]" * 5000],
+                         ids=["cut short", "arrays nested 5000 deep"])
+async def test_create_with_malformed_json_is_a_400_problem(admin, http, body):
+    async with http.post(admin.url + "/admin/v1/users", data=body,
                          headers={**admin.auth(), "Content-Type": "application/json"}) as response:
         assert (await problem(response, 400))["type"] == "urn:latchkey:problem:malformed-json"
 
