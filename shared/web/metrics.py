@@ -40,7 +40,10 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 def route_template(request: web.BaseRequest) -> str:
     """The matched resource's template (aiohttp ``canonical``): bounded, and never an id."""
-    match_info = getattr(request, "match_info", None)
+    try:
+        match_info = request.match_info  # type: ignore[attr-defined]
+    except (AttributeError, AssertionError):  # a BaseRequest; a request too malformed to be routed
+        return UNMATCHED_ROUTE
     route = getattr(match_info, "route", None)
     canonical = getattr(getattr(route, "resource", None), "canonical", None)
     return canonical if isinstance(canonical, str) else UNMATCHED_ROUTE

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from aiohttp.test_utils import make_mocked_request
 from aiohttp.web import Response
 
-from shared.web.access_log import BATCH, PathOnlyAccessLogger, buffer_access_log
+from shared.web.access_log import BATCH, PathOnlyAccessLogger, access_fields, buffer_access_log
+from shared.web.metrics import UNMATCHED_ROUTE
 
 
 class CountingStream(io.StringIO):
@@ -79,3 +80,12 @@ def test_a_line_that_cannot_be_formatted_costs_only_itself():
         buffered.flush()
         assert stream.getvalue().splitlines() == ["first", "last"] and stream.writes == 1
         assert [record.msg for record in target.errors] == ["broken %d"]
+
+
+def test_a_request_answered_before_it_was_routed_is_logged_as_unmatched():
+    """aiohttp answers a malformed request (a NUL in a header, Content-Length: abc) with 400 before
+    routing it; its access line must still be written, not raise from the route lookup."""
+    request = make_mocked_request("GET", "/x")
+    request._match_info = None  # as aiohttp leaves such a request
+    fields = access_fields(request, Response(status=400), 0.001)
+    assert (fields["route"], fields["path"], fields["status"]) == (UNMATCHED_ROUTE, "/x", 400)
