@@ -37,7 +37,8 @@ async def application_revoked(request: web.Request, user_id: str, client_id: str
 
 
 async def session_ended(request: web.Request, ended: EndedSession, *, initiated_by: str) -> None:
-    """One session ended on the user's request (``initiated_by``: "account" or "switch_account")."""
+    """One session ended on the user's request (``initiated_by``: "account", "switch_account", or
+    "login": another user signed in in this browser)."""
     session, clients = ended
     await _tell_clients(request, session.user_id, [ended], initiated_by)
     await request.app[STORES].audit.record(AuditEvent(

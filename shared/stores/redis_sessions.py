@@ -77,6 +77,8 @@ class RedisSessions:
             pipe.set(self._key(session_id), json.dumps(asdict(session), separators=(",", ":")), ex=ttl, nx=True)
             pipe.sadd(self._index(session.user_id), sha256_hex(session_id))
             pipe.expire(self._index(session.user_id), ttl)
+            if session.sid:  # a session signed in to again keeps its sid: its clients live as long
+                pipe.expire(self._clients(session.sid), ttl)
             await pipe.execute()
         return session_id
 

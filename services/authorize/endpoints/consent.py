@@ -80,8 +80,11 @@ def check_same_user(session: Session | None, tx: Transaction) -> None:
 
 
 def _same_user(session: Session | None, tx: Transaction) -> bool:
-    """Consent is given by the user who signed in for this transaction, still signed in here."""
-    return session is not None and tx.user is not None and session.user_id == tx.user.user_id
+    """Consent is given by the user who signed in for this transaction, still signed in here, in
+    the same session: a code names the session its ID token's sid says (Back-Channel Logout §2.1),
+    so one left open across a sign-out and a new sign-in must not name the ended one."""
+    return (session is not None and tx.user is not None and session.user_id == tx.user.user_id
+            and (session.sid or None) == tx.user.sid)
 
 
 def _host(uri: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.authorize import flow
+from services.authorize import account_events, flow
 from services.authorize.app_keys import COOKIES, METRICS, PASSWORDS, PATHS, SETTINGS, STORES
 from services.authorize.core.account_sign_in import AccountSignIn
 from services.authorize.core.decisions import Authenticated
@@ -64,15 +64,32 @@ async def submit(request: web.Request) -> web.Response:
     await stores.throttle.succeeded(attempt)
     metrics.login("succeeded", client_id)
     # The sid is fixed before the code is issued: the code (and so the ID token) carries it.
-    signed_in = Authenticated(user_id=str(user.id), username=user.username, auth_time=now(), sid=new_sid())
+    # Signing in again as the same user (prompt=login, max_age) keeps the session's sid: the
+    # session goes on, with a new cookie and auth_time, and its relying parties stay signed in.
+    same_user = session is not None and session.user_id == str(user.id)
+    sid = session.sid if same_user and session is not None and session.sid else new_sid()
+    signed_in = Authenticated(user_id=str(user.id), username=user.username, auth_time=now(), sid=sid)
     # In sequence: the old session ends only once the flow has moved on, so a transaction that
     # can no longer finish (e.g. a double submit) does not silently sign the user out.
     if isinstance(tx, AccountSignIn):
         response = await account.after_sign_in(request, tx_id)
     else:
         response = await flow.after_login(request, tx_id, tx.authenticated(signed_in))
+    if session is not None and not same_user:
+        await end_previous_session(request, session)
     request.app[COOKIES].set_session(response, await start_session(request, signed_in))
     return response
+
+
+async def end_previous_session(request: web.Request, session: Session) -> None:
+    """Another user signed in in this browser: its session ended, and the relying parties it
+    signed in to are told (OIDC Back-Channel Logout §2.7), as after "Not you?"."""
+    stores, session_id = request.app[STORES], request.app[COOKIES].session_id(request)
+    if session_id is None:
+        return
+    ended = await stores.sessions.end_of_user(session.user_id, stores.sessions.digest(session_id))
+    if ended is not None:
+        await account_events.session_ended(request, ended, initiated_by="login")
 
 
 async def authenticate(request: web.Request, username: str, password: str) -> User | None:

@@ -35,7 +35,7 @@ from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_denylist import RedisDenylist
 from tests.integration.resource.serving import RunningApp, spare_socket, url_of
 from tests.support.factories import RegisteredClient, make_client, make_user
-from tests.support.flows import Pkce, authorization_params, authorize_as_browser
+from tests.support.flows import Pkce, authorization_params, authorize_as_browser, csrf_token, location_of
 from tests.support.secrets import ACCESS_LOG, register
 
 REDIRECT_URI = "https://app.example/callback"
@@ -172,11 +172,12 @@ async def browser(suite: Suite) -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def sign_in(suite: Suite, session: aiohttp.ClientSession, client: RegisteredClient, user: User,
-                  token_url: str | None, scope: str = "openid offline_access") -> Browser:
-    """Login and consent in ``session``; the code is exchanged when a token service runs."""
+                  token_url: str | None, scope: str = "openid offline_access", **extra: str) -> Browser:
+    """Login and consent in ``session``; the code is exchanged when a token service runs.
+    ``extra``: more authorization parameters (prompt=login)."""
     pkce = Pkce.new()
     params = authorization_params(client_id=client.client_id, redirect_uri=REDIRECT_URI, scope=scope,
-                                  code_verifier=pkce.verifier)
+                                  code_verifier=pkce.verifier, **extra)
     callback = await authorize_as_browser(session, params, username=user.username, password=PASSWORD)
     if token_url is None:
         return Browser(session, {})
@@ -533,6 +534,62 @@ async def test_not_you_on_the_consent_page_tells_the_clients_of_the_ended_sessio
         [audit] = await suite.audited(client.client_id)
     assert (audit["reason"], audit["outcome"]) == ("switch_account", "delivered")
     assert sids_told(receiver) == [signed_in.id_claims["sid"]] and other_receiver.posts == []
+
+
+async def test_signing_in_again_as_the_same_user_keeps_the_session_and_tells_nobody(suite, user):
+    """prompt=login re-authenticates: the session goes on under its sid (its relying parties stay
+    signed in, and a later sign-out still names every one of them)."""
+    receiver, other_receiver = await suite.receiver(), await suite.receiver()
+    client, other = await suite.client(receiver), await suite.client(other_receiver)
+    async with suite.token_app() as token, browser(suite) as here:
+        first = await sign_in(suite, here, client, user, token.url)
+        await asyncio.sleep(1.1)  # a later auth_time
+        again = await sign_in(suite, here, other, user, token.url, prompt="login")
+        assert again.id_claims["sid"] == first.id_claims["sid"]
+        assert again.id_claims["auth_time"] > first.id_claims["auth_time"]
+        await asyncio.sleep(0.5)  # a logout wrongly sent would have come by now
+        assert receiver.posts == [] and other_receiver.posts == []
+        await user_logout(here)
+        await suite.audited(client.client_id)
+        await suite.audited(other.client_id)
+    assert sids_told(receiver) == sids_told(other_receiver) == [first.id_claims["sid"]]
+
+
+async def test_another_user_signing_in_in_the_same_browser_tells_the_clients_of_the_ended_session(
+        suite, user, pool, settings):
+    receiver = await suite.receiver()
+    client = await suite.client(receiver)
+    someone_else = await make_user(pool, settings, password=PASSWORD)
+    async with suite.token_app() as token, browser(suite) as here:
+        first = await sign_in(suite, here, client, user, token.url)
+        second = await sign_in(suite, here, client, someone_else, token.url, prompt="login")
+        [audit] = await suite.audited(client.client_id)
+    assert second.id_claims["sid"] != first.id_claims["sid"]
+    assert (audit["reason"], audit["outcome"]) == ("login", "delivered")
+    assert sids_told(receiver) == [first.id_claims["sid"]]
+    claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
+    assert claims["sub"] == str(user.id)
+
+
+async def test_a_consent_form_left_open_across_a_sign_out_and_a_new_sign_in_issues_no_code(suite, user):
+    """The code would name the ended session (its sid), which no sign-out would ever announce."""
+    client, other = await suite.client(await suite.receiver()), await suite.client(await suite.receiver())
+    async with suite.token_app() as token, browser(suite) as here:
+        params = authorization_params(client_id=client.client_id, redirect_uri=REDIRECT_URI, scope="openid",
+                                      code_verifier=Pkce.new().verifier)
+        login = location_of(await here.get("/authorize", params=params, allow_redirects=False))
+        async with here.get(login) as page:
+            html = await page.text()
+        consent = location_of(await here.post(login, data={"csrf": csrf_token(html), "username": user.username,
+                                                            "password": PASSWORD}, allow_redirects=False))
+        async with here.get(consent) as page:
+            consent_csrf = csrf_token(await page.text())
+        await user_logout(here)
+        await sign_in(suite, here, other, user, token.url)  # signed in again: a new session
+        async with here.post(consent, data={"csrf": consent_csrf, "decision": "allow"},
+                             allow_redirects=False) as answered:
+            assert answered.status == 400 and "Location" not in answered.headers
+            assert "signed out or switched accounts" in await answered.text()
 
 
 async def test_admin_delete_tells_the_clients_of_the_users_sessions(suite, user):
