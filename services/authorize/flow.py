@@ -15,14 +15,22 @@ from aiohttp import web
 
 from services.authorize.app_keys import COOKIES, METRICS, PATHS, SETTINGS, STORES
 from services.authorize.core.authorization_request import AuthorizationRequest
-from services.authorize.core.decisions import Authenticated, must_consent, must_log_in, silent_offline_access
+from services.authorize.core.decisions import (
+    Authenticated,
+    check_hinted_user,
+    must_consent,
+    must_log_in,
+    silent_offline_access,
+)
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.grants import grant_for
 from services.authorize.core.redirects import code_response
 from services.authorize.core.transaction import Transaction
+from services.authorize.error_pages import ErrorForClient
 from services.authorize.pages import redirect
 from services.authorize.sessions import EXPIRED, as_authenticated, browser_binding, current_session, now
 from shared.crypto.digests import new_secret
+from shared.errors import LoginRequired
 from shared.models import Client
 from shared.web.request_context import note_client
 
@@ -77,6 +85,11 @@ async def restart(request: web.Request, tx: Transaction) -> web.Response:
 
 async def after_login(request: web.Request, tx_id: str, tx: Transaction) -> web.Response:
     assert tx.user is not None
+    try:
+        check_hinted_user(tx.request, tx.user)
+    except LoginRequired as error:
+        await request.app[STORES].transactions.take(tx_id)
+        raise ErrorForClient(error, tx.request.redirect_uri, tx.request.state) from None
     granted = await request.app[STORES].consents.granted_scopes(tx.user.user_id, tx.request.client_id)
     if must_consent(tx.request, granted):
         if not await request.app[STORES].transactions.replace(tx_id, tx.with_granted(granted).to_record()):

@@ -1,8 +1,10 @@
-"""Verifying an ``id_token_hint`` (OIDC RP-Initiated Logout 1.0 §2) without the signing keys.
+"""Verifying an ``id_token_hint`` (OIDC RP-Initiated Logout 1.0 §2, Core §3.1.2.1) without the
+signing keys.
 
 The authorize service holds no private keys; the public halves of every published key are in
 PostgreSQL (the set the token service's JWKS shows), read here at the moment a hint arrives.
-Sign-outs are rare, so one indexed read each costs less than a cache that must follow rotations.
+Hints are rare (sign-outs, some authorization requests), so one indexed read each costs less
+than a cache that must follow rotations.
 The signature is checked with the key's own algorithm (RFC 8725 §3.1); an expired token is
 still a good hint (§2: the RP may hold nothing fresher), but an access token (typ at+jwt) or a
 logout token (typ logout+jwt) is not.
@@ -15,7 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+
+from services.authorize.app_keys import SETTINGS, STORES
 from services.authorize.core.logout_request import BadHint, HintClaims, hint_claims
+from shared.bearer.config import SUPPORTED_ALGORITHMS
 from shared.stores.pg_signing_keys import PgSigningKeys
 
 MAX_HINT_LENGTH = 8192  # far above any ID token we sign; bounds the work on attacker input
@@ -44,3 +50,9 @@ async def verified_hint(token: str, keys: PgSigningKeys, *, issuer: str, algorit
     except InvalidToken as exc:
         raise BadHint(str(exc)) from None
     return hint_claims(claims, issuer)
+
+
+async def request_hint(request: web.Request, token: str) -> HintClaims:
+    """``verified_hint`` with this service's key store and issuer, any algorithm a key pins."""
+    return await verified_hint(token, request.app[STORES].signing_keys, issuer=request.app[SETTINGS].issuer,
+                               algorithms=SUPPORTED_ALGORITHMS)

@@ -51,6 +51,8 @@ class AuthorizationRequest:
     max_age: int | None = None
     resource: str | None = None  # the API the tokens are for (RFC 8707); None: the default audience
     login_hint: str | None = None
+    # The sub of a verified id_token_hint (OIDC Core §3.1.2.1): only that user may get the code.
+    hinted_subject: str | None = None
 
 
 def validate_authorization_request(params: Params, client: Client, redirect: VerifiedRedirect,

@@ -29,10 +29,25 @@ def must_log_in(request: AuthorizationRequest, user: Authenticated | None, now: 
         user is None
         or bool(request.prompt & {"login", "select_account"})
         or (request.max_age is not None and _too_old(user.auth_time, request.max_age, now))
+        or not is_hinted_user(request, user)
     )
     if needed and "none" in request.prompt:
-        raise LoginRequired("the user is not signed in" if user is None else "the user must sign in again")
+        raise LoginRequired("the user is not signed in" if user is None else
+                            "the user must sign in again" if is_hinted_user(request, user) else
+                            "the signed-in user is not the one id_token_hint names")
     return needed
+
+
+def is_hinted_user(request: AuthorizationRequest, user: Authenticated) -> bool:
+    """OIDC Core §3.1.2.1 id_token_hint: a positive answer only for the user the ID token names."""
+    return request.hinted_subject is None or user.user_id == request.hinted_subject
+
+
+def check_hinted_user(request: AuthorizationRequest, user: Authenticated) -> None:
+    """After a login: someone else signed in than the id_token_hint names, so no code (§3.1.2.1:
+    "otherwise, it SHOULD return an error, such as login_required")."""
+    if not is_hinted_user(request, user):
+        raise LoginRequired("the user who signed in is not the one id_token_hint names")
 
 
 def must_consent(request: AuthorizationRequest, granted: frozenset[str]) -> bool:

@@ -7,6 +7,7 @@ after that every error, including a store being down, goes back to the client wi
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -16,10 +17,12 @@ from services.authorize.app_keys import COOKIES, PATHS, POLICY, STORES
 from services.authorize.core.authorization_request import validate_authorization_request
 from services.authorize.core.client_redirect import client_id_of, known_client, verified_redirect_uri
 from services.authorize.core.errors import CannotRedirect
+from services.authorize.core.logout_request import BadHint
 from services.authorize.error_pages import ErrorForClient
+from services.authorize.id_token_hints import request_hint
 from services.authorize.inputs import authorization_params
 from services.authorize.pages import redirect
-from shared.errors import OAuthError, TemporarilyUnavailable
+from shared.errors import InvalidRequest, OAuthError, TemporarilyUnavailable
 from shared.models import Client
 from shared.oauth.params import Params
 from shared.stores.outages import STORE_ERRORS
@@ -41,6 +44,8 @@ async def handle(request: web.Request) -> web.Response:
         catalog = await request.app[STORES].apis.knowing((params.first("scope") or "").split(),
                                                          params.first("resource"))
         authz = validate_authorization_request(params, client, redirect, request.app[POLICY], catalog)
+        if (raw_hint := params.first("id_token_hint")) is not None:
+            authz = replace(authz, hinted_subject=await hinted_subject(request, raw_hint))
         if cookie_withheld(request) and (again := as_get(request, params)) is not None:
             return again
         return await flow.start(request, authz, client)
@@ -69,6 +74,16 @@ def as_get(request: web.Request, params: Params) -> web.Response | None:
     if len(location) > MAX_GET_URL_BYTES:
         return None
     return redirect(location, after_post=True)
+
+
+async def hinted_subject(request: web.Request, raw_hint: str) -> str:
+    """OIDC Core §3.1.2.1: the user an id_token_hint names, once it is verified as an ID token this
+    server issued (signature, iss; expired or not, as at sign-out); else invalid_request."""
+    try:
+        hint = await request_hint(request, raw_hint)
+    except BadHint as bad:
+        raise InvalidRequest(f"id_token_hint: {bad}") from None
+    return hint.sub
 
 
 async def _find_client(request: web.Request, client_id: str) -> Client | None:

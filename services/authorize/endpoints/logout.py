@@ -22,11 +22,10 @@ from services.authorize.core import logout_request as rules
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.logout_request import BadHint, HintClaims, LogoutRequest
 from services.authorize.core.redirects import with_query
-from services.authorize.id_token_hints import verified_hint
+from services.authorize.id_token_hints import request_hint
 from services.authorize.inputs import form_params, query_params
 from services.authorize.pages import back_link, redirect, render
 from services.authorize.sessions import current_session
-from shared.bearer.config import SUPPORTED_ALGORITHMS
 from shared.crypto.digests import constant_time_equals, sha256_hex
 from shared.logout import announce_or_defer
 from shared.management.backends import Backends
@@ -88,7 +87,7 @@ async def validated(request: web.Request, params: Params) -> LogoutRequest:
     hint: HintClaims | None = None
     if (raw_hint := params.first("id_token_hint")) is not None:
         try:
-            hint = await _verify(request, raw_hint)
+            hint = await request_hint(request, raw_hint)
         except BadHint as exc:
             log.info("logout with an unverifiable id_token_hint: %s", exc)
             return LogoutRequest(client=None, hint=None, redirect_uri=None, state=None)
@@ -96,11 +95,6 @@ async def validated(request: web.Request, params: Params) -> LogoutRequest:
     client = rules.known_client(client_id, await request.app[STORES].clients.get(client_id) if client_id else None)
     redirect_uri = rules.registered_redirect(params.first("post_logout_redirect_uri"), client)
     return LogoutRequest(client=client, hint=hint, redirect_uri=redirect_uri, state=params.first("state"))
-
-
-async def _verify(request: web.Request, raw_hint: str) -> HintClaims:
-    return await verified_hint(raw_hint, request.app[STORES].signing_keys, issuer=request.app[SETTINGS].issuer,
-                               algorithms=SUPPORTED_ALGORITHMS)
 
 
 async def ask(request: web.Request, session_id: str, session: Session, logout: LogoutRequest) -> web.Response:

@@ -42,7 +42,7 @@ from tests.integration.resource.minting import new_key
 from tests.integration.token.helpers import basic
 from tests.integration.token.test_token_end_to_end import serving
 from tests.support.factories import RegisteredClient, make_client, make_user
-from tests.support.flows import Pkce, authorization_params, authorize_as_browser, csrf_token
+from tests.support.flows import DEFAULT_STATE, Pkce, authorization_params, authorize_as_browser, csrf_token
 
 REDIRECT_URI = "https://app.example/callback"
 AFTER_LOGOUT = "https://app.example/signed-out"
@@ -365,6 +365,48 @@ async def test_prompt_none_with_a_remembered_offline_access_returns_a_refresh_to
     await sign_in(browser, suite, rp, user, scope="openid offline_access")
     silent = await sign_in(browser, suite, rp, user, scope="openid offline_access", prompt="none")
     assert "refresh_token" in silent and "offline_access" in silent["scope"].split()
+
+
+async def authorize_with(browser, client: RegisteredClient, **extra: str) -> dict[str, str]:
+    """One GET /authorize; the query of where it sends the browser (the client, or our login page)."""
+    params = authorization_params(client_id=client.client_id, redirect_uri=REDIRECT_URI, scope="openid",
+                                  code_verifier=Pkce.new().verifier, **extra)
+    response = await browser.get("/authorize", params=params, allow_redirects=False)
+    location = response.headers["Location"]
+    return {"path": urlsplit(location).path, **dict(parse_qsl(urlsplit(location).query))}
+
+
+async def test_id_token_hint_at_authorize_answers_only_for_the_user_it_names(suite, browser, rp, user, pool):
+    """OIDC Core §3.1.2.1: a positive answer if the user the ID token names is signed in, else
+    (prompt=none) login_required; a hint that is no ID token of ours is invalid_request."""
+    mine = await sign_in(browser, suite, rp, user)
+    someone_else = await make_user(pool, suite, password=PASSWORD)
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(base_url=suite.issuer, cookie_jar=jar) as elsewhere:
+        theirs = await sign_in(elsewhere, suite, rp, someone_else)
+    silent = await authorize_with(browser, rp, prompt="none", id_token_hint=mine["id_token"])
+    assert "code" in silent and silent["state"] == DEFAULT_STATE
+    refused = await authorize_with(browser, rp, prompt="none", id_token_hint=theirs["id_token"])
+    assert (refused["error"], refused["state"]) == ("login_required", DEFAULT_STATE)
+    tampered = mine["id_token"][:-4] + ("AAAA" if not mine["id_token"].endswith("AAAA") else "BBBB")
+    for bad in (tampered, mine["access_token"], "not-a-jwt"):
+        answer = await authorize_with(browser, rp, prompt="none", id_token_hint=bad)
+        assert answer["error"] == "invalid_request" and "id_token_hint" in answer["error_description"]
+
+
+async def test_a_hint_for_another_user_asks_to_sign_in_and_only_that_user_gets_a_code(suite, browser, rp, user, pool):
+    await sign_in(browser, suite, rp, user)
+    someone_else = await make_user(pool, suite, password=PASSWORD)
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(base_url=suite.issuer, cookie_jar=jar) as elsewhere:
+        theirs = await sign_in(elsewhere, suite, rp, someone_else)
+    params = authorization_params(client_id=rp.client_id, redirect_uri=REDIRECT_URI, scope="openid",
+                                  code_verifier=Pkce.new().verifier, id_token_hint=theirs["id_token"])
+    # Signed in as the wrong user: the login page, and signing in as that same user is refused.
+    wrong = await authorize_as_browser(browser, params, username=user.username, password=PASSWORD)
+    assert (wrong["error"], wrong["state"]) == ("login_required", DEFAULT_STATE) and "code" not in wrong
+    right = await authorize_as_browser(browser, params, username=someone_else.username, password=PASSWORD)
+    assert "code" in right
 
 
 async def test_authlib_drives_rp_initiated_logout_from_discovery(suite, browser, rp, user):

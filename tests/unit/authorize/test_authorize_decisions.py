@@ -5,7 +5,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from services.authorize.core.authorization_request import AuthorizationRequest
-from services.authorize.core.decisions import Authenticated, must_consent, must_log_in, silent_offline_access
+from services.authorize.core.decisions import (
+    Authenticated,
+    check_hinted_user,
+    must_consent,
+    must_log_in,
+    silent_offline_access,
+)
 from services.authorize.core.grants import grant_for
 from services.authorize.core.redirects import code_response, error_response
 from services.authorize.core.transaction import Transaction
@@ -15,10 +21,10 @@ NOW = 1_700_000_000
 ALICE = Authenticated("u1", "alice", auth_time=NOW - 600)
 
 
-def request(*, prompt=(), max_age=None, scope=("openid", "profile"), sent=True):
+def request(*, prompt=(), max_age=None, scope=("openid", "profile"), sent=True, hinted=None):
     return AuthorizationRequest(client_id="c1", redirect_uri="https://app.example/cb", redirect_uri_sent=sent,
                                 scope=scope, state="s", nonce="n", code_challenge="c", code_challenge_method="S256",
-                                prompt=frozenset(prompt), max_age=max_age)
+                                prompt=frozenset(prompt), max_age=max_age, hinted_subject=hinted)
 
 
 @pytest.mark.parametrize("req, user, expected", [
@@ -29,6 +35,8 @@ def request(*, prompt=(), max_age=None, scope=("openid", "profile"), sent=True):
     pytest.param(request(max_age=599), ALICE, True, id="max_age shorter than the session's age"),
     pytest.param(request(max_age=600), ALICE, False, id="max_age equal to the session's age"),
     pytest.param(request(max_age=0), Authenticated("u1", "a", NOW), True, id="max_age=0 is prompt=login"),
+    pytest.param(request(hinted="u1"), ALICE, False, id="the id_token_hint names the signed-in user"),
+    pytest.param(request(hinted="u2"), ALICE, True, id="the id_token_hint names another user"),
 ])
 def test_must_log_in(req, user, expected):
     assert must_log_in(req, user, NOW) is expected
@@ -119,3 +127,15 @@ def test_transaction_round_trips_through_its_record():
     assert not tx.adds_consent and tx.with_granted(frozenset({"openid"})).adds_consent
     anonymous = Transaction(request=request(), client_name="App", csrf="c", browser="b")
     assert Transaction.from_record(anonymous.to_record()) == anonymous
+
+
+def test_prompt_none_for_another_user_than_the_hint_names_is_login_required():
+    with pytest.raises(LoginRequired, match="id_token_hint"):
+        must_log_in(request(prompt=["none"], hinted="u2"), ALICE, NOW)
+
+
+def test_after_a_login_only_the_hinted_user_passes():
+    check_hinted_user(request(hinted="u1"), ALICE)
+    check_hinted_user(request(), ALICE)
+    with pytest.raises(LoginRequired, match="id_token_hint"):
+        check_hinted_user(request(hinted="u2"), ALICE)
