@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
+
+from shared.config import ACCESS_TOKEN_TTL_MAX
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
 KeyStatus = Literal["next", "active", "retired"]
@@ -236,3 +239,23 @@ class RefreshRotated:
 
     successor: RefreshToken
     revoked_access: tuple[tuple[str, datetime], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Cutoff:
+    """Every access token of ``subject`` (None: any), through ``client_id`` (None: any), issued up
+    to ``before_ms`` (epoch milliseconds, as jtis carry it) is refused until ``expires_at``."""
+
+    subject: str | None
+    client_id: str | None
+    before_ms: int
+    expires_at: datetime
+
+    @classmethod
+    def now(cls, *, subject: str | None, client_id: str | None, margin: int, leeway: int) -> Cutoff:
+        """From this millisecond plus ``margin`` seconds; kept while any token it covers lives."""
+        if subject is None and client_id is None:
+            raise ValueError("a subject, a client_id or both")
+        before_ms = time.time_ns() // 1_000_000 + margin * 1000
+        expires = datetime.fromtimestamp(before_ms / 1000, UTC) + timedelta(seconds=ACCESS_TOKEN_TTL_MAX + leeway + 1)
+        return cls(subject, client_id, before_ms, expires)

@@ -1,10 +1,12 @@
 """Finishes revocations that could not reach Redis (RFC 7009 §2.1, RFC 9700 §4.14.2).
 
 A grant's revocation commits in PostgreSQL together with the denylist entries it owes
-(shared.stores.pg_pending_revocations). When Redis was down, or the process died before
-writing them, this task writes them once Redis answers again and deletes the rows; expired ones
-are dropped. Every token replica runs it (a row may have been left by another replica): when
-there is nothing to do it looks once per LATCHKEY_REVOCATION_RETRY_SECONDS, one small query.
+(shared.stores.pg_pending_revocations); a management operation (a user or client disabled or
+deleted, a consent revoked) together with its cut-off (shared.stores.pg_pending_cutoffs). When
+Redis was down, or the process died before writing them, this task writes them once Redis
+answers again and deletes the rows; expired ones are dropped. Every token replica runs it (a
+row may have been left by another replica): when there is nothing to do it looks once per
+LATCHKEY_REVOCATION_RETRY_SECONDS, two small queries.
 After a failure it tries again sooner, backing off exponentially with jitter up to that
 interval, so an entry reaches Redis at most about one interval after Redis is back.
 
@@ -19,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from shared.models import Cutoff
 from shared.stores.outages import STORE_ERRORS
 
 log = logging.getLogger("latchkey.token.revocations")
@@ -38,8 +42,14 @@ class Pending(Protocol):
     async def written(self, jtis: list[str]) -> None: ...
 
 
+class PendingCutoffs(Protocol):
+    async def due(self, limit: int) -> list[Cutoff]: ...
+    async def written(self, cutoffs: Sequence[Cutoff]) -> None: ...
+
+
 class Denylist(Protocol):
     async def add_many(self, entries: list[tuple[str, datetime]]) -> bool: ...
+    async def cut_off(self, cutoff: Cutoff) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -48,8 +58,8 @@ class Pass:
     unconfirmed: int  # of those, not yet confirmed by the replicas: kept for the next pass
 
 
-async def write_pending(pending: Pending, denylist: Denylist) -> Pass:
-    """Writes every pending entry to the denylist once; forgets those confirmed."""
+async def write_pending(pending: Pending, denylist: Denylist, cutoffs: PendingCutoffs) -> Pass:
+    """Writes every pending entry and cut-off to Redis once; forgets those confirmed."""
     written = unconfirmed = 0
     after = ""
     while batch := await pending.due(BATCH, after):
@@ -59,6 +69,15 @@ async def write_pending(pending: Pending, denylist: Denylist) -> Pass:
             unconfirmed += len(batch)
         written += len(batch)
         after = batch[-1][0]
+    # Few (one per operation that met a Redis failure): one batch a pass, the rest the next.
+    confirmed = []
+    for cutoff in await cutoffs.due(BATCH):
+        if await denylist.cut_off(cutoff):
+            confirmed.append(cutoff)
+        else:
+            unconfirmed += 1
+        written += 1
+    await cutoffs.written(confirmed)
     return Pass(written, unconfirmed)
 
 
@@ -67,12 +86,13 @@ def retry_delay(failures: int, interval: float) -> float:
     return random.uniform(0, min(interval, FIRST_RETRY_SECONDS * 2 ** (failures - 1))) if failures else interval
 
 
-async def complete_pending_revocations(pending: Pending, denylist: Denylist, interval: float) -> None:
+async def complete_pending_revocations(pending: Pending, cutoffs: PendingCutoffs, denylist: Denylist,
+                                       interval: float) -> None:
     failures = 0
     unconfirmed = 0
     while True:
         try:
-            done = await write_pending(pending, denylist)
+            done = await write_pending(pending, denylist, cutoffs)
             if done.written > done.unconfirmed:
                 log.info("wrote %d pending revocations to the denylist", done.written - done.unconfirmed)
             if done.unconfirmed and not unconfirmed:

@@ -43,6 +43,7 @@ from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
 from shared.stores.pg_clients import CachedClients, PgClients
 from shared.stores.pg_code_redemptions import PgCodeRedemptions
+from shared.stores.pg_pending_cutoffs import PgPendingCutoffs
 from shared.stores.pg_pending_revocations import PgPendingRevocations
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_codes import RedisCodeStore
@@ -99,8 +100,8 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
     # Revocations that could not reach Redis (here or on another replica) are finished later;
     # redemption rows past the replay window are deleted.
     tasks = [asyncio.create_task(complete_pending_revocations(
-                 PgPendingRevocations(app[POOL], leeway=settings.clock_leeway), app[DENYLIST],
-                 settings.revocation_retry)),
+                 PgPendingRevocations(app[POOL], leeway=settings.clock_leeway), PgPendingCutoffs(app[POOL]),
+                 app[DENYLIST], settings.revocation_retry)),
              asyncio.create_task(sweep_redemptions(redemptions, settings.code_redemption_sweep_interval))]
     yield
     await stop_tasks(*tasks)

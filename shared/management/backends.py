@@ -13,8 +13,9 @@ import asyncpg
 from redis.asyncio import Redis
 
 from shared.config import Settings
-from shared.models import AuditEvent
+from shared.models import AuditEvent, Cutoff
 from shared.stores.client_changes import ClientChanges
+from shared.stores.pg_pending_cutoffs import PgPendingCutoffs
 from shared.stores.redis_denylist import RedisDenylist
 from shared.stores.redis_sessions import RedisSessions
 
@@ -51,14 +52,23 @@ class Backends:
         """After the commit: every service's client cache drops what it holds within a poll."""
         await ClientChanges(self.redis, self.settings.redis_prefix).announce()
 
-    async def revoke_access(self, jtis: list[tuple[str, datetime]], *, user_id: UUID | None = None,
-                            client_id: str | None = None, margin: int = REVOCATION_MARGIN) -> None:
-        """After the commit: deny-lists the recorded access tokens and refuses every other one of
-        the user, client or pair issued until now (plus ``margin``). Idempotent, so an operation
-        whose Redis write failed is finished by running it again."""
+    async def record_cutoff(self, conn: asyncpg.Connection, *, user_id: UUID | None = None,
+                            client_id: str | None = None, margin: int = REVOCATION_MARGIN) -> Cutoff:
+        """In the operation's transaction: every access token of the user, client or pair issued
+        until now (plus ``margin``) is to be refused. Recorded, so that if ``revoke_access`` cannot
+        write it (Redis down, a crash) the token service does once Redis is back."""
+        cutoff = Cutoff.now(subject=None if user_id is None else str(user_id), client_id=client_id, margin=margin,
+                            leeway=self.settings.clock_leeway)
+        await PgPendingCutoffs(conn).record(cutoff)
+        return cutoff
+
+    async def revoke_access(self, jtis: list[tuple[str, datetime]], cutoff: Cutoff) -> None:
+        """After the commit: deny-lists the recorded access tokens and writes the cut-off, then
+        forgets its record. A Redis failure raises; the recorded cut-off still takes effect then,
+        written by the token service (it covers the recorded tokens too: all were issued before)."""
         await self.denylist.add_many(jtis)
-        await self.denylist.revoke_issued_before(subject=None if user_id is None else str(user_id),
-                                                 client_id=client_id, margin=margin)
+        await self.denylist.cut_off(cutoff)
+        await PgPendingCutoffs(self.db).written([cutoff])
 
     async def reinstate_access(self, *, user_id: UUID | None = None, client_id: str | None = None) -> None:
         """After the commit of an enable: the user's or client's tokens minted from now on work,

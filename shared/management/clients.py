@@ -214,10 +214,11 @@ async def set_disabled(backends: Backends, client_id: str, disabled: bool, *, ac
         client = dataclasses.replace(await _locked(conn, client_id), disabled=disabled)
         await PgClients(conn).replace(client)
         revoked = await PgRefreshTokens(conn).revoke_owned(client_id=client_id) if disabled else []
+        cutoff = await backends.record_cutoff(conn, client_id=client_id) if disabled else None
         await _audit(conn, "client_disabled" if disabled else "client_enabled", client_id, actor)
     await backends.clients_changed()
-    if disabled:
-        await backends.revoke_access(revoked, client_id=client_id)
+    if cutoff is not None:
+        await backends.revoke_access(revoked, cutoff)
     else:
         await backends.reinstate_access(client_id=client_id)
     return ClientRecord(client)
@@ -228,10 +229,11 @@ async def delete(backends: Backends, client_id: str, *, actor: str = "cli") -> C
     async with backends.transaction() as conn:
         client = await _locked(conn, client_id)
         revoked = await PgRefreshTokens(conn).revoke_owned(client_id=client_id)
+        cutoff = await backends.record_cutoff(conn, client_id=client_id)
         await PgClients(conn).delete(client_id)
         await _audit(conn, "client_deleted", client_id, actor)
     await backends.clients_changed()
-    await backends.revoke_access(revoked, client_id=client_id)
+    await backends.revoke_access(revoked, cutoff)
     return ClientRecord(client)
 
 

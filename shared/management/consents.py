@@ -70,10 +70,11 @@ async def revoke_of_user(backends: Backends, user: User, client_id: str, *, acto
             "SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
             user.id, client_id)
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id, client_id=client_id)
+        # No margin: the user may consent again at once, and new tokens must work.
+        cutoff = await backends.record_cutoff(conn, user_id=user.id, client_id=client_id, margin=0)
         await record_change(conn, AuditEvent("consent_revoked", client_id=client_id, user_id=str(user.id),
                                               details={"actor": actor}))
-    # No margin: the user may consent again at once, and new tokens must work.
-    await backends.revoke_access(revoked, user_id=user.id, client_id=client_id, margin=0)
+    await backends.revoke_access(revoked, cutoff)
     sessions = await backends.sessions.of_user(str(user.id))
     await announce(backends, user_id=str(user.id), sids=[s.sid for s in sessions], client_id=client_id,
                    reason="consent_revoked")

@@ -4,10 +4,10 @@ A bearer verifier accepts a token until exp + the clock leeway, so an entry live
 too; a token revoked inside the leeway window is still remembered (RFC 7009 §2.2). The key
 format and the verifier's batched read live in ``shared.bearer.revocation``.
 
-``revoke_issued_before`` covers the access tokens nobody recorded (those minted without a refresh
-token): every token of a subject, a client, or the pair, issued at or before now (to the
-millisecond, shared.bearer.jti) is refused; ``reinstate`` lets a re-enabled one's new tokens in. Its
-key lives as long as the longest access token any configuration can issue, plus the leeway.
+``cut_off`` covers the access tokens nobody recorded (those minted without a refresh token): every
+token of a subject, a client, or the pair, issued at or before a time (to the millisecond,
+shared.bearer.jti) is refused; ``reinstate`` lets a re-enabled one's new tokens in. Its key lives
+as long as the longest access token any configuration can issue, plus the leeway.
 
 Replication. A primary acknowledges a write before its replicas have it; one that dies first
 takes the entry with it, and a promoted replica would accept the token again. With ``replicas``
@@ -27,7 +27,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from shared.bearer.revocation import TokenRef, revoked_before_key, revoked_jti_key
-from shared.config import ACCESS_TOKEN_TTL_MAX
+from shared.models import Cutoff
 
 
 class RedisDenylist:
@@ -77,18 +77,22 @@ class RedisDenylist:
         token = TokenRef.from_claims(claims)
         return token.revoked_by(await self._redis.mget(list(token.keys(self._prefix))))
 
-    async def revoke_issued_before(self, *, subject: str | None = None, client_id: str | None = None,
-                                   margin: int = 0) -> None:
-        """Refuses every access token of ``subject``, ``client_id`` or the pair issued up to this
-        millisecond plus ``margin`` seconds.
+    async def cut_off(self, cutoff: Cutoff) -> bool:
+        """Refuses every access token of the cut-off's subject, client or pair issued up to its
+        ``before_ms``; True when durable as configured (as ``add_many``). The key lives as long as
+        the longest access token any configuration can issue, plus the leeway, from then.
 
-        ``margin`` covers tokens still being minted by a request that passed its checks before the
-        change (a replica's client cache lags a disable by up to two polls): a disabled user or
-        client has no business with new tokens anyway, and ``reinstate`` ends it early.
+        A disable's or delete's ``before_ms`` lies a margin past the change: it covers tokens still
+        being minted by a request that passed its checks before it (a replica's client cache lags
+        a disable by up to two polls); ``reinstate`` ends that margin early.
         """
-        key = revoked_before_key(self._prefix, subject=subject, client_id=client_id)
-        await self._redis.set(key, str(time.time_ns() // 1_000_000 + margin * 1000),
-                              ex=ACCESS_TOKEN_TTL_MAX + margin + self._leeway + 1)
+        key = revoked_before_key(self._prefix, subject=cutoff.subject, client_id=cutoff.client_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, str(cutoff.before_ms), exat=int(cutoff.expires_at.timestamp()) + 1)
+            if self._replicas:
+                pipe.execute_command("WAIT", self._replicas, self._wait_ms)
+            answers = await pipe.execute()
+        return not self._replicas or int(answers[-1]) >= self._replicas
 
     async def reinstate(self, *, subject: str | None = None, client_id: str | None = None) -> None:
         """A re-enabled user or client: tokens issued from now on are accepted again, even inside

@@ -1,4 +1,5 @@
-"""Pending revocations: denylist entries a revoked grant still owes Redis, written and forgotten."""
+"""Pending revocations: denylist entries a revoked grant, and cut-offs a management operation,
+still owe Redis, written and forgotten."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from services.token.pending_revocations import write_pending
+from shared.bearer.revocation import revoked_before_key
+from shared.models import Cutoff
+from shared.stores.pg_pending_cutoffs import PgPendingCutoffs
 from shared.stores.pg_pending_revocations import PgPendingRevocations
 from shared.stores.redis_denylist import RedisDenylist
 
@@ -35,6 +39,37 @@ async def test_writing_pending_entries_denylists_them_and_forgets_them(pool, red
     await record(pool, *((jti, now + timedelta(minutes=5)) for jti in jtis))
     denylist = RedisDenylist(redis, prefix, leeway=30)
 
-    assert (await write_pending(PgPendingRevocations(pool, leeway=30), denylist)).written >= 3
+    assert (await write_pending(PgPendingRevocations(pool, leeway=30), denylist, PgPendingCutoffs(pool))).written >= 3
     assert [await denylist.contains(jti) for jti in jtis] == [True, True, True]
     assert await pending_jtis(pool, jtis) == []
+
+
+async def test_writing_pending_cut_offs_sets_the_revoked_before_markers_and_forgets_them(pool, redis, prefix):
+    """A user deleted while Redis was down: the cut-off recorded with the delete reaches Redis."""
+    user, client = f"user-{secrets.token_hex(4)}", f"client-{secrets.token_hex(4)}"
+    for_user = Cutoff.now(subject=user, client_id=None, margin=5, leeway=30)
+    for_pair = Cutoff.now(subject=user, client_id=client, margin=0, leeway=30)
+    expired = Cutoff(f"user-{secrets.token_hex(4)}", None, 1, datetime.now(UTC) - timedelta(seconds=1))
+    cutoffs = PgPendingCutoffs(pool)
+    for cutoff in (for_user, for_pair, expired):
+        await cutoffs.record(cutoff)
+    denylist = RedisDenylist(redis, prefix, leeway=30)
+
+    await write_pending(PgPendingRevocations(pool, leeway=30), denylist, cutoffs)
+    assert int(await redis.get(revoked_before_key(prefix, subject=user))) == for_user.before_ms
+    assert int(await redis.get(revoked_before_key(prefix, subject=user, client_id=client))) == for_pair.before_ms
+    assert 0 < await redis.ttl(revoked_before_key(prefix, subject=user)) <= 86400 + 30 + 5 + 2  # + the margin
+    left = await pool.fetch("SELECT subject FROM pending_cutoffs WHERE subject = ANY($1::text[])",
+                            [user, expired.subject])
+    assert left == []  # written ones forgotten, the expired one dropped
+
+
+async def test_a_cut_off_recorded_again_meanwhile_stays_pending(pool):
+    subject = f"user-{secrets.token_hex(4)}"
+    first = Cutoff.now(subject=subject, client_id=None, margin=0, leeway=30)
+    later = Cutoff(subject, None, first.before_ms + 1000, first.expires_at + timedelta(seconds=1))
+    cutoffs = PgPendingCutoffs(pool)
+    await cutoffs.record(first)
+    await cutoffs.record(later)  # a second disable before the first was written
+    await cutoffs.written([first])
+    assert await pool.fetchval("SELECT before_ms FROM pending_cutoffs WHERE subject = $1", subject) == later.before_ms

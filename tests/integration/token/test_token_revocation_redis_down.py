@@ -15,9 +15,13 @@ import time
 from typing import Any
 
 import aiohttp
+import pytest
 from redis.asyncio import Redis
 
 from shared.crypto.digests import sha256_hex
+from shared.management import clients, users
+from shared.management.backends import Backends
+from shared.stores.outages import STORE_ERRORS
 from tests.integration.resource.conftest import resource_service
 from tests.integration.resource.minting import bearer_header
 from tests.integration.token.helpers import error_of, exchange, issue_code, refresh, running
@@ -89,3 +93,47 @@ async def test_a_reuse_detected_while_redis_is_down_is_denylisted_once_redis_is_
                 await asyncio.sleep(0.05)
             again = await refresh(http, app_client, first["refresh_token"])
             assert again.status == 400 and await error_of(again) == "invalid_grant"
+
+
+@pytest.mark.parametrize("operation", ["user delete", "user disable", "client delete"])
+async def test_a_management_cut_off_that_could_not_reach_redis_takes_effect_once_redis_is_back(
+        settings, pool, app_client, user, operation):
+    """CONTRACT: a delete or disable takes effect within 5 seconds. One made while Redis is down
+    commits, says Redis failed, and cannot be run again (a deleted record is gone); the cut-off
+    it recorded in its transaction is written by the token service once Redis answers."""
+    with private_redis() as server:
+        moved = dataclasses.replace(settings, redis_url=server.url, revocation_retry=RETRY_SECONDS)
+        writer = Redis.from_url(server.url)
+        try:
+            issued = await issue_code(writer, moved, app_client, user)
+        finally:
+            await writer.aclose()
+        async with running(moved) as http, \
+                resource_service(moved, str(http.make_url("/jwks")), check_revocation=True) as api, \
+                aiohttp.ClientSession() as to_api:
+            tokens = await (await exchange(http, app_client, issued)).json()
+            assert (await whoami(to_api, api.url, tokens["access_token"]))[0] == 200
+
+            server.kill()
+            redis = Redis.from_url(server.url)
+            try:
+                backends = Backends(pool, redis, moved)
+                with pytest.raises(STORE_ERRORS):
+                    if operation == "user delete":
+                        await users.delete(backends, user.username)
+                    elif operation == "user disable":
+                        await users.set_disabled(backends, user.username, True)
+                    else:
+                        await clients.delete(backends, app_client.client_id)
+            finally:
+                await redis.aclose()
+            assert await pool.fetchval("SELECT count(*) FROM pending_cutoffs WHERE subject = $1 OR client_id = $2",
+                                       str(user.id), app_client.client_id) == 1
+
+            server.start()  # empty: only the recorded cut-off remembers
+            await refused_within(to_api, api.url, [tokens["access_token"]], BOUND_SECONDS)
+            deadline = time.monotonic() + 2
+            while await pool.fetchval("SELECT count(*) FROM pending_cutoffs WHERE subject = $1 OR client_id = $2",
+                                      str(user.id), app_client.client_id):
+                assert time.monotonic() < deadline, "the cut-off is still pending after its write"
+                await asyncio.sleep(0.05)
