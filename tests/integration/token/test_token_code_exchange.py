@@ -179,7 +179,8 @@ async def test_the_rfc8707_resource_of_the_grant_becomes_the_audience(http, redi
     response = await exchange(http, app_client, issued, resource="https://notes.example/api")
     _, claims = await decode(http, (await response.json())["access_token"], audience="https://notes.example/api",
                              issuer=settings.issuer)
-    assert claims["aud"] == "https://notes.example/api"
+    # An OpenID request's (the default scope has openid): userinfo is named too (OIDC Core §5.3.1).
+    assert claims["aud"] == ["https://notes.example/api", settings.userinfo_audience]
 
 
 @pytest.mark.parametrize("scope", ["openid offline_access", "openid"], ids=["with refresh token", "without"])
