@@ -38,9 +38,17 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         allow = exc.headers.get("Allow")
-        detail = f"allowed: {allow}" if allow else None
+        detail = f"allowed: {allow}" if allow else _HTTP_DETAILS.get(exc.status, exc.reason)
         return problems.from_http(exc.status, detail, {"Allow": allow} if allow else None)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         note_error(request, "server_error", "unhandled_exception")
-        return problems.from_http(500)
+        return problems.from_http(500, "an unexpected error; the server log has it under this response's "
+                                       "X-Request-Id")
+
+
+# Every problem has a detail an operator can act on (README: type, title, status, detail).
+_HTTP_DETAILS = {
+    404: "no such resource; the routes are in /admin/v1/openapi.json",
+    413: "the request body is larger than LATCHKEY_MAX_BODY_BYTES allows",
+}

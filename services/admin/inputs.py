@@ -41,14 +41,28 @@ async def json_object(request: web.Request, allowed: Collection[str], *, optiona
     if request.content_type != "application/json":
         raise Problem(415, "unsupported-media-type", "Unsupported media type", "send the body as application/json")
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_not_json, object_pairs_hook=_members)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: arrays nested thousands deep
-        raise Problem(400, "malformed-json", "Malformed JSON", "the body is not valid JSON") from None
+        raise Problem(400, "malformed-json", "Malformed JSON", "the body is not valid JSON (RFC 8259: no NaN or "
+                      "Infinity, no member named twice)") from None
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
     if unknown := sorted(set(body) - set(allowed)):
         raise InvalidInput(f"unknown member {unknown[0]!r}; allowed: {', '.join(sorted(allowed)) or 'none'}")
     return body
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # Python's json reads NaN and Infinity; RFC 8259 has neither
+
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object naming a member twice is refused: which value would count is anyone's guess
+    (RFC 8259 §4: "The names within an object SHOULD be unique")."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise ValueError("a member is named twice")
+    return members
 
 
 def path_value(request: web.Request, name: str) -> str:

@@ -65,6 +65,10 @@ def integer(body: Mapping[str, Any], name: str) -> int | None:
     if name not in body:
         return None
     value = body[name]
-    if type(value) is not int:  # noqa: E721 - true and false are ints to Python, not to JSON
+    # JSON Schema (OpenAPI 3.1) counts 60.0 as an integer, as the document promises; true and
+    # false are ints to Python, not to JSON.
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is not int:  # noqa: E721
         raise _wrong(name, "an integer")
     return value

@@ -101,11 +101,13 @@ async def test_with_secret_answers_the_credentials_once_and_stores_a_hash(admin,
     ({"scopes": [{"name": "x:y"}]}, 422, "scopes must be an array of"),
     ({"access_token_ttl": 5}, 422, "access-token TTL must be 30 to 86400"),
     ({"access_token_ttl": "300"}, 422, "access_token_ttl must be an integer"),
+    ({"access_token_ttl": 300.5}, 422, "access_token_ttl must be an integer"),
     ({"with_secret": "yes"}, 422, "with_secret must be true or false"),
     ({"name": None}, 422, "name must be a string"),
     ({"client_secret": "chosen"}, 422, "unknown member 'client_secret'"),
 ], ids=["http", "fragment", "relative", "openid scope", "bad scope token", "scope twice", "no description",
-        "scope as a string", "scope without description", "ttl too short", "ttl a string", "with_secret a string",
+        "scope as a string", "scope without description", "ttl too short", "ttl a string", "ttl a fraction",
+        "with_secret a string",
         "null name", "unknown member"])
 async def test_create_refuses_an_invalid_body_and_writes_nothing(admin, http, change, status, detail):
     before = await api_count(admin)
@@ -166,7 +168,8 @@ async def test_update_changes_name_scopes_and_lifetime(admin, http):
     assert write not in allowed and read in allowed  # a removed scope leaves every client
     assert await last_audit(admin, "api_updated") == {"actor": "admin-token:ops", "api": api["identifier"],
                                                       "removed_scopes": [write]}
-    replaced = await send(admin, http, "PATCH", path(api["identifier"]), {"scopes": [extra], "access_token_ttl": 600})
+    # 600.0 is an integer to JSON Schema (OpenAPI 3.1), as the document says.
+    replaced = await send(admin, http, "PATCH", path(api["identifier"]), {"scopes": [extra], "access_token_ttl": 600.0})
     assert (replaced["scopes"], replaced["access_token_ttl"], replaced["name"]) == ([extra], 600, "Renamed")
 
 

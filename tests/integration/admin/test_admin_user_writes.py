@@ -71,8 +71,11 @@ async def test_create_refuses_and_writes_nothing(admin, http, body, status, deta
     assert await admin.pool.fetchval("SELECT count(*) FROM users") == before
 
 
-@pytest.mark.parametrize("body", [b'{"username": "x", "password": ', b"[" * 5000 + b"]" * 5000],
-                         ids=["cut short", "arrays nested 5000 deep"])
+@pytest.mark.parametrize("body", [
+    b'{"username": "x", "password": ', b"[" * 5000 + b"]" * 5000,
+    b'{"username": NaN, "password": "correct horse battery"}',
+    b'{"username": "a", "username": "b", "password": "correct horse battery"}',
+], ids=["cut short", "arrays nested 5000 deep", "NaN", "a member named twice"])
 async def test_create_with_malformed_json_is_a_400_problem(admin, http, body):
     async with http.post(admin.url + "/admin/v1/users", data=body,
                          headers={**admin.auth(), "Content-Type": "application/json"}) as response:
