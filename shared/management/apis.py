@@ -200,6 +200,11 @@ async def update_api(conn: asyncpg.Connection, identifier: str, *, name: str | N
     """``replace_scopes`` sets the whole list; else ``remove_scopes`` then ``add_scopes`` apply.
     ``access_token_ttl=None`` returns the API to the server's default lifetime. A removed scope
     is also taken out of every client's allowed scopes."""
+    add_scopes, remove_scopes = list(add_scopes), list(remove_scopes)
+    if replace_scopes is not None and (add_scopes or remove_scopes):
+        raise InvalidInput("give the whole list of scopes, or scopes to add and remove, not both")
+    if name is None and replace_scopes is None and not add_scopes and not remove_scopes and access_token_ttl is _KEEP:
+        raise InvalidInput("nothing to change: give a name, scopes or an access-token lifetime")
     db = PgApis(conn)
     async with conn.transaction():
         current = await db.get(identifier)

@@ -123,6 +123,8 @@ async def test_refusals(latchkey, row_counts):
         (("api", "show", other, "--json"), f"no API with identifier {other}"),
         (("api", "update", other, "--name", "Y", "--json"), f"no API with identifier {other}"),
         (("api", "update", identifier, "--remove-scope", "nope", "--json"), "has no scope 'nope'"),
+        (("api", "update", identifier, "--scope", "orders:a=A", "--add-scope", "orders:b=B", "--json"), "not both"),
+        (("api", "update", identifier, "--json"), "nothing to change"),
         (("api", "delete", other, "--json"), f"no API with identifier {other}"),
         (("client", "create", "--name", "C", "--redirect-uri", "https://c.example/cb", "--scope", "openid orders:nope",
           "--json"), "unknown scope 'orders:nope'"),
