@@ -20,6 +20,7 @@ from shared.logout import announce
 from shared.management.backends import Backends, record_change
 from shared.management.errors import Conflict, InvalidInput, NotFound
 from shared.models import AuditEvent, Cutoff, User
+from shared.oauth.params import has_control_character
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.pg_users import DuplicateUsername, PgUsers
 
@@ -41,9 +42,11 @@ class UserRecord:
 
 
 def check_username(username: str) -> str:
+    # The sign-in form's parser refuses control characters (shared.oauth.params): a username or
+    # password holding one could never sign in.
     username = username.strip()
-    if not username or len(username) > 100 or any(c.isspace() for c in username):
-        raise InvalidInput("username must be 1 to 100 characters without white space")
+    if not username or len(username) > 100 or any(c.isspace() for c in username) or has_control_character(username):
+        raise InvalidInput("username must be 1 to 100 characters without white space or control characters")
     return username
 
 
@@ -57,6 +60,9 @@ def check_password(password: str) -> str:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters "
                            f"(and at most {MAX_PASSWORD_LENGTH})")
+    if has_control_character(password):
+        raise InvalidInput("password must not contain control characters (a tab, say): "
+                           "the sign-in form cannot send them")
     return password
 
 

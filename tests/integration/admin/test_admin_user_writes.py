@@ -58,10 +58,13 @@ async def test_create_hashes_the_password_and_never_shows_or_logs_it(admin, http
     ({"username": "carol"}, 422, "password is required"),
     ({"username": "carol", "password": 12345678}, 422, "password must be a string"),
     ({"username": "has space", "password": PASSWORD}, 422, "username"),
+    ({"username": "bob\u0001x", "password": PASSWORD}, 422, "control characters"),
+    ({"username": "carol", "password": "correct\thorse battery"}, 422, "control characters"),
     ({"username": "carol", "password": PASSWORD, "email": "not-an-address"}, 422, "email address"),
     ({"username": "carol", "password": PASSWORD, "admin": True}, 422, "unknown member 'admin'"),
 ], ids=["duplicate", "duplicate in another case", "short password", "no password", "password a number",
-        "white space", "bad email", "unknown member"])
+        "white space", "a control character in the username", "a tab in the password", "bad email",
+        "unknown member"])
 async def test_create_refuses_and_writes_nothing(admin, http, body, status, detail):
     if not await admin.pool.fetchval("SELECT 1 FROM users WHERE username = 'dup'"):
         await make_user(admin.pool, admin.settings, username="dup")
