@@ -24,8 +24,8 @@ from services.admin.core import problems
 from shared.management import admin_tokens
 from shared.web.client_address import client_address
 from shared.web.errors import Handler
+from shared.web.metrics import OPEN_PATHS
 from shared.web.rate_limits import RateLimited
-from shared.web.shedding import HEALTH_PATHS
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -51,7 +51,7 @@ async def _admit(request: web.Request, token_name: str | None, address: str) -> 
 
 @web.middleware
 async def admin_token_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in HEALTH_PATHS:
+    if request.path in OPEN_PATHS:
         return await handler(request)
     address = client_address(request, request.app[SETTINGS].trusted_proxies)
     raw = presented_token(request)

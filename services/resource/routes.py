@@ -11,9 +11,10 @@ from services.resource.endpoints.whoami import WHOAMI_PATH, whoami
 from shared.endpoints import USERINFO_PATH
 from shared.web.cors import options_route
 from shared.web.health import healthz, readyz
+from shared.web.metrics import OPEN_PATHS
 
 # Reachable without a token (the bearer middleware skips them).
-PUBLIC_PATHS = ("/healthz", "/readyz")
+PUBLIC_PATHS = OPEN_PATHS
 
 
 def routes() -> list[web.RouteDef]:

@@ -29,9 +29,12 @@ from shared.metrics import Metrics, multiprocess_dir
 from shared.web.app_keys import METRICS, POOL, SETTINGS
 from shared.web.errors import Handler
 from shared.web.request_context import REQUEST_ID_HEADER, REQUEST_INFO, RequestInfo, request_id_of
-from shared.web.shedding import LoadShedding, RequestLimiter
+from shared.web.shedding import HEALTH_PATHS, LoadShedding, RequestLimiter
 
 METRICS_PATH = "/metrics"
+# Paths a service answers without credentials: its health checks, and /metrics, which
+# observe_middleware serves to allowed peers; to others it is an unknown path (404), not a 401.
+OPEN_PATHS = HEALTH_PATHS | {METRICS_PATH}
 UNMATCHED_ROUTE = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
+
+from services.admin.app import create_app
+from tests.integration.resource.serving import RunningApp
 from tests.support.metrics import moved, scrape
 
 
@@ -14,3 +19,11 @@ async def test_admin_requests_are_counted_by_route_template(http, admin):
     assert moved(before, after, "latchkey_http_requests_total", route="/admin/v1/clients/{client_id}", method="GET",
                  status_class="4xx") == 1
     assert not any("no-such-client-123" in v for (_, labels) in after for _, v in labels)
+
+
+async def test_metrics_from_a_peer_outside_the_allow_list_is_404_not_401(http, admin):
+    """CONTRACT: /metrics answers 404 to addresses outside LATCHKEY_METRICS_ALLOW, as a problem."""
+    elsewhere = dataclasses.replace(admin.settings, metrics_allow=(ipaddress.ip_network("10.0.0.0/8"),))
+    async with RunningApp(create_app(elsewhere)) as running, http.get(running.url + "/metrics") as refused:
+        assert refused.status == 404 and refused.content_type == "application/problem+json"
+        assert "latchkey_" not in await refused.text()

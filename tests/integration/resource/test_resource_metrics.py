@@ -3,11 +3,13 @@ requests labelled by route template (never the id in the path)."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 import uuid
 
 import pytest
 
+from tests.integration.resource.conftest import resource_service
 from tests.integration.resource.minting import access_claims, bearer_header, mint, new_key
 from tests.support.metrics import moved, scrape, value
 
@@ -57,3 +59,15 @@ async def test_an_unknown_address_is_labelled_unmatched(http, resource_url):
     assert moved(before, after, "latchkey_http_requests_total", route="unmatched", method="GET",
                  status_class="4xx") == 1
     assert not any("12345" in v for (_, labels) in after for _, v in labels)
+
+
+async def test_metrics_from_a_peer_outside_the_allow_list_is_404_not_a_bearer_challenge(http, settings, jwks_server):
+    """CONTRACT: /metrics answers 404 to addresses outside LATCHKEY_METRICS_ALLOW (here every
+    path needs a token: without the exemption the bearer check answered 401 first)."""
+    elsewhere = (ipaddress.ip_network("10.0.0.0/8"),)
+    async with resource_service(settings, jwks_server.url, metrics_allow=elsewhere) as resource:
+        async with http.get(resource.url + "/metrics") as refused:
+            assert refused.status == 404 and "WWW-Authenticate" not in refused.headers
+            assert "latchkey_" not in await refused.text()
+        async with http.get(resource.url + "/api/whoami") as guarded:
+            assert guarded.status == 401  # the exemption is that path's only
