@@ -52,7 +52,8 @@ async def html_error_middleware(request: web.Request, handler: Handler) -> web.S
         location = error_response(exc.redirect_uri, exc.error, state=exc.state, issuer=request.app[SETTINGS].issuer)
         return redirect(location, after_post=request.method == "POST")
     except CannotRedirect as exc:
-        note_error(request, "invalid_request", reason_key(exc))
+        # A page for a store outage (503) is no fault of the request.
+        note_error(request, "temporarily_unavailable" if exc.status == 503 else "invalid_request", reason_key(exc))
         client = await registered_client(request, exc.client_id)
         # The URIs a request sent and a client registered are a developer's business only.
         detail = (RedirectUriDetail(exc.redirect_uri_sent, exc.registered)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import re
 import shutil
 import tempfile
@@ -41,6 +42,7 @@ from tests.integration.token.helpers import exchange, issue_code, refresh
 from tests.support.factories import make_client, make_user
 from tests.support.flows import Pkce, authorization_params, open_login, submit_login
 from tests.support.processes import processes_under
+from tests.support.secrets import logged_test_server
 from tests.support.typed import AppClient
 
 REDIRECT_URI = "https://app.example/callback"
@@ -80,7 +82,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 @contextlib.asynccontextmanager
 async def serving(app) -> AsyncIterator[AppClient]:
-    async with TestClient(TestServer(app)) as http:
+    async with TestClient(logged_test_server(app)) as http:  # with the services' access lines
         yield http
 
 
@@ -98,7 +100,8 @@ def unavailable(response, body: str) -> bool:
         "temporarily" in body.lower()
 
 
-async def test_postgres_crash_is_503_with_retry_after_everywhere_then_recovers(private_postgres, settings):
+async def test_postgres_crash_is_503_with_retry_after_everywhere_then_recovers(private_postgres, settings, caplog):
+    caplog.set_level(logging.INFO, "latchkey.access")
     conn = await asyncpg.connect(private_postgres.server.dsn)
     try:
         await migrate(conn)
@@ -146,6 +149,13 @@ async def test_postgres_crash_is_503_with_retry_after_everywhere_then_recovers(p
         response = await authorize.get("/authorize", params=authorize_params, allow_redirects=False)
         assert unavailable(response, await response.text())
         assert response.content_type == "text/html"
+        request_id = response.headers["X-Request-Id"]
+        for _ in range(100):  # the access line is written once the answer is sent
+            lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
+            if lines:
+                break
+            await asyncio.sleep(0.01)
+        assert len(lines) == 1 and "error=temporarily_unavailable reason=store_unavailable" in lines[0], lines
 
         private_postgres.restart()
 

@@ -37,6 +37,15 @@ class PkceMismatch(InvalidGrant):
     """RFC 7636 §4.6: audited, then answered like any other invalid_grant."""
 
 
+class CodeReplayed(InvalidGrant):
+    """§4.1.2: a code used again; the access line says so (reason code_replayed), the client
+    reads invalid_grant."""
+
+
+class UnknownCode(InvalidGrant):
+    """A code never issued, expired, or past its replay window (reason unknown_code)."""
+
+
 def check_client_owns_code(grant: AuthorizationGrant, client: Client) -> None:
     if grant.client_id != client.client_id:
         raise InvalidGrant("the authorization code was issued to another client")
@@ -180,7 +189,7 @@ async def replayed(code: str, request: TokenRequest, ctx: GrantContext) -> NoRet
         use = await ctx.redemptions.find(sha256_hex(code))
         if use is None:
             ctx.metrics.code("expired_or_unknown", request.client.client_id)
-            raise InvalidGrant("the authorization code is invalid or expired")
+            raise UnknownCode("the authorization code is invalid or expired")
     await _revoke_replayed(use, request, ctx)
 
 
@@ -188,7 +197,7 @@ async def replayed_durably(code: str, request: TokenRequest, ctx: GrantContext) 
     """Always raises. Redis gave the code out again, but PostgreSQL holds its redemption."""
     use = await ctx.redemptions.find(sha256_hex(code))
     if use is None:  # swept between the conflict and this read: past its window, nothing to revoke
-        raise InvalidGrant("the authorization code was already used")
+        raise CodeReplayed("the authorization code was already used")
     await _revoke_replayed(use, request, ctx)
 
 
@@ -204,4 +213,4 @@ async def _revoke_replayed(use: CodeUse, request: TokenRequest, ctx: GrantContex
         ctx.resweep(family, float(settle))
     await ctx.audit.record(AuditEvent("code_replay", client_id=request.client.client_id,
                                         remote_addr=request.remote_addr, details={"grant_id": use.grant_id}))
-    raise InvalidGrant("the authorization code was already used")
+    raise CodeReplayed("the authorization code was already used")

@@ -4,6 +4,8 @@ access tokens through the jti denylist and refresh tokens in PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -37,6 +39,25 @@ async def test_a_replayed_code_is_invalid_grant_and_kills_the_first_exchange(htt
     assert await revoked_at(pool, first["refresh_token"]) is not None
     after = await refresh(http, app_client, first["refresh_token"])
     assert after.status == 400 and await error_of(after) == "invalid_grant"
+
+
+async def test_the_access_line_says_replayed_or_unknown_where_the_client_reads_invalid_grant(
+        http, redis, settings, app_client, user, caplog):
+    """An operator tells a replay (worth paging someone for) from a stale code in the log."""
+    caplog.set_level(logging.INFO, "latchkey.access")
+    issued = await issue_code(redis, settings, app_client, user)
+    await exchange(http, app_client, issued)
+    replay = await exchange(http, app_client, issued)
+    unknown = await exchange(http, app_client, dataclasses.replace(issued, code=new_secret(32)))
+    for response, reason in ((replay, "code_replayed"), (unknown, "unknown_code")):
+        assert response.status == 400 and await error_of(response) == "invalid_grant"
+        request_id = response.headers["X-Request-Id"]
+        for _ in range(100):  # the line is written once the answer is sent
+            lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
+            if lines:
+                break
+            await asyncio.sleep(0.01)
+        assert len(lines) == 1 and f"error=invalid_grant reason={reason}" in lines[0], lines
 
 
 async def test_a_replay_also_kills_tokens_refreshed_since(http, redis, settings, pool, app_client, user):
