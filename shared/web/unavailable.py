@@ -20,6 +20,7 @@ from aiohttp.typedefs import Middleware
 from shared.errors import TemporarilyUnavailable
 from shared.stores.outages import STORE_ERRORS
 from shared.web.errors import Handler
+from shared.web.metrics import route_template
 
 log = logging.getLogger("latchkey.outage")
 
@@ -29,7 +30,8 @@ async def store_outage_middleware(request: web.Request, handler: Handler) -> web
     try:
         return await handler(request)
     except STORE_ERRORS as exc:
-        log.warning("store unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+        # The route template: a path may carry a username or a client id.
+        log.warning("store unavailable on %s %s: %s", request.method, route_template(request), type(exc).__name__)
         raise TemporarilyUnavailable("a backing store is unavailable; try again") from exc
 
 
