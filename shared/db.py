@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from shared.config import Settings
+
+
+class PostgresUnreachable(ConnectionError):
+    """Nothing answered at DATABASE_URL: the message names where (never the password) and why,
+    so the one line the CLI prints says what is wrong. Still an OSError: a store outage."""
+
+
+def _unreachable(settings: Settings, exc: OSError) -> PostgresUnreachable:
+    try:
+        parts = urlsplit(settings.database_url)
+        where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+    except ValueError:
+        where = "the configured address"
+    return PostgresUnreachable(f"cannot reach PostgreSQL at {where} (DATABASE_URL): {type(exc).__name__}: {exc}")
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -25,20 +40,26 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(settings: Settings) -> asyncpg.Pool:
-    return await asyncpg.create_pool(
-        settings.database_url,
-        min_size=settings.db_pool_min,
-        max_size=settings.db_pool_max,
-        init=_init_connection,
-        reset=_reset_connection,
-        # Explicit limits: a stuck query or a stuck connect never hangs a request forever.
-        timeout=10,
-        command_timeout=10,
-    )
+    try:
+        return await asyncpg.create_pool(
+            settings.database_url,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            init=_init_connection,
+            reset=_reset_connection,
+            # Explicit limits: a stuck query or a stuck connect never hangs a request forever.
+            timeout=10,
+            command_timeout=10,
+        )
+    except OSError as exc:  # refused, unreachable, timed out (TimeoutError is an OSError)
+        raise _unreachable(settings, exc) from exc
 
 
 async def connect(settings: Settings) -> asyncpg.Connection:
     """A single connection, for the CLI."""
-    conn = await asyncpg.connect(settings.database_url, timeout=10)
+    try:
+        conn = await asyncpg.connect(settings.database_url, timeout=10)
+    except OSError as exc:
+        raise _unreachable(settings, exc) from exc
     await _init_connection(conn)
     return conn

@@ -78,9 +78,8 @@ def run(args: Args, env: Mapping[str, str]) -> int:
     host = args.host or (settings.admin_host if args.service == "admin" else settings.host)
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
-    logging.getLogger("latchkey").info("%s listening on http://%s:%d", args.service, host, port)
     try:
-        loop.run_until_complete(serve_until_signalled(factory(settings), settings, host, port,
+        loop.run_until_complete(serve_until_signalled(factory(settings), settings, host, port, name=args.service,
                                                       access_log_class=AccessLogger,
                                                       access_log=access_log_logger if settings.access_log else None))
     finally:

@@ -43,8 +43,10 @@ SO_ATTACH_FILTER = 26  # Linux; the socket module does not name it
 _DROP_EVERY_PACKET = ctypes.create_string_buffer(struct.pack("=HBBI", 0x06, 0, 0, 0))  # BPF_RET | BPF_K
 
 
-async def serve_until_signalled(app: web.Application, settings: Settings, host: str, port: int,
-                                **runner_kwargs: Any) -> None:
+async def serve_until_signalled(app: web.Application, settings: Settings, host: str, port: int, *,
+                                name: str = "app", **runner_kwargs: Any) -> None:
+    """``name`` is the service, for the line that says it listens (once its start-up, stores
+    included, succeeded: a start-up that fails says only why)."""
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.shutdown_grace, **runner_kwargs)
     await runner.setup()
     stop = asyncio.Event()
@@ -53,6 +55,7 @@ async def serve_until_signalled(app: web.Application, settings: Settings, host: 
         loop.add_signal_handler(signum, stop.set)
     try:
         await web.TCPSite(runner, host, port).start()
+        logging.getLogger("latchkey").info("%s listening on http://%s:%d", name, host, port)
         await stop.wait()
         readiness = app.get(READINESS)
         if readiness is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.config import DEV_KEY_ENCRYPTION_KEY
+from tests.bench.support import free_port
 
 CLIENT = ("client", "create", "--name", "Rejected App", "--json")
 GOOD_URI = ("--redirect-uri", "https://app.example/cb")
@@ -75,12 +76,19 @@ async def test_bad_configuration(latchkey, row_counts, env, names):
 
 
 @pytest.mark.parametrize(("url", "names"), [
-    ("postgresql://postgres@127.0.0.1:1/latchkey", "ConnectionRefusedError"),
+    ("postgresql://postgres@127.0.0.1:1/latchkey", "cannot reach PostgreSQL at 127.0.0.1:1/latchkey (DATABASE_URL)"),
     ("postgresql://postgres@127.0.0.1:5432/no_such_database_here", "no_such_database_here"),
     ("postgresql://postgres@127.0.0.1:5432/latchkey?sslmode=bogus", "sslmode"),
 ], ids=["nothing listening", "no such database", "bad connection option"])
 async def test_unusable_database(latchkey, row_counts, url, names):
     await assert_refused(latchkey, row_counts, (*CLIENT, *GOOD_URI), env={"DATABASE_URL": url}, names=names)
+
+
+async def test_a_service_that_cannot_reach_postgresql_says_so_in_one_line(latchkey, row_counts):
+    """Not "listening on ..." first and then a bare ConnectionRefusedError."""
+    await assert_refused(latchkey, row_counts, ("serve", "resource", "--port", str(free_port())),
+                         env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/latchkey"},
+                         names="cannot reach PostgreSQL at 127.0.0.1:1/latchkey (DATABASE_URL)")
 
 
 @pytest.mark.parametrize(("args", "names"), [
