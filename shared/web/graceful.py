@@ -11,7 +11,8 @@ The order is what a rolling restart behind a load balancer needs:
    what was queued is accepted and its request read, it closes (new connections are refused,
    so a balancer retries them elsewhere);
    idle keep-alive connections close, and requests in flight get up to
-   LATCHKEY_SHUTDOWN_GRACE_SECONDS to finish; busy connections close after their answer.
+   LATCHKEY_SHUTDOWN_GRACE_SECONDS to finish, bodies still arriving included; busy connections
+   close after their answer.
 3. Then the app's cleanup_ctx runs in reverse: background tasks stop, pools close.
 
 aiohttp's ``run_app`` does steps 2 and 3 but not 1; this is its loop with step 1 added.
@@ -30,7 +31,7 @@ import struct
 import sys
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from shared.config import Settings
 from shared.web.readiness import READINESS
@@ -38,6 +39,8 @@ from shared.web.readiness import READINESS
 log = logging.getLogger("latchkey.shutdown")
 
 ACCEPTED_SETTLE_SECONDS = 0.25  # for the server to accept what the kernel had queued
+IN_FLIGHT_POLL_SECONDS = 0.05  # how often the drain looks whether the requests in flight are done
+STRAGGLER_SECONDS = 1.0  # aiohttp's own wait, after the grace, for a handler finishing its answer
 SO_ATTACH_FILTER = 26  # Linux; the socket module does not name it
 # A classic BPF program of one instruction, "return 0": keep no byte of any packet.
 _DROP_EVERY_PACKET = ctypes.create_string_buffer(struct.pack("=HBBI", 0x06, 0, 0, 0))  # BPF_RET | BPF_K
@@ -47,7 +50,10 @@ async def serve_until_signalled(app: web.Application, settings: Settings, host: 
                                 name: str = "app", **runner_kwargs: Any) -> None:
     """``name`` is the service, for the line that says it listens (once its start-up, stores
     included, succeeded: a start-up that fails says only why)."""
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.shutdown_grace, **runner_kwargs)
+    answer_then_close = _AnswerThenClose()
+    app.on_response_prepare.append(answer_then_close)
+    # The grace is spent in _finish_requests_in_flight; aiohttp's own wait only sees stragglers off.
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=STRAGGLER_SECONDS, **runner_kwargs)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -75,8 +81,50 @@ async def serve_until_signalled(app: web.Application, settings: Settings, host: 
         # then is the socket closed and are idle connections closed.
         _refuse_new_connections(runner)
         await asyncio.sleep(ACCEPTED_SETTLE_SECONDS)
-        await runner.cleanup()  # closes the listener, drains, then runs cleanup_ctx in reverse
+        for site in list(runner.sites):
+            await site.stop()  # the listener closes: a new connection is refused now
+        answer_then_close.active = True
+        await _finish_requests_in_flight(runner, settings.shutdown_grace)
+        await runner.cleanup()  # closes what connections are left, then runs cleanup_ctx in reverse
     log.info("stopped")
+
+
+class _AnswerThenClose:
+    """Once the listener is closing, every answer ends its connection (Connection: close): a
+    keep-alive client's next request goes to another replica, and this one runs out of work."""
+
+    def __init__(self) -> None:
+        self.active = False
+
+    async def __call__(self, request: web.Request, response: web.StreamResponse) -> None:
+        if self.active:
+            response.force_close()  # the connection closes after this answer
+            response.headers[hdrs.CONNECTION] = "close"  # (its headers were made before this hook runs)
+
+
+async def _finish_requests_in_flight(runner: web.AppRunner, grace: float) -> None:
+    """The requests in flight finish, within ``grace``, before aiohttp's shutdown begins: from then
+    on it drops every byte that arrives, so a request still receiving its body would never get
+    it (and be answered 500 at the end of the grace). Idle keep-alive connections close at once,
+    busy ones after their answer (``_AnswerThenClose``)."""
+    server, loop = runner.server, asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while server is not None and loop.time() < deadline:
+        busy = False
+        for connection in list(server.connections):
+            # aiohttp keeps both private. Without them every connection looks idle and closes at
+            # once: aiohttp's own shutdown. Idle is how its keep-alive timer sees it: waiting for
+            # the next request, none in progress.
+            waiter = getattr(connection, "_waiter", None)
+            if getattr(connection, "_request_in_progress", False):
+                busy = True
+            elif waiter is None or not waiter.done():
+                connection.force_close()
+            else:
+                busy = True  # between two requests: looked at again next round
+        if not busy:
+            return
+        await asyncio.sleep(IN_FLIGHT_POLL_SECONDS)
 
 
 def _refuse_new_connections(runner: web.AppRunner) -> None:
