@@ -171,7 +171,7 @@ def main() -> int:
     finally:
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
-        sup.stop_all({"postgres": 30.0})
+        sup.stop_all({"postgres": 30.0}, last=("postgres", "redis"))
         if sup.children:
             print("Stopped.", flush=True)
 

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,16 +96,7 @@ class Child:
 
     def stop(self, timeout: float = 10.0) -> int:
         """Send stop_signal to the group, SIGKILL after timeout; always reaps."""
-        if self.proc.returncode is not None:
-            return self.proc.returncode
-        self._signal_group(self.stop_signal)
-        deadline = time.monotonic() + timeout
-        while not _has_exited(self.proc.pid):
-            if time.monotonic() > deadline:
-                self._signal_group(signal.SIGKILL)
-                deadline = float("inf")
-            time.sleep(0.05)
-        return self._reap()
+        return _stop_together([self], {self.name: timeout})[0]
 
     def log_tail(self, lines: int = 20) -> str:
         return log_tail(self.log_path, lines)
@@ -178,6 +169,27 @@ class Supervisor:
     def first_exited(self) -> Child | None:
         return next((c for c in self.children if c.poll() is not None), None)
 
-    def stop_all(self, timeouts: Mapping[str, float] | None = None) -> None:
+    def stop_all(self, timeouts: Mapping[str, float] | None = None, *, last: Collection[str] = ()) -> None:
+        """Every child not named in ``last`` at once (each drains for seconds: one after another
+        took their sum), then those in ``last`` in reverse start order (the stores they drain to)."""
+        _stop_together([c for c in self.children if c.name not in last], timeouts or {})
         for child in reversed(self.children):
-            child.stop((timeouts or {}).get(child.name, 10.0))
+            if child.name in last:
+                child.stop((timeouts or {}).get(child.name, 10.0))
+
+
+def _stop_together(children: Sequence[Child], timeouts: Mapping[str, float]) -> list[int]:
+    """Send each its stop_signal, then wait for all; SIGKILL a child past its timeout (default
+    10 s); every one is reaped."""
+    running = [c for c in children if c.proc.returncode is None]
+    started = time.monotonic()
+    for child in running:
+        child._signal_group(child.stop_signal)
+    killed: set[int] = set()
+    while waiting := [c for c in running if not _has_exited(c.proc.pid)]:
+        for child in waiting:
+            if child.proc.pid not in killed and time.monotonic() - started > timeouts.get(child.name, 10.0):
+                child._signal_group(signal.SIGKILL)
+                killed.add(child.proc.pid)
+        time.sleep(0.05)
+    return [c.proc.returncode if c.proc.returncode is not None else c._reap() for c in children]
