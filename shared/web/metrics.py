@@ -32,6 +32,7 @@ from shared.web.request_context import REQUEST_ID_HEADER, REQUEST_INFO, RequestI
 from shared.web.shedding import HEALTH_PATHS, LoadShedding, RequestLimiter
 
 METRICS_PATH = "/metrics"
+SCRAPE = web.RequestKey("latchkey_scrape", bool)  # this request is a /metrics scrape observe_middleware answered
 # Paths a service answers without credentials: its health checks, and /metrics, which
 # observe_middleware serves to allowed peers; to others it is an unknown path (404), not a 401.
 OPEN_PATHS = HEALTH_PATHS | {METRICS_PATH}
@@ -49,7 +50,10 @@ def route_template(request: web.BaseRequest) -> str:
         return UNMATCHED_ROUTE
     route = getattr(match_info, "route", None)
     canonical = getattr(getattr(route, "resource", None), "canonical", None)
-    return canonical if isinstance(canonical, str) else UNMATCHED_ROUTE
+    if isinstance(canonical, str):
+        return canonical
+    # /metrics is served by observe_middleware, not by a route: a scrape it answered is logged so.
+    return METRICS_PATH if request.get(SCRAPE) else UNMATCHED_ROUTE
 
 
 def peer_allowed(remote: str | None, allowed: Sequence[Network]) -> bool:
@@ -110,10 +114,13 @@ def observe_middleware(settings: Settings, metrics: Metrics, *, count: bool = Tr
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == METRICS_PATH and peer_allowed(request.remote, allowed):
-            return await metrics_response(metrics)
         info = RequestInfo(request_id_of(request, trusted))
         request[REQUEST_INFO] = info
+        if request.path == METRICS_PATH and peer_allowed(request.remote, allowed):
+            request[SCRAPE] = True
+            scrape = await metrics_response(metrics)  # not counted: a scrape would count itself
+            scrape.headers[REQUEST_ID_HEADER] = info.request_id
+            return scrape
         if not count:
             return await _answer(request, handler, info)
         started = time.perf_counter()

@@ -3,8 +3,10 @@ exactly what happened (docs/contract.md "Operations"), and only allowed peers ma
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import ipaddress
+import logging
 
 from tests.integration.token.helpers import (
     error_of,
@@ -136,3 +138,17 @@ async def test_the_request_id_is_echoed_and_taken_only_from_a_trusted_proxy(sett
         assert insane.headers["X-Request-Id"] != "x" * 300
         error = await http.post("/token", data={"grant_type": "password"})
         assert error.status >= 400 and "X-Request-Id" in error.headers
+
+
+async def test_a_scrape_has_a_request_id_and_an_access_line_under_its_own_route(settings, caplog):
+    caplog.set_level(logging.INFO, "latchkey.access")
+    async with running(settings) as http:
+        scrape = await http.get("/metrics")
+        assert scrape.status == 200
+        request_id = scrape.headers["X-Request-Id"]
+        for _ in range(100):  # the line is written once the answer is sent
+            lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
+            if lines:
+                break
+            await asyncio.sleep(0.01)
+    assert len(lines) == 1 and " GET /metrics 200 " in lines[0], lines
