@@ -25,6 +25,7 @@ class Problem(Exception):
         super().__init__(detail)
         self.status, self.type, self.title, self.detail = status, TYPE_PREFIX + slug, title, detail
         self.headers = headers or {}
+        self.reason = slug.replace("-", "_")  # the access line's reason (shared.web.request_context.reason_key)
 
 
 def unauthorized() -> Problem:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import ipaddress
+import logging
 
 from services.admin.app import create_app
 from tests.integration.resource.serving import RunningApp
@@ -27,3 +29,16 @@ async def test_metrics_from_a_peer_outside_the_allow_list_is_404_not_401(http, a
     async with RunningApp(create_app(elsewhere)) as running, http.get(running.url + "/metrics") as refused:
         assert refused.status == 404 and refused.content_type == "application/problem+json"
         assert "latchkey_" not in await refused.text()
+
+
+async def test_a_refusal_s_access_line_names_its_problem(http, admin, caplog):
+    caplog.set_level(logging.INFO, "latchkey.access")
+    async with http.get(admin.url + "/admin/v1/clients", headers={"Authorization": "Bearer lka_wrong"}) as refused:
+        assert refused.status == 401
+        request_id = refused.headers["X-Request-Id"]
+    for _ in range(100):  # the line is written once the answer is sent
+        lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
+        if lines:
+            break
+        await asyncio.sleep(0.01)
+    assert len(lines) == 1 and "reason=unauthorized" in lines[0], lines
