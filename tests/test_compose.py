@@ -191,3 +191,12 @@ def test_the_admin_api_is_published_nowhere_and_is_health_checked():
 def test_only_the_token_service_gets_the_key_encryption_key(service):
     assert "LATCHKEY_KEY_ENCRYPTION_KEY" not in service_env(service, SECRETS)
     assert "LATCHKEY_KEY_ENCRYPTION_KEY" in service_env("token", SECRETS)
+
+
+@pytest.mark.parametrize("name", [*APPS, "admin"])
+def test_a_container_gets_its_drain_before_it_is_killed(name):
+    """Docker's SIGKILL comes stop_grace_period after SIGTERM (10 s unless set): the shutdown
+    delay and the grace for requests in flight must fit in it."""
+    settings = Settings.from_env(service_env(name, SECRETS))
+    period = SERVICES[name]["stop_grace_period"]
+    assert period.endswith("s") and int(period[:-1]) >= settings.shutdown_delay + settings.shutdown_grace + 5

@@ -5,6 +5,7 @@ path, command and environment variable must be one the services really have.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import re
 import shutil
@@ -35,7 +36,12 @@ NOT_ROUTED = ("/healthz", "/readyz", "/metrics", "/admin/v1/clients")
 KEK = "LATCHKEY_KEY_ENCRYPTION_KEY"
 
 
-def find(kind: str, name: str, manifests: list[dict[str, Any]] = RENDERED) -> dict[str, Any]:
+# What an operator creates by hand, once: never part of the rendering (apply -k would overwrite them).
+SECRETS = load_documents(KUBERNETES / "base" / "secrets.example.yaml")
+DEPLOYED = RENDERED + SECRETS
+
+
+def find(kind: str, name: str, manifests: list[dict[str, Any]] = DEPLOYED) -> dict[str, Any]:
     matches = [m for m in manifests if m["kind"] == kind and m["metadata"]["name"] == name]
     assert len(matches) == 1, f"{kind}/{name}: {len(matches)} found"
     return matches[0]
@@ -74,7 +80,7 @@ def test_the_renderer_agrees_with_kubectl_kustomize():
     assert sorted(RENDERED, key=key) == theirs
 
 
-@pytest.mark.parametrize("manifest", [m for m in RENDERED if m["kind"] != "ServiceMonitor"],
+@pytest.mark.parametrize("manifest", [m for m in DEPLOYED if m["kind"] != "ServiceMonitor"],
                          ids=lambda m: f"{m['kind']}/{m['metadata']['name']}")
 def test_every_manifest_is_valid_for_the_pinned_kubernetes_version(manifest):
     kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
@@ -164,14 +170,19 @@ def test_the_production_overlay_gives_the_token_service_more_room():
     assert all(m["metadata"]["namespace"] == "latchkey" for m in RENDERED)
 
 
-def test_migration_is_a_job_without_the_key_encryption_key():
-    job = find("Job", "latchkey-migrate")
-    spec = pod_spec(job)
+@pytest.mark.parametrize("workload", [*APPS, "admin"])
+def test_every_pod_migrates_before_it_serves_without_the_key_encryption_key(workload):
+    """The schema a release needs is there before any of its pods takes traffic (an upgrade
+    applied in one go cannot serve on the old schema); `latchkey migrate` serialises itself."""
+    deployment = find("Deployment", f"latchkey-{workload}")
+    spec = pod_spec(deployment)
     assert spec is not None
-    (migrate,) = spec["containers"]
+    (migrate,) = spec["initContainers"]
     assert migrate["image"] == IMAGE and migrate["args"] == ["migrate", "--json"]
     build_parser().parse_args(migrate["args"])
-    assert KEK not in yaml.safe_dump(job)
+    assert KEK not in yaml.safe_dump(migrate)
+    assert migrate["envFrom"] == spec["containers"][0]["envFrom"]
+    assert migrate["securityContext"]["readOnlyRootFilesystem"] is True
 
 
 # --- configuration and secrets ------------------------------------------------------------
@@ -187,6 +198,9 @@ def _pod_environment(workload_kind: str, name: str, kek: str = "") -> dict[str, 
         if ref := item.get("secretRef"):
             env.update(find("Secret", ref["name"])["stringData"])
     for item in spec["containers"][0].get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+            continue
         secret = item["valueFrom"]["secretKeyRef"]
         env[item["name"]] = kek or find("Secret", secret["name"])["stringData"][secret["key"]]
     return env
@@ -194,7 +208,7 @@ def _pod_environment(workload_kind: str, name: str, kek: str = "") -> dict[str, 
 
 def _all_variable_names() -> set[str]:
     names = set(find("ConfigMap", "latchkey-config")["data"])
-    for manifest in RENDERED:
+    for manifest in DEPLOYED:
         if manifest["kind"] == "Secret":
             names |= set(manifest["stringData"])
         for item in (pod_spec(manifest) or {}).get("containers", []):
@@ -216,7 +230,9 @@ def test_the_configuration_starts_in_production_mode(workload):
     settings = Settings.from_env(env)  # the real start-up validation
     assert settings.issuer == settings.token_url == settings.resource_url
     assert settings.issuer.startswith("https://")
-    assert settings.trusted_proxies and settings.trusted_jwks_url == f"http://latchkey-token:{PORTS['token']}/jwks"
+    # The services behind the Ingress trust its X-Forwarded-For; the admin API, behind nothing, no one's.
+    assert bool(settings.trusted_proxies) is (workload != "admin")
+    assert settings.trusted_jwks_url == f"http://latchkey-token:{PORTS['token']}/jwks"
     ingress_hosts = [rule["host"] for rule in find("Ingress", "latchkey")["spec"]["rules"]]
     assert [f"https://{host}" for host in ingress_hosts] == [settings.issuer]
 
@@ -226,6 +242,12 @@ def test_only_the_token_service_gets_the_key_encryption_key(workload):
     assert KEK not in _pod_environment("Deployment", f"latchkey-{workload}")
     assert "latchkey-key-encryption-key" not in yaml.safe_dump(find("Deployment", f"latchkey-{workload}"))
     assert KEK in _pod_environment("Deployment", "latchkey-token")
+
+
+def test_no_deploy_overwrites_the_secrets():
+    """The placeholders are never applied: `kubectl apply -k` leaves the operator's Secrets alone."""
+    assert not [m for m in RENDERED if m["kind"] == "Secret"]
+    assert {m["metadata"]["name"] for m in SECRETS} == {"latchkey-stores", "latchkey-key-encryption-key"}
 
 
 def test_secrets_hold_the_dsns_and_the_key_and_the_config_map_holds_no_secret():
@@ -282,6 +304,23 @@ def test_ingress_backends_use_the_service_ports():
 
 # --- the network --------------------------------------------------------------------------
 
+def test_the_admin_api_trusts_no_forwarded_address():
+    """Nothing proxies it: X-Forwarded-For would let a caller dodge its per-address limits."""
+    assert _pod_environment("Deployment", "latchkey-admin")["LATCHKEY_TRUSTED_PROXIES"] == ""
+    assert _pod_environment("Deployment", "latchkey-token")["LATCHKEY_TRUSTED_PROXIES"] == "10.0.0.0/8"
+
+
+@pytest.mark.parametrize("workload", [*APPS, "admin"])
+def test_a_pod_gets_its_drain_before_it_is_killed(workload):
+    """SIGKILL comes terminationGracePeriodSeconds after SIGTERM: the delay and the grace fit in it."""
+    env = _pod_environment("Deployment", f"latchkey-{workload}")
+    settings = Settings.from_env({**env, KEK: base64.urlsafe_b64encode(bytes(range(32))).decode()})
+    delay, grace = settings.shutdown_delay, settings.shutdown_grace
+    assert delay >= 5 * 2  # the readiness probe's period x failureThreshold: out of the Service first
+    spec = pod_spec(find("Deployment", f"latchkey-{workload}"))
+    assert spec is not None and spec["terminationGracePeriodSeconds"] >= delay + grace + 5
+
+
 def test_network_policies_guard_the_public_ports_admin_and_stores():
     public = find("NetworkPolicy", "latchkey-public")["spec"]
     assert sorted(p["port"] for p in public["ingress"][0]["ports"]) == [PORTS[a] for a in APPS]
@@ -293,11 +332,17 @@ def test_network_policies_guard_the_public_ports_admin_and_stores():
     assert admin["ingress"] == [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 8004, "protocol": "TCP"}]}]
     stores = find("NetworkPolicy", "latchkey-stores")["spec"]
     assert stores["ingress"][0]["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "latchkey"}}}]
+    # A redis+sentinel:// URL asks the sentinels first (26379).
+    assert sorted(p["port"] for p in stores["ingress"][0]["ports"]) == [5432, 6379, 26379]
+    # The stores' own pods reach each other (replication, sentinel gossip, standby streaming).
+    store_pods = stores["podSelector"]["matchExpressions"]
+    assert stores["ingress"][1] == {"from": [{"podSelector": {"matchExpressions": store_pods}}]}
     deny = find("NetworkPolicy", "latchkey-default-deny")["spec"]
     assert deny["policyTypes"] == ["Ingress"] and "ingress" not in deny
 
 
 def test_base_files_are_all_in_the_kustomization():
     listed = set(yaml.safe_load((KUBERNETES / "base" / "kustomization.yaml").read_text())["resources"])
-    assert listed == {p.name for p in (KUBERNETES / "base").glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == {p.name for p in (KUBERNETES / "base").glob("*.yaml")} - {"kustomization.yaml",
+                                                                                 "secrets.example.yaml"}
     assert all(load_documents(KUBERNETES / "base" / name) for name in listed)

@@ -2,7 +2,8 @@
 
 `resources` (files and directories), `namespace`, `images` (newName/newTag) and `patches` given
 by `path`, applied as strategic merge patches (maps merge, lists of named items merge by name,
-other lists are replaced). Anything else in a kustomization is refused, so a feature added to the
+other lists are replaced), or with a `target` (kind and name) as JSON patches (RFC 6902: `add`
+and `replace`). Anything else in a kustomization is refused, so a feature added to the
 manifests cannot be silently ignored here; tests/test_kubernetes.py also compares this rendering
 with `kubectl kustomize` wherever kubectl is installed.
 """
@@ -32,8 +33,11 @@ def render(directory: Path) -> list[Manifest]:
         target = (directory / resource).resolve()
         manifests += render(target) if target.is_dir() else load_documents(target)
     for patch in kustomization.get("patches", []):
+        if set(patch) == {"path", "target"}:
+            _apply_json_patch(manifests, patch["target"], yaml.safe_load((directory / patch["path"]).read_text()))
+            continue
         if set(patch) != {"path"}:
-            raise ValueError(f"only `patches: - path: FILE` is supported, got {patch}")
+            raise ValueError(f"only `patches: - path: FILE [target: ...]` is supported, got {patch}")
         for document in load_documents(directory / patch["path"]):
             _apply_patch(manifests, document)
     for image in kustomization.get("images", []):
@@ -52,6 +56,25 @@ def _apply_patch(manifests: list[Manifest], patch: Manifest) -> None:
         raise ValueError(f"patch for {key} matches {len(targets)} resources")
     merged = strategic_merge(targets[0], patch)
     manifests[manifests.index(targets[0])] = merged
+
+
+def _apply_json_patch(manifests: list[Manifest], target: dict[str, str], operations: list[dict[str, Any]]) -> None:
+    if set(target) != {"kind", "name"}:
+        raise ValueError(f"a JSON patch's target is a kind and a name here, got {target}")
+    [manifest] = [m for m in manifests if (m["kind"], m["metadata"]["name"]) == (target["kind"], target["name"])]
+    for operation in operations:
+        if operation["op"] not in ("add", "replace"):
+            raise ValueError(f"JSON patch op {operation['op']!r}: teach tests/support/kustomize.py")
+        *parents, last = [part.replace("~1", "/").replace("~0", "~") for part in operation["path"].split("/")[1:]]
+        node: Any = manifest
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node[int(last)] = operation["value"]
+        elif operation["op"] == "replace" and last not in node:
+            raise ValueError(f"JSON patch replaces {operation['path']}, which is not there")
+        else:
+            node[last] = operation["value"]
 
 
 def strategic_merge(base: Any, patch: Any) -> Any:
