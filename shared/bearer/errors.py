@@ -86,10 +86,17 @@ class InsufficientScope(BearerError):
 
 
 class VerifierUnavailable(BearerError):
-    """Keys cannot be fetched: refuse with 503 rather than accept an unverifiable token."""
+    """Keys cannot be fetched: refuse with 503 rather than accept an unverifiable token.
+
+    The body says temporarily_unavailable (RFC 6749's code for it); the challenge carries no
+    error code, since RFC 6750 §3.1 defines none for "could not check" and a client must not
+    take this for an invalid token."""
 
     error = "temporarily_unavailable"
     status = 503
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Bearer realm="{self.realm}"'}
 
 
 def quote(text: str) -> str:
