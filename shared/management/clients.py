@@ -209,7 +209,7 @@ async def update(backends: Backends, client_id: str, change: ClientUpdate, *, ac
 
 async def set_disabled(backends: Backends, client_id: str, disabled: bool, *, actor: str = "cli") -> ClientRecord:
     """Disabling revokes every refresh token of the client and refuses its live access tokens;
-    run again, it finishes a disable whose Redis writes failed."""
+    a cut-off whose Redis write failed is written by the token service (pending_cutoffs)."""
     async with backends.transaction() as conn:
         client = dataclasses.replace(await _locked(conn, client_id), disabled=disabled)
         await PgClients(conn).replace(client)

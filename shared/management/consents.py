@@ -54,7 +54,7 @@ async def list_consents(backends: Backends, username: str) -> list[ConsentRecord
 
 
 async def revoke(backends: Backends, username: str, client_id: str, *, actor: str = "cli") -> ConsentRevoked:
-    """Idempotent: run again, it finishes a revocation whose Redis writes failed."""
+    """Idempotent; a cut-off whose Redis write failed is written by the token service (pending_cutoffs)."""
     user = (await show_user(backends, username)).user
     if await PgClients(backends.db).find(client_id) is None:
         raise NotFound(f"no client {client_id!r}")
