@@ -39,6 +39,7 @@ from shared.management.backends import Backends
 from shared.migrate import migrate
 from shared.stores.redis_sessions import RedisSessions
 from tests.integration.token.helpers import exchange, issue_code, refresh
+from tests.support.access_lines import access_lines
 from tests.support.factories import make_client, make_user
 from tests.support.flows import Pkce, authorization_params, open_login, submit_login
 from tests.support.processes import processes_under
@@ -150,11 +151,7 @@ async def test_postgres_crash_is_503_with_retry_after_everywhere_then_recovers(p
         assert unavailable(response, await response.text())
         assert response.content_type == "text/html"
         request_id = response.headers["X-Request-Id"]
-        for _ in range(100):  # the access line is written once the answer is sent
-            lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
-            if lines:
-                break
-            await asyncio.sleep(0.01)
+        lines = await access_lines(caplog, request_id)
         assert len(lines) == 1 and "error=temporarily_unavailable reason=store_unavailable" in lines[0], lines
 
         private_postgres.restart()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import ipaddress
 import logging
 
 from services.admin.app import create_app
 from tests.integration.resource.serving import RunningApp
+from tests.support.access_lines import access_lines
 from tests.support.metrics import moved, scrape
 
 
@@ -36,9 +36,5 @@ async def test_a_refusal_s_access_line_names_its_problem(http, admin, caplog):
     async with http.get(admin.url + "/admin/v1/clients", headers={"Authorization": "Bearer lka_wrong"}) as refused:
         assert refused.status == 401
         request_id = refused.headers["X-Request-Id"]
-    for _ in range(100):  # the line is written once the answer is sent
-        lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
-        if lines:
-            break
-        await asyncio.sleep(0.01)
+    lines = await access_lines(caplog, request_id)
     assert len(lines) == 1 and "reason=unauthorized" in lines[0], lines

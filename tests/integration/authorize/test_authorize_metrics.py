@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 
 from tests.integration.authorize.conftest import CALLBACK
+from tests.support.access_lines import access_lines
 from tests.support.flows import Pkce, authorization_params, obtain_code, open_login, submit_login
 from tests.support.metrics import moved, scrape
 
@@ -44,9 +44,5 @@ async def test_an_error_page_reference_is_logged_beside_the_request_id(authorize
     request_id = response.headers["X-Request-Id"]
     found = re.search(r'id="request-reference">([^<]+)<', await response.text())
     assert found is not None
-    for _ in range(100):  # the access line is written just after the response
-        lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
-        if lines:
-            break
-        await asyncio.sleep(0.01)
+    lines = await access_lines(caplog, request_id)
     assert len(lines) == 1 and f"ref={found.group(1)}" in lines[0] and "reason=unknown_client" in lines[0]

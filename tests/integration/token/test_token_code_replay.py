@@ -18,6 +18,7 @@ from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_codes import RedisCodeStore
 from shared.stores.redis_denylist import RedisDenylist
 from tests.integration.token.helpers import error_of, exchange, issue_code, refresh
+from tests.support.access_lines import access_lines
 
 
 def jti(token: str) -> str:
@@ -52,11 +53,7 @@ async def test_the_access_line_says_replayed_or_unknown_where_the_client_reads_i
     for response, reason in ((replay, "code_replayed"), (unknown, "unknown_code")):
         assert response.status == 400 and await error_of(response) == "invalid_grant"
         request_id = response.headers["X-Request-Id"]
-        for _ in range(100):  # the line is written once the answer is sent
-            lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
-            if lines:
-                break
-            await asyncio.sleep(0.01)
+        lines = await access_lines(caplog, request_id)
         assert len(lines) == 1 and f"error=invalid_grant reason={reason}" in lines[0], lines
 
 

@@ -3,7 +3,6 @@ exactly what happened (docs/contract.md "Operations"), and only allowed peers ma
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import ipaddress
 import logging
@@ -16,6 +15,7 @@ from tests.integration.token.helpers import (
     refresh,
     running,
 )
+from tests.support.access_lines import access_lines
 from tests.support.factories import RegisteredClient
 from tests.support.metrics import moved, scrape, value
 
@@ -146,9 +146,5 @@ async def test_a_scrape_has_a_request_id_and_an_access_line_under_its_own_route(
         scrape = await http.get("/metrics")
         assert scrape.status == 200
         request_id = scrape.headers["X-Request-Id"]
-        for _ in range(100):  # the line is written once the answer is sent
-            lines = [r.getMessage() for r in caplog.records if f"request_id={request_id}" in r.getMessage()]
-            if lines:
-                break
-            await asyncio.sleep(0.01)
+        lines = await access_lines(caplog, request_id)
     assert len(lines) == 1 and " GET /metrics 200 " in lines[0], lines
