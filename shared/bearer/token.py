@@ -29,12 +29,24 @@ class VerifierPolicy:
 
 class ReadOnlyClaims(dict[str, Any]):
     """The token's claims as a dict (JSON-serialisable like one) that refuses changes: a verified
-    token may be handed to many requests (verified_cache.py), so none may alter what others see."""
+    token may be handed to many requests (verified_cache.py), so none may alter what others see.
+    Nested values too: a JSON array is a tuple here, an object another ReadOnlyClaims."""
+
+    def __init__(self, claims: Mapping[str, Any]) -> None:
+        super().__init__((name, _read_only(value)) for name, value in claims.items())
 
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("the claims of a verified token are read-only")
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+
+def _read_only(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_read_only(item) for item in value)
+    if isinstance(value, dict):
+        return ReadOnlyClaims(value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

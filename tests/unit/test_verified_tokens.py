@@ -188,6 +188,20 @@ async def test_the_claims_handed_out_are_read_only_and_still_a_dict(signature_ch
     assert (await verifier.verify(token)).claims["exp"] == _expiry(token)
 
 
+async def test_nested_claims_are_read_only_too(signature_checks):
+    """A list or an object inside the claims is shared by every request carrying that token."""
+    verifier = _verifier(SwappableKeys())
+    token = signed("RS256", {}, {"aud": [POLICY.audience, "https://other.example"], "cnf": {"x5t#S256": "abc"}})
+    access = await verifier.verify(token)
+    with pytest.raises(AttributeError):
+        access.claims["aud"].append("https://injected.example")
+    with pytest.raises(TypeError):
+        access.claims["cnf"]["x5t#S256"] = "forged"
+    again = await verifier.verify(token)  # the remembered token, as the next request gets it
+    assert again.claims["aud"] == (POLICY.audience, "https://other.example")
+    assert json.loads(json.dumps(again.claims))["cnf"] == {"x5t#S256": "abc"}
+
+
 USERINFO = "https://resource.example/userinfo"
 
 
