@@ -348,7 +348,8 @@ class Settings:
         """What the bearer verifier (shared.bearer) checks tokens against, from these settings."""
         return BearerConfig(
             issuer=self.issuer, audience=self.access_audience, jwks_url=self.trusted_jwks_url,
-            also_audiences=(self.userinfo_audience,), algorithms=self.bearer_algs, leeway=self.clock_leeway, check_revocation=self.check_revocation,
+            also_audiences=(self.userinfo_audience,), algorithms=self.bearer_algs, leeway=self.clock_leeway,
+            check_revocation=self.check_revocation,
             redis_prefix=self.redis_prefix, jwks_fetch_timeout=self.jwks_fetch_timeout,
             jwks_max_bytes=self.jwks_max_bytes, jwks_default_max_age=self.jwks_max_age,
             jwks_refetch_cooldown=self.jwks_refetch_cooldown, jwks_cache_cap=self.jwks_cache_cap,

@@ -57,9 +57,13 @@ class RedisDenylist:
         live = self._live(entries)  # a token no verifier can accept any more needs no entry
         if not live:
             return True
+        return await self._write_durably([(self._key(jti), b"1", until) for jti, until in live])
+
+    async def _write_durably(self, writes: list[tuple[str, bytes | str, int]]) -> bool:
+        """SETs (key, value, expiry time) in one pipeline; True when durable as configured."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            for jti, until in live:
-                pipe.set(self._key(jti), b"1", exat=until)
+            for key, value, until in writes:
+                pipe.set(key, value, exat=until)
             if self._replicas:
                 pipe.execute_command("WAIT", self._replicas, self._wait_ms)
             answers = await pipe.execute()
@@ -87,12 +91,7 @@ class RedisDenylist:
         a disable by up to two polls); ``reinstate`` ends that margin early.
         """
         key = revoked_before_key(self._prefix, subject=cutoff.subject, client_id=cutoff.client_id)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(key, str(cutoff.before_ms), exat=int(cutoff.expires_at.timestamp()) + 1)
-            if self._replicas:
-                pipe.execute_command("WAIT", self._replicas, self._wait_ms)
-            answers = await pipe.execute()
-        return not self._replicas or int(answers[-1]) >= self._replicas
+        return await self._write_durably([(key, str(cutoff.before_ms), int(cutoff.expires_at.timestamp()) + 1)])
 
     async def reinstate(self, *, subject: str | None = None, client_id: str | None = None) -> None:
         """A re-enabled user or client: tokens issued from now on are accepted again, even inside

@@ -61,6 +61,8 @@ class TokenIssuer:
     def __init__(self, settings: Settings, keys: ActiveKey) -> None:
         self._settings = settings
         self._keys = keys
+        # Settings properties, read once: issue() runs on every token request.
+        self._default_audience, self._userinfo_audience = settings.access_audience, settings.userinfo_audience
 
     def check_ready(self, client: Client) -> None:
         """Raises TemporarilyUnavailable unless every key this client's tokens may need is loaded.
@@ -80,10 +82,10 @@ class TokenIssuer:
         """``id_token_alg``: the client's registered algorithm, if any (else the server default)."""
         settings = self._settings
         aud: str | list[str] = audience
-        if audience != settings.access_audience and "openid" in subject.scope.split(" "):
+        if audience != self._default_audience and "openid" in subject.scope.split(" "):
             # OIDC Core §5.3.1: the access token of an OpenID request is good at userinfo, whichever
             # API it is for (the resource service accepts its default audience there already).
-            aud = [audience, settings.userinfo_audience]
+            aud = [audience, self._userinfo_audience]
         access = mint_access_token(self._keys.signer(settings.signing_alg), access_token_claims(
             plan, issuer=settings.issuer, subject=subject.user_id, audience=aud,
             client_id=subject.client_id, scope=subject.scope, auth_time=subject.auth_time))
