@@ -15,7 +15,8 @@ from .token import VerifierPolicy
 
 # RFC 8725 §3.10 / RFC 7515 §4.1.2-6: a token must never tell us where to get its key.
 KEY_LOCATION_HEADERS = ("jku", "x5u", "jwk", "x5c")
-# RFC 9068 §4: typ is "at+jwt"; "application/at+jwt" is the same media type written in full.
+# RFC 9068 §4: typ is "at+jwt"; "application/at+jwt" is the same media type written in full, and
+# media types compare case-insensitively (RFC 7515 §4.1.9).
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 WRONG_AUDIENCE = "token not meant for this API (aud)"
 
@@ -57,7 +58,7 @@ def check_header(header: Mapping[str, Any], policy: VerifierPolicy) -> str:
         raise InvalidToken("critical header extensions not supported")  # RFC 7515 §4.1.11
     # Every header value is attacker-chosen JSON: type-check before hashing or comparing it.
     typ = header.get("typ")
-    if not isinstance(typ, str) or typ not in ACCESS_TOKEN_TYPES:
+    if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
         raise InvalidToken("not an access token (typ must be at+jwt)")
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in policy.algorithms:

@@ -18,6 +18,10 @@ from jwt.algorithms import Algorithm
 from .errors import InvalidToken
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL_VALUES = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
+# The last character of a segment whose length is 2 or 3 modulo 4 carries 4 or 2 bits that encode
+# nothing; set, they give one signature many spellings (RFC 4648 §3.5 lets a decoder refuse them).
+_UNUSED_BITS = {2: 0b1111, 3: 0b11}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +43,12 @@ class CompactJws:
 
 
 def b64url_decode(segment: str) -> bytes:
-    """Unpadded base64url only (RFC 7515 §2): '+', '/', '=' and anything outside the alphabet fail."""
+    """Unpadded, canonical base64url only (RFC 7515 §2): '+', '/', '=', anything outside the
+    alphabet and a last character with its unused bits set fail."""
     if not _B64URL.fullmatch(segment) or len(segment) % 4 == 1:
+        raise InvalidToken("malformed token")
+    unused = _UNUSED_BITS.get(len(segment) % 4)
+    if unused and _B64URL_VALUES[segment[-1]] & unused:
         raise InvalidToken("malformed token")
     try:
         return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))

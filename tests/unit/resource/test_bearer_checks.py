@@ -19,6 +19,9 @@ CLAIMS = {"iss": "https://id.example", "sub": "u1", "aud": "https://api.example"
 def test_good_header_gives_its_kid():
     assert check_header(HEADER, POLICY) == "k1"
     assert check_header({**HEADER, "typ": "application/at+jwt"}, POLICY) == "k1"
+    # RFC 7515 §4.1.9: a media type is compared case-insensitively.
+    assert check_header({**HEADER, "typ": "AT+JWT"}, POLICY) == "k1"
+    assert check_header({**HEADER, "typ": "Application/At+Jwt"}, POLICY) == "k1"
 
 
 BAD_HEADERS = [

@@ -29,6 +29,23 @@ def test_signed_token_verifies(keys, alg):
     assert verified_payload(jws, present(usable_key(key.public_jwk, ALL_ALGS))) == CLAIMS
 
 
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+@pytest.mark.parametrize("alg", sorted(ALL_ALGS))
+def test_a_signature_spelled_with_its_unused_bits_set_is_malformed(keys, alg):
+    # Each signature (256 or 64 bytes) ends in a character with 4 bits that encode nothing;
+    # setting one spells the same signature differently, and a lenient decoder accepts it.
+    token = mint(keys[alg], CLAIMS)
+    last = token[-1]
+    respelled = token[:-1] + B64URL[B64URL.index(last) | 1]
+    assert respelled != token
+    assert base64.urlsafe_b64decode(respelled.split(".")[2] + "==") == base64.urlsafe_b64decode(
+        token.split(".")[2] + "==")
+    with pytest.raises(InvalidToken, match="malformed"):
+        parse_compact(respelled)
+
+
 @pytest.mark.parametrize("alg", sorted(ALL_ALGS))
 def test_other_keys_signature_fails(keys, alg):
     other = new_key(alg)
