@@ -53,12 +53,19 @@ def revoked_before_key(prefix: str, *, subject: str | None = None, client_id: st
 
 
 _SECONDS_BELOW = 10**11  # an epoch second until the year 5138; epoch milliseconds since 1973
+_EVER = 2**63  # later than any token's issue time
 
 
 def revoked_before_ms(value: bytes | str) -> int:
     """A stored "revoked before" moment in milliseconds. Earlier releases stored an epoch
-    second meaning "issued in or before that second": read as its last millisecond."""
-    number = int(value)
+    second meaning "issued in or before that second": read as its last millisecond. A value
+    that is no number (something else wrote the key) refuses every token it covers: a
+    revocation that cannot be read is not taken for none, and it fails no other token in the
+    batch (an exception here would turn every request sharing the MGET into a 500)."""
+    try:
+        number = int(value)
+    except ValueError:
+        return _EVER
     return number * 1000 + 999 if number < _SECONDS_BELOW else number
 
 

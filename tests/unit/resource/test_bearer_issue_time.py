@@ -64,3 +64,10 @@ def test_a_value_written_as_an_epoch_second_refuses_that_whole_second():
     assert revoked_before_ms("1790000000123") == IAT * 1000 + 123
     assert token_at(IAT * 1000 + 999).revoked_by([None, b"1790000000", None, None]) is True
     assert token_at((IAT + 1) * 1000, IAT + 1).revoked_by([None, b"1790000000", None, None]) is False
+
+
+def test_a_value_that_is_no_number_refuses_the_tokens_it_covers_and_only_those():
+    unreadable = b"not-a-moment"
+    assert token_at(IAT * 1000 + 5).revoked_by([None, unreadable, None, None]) is True
+    assert token_at(IAT * 1000 + 5).revoked_by([None, None, None, b""]) is True
+    assert token_at(IAT * 1000 + 5).revoked_by([None, None, None, None]) is False
