@@ -244,18 +244,22 @@ class RefreshRotated:
 @dataclass(frozen=True, slots=True)
 class Cutoff:
     """Every access token of ``subject`` (None: any), through ``client_id`` (None: any), issued up
-    to ``before_ms`` (epoch milliseconds, as jtis carry it) is refused until ``expires_at``."""
+    to ``before_ms`` (epoch milliseconds, as jtis carry it) is refused until ``expires_at``.
+    ``reason``: the operation (user_disabled, user_deleted, consent_revoked, ...), which names
+    the back-channel logouts of the sessions it ends."""
 
     subject: str | None
     client_id: str | None
     before_ms: int
     expires_at: datetime
+    reason: str = ""
 
     @classmethod
-    def now(cls, *, subject: str | None, client_id: str | None, margin: int, leeway: int) -> Cutoff:
+    def now(cls, *, subject: str | None, client_id: str | None, margin: int, leeway: int,
+            reason: str = "") -> Cutoff:
         """From this millisecond plus ``margin`` seconds; kept while any token it covers lives."""
         if subject is None and client_id is None:
             raise ValueError("a subject, a client_id or both")
         before_ms = time.time_ns() // 1_000_000 + margin * 1000
         expires = datetime.fromtimestamp(before_ms / 1000, UTC) + timedelta(seconds=ACCESS_TOKEN_TTL_MAX + leeway + 1)
-        return cls(subject, client_id, before_ms, expires)
+        return cls(subject, client_id, before_ms, expires, reason)

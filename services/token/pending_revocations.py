@@ -4,7 +4,8 @@ A grant's revocation commits in PostgreSQL together with the denylist entries it
 (shared.stores.pg_pending_revocations); a management operation (a user or client disabled or
 deleted, a consent revoked) together with its cut-off (shared.stores.pg_pending_cutoffs). When
 Redis was down, or the process died before writing them, this task writes them once Redis
-answers again and deletes the rows; expired ones are dropped. Every token replica runs it (a
+answers again, ends the login sessions a cut-off ends and tells their relying parties
+(shared.management.cutoffs), and deletes the rows; expired ones are dropped. Every token replica runs it (a
 row may have been left by another replica): when there is nothing to do it looks once per
 LATCHKEY_REVOCATION_RETRY_SECONDS, two small queries.
 After a failure it tries again sooner, backing off exponentially with jitter up to that
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -58,8 +59,14 @@ class Pass:
     unconfirmed: int  # of those, not yet confirmed by the replicas: kept for the next pass
 
 
-async def write_pending(pending: Pending, denylist: Denylist, cutoffs: PendingCutoffs) -> Pass:
-    """Writes every pending entry and cut-off to Redis once; forgets those confirmed."""
+EndSessions = Callable[[Cutoff], Awaitable[None]]
+
+
+async def write_pending(pending: Pending, denylist: Denylist, cutoffs: PendingCutoffs,
+                        end_sessions: EndSessions) -> Pass:
+    """Writes every pending entry and cut-off to Redis once, ends the sessions of each confirmed
+    cut-off, and forgets what is done. A cut-off's sessions end only once its write is confirmed:
+    one written again every pass would otherwise tell its relying parties again every pass."""
     written = unconfirmed = 0
     after = ""
     while batch := await pending.due(BATCH, after):
@@ -73,6 +80,7 @@ async def write_pending(pending: Pending, denylist: Denylist, cutoffs: PendingCu
     confirmed = []
     for cutoff in await cutoffs.due(BATCH):
         if await denylist.cut_off(cutoff):
+            await end_sessions(cutoff)
             confirmed.append(cutoff)
         else:
             unconfirmed += 1
@@ -87,12 +95,12 @@ def retry_delay(failures: int, interval: float) -> float:
 
 
 async def complete_pending_revocations(pending: Pending, cutoffs: PendingCutoffs, denylist: Denylist,
-                                       interval: float) -> None:
+                                       end_sessions: EndSessions, interval: float) -> None:
     failures = 0
     unconfirmed = 0
     while True:
         try:
-            done = await write_pending(pending, denylist, cutoffs)
+            done = await write_pending(pending, denylist, cutoffs, end_sessions)
             if done.written > done.unconfirmed:
                 log.info("wrote %d pending revocations to the denylist", done.written - done.unconfirmed)
             if done.unconfirmed and not unconfirmed:

@@ -38,6 +38,7 @@ from shared.keyring import ensure_active_key
 from shared.logout.announce import announce_deferred
 from shared.logout.queue import LogoutQueue
 from shared.management.backends import Backends
+from shared.management.cutoffs import end_sessions
 from shared.stores.client_changes import watching
 from shared.stores.pg_apis import CachedApis, PgApis
 from shared.stores.pg_audit import PgAudit
@@ -101,7 +102,8 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
     # redemption rows past the replay window are deleted.
     tasks = [asyncio.create_task(complete_pending_revocations(
                  PgPendingRevocations(app[POOL], leeway=settings.clock_leeway), PgPendingCutoffs(app[POOL]),
-                 app[DENYLIST], settings.revocation_retry)),
+                 app[DENYLIST], functools.partial(end_sessions, Backends(app[POOL], app[REDIS], settings)),
+                 settings.revocation_retry)),
              asyncio.create_task(sweep_redemptions(redemptions, settings.code_redemption_sweep_interval))]
     yield
     await stop_tasks(*tasks)

@@ -52,23 +52,23 @@ class Backends:
         """After the commit: every service's client cache drops what it holds within a poll."""
         await ClientChanges(self.redis, self.settings.redis_prefix).announce()
 
-    async def record_cutoff(self, conn: asyncpg.Connection, *, user_id: UUID | None = None,
+    async def record_cutoff(self, conn: asyncpg.Connection, *, reason: str, user_id: UUID | None = None,
                             client_id: str | None = None, margin: int = REVOCATION_MARGIN) -> Cutoff:
         """In the operation's transaction: every access token of the user, client or pair issued
-        until now (plus ``margin``) is to be refused. Recorded, so that if ``revoke_access`` cannot
-        write it (Redis down, a crash) the token service does once Redis is back."""
+        until now (plus ``margin``) is to be refused. Recorded, so that if the operation cannot
+        carry it out (Redis down, a crash) the token service does once Redis is back
+        (shared.management.cutoffs)."""
         cutoff = Cutoff.now(subject=None if user_id is None else str(user_id), client_id=client_id, margin=margin,
-                            leeway=self.settings.clock_leeway)
+                            leeway=self.settings.clock_leeway, reason=reason)
         await PgPendingCutoffs(conn).record(cutoff)
         return cutoff
 
     async def revoke_access(self, jtis: list[tuple[str, datetime]], cutoff: Cutoff) -> None:
-        """After the commit: deny-lists the recorded access tokens and writes the cut-off, then
-        forgets its record. A Redis failure raises; the recorded cut-off still takes effect then,
-        written by the token service (it covers the recorded tokens too: all were issued before)."""
+        """After the commit: deny-lists the recorded access tokens and writes the cut-off. A Redis
+        failure raises; the recorded cut-off still takes effect then, written by the token service
+        (it covers the recorded tokens too: all were issued before)."""
         await self.denylist.add_many(jtis)
         await self.denylist.cut_off(cutoff)
-        await PgPendingCutoffs(self.db).written([cutoff])
 
     async def reinstate_access(self, *, user_id: UUID | None = None, client_id: str | None = None) -> None:
         """After the commit of an enable: the user's or client's tokens minted from now on work,

@@ -21,6 +21,7 @@ from shared.crypto.digests import new_secret, sha256_hex
 from shared.management import client_metadata as meta
 from shared.management.apis import client_api_links
 from shared.management.backends import Backends, record_change
+from shared.management.cutoffs import carry_out
 from shared.management.errors import InvalidInput, NotFound
 from shared.models import AuditEvent, Client
 from shared.oauth.catalog import EMPTY, ApiCatalog
@@ -214,11 +215,11 @@ async def set_disabled(backends: Backends, client_id: str, disabled: bool, *, ac
         client = dataclasses.replace(await _locked(conn, client_id), disabled=disabled)
         await PgClients(conn).replace(client)
         revoked = await PgRefreshTokens(conn).revoke_owned(client_id=client_id) if disabled else []
-        cutoff = await backends.record_cutoff(conn, client_id=client_id) if disabled else None
+        cutoff = await backends.record_cutoff(conn, client_id=client_id, reason="client_disabled") if disabled else None
         await _audit(conn, "client_disabled" if disabled else "client_enabled", client_id, actor)
     await backends.clients_changed()
     if cutoff is not None:
-        await backends.revoke_access(revoked, cutoff)
+        await carry_out(backends, revoked, cutoff)
     else:
         await backends.reinstate_access(client_id=client_id)
     return ClientRecord(client)
@@ -229,11 +230,11 @@ async def delete(backends: Backends, client_id: str, *, actor: str = "cli") -> C
     async with backends.transaction() as conn:
         client = await _locked(conn, client_id)
         revoked = await PgRefreshTokens(conn).revoke_owned(client_id=client_id)
-        cutoff = await backends.record_cutoff(conn, client_id=client_id)
+        cutoff = await backends.record_cutoff(conn, client_id=client_id, reason="client_deleted")
         await PgClients(conn).delete(client_id)
         await _audit(conn, "client_deleted", client_id, actor)
     await backends.clients_changed()
-    await backends.revoke_access(revoked, cutoff)
+    await carry_out(backends, revoked, cutoff)
     return ClientRecord(client)
 
 

@@ -2,7 +2,7 @@
 
 Revoking deletes the consent (the next authorization asks again) and ends that grant: the
 refresh tokens the user holds for the client are revoked and its access tokens refused, and the
-client is sent a back-channel logout for the user (``shared.logout.announce``).
+client is sent a back-channel logout for the user (``shared.management.cutoffs``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.logout import announce
 from shared.management.backends import Backends, record_change
+from shared.management.cutoffs import carry_out
 from shared.management.errors import NotFound
 from shared.management.users import show as show_user
 from shared.models import AuditEvent, User
@@ -71,11 +71,9 @@ async def revoke_of_user(backends: Backends, user: User, client_id: str, *, acto
             user.id, client_id)
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id, client_id=client_id)
         # No margin: the user may consent again at once, and new tokens must work.
-        cutoff = await backends.record_cutoff(conn, user_id=user.id, client_id=client_id, margin=0)
+        cutoff = await backends.record_cutoff(conn, user_id=user.id, client_id=client_id, margin=0,
+                                              reason="consent_revoked")
         await record_change(conn, AuditEvent("consent_revoked", client_id=client_id, user_id=str(user.id),
                                               details={"actor": actor}))
-    await backends.revoke_access(revoked, cutoff)
-    sessions = await backends.sessions.of_user(str(user.id))
-    await announce(backends, user_id=str(user.id), sids=[s.sid for s in sessions], client_id=client_id,
-                   reason="consent_revoked")
+    await carry_out(backends, revoked, cutoff)
     return ConsentRevoked(user.username, client_id, bool(deleted), int(revoked_rows))

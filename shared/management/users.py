@@ -1,8 +1,8 @@
 """Users' whole life cycle: list, show, update, disable, enable, set-password, delete.
 
 Disabling or deleting a user ends their login sessions, revokes their refresh tokens and refuses
-their live access tokens (``Backends.revoke_access``), and tells every client that got tokens
-in those sessions (Back-Channel Logout, ``shared.logout.announce``); login then fails with the message of a
+their live access tokens, and tells every client that got tokens in those sessions (Back-Channel
+Logout; ``shared.management.cutoffs``, even when Redis was down); login then fails with the message of a
 wrong password (services/authorize/endpoints/login.py checks a decoy hash for them).
 """
 
@@ -16,10 +16,10 @@ from uuid import UUID
 import asyncpg
 
 from shared.config import Settings
-from shared.logout import announce
 from shared.management.backends import Backends, record_change
+from shared.management.cutoffs import carry_out
 from shared.management.errors import Conflict, InvalidInput, NotFound
-from shared.models import AuditEvent, Cutoff, User
+from shared.models import AuditEvent, User
 from shared.oauth.params import has_control_character
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.pg_users import DuplicateUsername, PgUsers
@@ -140,10 +140,10 @@ async def set_disabled(backends: Backends, username: str, disabled: bool, *, act
         user = await _find(conn, username, for_update=True)
         await conn.execute("UPDATE users SET disabled = $2 WHERE id = $1", user.id, disabled)
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id) if disabled else []
-        cutoff = await backends.record_cutoff(conn, user_id=user.id) if disabled else None
+        cutoff = await backends.record_cutoff(conn, user_id=user.id, reason="user_disabled") if disabled else None
         await _audit(conn, "user_disabled" if disabled else "user_enabled", user, actor)
     if cutoff is not None:
-        await _cut_off(backends, user, revoked, cutoff, "user_disabled")
+        await carry_out(backends, revoked, cutoff)
     else:
         await backends.reinstate_access(user_id=user.id)
     return UserRecord(dataclasses.replace(user, disabled=disabled))
@@ -154,10 +154,10 @@ async def delete(backends: Backends, username: str, *, actor: str = "cli") -> Us
     async with backends.transaction() as conn:
         user = await _find(conn, username, for_update=True)
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id)
-        cutoff = await backends.record_cutoff(conn, user_id=user.id)
+        cutoff = await backends.record_cutoff(conn, user_id=user.id, reason="user_deleted")
         await conn.execute("DELETE FROM users WHERE id = $1", user.id)
         await _audit(conn, "user_deleted", user, actor)
-    await _cut_off(backends, user, revoked, cutoff, "user_deleted")
+    await carry_out(backends, revoked, cutoff)
     return UserRecord(user)
 
 
@@ -181,10 +181,3 @@ async def replace_password_hash(backends: Backends, user_id: UUID, password_hash
             raise NotFound(f"no user {user_id}")
         await _audit(conn, "user_password_set", User(**user), actor)
 
-
-async def _cut_off(backends: Backends, user: User, revoked: list[Any], cutoff: Cutoff, reason: str) -> None:
-    await backends.revoke_access(revoked, cutoff)  # first: the tokens stop working
-    sessions = await backends.sessions.of_user(str(user.id))
-    # Before the sessions end: ending one drops its list of clients to tell.
-    await announce(backends, user_id=str(user.id), sids=[s.sid for s in sessions], reason=reason)
-    await backends.sessions.end_all_of_user(str(user.id))

@@ -2,9 +2,10 @@
 
 A user or client disabled or deleted, or a consent revoked, refuses every access token of the
 subject, client or pair issued until then (``RedisDenylist.cut_off``). The operation records the
-cut-off in its own transaction and forgets it once Redis has it; what is left (Redis was down,
-the process died in between) is written by the token service's background task
-(services/token/pending_revocations.py), like the jtis of shared.stores.pg_pending_revocations.
+cut-off in its own transaction and forgets it once Redis has it and the sessions it ends are
+ended (shared.management.cutoffs); what is left (Redis was down, the process died in between)
+is finished by the token service's background task (services/token/pending_revocations.py),
+like the jtis of shared.stores.pg_pending_revocations.
 """
 
 from __future__ import annotations
@@ -28,19 +29,22 @@ class PgPendingCutoffs:
     async def record(self, cutoff: Cutoff) -> None:
         """In the operation's transaction; a later cut-off of the same subject and client wins."""
         await self._db.execute(
-            """INSERT INTO pending_cutoffs (subject, client_id, before_ms, expires_at) VALUES ($1, $2, $3, $4)
+            """INSERT INTO pending_cutoffs (subject, client_id, before_ms, expires_at, reason)
+               VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (subject, client_id) DO UPDATE
                SET before_ms = greatest(pending_cutoffs.before_ms, excluded.before_ms),
-                   expires_at = greatest(pending_cutoffs.expires_at, excluded.expires_at)""",
-            *_row(cutoff))
+                   expires_at = greatest(pending_cutoffs.expires_at, excluded.expires_at),
+                   reason = excluded.reason""",
+            *_row(cutoff), cutoff.reason)
 
     async def due(self, limit: int) -> list[Cutoff]:
         """Up to ``limit`` cut-offs still to write; drops expired ones on the way (one round trip)."""
         rows = await self._db.fetch(
             """WITH expired AS (DELETE FROM pending_cutoffs WHERE expires_at <= now())
-               SELECT subject, client_id, before_ms, expires_at FROM pending_cutoffs
+               SELECT subject, client_id, before_ms, expires_at, reason FROM pending_cutoffs
                WHERE expires_at > now() ORDER BY subject, client_id LIMIT $1""", limit)
-        return [Cutoff(r["subject"] or None, r["client_id"] or None, r["before_ms"], r["expires_at"]) for r in rows]
+        return [Cutoff(r["subject"] or None, r["client_id"] or None, r["before_ms"], r["expires_at"], r["reason"])
+                for r in rows]
 
     async def written(self, cutoffs: Sequence[Cutoff]) -> None:
         """These are in Redis now; a later cut-off recorded meanwhile (a greater before_ms) stays."""

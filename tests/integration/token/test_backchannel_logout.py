@@ -21,6 +21,7 @@ import aiohttp
 import jwt
 import pytest
 from aiohttp import web
+from redis.asyncio import Redis
 
 from services.authorize.app import create_app as create_authorize_app
 from services.token.app import create_app as create_token_app
@@ -31,6 +32,7 @@ from shared.management import clients as client_ops
 from shared.management import consents, users
 from shared.management.backends import Backends
 from shared.models import NewRefreshToken, User
+from shared.stores.outages import STORE_ERRORS
 from shared.stores.pg_refresh_tokens import PgRefreshTokens
 from shared.stores.redis_denylist import RedisDenylist
 from tests.integration.resource.serving import RunningApp, spare_socket, url_of
@@ -604,3 +606,43 @@ async def test_admin_delete_tells_the_clients_of_the_users_sessions(suite, user)
     assert (audit["reason"], audit["outcome"]) == ("user_deleted", "delivered")
     claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
     assert (claims["sub"], claims["sid"]) == (str(user.id), signed_in.id_claims["sid"])
+
+
+@pytest.mark.parametrize("operation, reason", [("user disable", "user_disabled"), ("user delete", "user_deleted"),
+                                               ("consent revoke", "consent_revoked")])
+async def test_an_operation_that_could_not_reach_redis_is_announced_once_the_token_service_can(
+        suite, user, operation, reason):
+    """The operation commits and fails on Redis (the admin's host cannot reach it). Its cut-off
+    record carries it out: the token service writes it, ends the sessions it ends, and the
+    clients are told, with nothing to run again (a deleted user cannot be deleted twice)."""
+    receiver = await suite.receiver()
+    client = await suite.client(receiver)
+    async with suite.token_app(revocation_retry=1) as token, browser(suite) as session:
+        signed_in = await sign_in(suite, session, client, user, token.url)
+        unreachable = socket.socket()
+        unreachable.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        dead = Redis.from_url(f"redis://127.0.0.1:{unreachable.getsockname()[1]}/0")
+        try:
+            cut_off_from = dataclasses.replace(suite.backends, redis=dead)
+            with pytest.raises(STORE_ERRORS):
+                if operation == "user disable":
+                    await users.set_disabled(cut_off_from, user.username, True)
+                elif operation == "user delete":
+                    await users.delete(cut_off_from, user.username)
+                else:
+                    await consents.revoke(cut_off_from, user.username, client.client_id)
+        finally:
+            await dead.aclose()
+            unreachable.close()
+
+        [audit] = await suite.audited(client.client_id)
+        async with asyncio.timeout(5):
+            while await suite.backends.db.fetchval("SELECT count(*) FROM pending_cutoffs WHERE subject = $1",
+                                                   str(user.id)):
+                await asyncio.sleep(0.05)
+        sessions = await suite.backends.sessions.of_user(str(user.id))
+    assert (audit["reason"], audit["outcome"]) == (reason, "delivered")
+    claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
+    assert (claims["sub"], claims["sid"]) == (str(user.id), signed_in.id_claims["sid"])
+    # A user's cut-off ends their sessions; a consent's tells the client and ends none.
+    assert [s.sid for s in sessions] == ([signed_in.id_claims["sid"]] if operation == "consent revoke" else [])
