@@ -35,10 +35,15 @@ MAX_OVERLAP_SECONDS = 30 * 86400
 
 @dataclass(frozen=True, slots=True)
 class ClientRecord:
-    """A client as management shows it; ``client_secret`` only right after it was made."""
+    """A client as management shows it; ``client_secret`` only right after it was made.
+    ``id_token_alg``: the algorithm its ID tokens are signed with when it registered none (the
+    deployment's LATCHKEY_ID_TOKEN_SIGNING_ALG). RFC 7591 §3.2.1: the metadata shown include the
+    values the server provides itself, so a client that registered none learns its algorithm
+    here, not by OIDC Registration's RS256 default."""
 
     client: Client
     client_secret: str | None = None
+    id_token_alg: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         c = self.client
@@ -51,8 +56,8 @@ class ClientRecord:
             "allowed_cors_origins": list(c.allowed_cors_origins), "public": c.is_public, "disabled": c.disabled,
             "apis": sorted(c.apis),
         }
-        if c.id_token_signed_response_alg is not None:
-            doc["id_token_signed_response_alg"] = c.id_token_signed_response_alg
+        if (alg := c.id_token_signed_response_alg or self.id_token_alg) is not None:
+            doc["id_token_signed_response_alg"] = alg
         if c.previous_secret_expires_at is not None:
             doc["previous_secret_expires_at"] = int(c.previous_secret_expires_at.timestamp())
         if self.client_secret is not None:
@@ -165,6 +170,10 @@ def apply_update(client: Client, change: ClientUpdate, key_ring_algs: tuple[str,
     return dataclasses.replace(client, **fields)
 
 
+def _record(backends: Backends, client: Client, secret: str | None = None) -> ClientRecord:
+    return ClientRecord(client, secret, backends.settings.id_token_signing_alg)
+
+
 async def _locked(conn: asyncpg.Connection, client_id: str) -> Client:
     client = await PgClients(conn).find(client_id, for_update=True)
     if client is None:
@@ -183,18 +192,18 @@ async def create(backends: Backends, spec: NewClient, *, actor: str = "cli") -> 
         await _audit(conn, "client_created", client.client_id, actor)
     if client.allowed_cors_origins:
         await backends.clients_changed()  # the services' cached set of every client's CORS origins
-    return ClientRecord(client, secret)
+    return _record(backends, client, secret)
 
 
 async def list_clients(backends: Backends, *, after: str | None = None, limit: int = 1000) -> list[ClientRecord]:
-    return [ClientRecord(c) for c in await PgClients(backends.db).list(after=after, limit=limit)]
+    return [_record(backends, c) for c in await PgClients(backends.db).list(after=after, limit=limit)]
 
 
 async def show(backends: Backends, client_id: str) -> ClientRecord:
     client = await PgClients(backends.db).find(client_id)
     if client is None:
         raise NotFound(f"no client {client_id!r}")
-    return ClientRecord(client)
+    return _record(backends, client)
 
 
 async def update(backends: Backends, client_id: str, change: ClientUpdate, *, actor: str = "cli") -> ClientRecord:
@@ -205,7 +214,7 @@ async def update(backends: Backends, client_id: str, change: ClientUpdate, *, ac
         changed = sorted(f.name for f in dataclasses.fields(change) if getattr(change, f.name) not in (None, ()))
         await _audit(conn, "client_updated", client_id, actor, fields=changed)
     await backends.clients_changed()
-    return ClientRecord(updated)
+    return _record(backends, updated)
 
 
 async def set_disabled(backends: Backends, client_id: str, disabled: bool, *, actor: str = "cli") -> ClientRecord:
@@ -222,7 +231,7 @@ async def set_disabled(backends: Backends, client_id: str, disabled: bool, *, ac
         await carry_out(backends, revoked, cutoff)
     else:
         await backends.reinstate_access(client_id=client_id)
-    return ClientRecord(client)
+    return _record(backends, client)
 
 
 async def delete(backends: Backends, client_id: str, *, actor: str = "cli") -> ClientRecord:
@@ -235,7 +244,7 @@ async def delete(backends: Backends, client_id: str, *, actor: str = "cli") -> C
         await _audit(conn, "client_deleted", client_id, actor)
     await backends.clients_changed()
     await carry_out(backends, revoked, cutoff)
-    return ClientRecord(client)
+    return _record(backends, client)
 
 
 async def rotate_secret(backends: Backends, client_id: str, *, overlap_seconds: int = 0,
@@ -255,4 +264,4 @@ async def rotate_secret(backends: Backends, client_id: str, *, overlap_seconds: 
         await PgClients(conn).replace(client)
         await _audit(conn, "client_secret_rotated", client_id, actor, overlap_seconds=overlap_seconds)
     await backends.clients_changed()
-    return ClientRecord(client, secret)
+    return _record(backends, client, secret)

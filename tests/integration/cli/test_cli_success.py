@@ -58,8 +58,11 @@ async def test_public_client_has_no_secret(latchkey, db):
     assert "client_secret" not in doc
     assert (doc["public"], doc["token_endpoint_auth_method"]) == (True, "none")
     assert doc["scope"] == "email offline_access openid profile"  # the default
-    assert "id_token_signed_response_alg" not in doc  # the server's default applies
-    row = await db.fetchrow("SELECT secret_hash, is_public FROM clients WHERE client_id = $1", doc["client_id"])
+    # None registered: the deployment's default applies, and the metadata say which (RFC 7591 §3.2.1).
+    assert doc["id_token_signed_response_alg"] == "ES256"
+    row = await db.fetchrow("SELECT secret_hash, is_public, id_token_signed_response_alg FROM clients "
+                            "WHERE client_id = $1", doc["client_id"])
+    assert row["id_token_signed_response_alg"] is None  # not pinned: it follows LATCHKEY_ID_TOKEN_SIGNING_ALG
     assert (row["secret_hash"], row["is_public"]) == (None, True)
 
 
@@ -103,3 +106,4 @@ async def test_keys_rotate_then_list(server_urls, latchkey):
 async def test_without_json_output_is_short_text(latchkey, args):
     result = await latchkey(*args)
     assert result.code == 0 and not result.stdout.lstrip().startswith(("{", "["))
+
