@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -35,10 +36,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.handler(args, os.environ)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
+        sys.stdout.flush()  # here, so that a reader gone early is handled below, not at exit
         return int(result or 0)
     except (UsageError, ConfigError) as exc:
         print(f"latchkey: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `latchkey ... | head`: the reader has what it wanted. Quietly, as a command killed by
+        # SIGPIPE would be; what is still buffered goes nowhere instead of failing again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RedisError) as exc:
         print(f"latchkey: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
               file=sys.stderr)

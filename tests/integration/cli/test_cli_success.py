@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
 
 import pytest
 from argon2 import PasswordHasher
 
 from shared.crypto.digests import sha256_hex
 from shared.migrate import available_migrations
+from tests.integration.cli.conftest import LATCHKEY, run_latchkey
 from tests.support.databases import fresh_database
 
 LATEST = available_migrations()[-1].version
@@ -107,3 +111,19 @@ async def test_without_json_output_is_short_text(latchkey, args):
     result = await latchkey(*args)
     assert result.code == 0 and not result.stdout.lstrip().startswith(("{", "["))
 
+
+async def test_output_into_a_pipe_closed_early_ends_quietly(cli_env):
+    """`latchkey client list --json | head -1`: no BrokenPipeError line, the status a command
+    killed by SIGPIPE has."""
+    for n in range(3):
+        assert (await run_latchkey(cli_env, "client", "create", "--name", f"Piped {n}", "--redirect-uri",
+                                   "https://piped.example/cb", "--json")).code == 0
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        proc = await asyncio.create_subprocess_exec(str(LATCHKEY), "client", "list", "--json", env=cli_env,
+                                                    stdout=write, stderr=asyncio.subprocess.PIPE)
+    finally:
+        os.close(write)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert (proc.returncode, err.decode()) == (128 + signal.SIGPIPE, "")
