@@ -11,6 +11,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from cryptography.exceptions import InvalidTag
 
 from shared.config import Settings
 from shared.crypto.signing_keys import (
@@ -20,6 +21,7 @@ from shared.crypto.signing_keys import (
     generate_private_key,
     public_jwk,
 )
+from shared.errors import ConfigError
 from shared.models import StoredSigningKey
 from shared.stores.pg_signing_keys import PgSigningKeys
 
@@ -120,9 +122,11 @@ async def ensure_active_key(conn: asyncpg.Connection, settings: Settings) -> Non
 
 
 def load_signing_key(stored: StoredSigningKey, kek: bytes) -> SigningKey:
-    """Decrypts once; callers keep the result in memory and never decrypt per request."""
-    return SigningKey(
-        kid=stored.kid, alg=stored.alg,
-        private_key=decrypt_private_key(stored.private_key_encrypted, kek, stored.kid),
-        public_jwk=stored.public_jwk,
-    )
+    """Decrypts once; callers keep the result in memory and never decrypt per request. A
+    key-encryption key that does not open it is a configuration error naming the variable."""
+    try:
+        private_key = decrypt_private_key(stored.private_key_encrypted, kek, stored.kid)
+    except InvalidTag:
+        raise ConfigError(f"LATCHKEY_KEY_ENCRYPTION_KEY does not decrypt signing key {stored.kid}: it is not "
+                          "the key the signing keys were stored with") from None
+    return SigningKey(kid=stored.kid, alg=stored.alg, private_key=private_key, public_jwk=stored.public_jwk)

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-
 from shared.config import Settings
 from shared.deploy_check.findings import Finding, fail, ok
+from shared.errors import ConfigError
 from shared.keyring import load_signing_key
 from shared.models import StoredSigningKey
 
@@ -66,7 +65,7 @@ def check_decrypts(settings: Settings, keys: list[StoredSigningKey]) -> list[Fin
         if key.status == "active":
             try:
                 load_signing_key(key, settings.key_encryption_key)
-            except InvalidTag:
+            except ConfigError:
                 return [fail("key-encryption key", f"does not decrypt active key {key.kid}: "
                                                    "not the key the token service uses")]
     return [ok("key-encryption key decrypts", "it opens every active signing key")]

@@ -54,7 +54,13 @@ async def serve_until_signalled(app: web.Application, settings: Settings, host: 
     app.on_response_prepare.append(answer_then_close)
     # The grace is spent in _finish_requests_in_flight; aiohttp's own wait only sees stragglers off.
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=STRAGGLER_SECONDS, **runner_kwargs)
-    await runner.setup()
+    try:
+        await runner.setup()
+    except Exception:
+        # What started before the failing step (pools, background tasks) stops first, so the
+        # error is all the process says, not a traceback of a task cut off at exit.
+        await app.cleanup()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

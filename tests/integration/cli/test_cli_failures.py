@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import os
+
 import pytest
 
 from shared.config import DEV_KEY_ENCRYPTION_KEY
@@ -109,3 +112,13 @@ async def test_id_token_algorithm_without_a_key_in_the_ring(latchkey, row_counts
 async def test_rotating_an_algorithm_outside_the_key_ring(latchkey, row_counts):
     await assert_refused(latchkey, row_counts, ("keys", "rotate", "--alg", "EdDSA", "--json"),
                          names="--alg EdDSA is not in the key ring (RS256, ES256)")
+
+
+async def test_a_token_service_whose_key_encryption_key_opens_no_stored_key_says_so_in_one_line(latchkey, row_counts):
+    """A valid key, but not the one the signing keys were stored with: not a 59-line traceback
+    ending in InvalidTag, but the variable to look at."""
+    assert (await latchkey("keys", "rotate", "--json")).code == 0  # stored under the suite's key
+    other = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    await assert_refused(latchkey, row_counts, ("serve", "token", "--port", str(free_port())),
+                         env={"LATCHKEY_KEY_ENCRYPTION_KEY": other},
+                         names="LATCHKEY_KEY_ENCRYPTION_KEY does not decrypt signing key")

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import jwt
 import pytest
-from cryptography.exceptions import InvalidTag
 
 from shared.crypto.signing_keys import encrypt_private_key, generate_private_key, public_jwk
 from shared.db import connect
+from shared.errors import ConfigError
 from shared.keyring import (
     ROTATION_LOCK_ID,
     add_keys,
@@ -109,7 +109,7 @@ async def test_stored_private_key_is_encrypted_and_loads_once_decrypted(keys_con
     signer = load_signing_key((await PgSigningKeys(keys_conn).all())[0], s.key_encryption_key)
     token = jwt.encode({"sub": "alice"}, signer.private_key, algorithm=signer.alg, headers={"kid": signer.kid})
     assert jwt.decode(token, jwt.PyJWK(stored.public_jwk).key, algorithms=[signer.alg]) == {"sub": "alice"}
-    with pytest.raises(InvalidTag):
+    with pytest.raises(ConfigError, match="LATCHKEY_KEY_ENCRYPTION_KEY does not decrypt"):
         load_signing_key(stored, bytes(32))
 
 
