@@ -35,6 +35,15 @@ def register(commands: Commands) -> None:
     seed.set_defaults(handler=run_seed)
 
 
+async def _forget_earlier_notes_apis(apis: PgApis, identifier: str) -> None:
+    """The notes API of an earlier run with another resource port holds the notes scopes (a scope
+    belongs to one API): it goes, unless a client of the user's own uses it (then creating this
+    run's fails, naming it)."""
+    for api in await apis.all():
+        if api.name == NOTES_API_NAME and api.identifier != identifier and not await apis.clients_using(api.identifier):
+            await apis.delete(api.identifier)
+
+
 async def run_seed(args: Args, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
     if not settings.dev_mode:
@@ -58,6 +67,7 @@ async def run_seed(args: Args, env: Mapping[str, str]) -> int:
                 DEMO_USERNAME, password_hash,
             )
             await conn.execute("DELETE FROM clients WHERE client_id = $1", DEMO_CLIENT_ID)
+            await _forget_earlier_notes_apis(PgApis(conn), settings.access_audience)
             if await PgApis(conn).get(settings.access_audience) is None:
                 await create_api(conn, identifier=settings.access_audience, name=NOTES_API_NAME,
                                  scopes=NOTES_API_SCOPES, dev_mode=settings.dev_mode)
