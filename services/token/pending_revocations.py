@@ -5,9 +5,11 @@ A grant's revocation commits in PostgreSQL together with the denylist entries it
 deleted, a consent revoked) together with its cut-off (shared.stores.pg_pending_cutoffs). When
 Redis was down, or the process died before writing them, this task writes them once Redis
 answers again, ends the login sessions a cut-off ends and tells their relying parties
-(shared.management.cutoffs), and deletes the rows; expired ones are dropped. Every token replica runs it (a
-row may have been left by another replica): when there is nothing to do it looks once per
-LATCHKEY_REVOCATION_RETRY_SECONDS, two small queries.
+(shared.management.cutoffs), and deletes the rows; expired ones are dropped. A cut-off is
+claimed before it is worked on (a lease, shared.stores.pg_pending_cutoffs), so the task never
+works on one that its operation, or another replica, is still carrying out. Every token
+replica runs it (a row may have been left by another replica): when there is nothing to do it
+looks once per LATCHKEY_REVOCATION_RETRY_SECONDS, two small queries.
 After a failure it tries again sooner, backing off exponentially with jitter up to that
 interval, so an entry reaches Redis at most about one interval after Redis is back.
 
@@ -20,6 +22,7 @@ through the rows once (in jti order), so rows that stay unconfirmed do not keep 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -44,8 +47,9 @@ class Pending(Protocol):
 
 
 class PendingCutoffs(Protocol):
-    async def due(self, limit: int) -> list[Cutoff]: ...
+    async def claim(self, limit: int) -> list[Cutoff]: ...
     async def written(self, cutoffs: Sequence[Cutoff]) -> None: ...
+    async def release(self, cutoffs: Sequence[Cutoff]) -> None: ...
 
 
 class Denylist(Protocol):
@@ -64,9 +68,10 @@ EndSessions = Callable[[Cutoff], Awaitable[None]]
 
 async def write_pending(pending: Pending, denylist: Denylist, cutoffs: PendingCutoffs,
                         end_sessions: EndSessions) -> Pass:
-    """Writes every pending entry and cut-off to Redis once, ends the sessions of each confirmed
-    cut-off, and forgets what is done. A cut-off's sessions end only once its write is confirmed:
-    one written again every pass would otherwise tell its relying parties again every pass."""
+    """Writes every pending entry and claimed cut-off to Redis once, ends the sessions of each
+    confirmed cut-off, and forgets what is done, each cut-off as soon as it is. A cut-off's
+    sessions end only once its write is confirmed (one written again every pass would otherwise
+    be announced again every pass); what is not done is given back for the next pass."""
     written = unconfirmed = 0
     after = ""
     while batch := await pending.due(BATCH, after):
@@ -77,15 +82,20 @@ async def write_pending(pending: Pending, denylist: Denylist, cutoffs: PendingCu
         written += len(batch)
         after = batch[-1][0]
     # Few (one per operation that met a Redis failure): one batch a pass, the rest the next.
-    confirmed = []
-    for cutoff in await cutoffs.due(BATCH):
-        if await denylist.cut_off(cutoff):
-            await end_sessions(cutoff)
-            confirmed.append(cutoff)
-        else:
-            unconfirmed += 1
+    claimed = await cutoffs.claim(BATCH)
+    for done, cutoff in enumerate(claimed):
+        try:
+            if await denylist.cut_off(cutoff):
+                await end_sessions(cutoff)
+                await cutoffs.written([cutoff])
+            else:
+                unconfirmed += 1
+                await cutoffs.release([cutoff])
+        except Exception:
+            with contextlib.suppress(*STORE_ERRORS):  # else the leases run out by themselves
+                await cutoffs.release(claimed[done:])
+            raise
         written += 1
-    await cutoffs.written(confirmed)
     return Pass(written, unconfirmed)
 
 

@@ -4,6 +4,7 @@ and the one way it runs its writes (a transaction) and tells the services what c
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +63,13 @@ class Backends:
                             leeway=self.settings.clock_leeway, reason=reason)
         await PgPendingCutoffs(conn).record(cutoff)
         return cutoff
+
+    async def clamp_cutoff(self, conn: asyncpg.Connection, *, user_id: UUID | None = None,
+                           client_id: str | None = None) -> None:
+        """In an enable's transaction: a cut-off its disable has not carried out yet (Redis was
+        down) refuses nothing issued, and ends no session begun, from now on."""
+        await PgPendingCutoffs(conn).clamp(subject=None if user_id is None else str(user_id), client_id=client_id,
+                                           before_ms=time.time_ns() // 1_000_000)
 
     async def revoke_access(self, jtis: list[tuple[str, datetime]], cutoff: Cutoff) -> None:
         """After the commit: deny-lists the recorded access tokens and writes the cut-off. A Redis

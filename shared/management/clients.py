@@ -224,13 +224,18 @@ async def set_disabled(backends: Backends, client_id: str, disabled: bool, *, ac
         client = dataclasses.replace(await _locked(conn, client_id), disabled=disabled)
         await PgClients(conn).replace(client)
         revoked = await PgRefreshTokens(conn).revoke_owned(client_id=client_id) if disabled else []
-        cutoff = await backends.record_cutoff(conn, client_id=client_id, reason="client_disabled") if disabled else None
+        if disabled:
+            cutoff = await backends.record_cutoff(conn, client_id=client_id, reason="client_disabled")
+        else:
+            cutoff = None
+            await backends.clamp_cutoff(conn, client_id=client_id)
         await _audit(conn, "client_disabled" if disabled else "client_enabled", client_id, actor)
-    await backends.clients_changed()
+    # The cut-off first: until it is carried out, any failure must give its lease back.
     if cutoff is not None:
         await carry_out(backends, revoked, cutoff)
     else:
         await backends.reinstate_access(client_id=client_id)
+    await backends.clients_changed()
     return _record(backends, client)
 
 
@@ -242,8 +247,8 @@ async def delete(backends: Backends, client_id: str, *, actor: str = "cli") -> C
         cutoff = await backends.record_cutoff(conn, client_id=client_id, reason="client_deleted")
         await PgClients(conn).delete(client_id)
         await _audit(conn, "client_deleted", client_id, actor)
+    await carry_out(backends, revoked, cutoff)  # first: until it is done, a failure gives its lease back
     await backends.clients_changed()
-    await carry_out(backends, revoked, cutoff)
     return _record(backends, client)
 
 

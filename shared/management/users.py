@@ -140,7 +140,11 @@ async def set_disabled(backends: Backends, username: str, disabled: bool, *, act
         user = await _find(conn, username, for_update=True)
         await conn.execute("UPDATE users SET disabled = $2 WHERE id = $1", user.id, disabled)
         revoked = await PgRefreshTokens(conn).revoke_owned(user_id=user.id) if disabled else []
-        cutoff = await backends.record_cutoff(conn, user_id=user.id, reason="user_disabled") if disabled else None
+        if disabled:
+            cutoff = await backends.record_cutoff(conn, user_id=user.id, reason="user_disabled")
+        else:
+            cutoff = None
+            await backends.clamp_cutoff(conn, user_id=user.id)
         await _audit(conn, "user_disabled" if disabled else "user_enabled", user, actor)
     if cutoff is not None:
         await carry_out(backends, revoked, cutoff)

@@ -3,6 +3,7 @@ still owe Redis, written and forgotten."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +29,13 @@ class SessionsEnded:
         if self.failing:
             raise ConnectionError("Redis went away")
         self.cutoffs.append(cutoff)
+
+
+async def left_by_failed_operations(cutoffs: PgPendingCutoffs, *recorded: Cutoff) -> None:
+    """Recorded, and their leases given back: what an operation whose Redis write failed leaves."""
+    for cutoff in recorded:
+        await cutoffs.record(cutoff)
+    await cutoffs.release(recorded)
 
 
 async def record(pool, *entries: tuple[str, datetime]) -> None:
@@ -68,8 +76,7 @@ async def test_writing_pending_cut_offs_sets_the_revoked_before_markers_and_forg
     for_pair = Cutoff.now(subject=user, client_id=client, margin=0, leeway=30, reason="consent_revoked")
     expired = Cutoff(f"user-{secrets.token_hex(4)}", None, 1, datetime.now(UTC) - timedelta(seconds=1))
     cutoffs = PgPendingCutoffs(pool)
-    for cutoff in (for_user, for_pair, expired):
-        await cutoffs.record(cutoff)
+    await left_by_failed_operations(cutoffs, for_user, for_pair, expired)
     denylist = RedisDenylist(redis, prefix, leeway=30)
 
     ended = SessionsEnded()
@@ -84,16 +91,61 @@ async def test_writing_pending_cut_offs_sets_the_revoked_before_markers_and_forg
     assert [c for c in ended.cutoffs if c.subject == user] == [for_user, for_pair]
 
 
-async def test_a_cut_off_whose_sessions_could_not_be_ended_stays_pending(pool, redis, prefix):
+async def test_a_cut_off_whose_sessions_could_not_be_ended_stays_pending_for_the_next_pass(pool, redis, prefix):
     user = f"user-{secrets.token_hex(4)}"
     cutoff = Cutoff.now(subject=user, client_id=None, margin=5, leeway=30, reason="user_disabled")
     cutoffs = PgPendingCutoffs(pool)
-    await cutoffs.record(cutoff)
+    await left_by_failed_operations(cutoffs, cutoff)
     with pytest.raises(ConnectionError):
         await write_pending(PgPendingRevocations(pool, leeway=30), RedisDenylist(redis, prefix, leeway=30), cutoffs,
                             SessionsEnded(failing=True))
     assert int(await redis.get(revoked_before_key(prefix, subject=user))) == cutoff.before_ms  # tokens refused
-    assert await pool.fetchval("SELECT reason FROM pending_cutoffs WHERE subject = $1", user) == "user_disabled"
+    row = await pool.fetchrow("SELECT reason, claimed_until FROM pending_cutoffs WHERE subject = $1", user)
+    assert (row["reason"], row["claimed_until"]) == ("user_disabled", None)  # its lease given back
+
+
+async def test_a_cut_off_its_operation_still_holds_is_left_to_it_until_its_lease_ends(pool, redis, prefix):
+    """The operation is still carrying it out (its lease): written by the task as well, it could
+    land after the operation finished and the user was enabled again, refusing new tokens."""
+    user = f"user-{secrets.token_hex(4)}"
+    cutoff = Cutoff.now(subject=user, client_id=None, margin=5, leeway=30, reason="user_disabled")
+    cutoffs = PgPendingCutoffs(pool)
+    await cutoffs.record(cutoff)  # leased to its operation
+    ended = SessionsEnded()
+    await write_pending(PgPendingRevocations(pool, leeway=30), RedisDenylist(redis, prefix, leeway=30), cutoffs, ended)
+    assert await redis.get(revoked_before_key(prefix, subject=user)) is None
+    assert [c for c in ended.cutoffs if c.subject == user] == []
+
+    await cutoffs.record(cutoff, lease=0)  # its holder died: the lease runs out
+    await write_pending(PgPendingRevocations(pool, leeway=30), RedisDenylist(redis, prefix, leeway=30), cutoffs, ended)
+    assert int(await redis.get(revoked_before_key(prefix, subject=user))) == cutoff.before_ms
+    assert [c for c in ended.cutoffs if c.subject == user] == [cutoff]
+
+
+async def test_two_replicas_never_claim_the_same_cut_off(pool):
+    subjects = [f"user-{secrets.token_hex(4)}" for _ in range(40)]
+    cutoffs = PgPendingCutoffs(pool)
+    await left_by_failed_operations(cutoffs, *(Cutoff.now(subject=s, client_id=None, margin=0, leeway=30)
+                                               for s in subjects))
+    first, second = await asyncio.gather(PgPendingCutoffs(pool).claim(25), PgPendingCutoffs(pool).claim(25))
+    mine = set(subjects)
+    one, two = ({c.subject for c in claimed} & mine for claimed in (first, second))
+    assert not one & two
+    left = {c.subject for c in await cutoffs.claim(500)} & mine
+    assert one | two | left == mine and not left & (one | two)
+
+
+async def test_an_enable_moves_a_pending_cut_off_back_to_its_own_moment(pool):
+    subject = f"user-{secrets.token_hex(4)}"
+    cutoff = Cutoff.now(subject=subject, client_id=None, margin=5, leeway=30, reason="user_disabled")
+    cutoffs = PgPendingCutoffs(pool)
+    await left_by_failed_operations(cutoffs, cutoff)
+    await cutoffs.clamp(subject=subject, client_id=None, before_ms=cutoff.before_ms - 4000)
+    assert await pool.fetchval("SELECT before_ms FROM pending_cutoffs WHERE subject = $1", subject) == (
+        cutoff.before_ms - 4000)
+    await cutoffs.clamp(subject=subject, client_id=None, before_ms=cutoff.before_ms)  # never later
+    assert await pool.fetchval("SELECT before_ms FROM pending_cutoffs WHERE subject = $1", subject) == (
+        cutoff.before_ms - 4000)
 
 
 async def test_a_cut_off_recorded_again_meanwhile_stays_pending(pool):

@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 
 from services.authorize.app import create_app as create_authorize_app
 from services.token.app import create_app as create_token_app
+from shared.bearer.revocation import revoked_before_key
 from shared.config import Settings
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.logout.queue import LogoutQueue
@@ -619,11 +620,7 @@ async def test_an_operation_that_could_not_reach_redis_is_announced_once_the_tok
     client = await suite.client(receiver)
     async with suite.token_app(revocation_retry=1) as token, browser(suite) as session:
         signed_in = await sign_in(suite, session, client, user, token.url)
-        unreachable = socket.socket()
-        unreachable.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
-        dead = Redis.from_url(f"redis://127.0.0.1:{unreachable.getsockname()[1]}/0")
-        try:
-            cut_off_from = dataclasses.replace(suite.backends, redis=dead)
+        async with redis_unreachable(suite) as cut_off_from:
             with pytest.raises(STORE_ERRORS):
                 if operation == "user disable":
                     await users.set_disabled(cut_off_from, user.username, True)
@@ -631,18 +628,65 @@ async def test_an_operation_that_could_not_reach_redis_is_announced_once_the_tok
                     await users.delete(cut_off_from, user.username)
                 else:
                     await consents.revoke(cut_off_from, user.username, client.client_id)
-        finally:
-            await dead.aclose()
-            unreachable.close()
 
-        [audit] = await suite.audited(client.client_id)
-        async with asyncio.timeout(5):
-            while await suite.backends.db.fetchval("SELECT count(*) FROM pending_cutoffs WHERE subject = $1",
-                                                   str(user.id)):
-                await asyncio.sleep(0.05)
+        await suite.audited(client.client_id)
+        await carried_out(suite, user)
+        await asyncio.sleep(1.5)  # one more pass of the task: it tells nobody again
+        audits = await suite.audited(client.client_id)
         sessions = await suite.backends.sessions.of_user(str(user.id))
-    assert (audit["reason"], audit["outcome"]) == (reason, "delivered")
+    assert [(a["reason"], a["outcome"]) for a in audits] == [(reason, "delivered")]
+    assert len(receiver.tokens) == 1
     claims = jwt.decode(receiver.tokens[0], options={"verify_signature": False})
     assert (claims["sub"], claims["sid"]) == (str(user.id), signed_in.id_claims["sid"])
     # A user's cut-off ends their sessions; a consent's tells the client and ends none.
     assert [s.sid for s in sessions] == ([signed_in.id_claims["sid"]] if operation == "consent revoke" else [])
+
+
+@contextlib.asynccontextmanager
+async def redis_unreachable(suite: Suite) -> AsyncIterator[Backends]:
+    """The suite's backends as seen from a host that cannot reach Redis (connections refused)."""
+    unreachable = socket.socket()
+    unreachable.bind(("127.0.0.1", 0))  # bound, never listening
+    dead = Redis.from_url(f"redis://127.0.0.1:{unreachable.getsockname()[1]}/0")
+    try:
+        yield dataclasses.replace(suite.backends, redis=dead)
+    finally:
+        await dead.aclose()
+        unreachable.close()
+
+
+async def carried_out(suite: Suite, user: User) -> None:
+    """Once the token service has finished the user's recorded cut-offs (their rows are gone)."""
+    async with asyncio.timeout(5):
+        while await suite.backends.db.fetchval("SELECT count(*) FROM pending_cutoffs WHERE subject = $1",
+                                               str(user.id)):
+            await asyncio.sleep(0.05)
+
+
+async def test_an_enable_before_redis_is_back_keeps_what_came_after_it(suite, user):
+    """A disable whose Redis write failed, then an enable, then a new sign-in: when the token
+    service carries the disable out, it refuses only what was issued before the enable and ends
+    only the session begun before it."""
+    receiver = await suite.receiver()
+    client = await suite.client(receiver)
+    async with browser(suite) as before, browser(suite) as after:
+        # No token service runs yet: its task cannot carry the disable out before the enable.
+        await sign_in(suite, before, client, user, token_url=None)
+        [earlier] = await suite.backends.sessions.of_user(str(user.id))
+        async with redis_unreachable(suite) as cut_off_from:
+            with pytest.raises(STORE_ERRORS):
+                await users.set_disabled(cut_off_from, user.username, True)
+        enabled_at_ms = time.time_ns() // 1_000_000
+        await users.set_disabled(suite.backends, user.username, False)
+        await asyncio.sleep(1.1 - (time.time() % 1))  # a session's auth_time has whole seconds
+        await sign_in(suite, after, client, user, token_url=None)
+
+        async with suite.token_app(revocation_retry=1):
+            [audit] = await suite.audited(client.client_id)
+            await carried_out(suite, user)
+        marker = await suite.backends.redis.get(revoked_before_key(suite.settings.redis_prefix, subject=str(user.id)))
+        sessions = await suite.backends.sessions.of_user(str(user.id))
+    assert audit["reason"] == "user_disabled"
+    assert [jwt.decode(t, options={"verify_signature": False})["sid"] for t in receiver.tokens] == [earlier.sid]
+    assert len(sessions) == 1 and sessions[0].sid != earlier.sid  # the sign-in after the enable lives on
+    assert int(marker) <= enabled_at_ms + 50  # the enable's moment, not the disable's margin (5 s later)
