@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import select
 import signal
 import sys
 from collections.abc import Sequence
@@ -41,17 +42,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ConfigError) as exc:
         print(f"latchkey: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
+        if not _stdout_reader_gone():
+            return _store_error(exc)  # a socket's broken pipe, not ours
         # `latchkey ... | head`: the reader has what it wanted. Quietly, as a command killed by
         # SIGPIPE would be; what is still buffered goes nowhere instead of failing again at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RedisError) as exc:
-        print(f"latchkey: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-              file=sys.stderr)
-        return 1
+        return _store_error(exc)
     except KeyboardInterrupt:
         return 130
+
+
+def _store_error(exc: BaseException) -> int:
+    print(f"latchkey: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+    return 1
+
+
+def _stdout_reader_gone() -> bool:
+    """Standard output is a pipe whose reader closed (the pipe reports an error to poll)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
 
 
 if __name__ == "__main__":

@@ -59,7 +59,10 @@ async def serve_until_signalled(app: web.Application, settings: Settings, host: 
     except Exception:
         # What started before the failing step (pools, background tasks) stops first, so the
         # error is all the process says, not a traceback of a task cut off at exit.
-        await app.cleanup()
+        try:
+            await app.cleanup()
+        except Exception:
+            log.exception("stopping what had started failed too")
         raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,14 @@ from shared.models import Cutoff
 from shared.stores.pg_pending_cutoffs import PgPendingCutoffs
 from shared.stores.pg_pending_revocations import PgPendingRevocations
 from shared.stores.redis_denylist import RedisDenylist
+
+
+@pytest.fixture(autouse=True)
+async def no_rows_left_behind(pool) -> AsyncIterator[None]:
+    """These tests' cut-offs name made-up users ("user-..."): none may stay for another test's
+    token service to carry out."""
+    yield
+    await pool.execute("DELETE FROM pending_cutoffs WHERE subject LIKE 'user-%'")
 
 
 class SessionsEnded:
