@@ -37,7 +37,7 @@ class PgPendingCutoffs:
 
     async def record(self, cutoff: Cutoff, lease: float = LEASE_SECONDS) -> None:
         """In the operation's transaction, leased to it; a later cut-off of the same subject and
-        client wins (the row lock makes a concurrent holder's claim wait for this commit)."""
+        client wins. A claim skips the row while this transaction locks it, and its lease after."""
         await self._db.execute(
             """INSERT INTO pending_cutoffs (subject, client_id, before_ms, expires_at, reason, claimed_until)
                VALUES ($1, $2, $3, $4, $5, clock_timestamp() + make_interval(secs => $6))
