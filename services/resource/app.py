@@ -43,7 +43,7 @@ def create_app(settings: Settings) -> web.Application:
             # /userinfo also takes an OpenID request's token for another API (it names userinfo too).
             bearer_middleware(public_paths=PUBLIC_PATHS, audience_at={USERINFO_PATH: settings.userinfo_audience}),
             # Only a request whose token passed waits for a PostgreSQL place.
-            database_places_middleware(settings, prefixes=(NOTES_PATH,)),
+            database_places_middleware(settings, prefixes=(NOTES_PATH,), default_limit=MAX_CONCURRENT_REQUESTS),
         ],
     )
     app[SETTINGS] = settings

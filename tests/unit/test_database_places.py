@@ -11,6 +11,7 @@ import asyncio
 from aiohttp import web
 
 from shared.config import Settings
+from shared.web.errors import Handler
 from shared.web.shedding import database_places_middleware
 
 ENV = {"DATABASE_URL": "postgresql://latchkey@127.0.0.1:1/latchkey", "REDIS_URL": "redis://127.0.0.1:1/0",
@@ -26,7 +27,12 @@ def app_recording(started: list[str], busy: list[int], release: asyncio.Event) -
         busy.append(busy[-1] - 1)
         return web.Response(text="ok")
 
-    app = web.Application(middlewares=[database_places_middleware(Settings.from_env(ENV), prefixes=("/api/notes",))])
+    return _app(handler)
+
+
+def _app(handler: Handler) -> web.Application:
+    app = web.Application(middlewares=[database_places_middleware(Settings.from_env(ENV), prefixes=("/api/notes",),
+                                                                  default_limit=64)])
     app.router.add_get("/api/notes", handler)
     app.router.add_get("/userinfo", handler)
     return app
@@ -60,3 +66,17 @@ async def test_other_routes_do_not_wait_for_a_database_place(aiohttp_client):
     assert max(busy) == 5
     release.set()
     assert [a.status for a in await asyncio.gather(*requests)] == [200] * 5
+
+
+async def test_admitted_requests_wait_their_turn_however_long_the_queue_stands(aiohttp_client):
+    """The service's own limit sheds for overload; a queue for the pool's places that stands (as
+    64 clients on 10 connections make it) is no reason to refuse a request already admitted."""
+    async def handler(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.02)  # each place held longer than the overload target (10 ms)
+        return web.Response(text="ok")
+
+    client = await aiohttp_client(_app(handler))
+    # 2 places, 24 requests: the last wait about 220 ms, every one after the first two waits over
+    # the target, for longer than CoDel's 100 ms interval: a standing queue.
+    answers = await asyncio.gather(*(client.get(f"/api/notes?n={n}") for n in range(24)))
+    assert [a.status for a in answers] == [200] * 24
