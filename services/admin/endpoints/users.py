@@ -7,6 +7,8 @@ else: no answer, error detail or log line holds it. A user record never holds a 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aiohttp import web
 
 from services.admin.app_keys import BACKENDS, SETTINGS
@@ -47,7 +49,7 @@ async def create_user(request: web.Request) -> web.Response:
         string(body, "password", required=True) or "", email=clearable_string(body, "email") or None,
         name=clearable_string(body, "name") or None, actor=acting(request))
     return web.json_response(record.to_json(), status=201,
-                             headers={"Location": f"{USERS_PATH}/{record.user.username}"})
+                             headers={"Location": f"{USERS_PATH}/{quote(record.user.username, safe='')}"})
 
 
 async def update_user(request: web.Request) -> web.Response:

@@ -51,6 +51,16 @@ async def test_create_hashes_the_password_and_never_shows_or_logs_it(admin, http
     assert (str(audit["user_id"]), audit["details"]) == (created["id"], {"actor": "admin-token:ops"})
 
 
+async def test_a_new_users_location_is_its_address_whatever_its_name_holds(admin, http):
+    """RFC 9110 §10.2.2: a URI reference, so a name's "/", "?", "#" or non-ASCII is percent-encoded."""
+    async with http.post(admin.url + "/admin/v1/users", json={"username": "a/b?c#dé", "password": PASSWORD},
+                         headers=admin.auth()) as response:
+        assert response.status == 201, await response.text()
+        location = response.headers["Location"]
+    assert location == "/admin/v1/users/a%2Fb%3Fc%23d%C3%A9"
+    assert (await send(admin, http, "GET", location))["username"] == "a/b?c#dé"
+
+
 @pytest.mark.parametrize(("body", "status", "detail"), [
     ({"username": "dup", "password": PASSWORD}, 409, "already exists"),
     ({"username": "DUP", "password": PASSWORD}, 409, "already exists"),
