@@ -33,7 +33,9 @@ def create_app(settings: Settings) -> web.Application:
             security_headers_middleware(https=False),
             retry_after_middleware(settings.retry_after),
             problem_middleware,
-            load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
+            # The token and its permission are checked before the body is read (the contract), so
+            # a body over the limit is a 413 only for a caller allowed to write.
+            load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS, read_body_first=False),
             store_outage_middleware,
             admin_token_middleware,
         ],

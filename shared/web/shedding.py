@@ -181,25 +181,30 @@ class LoadShedding:
 
     __middleware_version__ = 1
 
-    def __init__(self, limiter: RequestLimiter) -> None:
+    def __init__(self, limiter: RequestLimiter, *, read_body_first: bool = True) -> None:
         self.limiter = limiter
+        self._read_body_first = read_body_first
 
     async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in HEALTH_PATHS:
             return await handler(request)
-        # Read the body (bounded by client_max_size) before taking a place, so a client that
-        # sends it slowly holds a connection, not one of the few places.
-        await request.read()
+        if self._read_body_first:
+            # Read the body (bounded by client_max_size) before taking a place, so a client that
+            # sends it slowly holds a connection, not one of the few places.
+            await request.read()
         return await _in_a_place(self.limiter, handler, request)
 
 
-def load_shedding_middleware(settings: Settings, *, default_limit: int,
-                             default_floor: int | None = None) -> LoadShedding:
+def load_shedding_middleware(settings: Settings, *, default_limit: int, default_floor: int | None = None,
+                             read_body_first: bool = True) -> LoadShedding:
     """Sits inside the service's error middleware, which renders the 503 (JSON or a page).
     ``default_limit`` (the most at once) and ``default_floor`` (the fewest the adaptive limit goes
-    down to; None: fixed) apply unless LATCHKEY_MAX/MIN_CONCURRENT_REQUESTS are set."""
+    down to; None: fixed) apply unless LATCHKEY_MAX/MIN_CONCURRENT_REQUESTS are set.
+    ``read_body_first=False``: for a service that authenticates every request inside the limit
+    from its headers alone (admin), so the body is read, and an oversized one refused, only after
+    the caller was (a slow body then holds a place only for an authenticated caller)."""
     floor, ceiling = concurrency_bounds(settings, default_limit, default_floor)
-    return LoadShedding(_limiter(settings, ceiling, floor))
+    return LoadShedding(_limiter(settings, ceiling, floor), read_body_first=read_body_first)
 
 
 def database_places_middleware(settings: Settings, *, prefixes: tuple[str, ...], default_limit: int) -> Middleware:

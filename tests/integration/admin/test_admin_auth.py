@@ -119,3 +119,15 @@ async def test_a_body_over_the_limit_is_a_413_problem(admin, http):
     async with http.post(admin.url + "/admin/v1/keys/rotate", data=big,
                          headers={**admin.auth(), "Content-Type": "application/json"}) as response:
         assert "LATCHKEY_MAX_BODY_BYTES" in (await problem(response, 413))["detail"]
+
+
+@pytest.mark.parametrize(("token", "status"), [(None, 401), ("lka_wrong", 401), ("read-only", 403)])
+async def test_a_body_over_the_limit_is_refused_for_the_token_first(admin, http, token, status):
+    """The contract: the token's permission is checked before the body; a caller who may not
+    write learns that, not the size limit."""
+    big = b'{"alg": "' + b"x" * (admin.settings.max_body_bytes * 4) + b'"}'
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {admin.read_only_token if token == 'read-only' else token}"
+    async with http.post(admin.url + "/admin/v1/keys/rotate", data=big, headers=headers) as response:
+        await problem(response, status)
