@@ -62,9 +62,16 @@ def cors_origins(origins: Iterable[str]) -> tuple[str, ...]:
 
 
 def grant_types(values: Iterable[str] | None) -> frozenset[str]:
-    chosen = frozenset(values or GRANT_TYPES)
+    """None: both. A list must hold authorization_code: it is the only grant that gives a client
+    its first tokens, and RFC 7591 §2.1 pairs it with the redirect URIs every client has. An empty
+    list or refresh_token alone would register a client that can never get a token."""
+    if values is None:
+        return frozenset(GRANT_TYPES)
+    chosen = frozenset(values)
     if unknown := sorted(chosen - set(GRANT_TYPES)):
         raise InvalidInput(f"unsupported grant type {unknown[0]!r}; supported: {' '.join(GRANT_TYPES)}")
+    if "authorization_code" not in chosen:
+        raise InvalidInput("grant types must include authorization_code (refresh_token is the optional one)")
     return chosen
 
 

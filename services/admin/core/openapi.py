@@ -34,6 +34,11 @@ def problems(*statuses: int) -> dict[str, Any]:
             for s in sorted({401, 429, 503, *statuses})}
 
 
+def unguarded_problems(*statuses: int) -> dict[str, Any]:
+    """The problems of a route that needs no token."""
+    return {status: answer for status, answer in problems(*statuses).items() if status not in ("401", "429")}
+
+
 def ok(schema: Schema, status: int = 200, description: str = "OK") -> dict[str, Any]:
     return {str(status): {"description": description, "content": {JSON: {"schema": schema}}}}
 
@@ -84,7 +89,7 @@ def client_paths() -> dict[str, Any]:
     return {
         "/admin/v1/clients": {"post": write_operation(
             "Register a client (RFC 7591 §2 names); a confidential client's secret is in this answer only",
-            (), secret, body="NewClient", status=201)},
+            (), "RegisteredClient", body="NewClient", status=201)},
         "/admin/v1/clients/{client_id}": {
             "patch": write_operation("Change a client's metadata; members left out stay as they are",
                                      client, "Client", 404, body="ClientChange"),
@@ -171,7 +176,8 @@ def merged(*groups: dict[str, Any]) -> dict[str, Any]:
 
 
 def paths(settings: Settings) -> dict[str, Any]:
-    health = {"security": [], "responses": {**ok({"type": "object"}), **problems()}}
+    # No token, so never 401 or 429; 503 is /readyz's not-ready answer (and a busy service's).
+    health = {"security": [], "responses": {**ok({"type": "object"}), **unguarded_problems(503)}}
     return merged({
         "/healthz": {"get": {"summary": "The process answers", **health}},
         "/readyz": {"get": {"summary": "PostgreSQL and Redis answered the last probe (else 503)", **health}},

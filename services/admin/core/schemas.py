@@ -9,6 +9,7 @@ from typing import Any
 from services.admin.core.fields import MAX_ITEMS
 from shared.config import SIGNING_ALGS
 from shared.management.apis import TTL_MAX, TTL_MIN
+from shared.management.client_metadata import CONFIDENTIAL_AUTH_METHODS, GRANT_TYPES
 from shared.management.clients import MAX_OVERLAP_SECONDS
 from shared.management.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -33,9 +34,12 @@ def client_metadata(*required: str) -> Schema:
     null leaves client_uri or backchannel_logout_uri unset (clears it in an update)."""
     return {"type": "object", "additionalProperties": False, "required": list(required), "properties": {
         "client_name": {"type": "string"}, "redirect_uris": STRINGS, "post_logout_redirect_uris": STRINGS,
-        "scope": {"type": "string", "description": "space-separated"}, "grant_types": STRINGS,
-        "token_endpoint_auth_method": {"type": "string", "default": "client_secret_basic",
-                                       "description": "client_secret_basic, client_secret_post or none"},
+        "scope": {"type": "string", "description": "space-separated"},
+        "grant_types": {"type": "array", "items": {"enum": list(GRANT_TYPES)},
+                        "contains": {"const": "authorization_code"},
+                        "description": "default both; refresh_token is the optional one"},
+        "token_endpoint_auth_method": {"enum": [*CONFIDENTIAL_AUTH_METHODS, "none"], "default": "client_secret_basic",
+                                       "description": "none: a public client (no secret, PKCE required)"},
         "id_token_signed_response_alg": {"type": "string", "description": "an algorithm of the key ring"},
         "allowed_cors_origins": STRINGS, "client_uri": nullable("string"),
         "backchannel_logout_uri": nullable("string"), "backchannel_logout_session_required": {"type": "boolean"}}}
@@ -111,6 +115,11 @@ SCHEMAS: dict[str, Schema] = {
         "allOf": [ref("Client"), {"type": "object", "required": ["client_secret", "client_secret_expires_at"],
                                   "properties": {"client_secret": {"type": "string"},
                                                  "client_secret_expires_at": {"const": 0}}}]},
+    "RegisteredClient": {
+        "description": "a confidential client comes with its secret (this answer only); a public one without",
+        "oneOf": [ref("ClientWithSecret"), {"allOf": [ref("Client"), {
+            "type": "object", "not": {"required": ["client_secret"]},
+            "properties": {"token_endpoint_auth_method": {"const": "none"}, "public": {"const": True}}}]}]},
     "NewClient": client_metadata("client_name", "redirect_uris"),
     "ClientChange": {**client_metadata(),
                      "minProperties": 1,

@@ -87,8 +87,11 @@ async def test_create_a_public_client_with_every_member(admin, http):
     ({**NEW, "backchannel_logout_session_required": "yes"}, "must be true or false"),
     ({**NEW, "client_uri": "http://orders.example"}, "client URI"),
     ({**NEW, "client_uri": "javascript:alert(1)"}, "client URI"),
+    ({**NEW, "grant_types": ["refresh_token"]}, "must include authorization_code"),
+    ({**NEW, "grant_types": []}, "must include authorization_code"),
 ], ids=["wildcard redirect URI", "redirect_uris a string", "no client_name", "unknown scope", "unknown member",
-        "unsupported auth method", "null name", "boolean as a string", "http client_uri", "script client_uri"])
+        "unsupported auth method", "null name", "boolean as a string", "http client_uri", "script client_uri",
+        "refresh_token alone: no first token", "no grant type"])
 async def test_create_refuses_an_invalid_body_with_a_422_and_writes_nothing(admin, http, body, detail):
     before = await admin.pool.fetchval("SELECT count(*) FROM clients")
     async with http.post(admin.url + "/admin/v1/clients", json=body, headers=admin.auth()) as response:
@@ -130,8 +133,10 @@ async def test_update_changes_rfc7591_members_and_leaves_the_rest(admin, http):
     ({"token_endpoint_auth_method": "tls_client_auth"}, "auth method must be one of"),
     ({"client_name": None}, "client_name must be a string"),
     ({"client_secret": "chosen"}, "unknown member 'client_secret'"),
+    ({"grant_types": []}, "must include authorization_code"),
+    ({"grant_types": ["refresh_token"]}, "must include authorization_code"),
 ], ids=["empty", "wildcard", "no redirect URI left", "confidential to public", "unknown auth method",
-        "null name", "a secret"])
+        "null name", "a secret", "no grant type", "refresh_token alone"])
 async def test_update_refuses_an_invalid_change_and_writes_nothing(admin, http, body, detail):
     client = await make_client(admin.pool)
     before = await stored(admin, client.client_id)
