@@ -11,6 +11,7 @@ from shared.management.errors import InvalidInput
 from shared.redirect_uris import redirect_uri_problem
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
+RESPONSE_TYPES = ("code",)
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 MAX_URIS = 50
 
@@ -73,6 +74,14 @@ def grant_types(values: Iterable[str] | None) -> frozenset[str]:
     if "authorization_code" not in chosen:
         raise InvalidInput("grant types must include authorization_code (refresh_token is the optional one)")
     return chosen
+
+
+def response_types(values: Iterable[str] | None) -> None:
+    """RFC 7591 §2: optional, default ["code"], which is the only flow served (discovery's
+    response_types_supported): a client may state it, not ask for another."""
+    if values is not None and (not values or set(values) != set(RESPONSE_TYPES)):
+        raise InvalidInput('response_types must be ["code"], the only response type supported '
+                           "(RFC 7591 §2.1 pairs it with the authorization_code grant)")
 
 
 def id_token_alg(alg: str | None, key_ring_algs: tuple[str, ...]) -> str | None:

@@ -50,6 +50,7 @@ class ClientRecord:
         doc: dict[str, Any] = {
             "client_id": c.client_id, "client_name": c.name, "redirect_uris": list(c.redirect_uris),
             "post_logout_redirect_uris": list(c.post_logout_redirect_uris), "grant_types": sorted(c.grant_types),
+            "response_types": list(meta.RESPONSE_TYPES),
             "token_endpoint_auth_method": c.token_endpoint_auth_method, "scope": " ".join(sorted(c.allowed_scopes)),
             "client_uri": c.client_uri, "backchannel_logout_uri": c.backchannel_logout_uri,
             "backchannel_logout_session_required": c.backchannel_logout_session_required,

@@ -3,7 +3,8 @@ types (``shared.management.clients.NewClient`` / ``ClientUpdate``). Only types a
 every rule about the values is the operation's (a wildcard redirect URI, an unknown scope, ...).
 
 ``token_endpoint_auth_method`` ``none`` registers a public client (RFC 7591 §2); in an update,
-``client_uri`` and ``backchannel_logout_uri`` set to null clear them.
+``client_uri`` and ``backchannel_logout_uri`` set to null clear them. ``response_types`` may be
+given, and must then be ["code"]: it is the same for every client, so nothing stores it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.admin.core.fields import boolean, clearable_string, string, strings
+from shared.management import client_metadata as meta
 from shared.management.clients import DEFAULT_SCOPE, ClientUpdate, NewClient
 from shared.management.errors import InvalidInput
 
-METADATA = ("client_name", "redirect_uris", "post_logout_redirect_uris", "scope", "grant_types",
+METADATA = ("client_name", "redirect_uris", "post_logout_redirect_uris", "scope", "grant_types", "response_types",
             "token_endpoint_auth_method", "id_token_signed_response_alg", "allowed_cors_origins", "client_uri",
             "backchannel_logout_uri", "backchannel_logout_session_required")
 ROTATE = ("overlap_seconds",)
 
 
 def new_client(body: Mapping[str, Any]) -> NewClient:
+    meta.response_types(strings(body, "response_types"))
     method = string(body, "token_endpoint_auth_method") or "client_secret_basic"
     return NewClient(
         name=string(body, "client_name", required=True) or "",
@@ -39,7 +42,8 @@ def new_client(body: Mapping[str, Any]) -> NewClient:
 
 def client_update(body: Mapping[str, Any]) -> ClientUpdate:
     """Lists replace the registered ones; a member left out is left as it is."""
-    if not body:
+    meta.response_types(strings(body, "response_types"))
+    if not set(body) - {"response_types"}:  # response_types alone changes nothing
         raise InvalidInput(f"nothing to change: give at least one of {', '.join(METADATA)}")
     return ClientUpdate(
         name=string(body, "client_name"), redirect_uris=strings(body, "redirect_uris"),

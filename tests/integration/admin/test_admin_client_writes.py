@@ -89,9 +89,11 @@ async def test_create_a_public_client_with_every_member(admin, http):
     ({**NEW, "client_uri": "javascript:alert(1)"}, "client URI"),
     ({**NEW, "grant_types": ["refresh_token"]}, "must include authorization_code"),
     ({**NEW, "grant_types": []}, "must include authorization_code"),
+    ({**NEW, "response_types": ["token"]}, 'response_types must be ["code"]'),
+    ({**NEW, "response_types": []}, 'response_types must be ["code"]'),
 ], ids=["wildcard redirect URI", "redirect_uris a string", "no client_name", "unknown scope", "unknown member",
         "unsupported auth method", "null name", "boolean as a string", "http client_uri", "script client_uri",
-        "refresh_token alone: no first token", "no grant type"])
+        "refresh_token alone: no first token", "no grant type", "implicit response type", "no response type"])
 async def test_create_refuses_an_invalid_body_with_a_422_and_writes_nothing(admin, http, body, detail):
     before = await admin.pool.fetchval("SELECT count(*) FROM clients")
     async with http.post(admin.url + "/admin/v1/clients", json=body, headers=admin.auth()) as response:
@@ -135,8 +137,11 @@ async def test_update_changes_rfc7591_members_and_leaves_the_rest(admin, http):
     ({"client_secret": "chosen"}, "unknown member 'client_secret'"),
     ({"grant_types": []}, "must include authorization_code"),
     ({"grant_types": ["refresh_token"]}, "must include authorization_code"),
+    ({"response_types": ["code"]}, "nothing to change"),
+    ({"client_name": "x", "response_types": ["code", "token"]}, 'response_types must be ["code"]'),
 ], ids=["empty", "wildcard", "no redirect URI left", "confidential to public", "unknown auth method",
-        "null name", "a secret", "no grant type", "refresh_token alone"])
+        "null name", "a secret", "no grant type", "refresh_token alone", "response_types alone",
+        "another response type"])
 async def test_update_refuses_an_invalid_change_and_writes_nothing(admin, http, body, detail):
     client = await make_client(admin.pool)
     before = await stored(admin, client.client_id)
@@ -245,3 +250,15 @@ async def test_a_disabled_client_s_tokens_are_refused_and_enable_lets_it_in_agai
     assert await notes_status(services, fresh["access_token"]) == (200, "")
     status, body = await refresh(services, client.client_id, client.secret, issued["refresh_token"])
     assert (status, body["error"]) == (400, "invalid_grant")  # revoked by the disable, for good
+
+
+async def test_response_types_may_be_stated_and_is_always_shown(admin, http):
+    """RFC 7591 §2: optional with the default ["code"], the only flow served; §3.2.1: the server
+    answers every value it registered, its defaults included."""
+    created = await send(admin, http, "POST", "/admin/v1/clients", {**NEW, "response_types": ["code"]}, expect=201)
+    assert created["response_types"] == ["code"]
+    plain = await send(admin, http, "POST", "/admin/v1/clients", NEW, expect=201)
+    shown = await send(admin, http, "GET", f"/admin/v1/clients/{plain['client_id']}")
+    assert shown["response_types"] == ["code"]
+    assert (await send(admin, http, "PATCH", f"/admin/v1/clients/{plain['client_id']}",
+                       {"client_name": "Renamed", "response_types": ["code"]}))["client_name"] == "Renamed"

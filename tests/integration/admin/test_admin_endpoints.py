@@ -95,7 +95,8 @@ async def test_clients_in_rfc7591_names_paged_by_client_id(admin, http):
     spa = await get(admin, http, f"/admin/v1/clients/{made[-1].client_id}")
     assert spa == {"client_id": made[-1].client_id, "client_name": "SPA",
                    "redirect_uris": ["https://app.example/callback"],
-                   "grant_types": ["authorization_code", "refresh_token"], "token_endpoint_auth_method": "none",
+                   "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+                   "token_endpoint_auth_method": "none",
                    "scope": "email notes:read notes:write offline_access openid profile", "public": True,
                    "id_token_signed_response_alg": "ES256", "post_logout_redirect_uris": [], "client_uri": None,
                    "backchannel_logout_uri": None, "backchannel_logout_session_required": False,
