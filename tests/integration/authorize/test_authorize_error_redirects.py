@@ -75,7 +75,11 @@ async def test_error_without_state_has_no_state(authorize_client, web_app):
 async def test_client_without_the_code_grant_is_unauthorized(authorize_client, pool):
     from tests.support.factories import make_client
 
-    refresh_only = await make_client(pool, redirect_uris=(CALLBACK,), grant_types=["refresh_token"])
+    # Registration now refuses a client without authorization_code; one stored before that rule
+    # (or written to the table directly) must still be refused here.
+    refresh_only = await make_client(pool, redirect_uris=(CALLBACK,))
+    await pool.execute("UPDATE clients SET grant_types = '{refresh_token}' WHERE client_id = $1",
+                       refresh_only.client_id)
     response = await authorize_client.get("/authorize", params=params(refresh_only.client_id), allow_redirects=False)
     assert redirect_query(response)["error"] == "unauthorized_client"
 
