@@ -13,7 +13,7 @@ from shared.cli.output import emit
 from shared.config import SIGNING_ALGS
 from shared.errors import UsageError
 from shared.management import clients as ops
-from shared.management.client_metadata import CONFIDENTIAL_AUTH_METHODS, GRANT_TYPES
+from shared.management.client_metadata import AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS, GRANT_TYPES
 
 
 def _metadata_options(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +52,7 @@ def register(commands: Commands) -> None:
     update.add_argument("--add-redirect-uri", action="append", dest="add_redirect_uris", default=[])
     update.add_argument("--remove-redirect-uri", action="append", dest="remove_redirect_uris", default=[])
     update.add_argument("--scope")
-    update.add_argument("--auth-method", choices=(*CONFIDENTIAL_AUTH_METHODS, "none"))
+    update.add_argument("--auth-method", choices=AUTH_METHODS)
     _metadata_options(update)
     update.set_defaults(handler=run_update)
 

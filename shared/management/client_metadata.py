@@ -13,6 +13,7 @@ from shared.redirect_uris import redirect_uri_problem
 GRANT_TYPES = ("authorization_code", "refresh_token")
 RESPONSE_TYPES = ("code",)
 CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+AUTH_METHODS = (*CONFIDENTIAL_AUTH_METHODS, "none")  # none: a public client
 MAX_URIS = 50
 
 

@@ -152,8 +152,8 @@ def apply_update(client: Client, change: ClientUpdate, key_ring_algs: tuple[str,
     if change.grant_types is not None:
         fields["grant_types"] = meta.grant_types(change.grant_types)
     if change.auth_method is not None:
-        if change.auth_method not in (*meta.CONFIDENTIAL_AUTH_METHODS, "none"):
-            raise InvalidInput(f"auth method must be one of {', '.join((*meta.CONFIDENTIAL_AUTH_METHODS, 'none'))}")
+        if change.auth_method not in meta.AUTH_METHODS:
+            raise InvalidInput(f"auth method must be one of {', '.join(meta.AUTH_METHODS)}")
         if client.is_public != (change.auth_method == "none"):
             raise InvalidInput("a client cannot change between public (auth method none) and confidential; "
                                "register a new client instead")

@@ -9,7 +9,7 @@ from typing import Any
 from services.admin.core.fields import MAX_ITEMS
 from shared.config import SIGNING_ALGS
 from shared.management.apis import TTL_MAX, TTL_MIN
-from shared.management.client_metadata import CONFIDENTIAL_AUTH_METHODS, GRANT_TYPES
+from shared.management.client_metadata import AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES
 from shared.management.clients import MAX_OVERLAP_SECONDS
 from shared.management.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -38,9 +38,9 @@ def client_metadata(*required: str) -> Schema:
         "grant_types": {"type": "array", "items": {"enum": list(GRANT_TYPES)},
                         "contains": {"const": "authorization_code"},
                         "description": "default both; refresh_token is the optional one"},
-        "response_types": {"type": "array", "items": {"const": "code"}, "minItems": 1,
+        "response_types": {"type": "array", "items": {"enum": list(RESPONSE_TYPES)}, "minItems": 1,
                            "description": "optional; the only response type is code"},
-        "token_endpoint_auth_method": {"enum": [*CONFIDENTIAL_AUTH_METHODS, "none"], "default": "client_secret_basic",
+        "token_endpoint_auth_method": {"enum": list(AUTH_METHODS), "default": "client_secret_basic",
                                        "description": "none: a public client (no secret, PKCE required)"},
         "id_token_signed_response_alg": {"type": "string", "description": "an algorithm of the key ring"},
         "allowed_cors_origins": STRINGS, "client_uri": nullable("string"),
@@ -94,8 +94,8 @@ SCHEMAS: dict[str, Schema] = {
         "properties": {"client_id": {"type": "string"}, "client_name": {"type": "string"},
                        "redirect_uris": {"type": "array", "items": {"type": "string"}},
                        "grant_types": {"type": "array", "items": {"type": "string"}},
-                       "response_types": {"type": "array", "items": {"const": "code"}},
-                       "token_endpoint_auth_method": {"enum": ["client_secret_basic", "client_secret_post", "none"]},
+                       "response_types": {"type": "array", "items": {"enum": list(RESPONSE_TYPES)}},
+                       "token_endpoint_auth_method": {"enum": list(AUTH_METHODS)},
                        "scope": {"type": "string"}, "public": {"type": "boolean"}, "disabled": {"type": "boolean"},
                        "post_logout_redirect_uris": {"type": "array", "items": {"type": "string"}},
                        "allowed_cors_origins": {"type": "array", "items": {"type": "string"}},
