@@ -283,7 +283,7 @@ class Settings:
     )
     request_queue_size: int = _setting("LATCHKEY_REQUEST_QUEUE_SIZE", 64, _int_between(0, 10000), "requests that may wait for a place; more get 503 at once")
     request_queue_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_WAIT_MS", 250, _int_between(1, 60000), "longest a request of a burst waits for a place before 503")
-    request_queue_overload_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_OVERLOAD_WAIT_MS", 10, _int_between(1, 60000), "CoDel target: once every request waited longer than this for 100 ms (sustained overload), newcomers wait at most this long")
+    request_queue_overload_wait_ms: int = _setting("LATCHKEY_REQUEST_QUEUE_OVERLOAD_WAIT_MS", 10, _int_between(1, 60000), "CoDel target: once the oldest waiting request has waited longer than this for 100 ms (sustained overload), newcomers wait at most this long")
     ready_probe_interval: int = _setting("LATCHKEY_READY_PROBE_SECONDS", 1, _int_between(1, 60), "how often /readyz's background probe checks PostgreSQL and Redis")
     ready_probe_timeout: int = _setting("LATCHKEY_READY_PROBE_TIMEOUT_SECONDS", 1, _int_between(1, 60), "timeout of each readiness probe")
     shutdown_delay: int = _setting(

@@ -41,15 +41,17 @@ class RequestLimiter:
     shared.web.adaptive_limit); up to ``queue_size`` more wait for a place.
 
     How long one may wait follows CoDel. A burst drains by itself: while it does, a newcomer may
-    wait up to ``wait``, first come first served, so spikes are absorbed, not refused. Once every
-    request for 100 ms waited longer than ``overload_wait`` (the target), the queue is standing:
-    newcomers wait at most the target, and those already waiting longer are shed when a place
-    frees (CoDel drops at the head), so the requests accepted keep close to their unloaded
-    latency and the rest are told at once to come back. While it stands, a freed place goes to
-    the newest waiter (adaptive LIFO, as in Facebook's "Fail at scale", 2015): first come first
-    served would serve only requests that had already waited nearly the whole target, adding it
-    to every accepted request's latency. The queue stops standing when a newcomer finds a free
-    place; if waits pass the target again soon after, it stands again at once.
+    wait up to ``wait``, so spikes are absorbed, not refused. Once the oldest waiter has waited
+    longer than ``overload_wait`` (the target) for 100 ms, the queue is standing: newcomers wait
+    at most the target, and those already waiting longer are shed when a place frees (CoDel drops
+    at the head), so the requests accepted keep close to their unloaded latency and the rest are
+    told at once to come back. Places go first come first served until the oldest waiter passes
+    the target with more waiters than places; from then on, and while the queue stands, a freed
+    place goes to the newest waiter (adaptive LIFO, as in Facebook's "Fail at scale", 2015): first
+    come first served would serve only requests that had already waited that long, in the 100 ms
+    before the queue is known to stand and nearly the whole target after. The queue stops
+    standing when a newcomer finds a free place; if the oldest wait passes the target again soon
+    after, it stands again at once.
     """
 
     def __init__(self, limit: int, queue_size: int, wait: float, overload_wait: float, *,
@@ -67,10 +69,13 @@ class RequestLimiter:
         self._standing = False
         self._stood_until = -RECENTLY_STANDING_SECONDS  # when the queue last stopped standing
 
-    def _record_wait(self, waited: float, now: float) -> None:
+    def _observe_queue(self, now: float) -> None:
+        """CoDel's measure, the sojourn of the request at the head of the queue (the oldest): the
+        queue stands once it stayed above the target for 100 ms. The head, not the request just
+        served: past the target, a long queue's places go to its newest waiters, who waited little."""
         if self._standing:
             return  # only a free place ends it: the short patience keeps every wait under the target
-        if waited <= self._target:
+        if not self._waiters or now - self._waiters[0][0] <= self._target:
             self._above_target_since = None
         elif now - self._stood_until < RECENTLY_STANDING_SECONDS:
             self._standing = True
@@ -109,9 +114,7 @@ class RequestLimiter:
         if not granted:
             self._pass_on(turn)
             return False
-        now = time.monotonic()
-        self._record_wait(now - queued_at, now)
-        if self._standing and now - queued_at > self._target:
+        if self._standing and time.monotonic() - queued_at > self._target:
             self.release()  # queued with the burst patience, now too late: shed at the head
             return False
         return True
@@ -140,14 +143,27 @@ class RequestLimiter:
 
     def _hand_out(self) -> None:
         """Free places (below the limit, which may just have shrunk or grown) go to waiters."""
-        if self._standing and self._waiters:
-            deadline = time.monotonic() - self._target
+        if not self._waiters:
+            if not self._standing:
+                self._above_target_since = None
+            return
+        now = time.monotonic()
+        self._observe_queue(now)
+        if self._standing:
+            deadline = now - self._target
             while self._waiters and self._waiters[0][0] < deadline:
                 _, turn = self._waiters.popleft()
                 if not turn.done():  # (one timed out may not have left yet)
                     turn.set_result(False)  # waited past the target: shed now
+        # Newest first once the head waited past the target behind more waiters than places: in
+        # the 100 ms before the queue is known to stand, first come first served would hand every
+        # place to a request that had already waited that long (the start of an overload was
+        # served 40-70 ms late). A queue no longer than one round of places (a few clients in a
+        # closed loop) stays in order: there, newest first would starve the oldest until it is shed.
+        newest_first = self._standing or (self._above_target_since is not None
+                                          and len(self._waiters) > self._limit.value)
         while self._waiters and self._in_use < self._limit.value:
-            _, turn = self._waiters.pop() if self._standing else self._waiters.popleft()
+            _, turn = self._waiters.pop() if newest_first else self._waiters.popleft()
             if not turn.done():
                 turn.set_result(True)
                 self._in_use += 1
