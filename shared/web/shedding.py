@@ -65,6 +65,9 @@ class RequestLimiter:
         self._queue_size = queue_size
         self._wait = wait
         self._target = min(overload_wait, wait)
+        # A target no shorter than the patience (the database places' queue, which keeps requests
+        # in order) is never passed by a live waiter: no standing queue, no newest first there.
+        self._codel = overload_wait < wait
         self._above_target_since: float | None = None
         self._standing = False
         self._stood_until = -RECENTLY_STANDING_SECONDS  # when the queue last stopped standing
@@ -73,8 +76,10 @@ class RequestLimiter:
         """CoDel's measure, the sojourn of the request at the head of the queue (the oldest): the
         queue stands once it stayed above the target for 100 ms. The head, not the request just
         served: past the target, a long queue's places go to its newest waiters, who waited little."""
-        if self._standing:
-            return  # only a free place ends it: the short patience keeps every wait under the target
+        if self._standing or not self._codel:
+            return  # (standing: only a free place ends it; the short patience keeps every wait under the target)
+        while self._waiters and self._waiters[0][1].done():
+            self._waiters.popleft()  # one that gave up and has not left yet is not the head
         if not self._waiters or now - self._waiters[0][0] <= self._target:
             self._above_target_since = None
         elif now - self._stood_until < RECENTLY_STANDING_SECONDS:
@@ -136,6 +141,9 @@ class RequestLimiter:
     def _someone_waits(self) -> bool:
         return any(not turn.done() for _, turn in self._waiters)  # (one timed out may not have left yet)
 
+    def _waiting(self) -> int:
+        return sum(1 for _, turn in self._waiters if not turn.done())
+
     def release(self) -> None:
         self._in_use -= 1
         self._adapt()
@@ -161,7 +169,7 @@ class RequestLimiter:
         # served 40-70 ms late). A queue no longer than one round of places (a few clients in a
         # closed loop) stays in order: there, newest first would starve the oldest until it is shed.
         newest_first = self._standing or (self._above_target_since is not None
-                                          and len(self._waiters) > self._limit.value)
+                                          and self._waiting() > self._limit.value)
         while self._waiters and self._in_use < self._limit.value:
             _, turn = self._waiters.pop() if newest_first else self._waiters.popleft()
             if not turn.done():

@@ -131,25 +131,30 @@ async def test_as_an_overload_begins_requests_accepted_are_not_served_late():
     assert served[len(served) * 9 // 10] < 0.035
 
 
-async def test_past_the_target_a_long_queue_serves_the_newest_and_a_short_one_stays_in_order():
-    limiter = RequestLimiter(limit=2, queue_size=64, wait=10.0, overload_wait=0.01)
-    assert await limiter.acquire() and await limiter.acquire()  # both places taken
-    order: list[str] = []
+async def _first_served_of(waiters: int, *, limit: int = 2) -> str:
+    """Every place taken, ``waiters`` queued in order and left past the target, one place freed:
+    which waiter gets it. One release on a fresh limiter: the queue is never judged standing."""
+    limiter = RequestLimiter(limit=limit, queue_size=64, wait=10.0, overload_wait=0.01)
+    for _ in range(limit):
+        assert await limiter.acquire()
+    served: list[str] = []
 
     async def waiter(name: str) -> None:
         assert await limiter.acquire()
-        order.append(name)
+        served.append(name)
 
-    first, second = asyncio.create_task(waiter("first")), asyncio.create_task(waiter("second"))
-    await asyncio.sleep(0.03)  # both past the target; two waiters for two places: a short queue
+    tasks = [asyncio.create_task(waiter(f"waiter {n}")) for n in range(1, waiters + 1)]
+    await asyncio.sleep(0.03)  # every waiter past the 10 ms target
     limiter.release()
     await asyncio.sleep(0)
-    assert order == ["first"]  # a few clients in a closed loop: none is starved
-    third, fourth = asyncio.create_task(waiter("third")), asyncio.create_task(waiter("fourth"))
-    await asyncio.sleep(0.005)  # three waiters for two places, the oldest past the target
-    limiter.release()
-    await asyncio.sleep(0)
-    assert order == ["first", "fourth"]  # the newest: the oldest has waited too long already
-    for task in (second, third):
+    for task in tasks:
         task.cancel()
-    await asyncio.gather(first, fourth, second, third, return_exceptions=True)
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return served[0]
+
+
+async def test_past_the_target_a_long_queue_serves_the_newest_and_a_short_one_stays_in_order():
+    # No more waiters than places (a few clients in a closed loop): in order, none is starved.
+    assert await _first_served_of(2) == "waiter 1"
+    # More: the newest, since the oldest has waited too long already.
+    assert await _first_served_of(3) == "waiter 3"
