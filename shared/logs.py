@@ -2,6 +2,8 @@
 pipeline (LATCHKEY_LOG_FORMAT; the image sets json).
 
 A record may carry ``fields`` (a dict: the access logger's) that become keys of the JSON object.
+Both formatters can also write a line straight from its parts (``line``), exactly as they format
+the record: the access log's path, which skips building a LogRecord for every request.
 Callers log identifiers and fixed keys only, never a secret, code, token, password or state
 (tests/conftest.py greps every line of a test run for the secrets the tests used).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Any
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -19,7 +22,28 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
-class JsonFormatter(logging.Formatter):
+class LineFormatter(logging.Formatter):
+    """A formatter that can also write an INFO line without a record (no exception, no stack)."""
+
+    def line(self, logger: str, created: float, message: str, fields: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+
+class TextFormatter(LineFormatter):
+    """TEXT_FORMAT, with logging's own default time format (local time, milliseconds)."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+        self._second: tuple[int, str] = (-1, "")
+
+    def line(self, logger: str, created: float, message: str, fields: dict[str, Any]) -> str:
+        second, cached = int(created), self._second  # one read: another thread may format too
+        if cached[0] != second:
+            cached = self._second = (second, time.strftime(self.default_time_format, self.converter(second)))
+        return f"{cached[1]},{int(created % 1 * 1000):03d} INFO {logger} {message}"
+
+
+class JsonFormatter(LineFormatter):
     def __init__(self) -> None:
         super().__init__()
         self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
@@ -35,6 +59,9 @@ class JsonFormatter(logging.Formatter):
             entry["exc"] = self.formatException(record.exc_info)
         return _ENCODER.encode(entry)
 
+    def line(self, logger: str, created: float, message: str, fields: dict[str, Any]) -> str:
+        return _ENCODER.encode({"ts": self._timestamp(created), "level": "INFO", "logger": logger, **fields})
+
     def _timestamp(self, created: float) -> str:
         """UTC to the millisecond; the date and time up to the second are formatted once a second."""
         second, cached = int(created), self._second  # one read: another thread may format too
@@ -43,5 +70,5 @@ class JsonFormatter(logging.Formatter):
         return f"{cached[1]}.{int(created % 1 * 1000):03d}Z"
 
 
-def formatter(log_format: str) -> logging.Formatter:
-    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+def formatter(log_format: str) -> LineFormatter:
+    return JsonFormatter() if log_format == "json" else TextFormatter()

@@ -1,7 +1,9 @@
 """Access lines: the path only (never the query), written in batches yet promptly."""
 
 import io
+import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +11,8 @@ from contextlib import contextmanager
 from aiohttp.test_utils import make_mocked_request
 from aiohttp.web import Response
 
-from shared.web.access_log import BATCH, PathOnlyAccessLogger, access_fields, buffer_access_log
+from shared.logs import formatter
+from shared.web.access_log import BATCH, AccessLogger, PathOnlyAccessLogger, access_fields, buffer_access_log
 from shared.web.metrics import UNMATCHED_ROUTE
 
 
@@ -89,3 +92,41 @@ def test_a_request_answered_before_it_was_routed_is_logged_as_unmatched():
     request._match_info = None  # as aiohttp leaves such a request
     fields = access_fields(request, Response(status=400), 0.001)
     assert (fields["route"], fields["path"], fields["status"]) == (UNMATCHED_ROUTE, "/x", 400)
+
+
+def _one_line(target: logging.StreamHandler[CountingStream]) -> tuple[str, bool]:
+    """The line one request makes, and whether it went into the batch without a record."""
+    with access_logger(target) as (logger, buffered):
+        access = AccessLogger(logger, "")
+        access.log(make_mocked_request("POST", "/token?code=SECRET-CODE"), Response(status=200), 0.0031)
+        made_directly = isinstance(buffered.buffer[0], str)  # type: ignore[attr-defined]
+        buffered.flush()
+    return target.stream.getvalue(), made_directly
+
+
+def test_a_line_goes_into_the_batch_without_a_record_in_either_format():
+    """As `latchkey serve` sets the log up: the line is made straight from its fields (no
+    LogRecord per request), and reads as the formatter writes any other line."""
+    text = logging.StreamHandler(CountingStream())
+    text.setFormatter(formatter("text"))
+    line, direct = _one_line(text)
+    assert direct
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO test\.access\.\d+ "
+                        r"None POST unmatched 200 3\.1ms path=/token\n", line), line
+    as_json = logging.StreamHandler(CountingStream())
+    as_json.setFormatter(formatter("json"))
+    line, direct = _one_line(as_json)
+    entry = json.loads(line)
+    assert direct and line.endswith("}\n") and line.count("\n") == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry.pop("ts"))
+    assert entry.pop("logger").startswith("test.access.")
+    assert entry == {"level": "INFO", "remote": None, "method": "POST", "route": "unmatched", "status": 200,
+                     "latency_ms": 3.1, "path": "/token"}
+
+
+def test_a_filter_of_the_operators_own_still_sees_every_record():
+    target = logging.StreamHandler(CountingStream())
+    target.setFormatter(formatter("text"))
+    target.addFilter(lambda record: "POST" not in record.getMessage())
+    line, direct = _one_line(target)
+    assert not direct and line == ""
