@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
+from shared import compact_json
 from shared.config import ACCESS_TOKEN_TTL_MAX
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
@@ -157,7 +158,7 @@ class AuthorizationGrant:
     sid: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return compact_json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> AuthorizationGrant:
@@ -175,7 +176,7 @@ class CodeUse:
     access_expires_at: int
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return compact_json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> CodeUse:

@@ -20,6 +20,7 @@ from typing import cast
 
 from redis.asyncio import Redis
 
+from shared import compact_json
 from shared.crypto.digests import new_secret, sha256_hex
 
 
@@ -74,7 +75,7 @@ class RedisSessions:
         async with self._redis.pipeline(transaction=True) as pipe:
             if replacing:
                 pipe.delete(self._key(replacing))
-            pipe.set(self._key(session_id), json.dumps(asdict(session), separators=(",", ":")), ex=ttl, nx=True)
+            pipe.set(self._key(session_id), compact_json.dumps(asdict(session)), ex=ttl, nx=True)
             pipe.sadd(self._index(session.user_id), sha256_hex(session_id))
             pipe.expire(self._index(session.user_id), ttl)
             if session.sid:  # a session signed in to again keeps its sid: its clients live as long

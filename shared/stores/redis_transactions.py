@@ -12,6 +12,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from shared import compact_json
 from shared.crypto.digests import new_secret, sha256_hex
 from shared.stores.redis_sessions import RedisSessions, Session
 
@@ -19,7 +20,7 @@ Record = dict[str, Any]
 
 
 def _dump(record: Record) -> str:
-    return json.dumps(record, separators=(",", ":"))
+    return compact_json.dumps(record)
 
 
 class RedisTransactions:

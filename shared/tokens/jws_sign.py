@@ -8,7 +8,6 @@ per token only the payload is encoded and signed. Algorithms per RFC 7518 §3.3 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from shared import compact_json
 from shared.crypto.signing_keys import PrivateKey, SigningKey
 
 _ES256_COORDINATE_BYTES = 32
@@ -26,7 +26,7 @@ def b64url(data: bytes) -> bytes:
 
 
 def _json_segment(value: dict[str, Any]) -> bytes:
-    return b64url(json.dumps(value, separators=(",", ":")).encode())
+    return b64url(compact_json.dumps(value).encode())
 
 
 def _rs256(key: PrivateKey) -> Callable[[bytes], bytes]:
