@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from multidict import istr
 
 from shared.web.errors import Handler
 
@@ -22,9 +23,13 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 
 def security_headers_middleware(*, https: bool, csp: str = API_CSP, no_store: bool = True) -> Middleware:
-    headers = dict(BASE_HEADERS, **{"Content-Security-Policy": csp})
+    named = dict(BASE_HEADERS, **{"Content-Security-Policy": csp})
     if https:
-        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        named["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if no_store:
+        named["Cache-Control"] = "no-store"
+    # istr: the header multidict takes them as they are, a str it folds again on every response.
+    headers = {istr(name): value for name, value in named.items()}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -32,16 +37,16 @@ def security_headers_middleware(*, https: bool, csp: str = API_CSP, no_store: bo
             response = await handler(request)
         except web.HTTPException as exc:
             response = exc
-            _apply(response, headers, no_store)
+            _apply(response, headers)
             raise
-        _apply(response, headers, no_store)
+        _apply(response, headers)
         return response
 
     return middleware
 
 
-def _apply(response: web.StreamResponse, headers: dict[str, str], no_store: bool) -> None:
+def _apply(response: web.StreamResponse, headers: dict[istr, str]) -> None:
+    """Each header the handler did not set itself (a page's own Cache-Control, say)."""
+    setdefault = response.headers.setdefault
     for name, value in headers.items():
-        response.headers.setdefault(name, value)
-    if no_store:
-        response.headers.setdefault("Cache-Control", "no-store")
+        setdefault(name, value)
