@@ -10,6 +10,7 @@ Callers log identifiers and fixed keys only, never a secret, code, token, passwo
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 import time
@@ -22,11 +23,12 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
-class LineFormatter(logging.Formatter):
+class LineFormatter(logging.Formatter, metaclass=abc.ABCMeta):
     """A formatter that can also write an INFO line without a record (no exception, no stack)."""
 
+    @abc.abstractmethod
     def line(self, logger: str, created: float, message: str, fields: dict[str, Any]) -> str:
-        raise NotImplementedError
+        """The line ``format`` makes of an INFO record of ``logger`` with these parts."""
 
 
 class TextFormatter(LineFormatter):
