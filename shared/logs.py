@@ -14,6 +14,7 @@ import abc
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -21,6 +22,20 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 # One encoder for every line: json.dumps with options builds a new one on each call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
+class _SecondText:
+    """A time's text up to the second, formatted once a second (the millisecond is the caller's)."""
+
+    def __init__(self, fmt: str, converter: Callable[[float], time.struct_time]) -> None:
+        self._fmt, self._converter = fmt, converter
+        self._last: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+
+    def __call__(self, created: float) -> str:
+        second, last = int(created), self._last  # one read: another thread may format too
+        if last[0] != second:
+            last = self._last = (second, time.strftime(self._fmt, self._converter(second)))
+        return last[1]
 
 
 class LineFormatter(logging.Formatter, metaclass=abc.ABCMeta):
@@ -36,19 +51,17 @@ class TextFormatter(LineFormatter):
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
-        self._second: tuple[int, str] = (-1, "")
+        # Through self.converter when a second starts: a converter set later (UTC, say) is followed.
+        self._second = _SecondText(self.default_time_format, lambda second: self.converter(second))
 
     def line(self, logger: str, created: float, message: str, fields: dict[str, Any]) -> str:
-        second, cached = int(created), self._second  # one read: another thread may format too
-        if cached[0] != second:
-            cached = self._second = (second, time.strftime(self.default_time_format, self.converter(second)))
-        return f"{cached[1]},{int(created % 1 * 1000):03d} INFO {logger} {message}"
+        return f"{self._second(created)},{int(created % 1 * 1000):03d} INFO {logger} {message}"
 
 
 class JsonFormatter(LineFormatter):
     def __init__(self) -> None:
         super().__init__()
-        self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+        self._second = _SecondText("%Y-%m-%dT%H:%M:%S", time.gmtime)
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {"ts": self._timestamp(record.created), "level": record.levelname, "logger": record.name}
@@ -65,11 +78,8 @@ class JsonFormatter(LineFormatter):
         return _ENCODER.encode({"ts": self._timestamp(created), "level": "INFO", "logger": logger, **fields})
 
     def _timestamp(self, created: float) -> str:
-        """UTC to the millisecond; the date and time up to the second are formatted once a second."""
-        second, cached = int(created), self._second  # one read: another thread may format too
-        if cached[0] != second:
-            cached = self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
-        return f"{cached[1]}.{int(created % 1 * 1000):03d}Z"
+        """UTC to the millisecond."""
+        return f"{self._second(created)}.{int(created % 1 * 1000):03d}Z"
 
 
 def formatter(log_format: str) -> LineFormatter:
