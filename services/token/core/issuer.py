@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.token.core.claims import AccessPlan, access_token_claims, id_token_claims
+from shared import compact_json
 from shared.config import Settings
 from shared.models import Client
 from shared.tokens.jws_sign import JwsSigner
@@ -46,6 +47,20 @@ class TokenResponse:
         if self.id_token is not None:
             body["id_token"] = self.id_token
         return body
+
+    def json(self) -> bytes:
+        """``body()`` as compact JSON. The tokens go in as they are: a JWS compact serialization
+        and a refresh token hold only base64url characters and dots (RFC 7515 §7.1, RFC 4648 §5),
+        nothing JSON escapes; having the encoder look at each of their 1,500 characters was about
+        1% of an exchange's CPU."""
+        parts = ['{"access_token":"', self.access_token, '","token_type":"Bearer","expires_in":',
+                 str(self.expires_in), ',"scope":', compact_json.dumps(self.scope)]
+        if self.refresh_token is not None:
+            parts += (',"refresh_token":"', self.refresh_token, '"')
+        if self.id_token is not None:
+            parts += (',"id_token":"', self.id_token, '"')
+        parts.append("}")
+        return "".join(parts).encode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from services.token.core.form import required
 from services.token.core.introspection import introspect
 from shared.errors import InvalidClient
 from shared.models import Client
-from shared.web.errors import NO_STORE
+from shared.web.json_responses import no_store_json
 
 
 async def introspection(request: web.Request) -> web.Response:
@@ -25,4 +25,4 @@ async def introspection(request: web.Request) -> web.Response:
     app = request.app
     body = await introspect(required(form, "token"), client, settings=app[SETTINGS], keys=app[KEY_CACHE],
                             refresh_tokens=app[REFRESH_TOKENS], denylist=app[DENYLIST])
-    return web.json_response(body, headers=NO_STORE)
+    return no_store_json(body)

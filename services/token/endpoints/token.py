@@ -14,7 +14,7 @@ from services.token.authentication import authenticate, read_form
 from services.token.core.context import TokenRequest
 from services.token.core.grants import GRANT_HANDLERS, grant_type_of
 from shared.web.client_address import client_address
-from shared.web.errors import NO_STORE
+from shared.web.json_responses import no_store_json
 
 
 async def token(request: web.Request) -> web.Response:
@@ -24,4 +24,4 @@ async def token(request: web.Request) -> web.Response:
     ctx = request.app[GRANT_CONTEXT]
     remote_addr = client_address(request, ctx.settings.trusted_proxies)
     response = await handler(TokenRequest(client, form, int(time.time()), remote_addr), ctx)
-    return web.json_response(response.body(), headers=NO_STORE)
+    return no_store_json(response.json())
