@@ -71,8 +71,10 @@ def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:
     if len(pairs) > max_params:
         raise MalformedParameters(f"the request has more than {max_params} parameters")
     # A control character sent as is shows in the raw text; only a percent-escape can hide one.
-    # So the text is searched once, and then only the values that had an escape are again.
-    checked = _CONTROL.search(raw) is None
+    # So the text is searched once, and then only the values that had an escape are again. In
+    # ASCII text the characters that are not printable are exactly _CONTROL's (C0 and DEL), and
+    # isprintable looks at each far faster than the expression does.
+    checked = raw.isprintable()
     values: dict[str, list[str]] = {}  # every name seen, with its non-empty values
     repeated: set[str] = set()
     for pair in pairs:
