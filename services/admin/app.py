@@ -18,7 +18,7 @@ from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
-from shared.web.unavailable import retry_after_middleware, store_outage_middleware
+from shared.web.unavailable import store_outage_middleware
 
 # A few operators and scripts, each request a query or two: more at once only queues on the pool.
 MAX_CONCURRENT_REQUESTS = 8
@@ -27,11 +27,10 @@ MAX_CONCURRENT_REQUESTS = 8
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        # Outermost first: headers on every answer; every 503 gets Retry-After; every error is a
+        # Outermost first: headers on every answer (Retry-After on every 503); every error is a
         # problem; beyond the limit a request is shed; outages become 503; then the admin token.
         middlewares=[
-            security_headers_middleware(https=False),
-            retry_after_middleware(settings.retry_after),
+            security_headers_middleware(https=False, retry_after=settings.retry_after),
             problem_middleware,
             # The token and its permission are checked before the body is read (the contract), so
             # a body over the limit is a 413 only for a caller allowed to write.

@@ -28,7 +28,7 @@ from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import PAGE_CSP, security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
-from shared.web.unavailable import retry_after_middleware, store_outage_middleware
+from shared.web.unavailable import store_outage_middleware
 
 HERE = Path(__file__).parent
 # Logins wait for the argon2 threads (LATCHKEY_HASH_WORKERS), pages for PostgreSQL and Redis:
@@ -39,10 +39,11 @@ MAX_CONCURRENT_REQUESTS = 16
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        # Outermost first: security headers land on every response, error pages included; every
-        # 503 gets Retry-After; beyond the limit a request is shed; outages become 503 pages.
-        middlewares=[security_headers_middleware(https=settings.issuer_is_https, csp=PAGE_CSP),
-                     retry_after_middleware(settings.retry_after), html_error_middleware,
+        # Outermost first: security headers land on every response, error pages included, and
+        # Retry-After on every 503; beyond the limit a request is shed; outages become 503 pages.
+        middlewares=[security_headers_middleware(https=settings.issuer_is_https, csp=PAGE_CSP,
+                                                 retry_after=settings.retry_after),
+                     html_error_middleware,
                      load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
                      store_outage_middleware],
     )

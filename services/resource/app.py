@@ -18,7 +18,7 @@ from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
 from shared.web.shedding import database_places_middleware, load_shedding_middleware
-from shared.web.unavailable import retry_after_middleware, store_outage_middleware
+from shared.web.unavailable import store_outage_middleware
 
 # A request costs about 0.2 ms of CPU (the signature check) and otherwise waits on Redis (the
 # denylist) or, once per user every few seconds, PostgreSQL (/userinfo's cached profile): 64 at
@@ -31,12 +31,13 @@ MAX_CONCURRENT_REQUESTS = 64
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        # Outermost first: headers on every answer; CORS (preflights answered before the bearer
-        # check, errors readable too); errors rendered once; then the bearer check.
+        # Outermost first: headers on every answer (every 503 says when to come back); CORS
+        # (preflights answered before the bearer check, errors readable too); errors rendered
+        # once; then the bearer check.
         middlewares=[
-            security_headers_middleware(https=settings.resource_url.startswith("https://")),
+            security_headers_middleware(https=settings.resource_url.startswith("https://"),
+                                        retry_after=settings.retry_after),
             cors_middleware(RULES),
-            retry_after_middleware(settings.retry_after),  # every 503 says when to come back
             json_error_middleware,
             load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
             store_outage_middleware,  # PostgreSQL or Redis down: 503, never 500

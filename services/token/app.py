@@ -19,7 +19,7 @@ from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import security_headers_middleware
 from shared.web.shedding import load_shedding_middleware
-from shared.web.unavailable import retry_after_middleware, store_outage_middleware
+from shared.web.unavailable import store_outage_middleware
 
 # Signing is CPU-bound on one event loop: with the stores nearby two exchanges at once keep it
 # busy and more only make each slower (the target: accepted p99 within 3x the unloaded
@@ -31,11 +31,11 @@ MIN_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS = 2, 8
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        # Outermost first: headers on every answer; CORS (preflights answered before anything
-        # else, errors readable too); every 503 gets Retry-After; errors rendered once; beyond
-        # the limit a request is shed; outages become 503.
-        middlewares=[security_headers_middleware(https=settings.issuer_is_https), cors_middleware(RULES),
-                     retry_after_middleware(settings.retry_after), json_error_middleware,
+        # Outermost first: headers on every answer (Retry-After on every 503); CORS (preflights
+        # answered before anything else, errors readable too); errors rendered once; beyond the
+        # limit a request is shed; outages become 503.
+        middlewares=[security_headers_middleware(https=settings.issuer_is_https, retry_after=settings.retry_after),
+                     cors_middleware(RULES), json_error_middleware,
                      load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS,
                                               default_floor=MIN_CONCURRENT_REQUESTS),
                      store_outage_middleware],
