@@ -25,10 +25,11 @@ _MAX_CLIENT_ID_CHARS = 100  # an unauthenticated client_id is caller-chosen text
 
 
 class RequestInfo:
-    __slots__ = ("request_id", "client_id", "error", "reason", "reference")
+    __slots__ = ("request_id", "route", "client_id", "error", "reason", "reference")
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
+        self.route: str | None = None  # the route template, once the metrics have worked it out
         self.client_id: str | None = None
         self.error: str | None = None  # the OAuth error code (RFC 6749 §5.2) or a page's error
         self.reason: str | None = None  # a short fixed key saying why, e.g. pkce_mismatch
