@@ -30,6 +30,8 @@ class MalformedParameters(ValueError):
 
 
 def has_control_character(value: str) -> bool:
+    if value.isascii():  # the usual case; C1 is not ASCII, and there the others are what is not printable
+        return not value.isprintable()
     return _CONTROL.search(value) is not None
 
 
@@ -82,8 +84,8 @@ def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:
         if checked and "%" not in pair:  # most pairs (codes, tokens, verifiers): nothing to unescape
             name, value = raw_name.replace("+", " "), raw_value.replace("+", " ")
         else:
-            name = _decode(raw_name, None)
-            value = _decode(raw_value, name)
+            name = _decode(raw_name, None, checked)
+            value = _decode(raw_value, name, checked)
         found = values.get(name)
         if found is None:
             found = values[name] = []
@@ -104,10 +106,13 @@ def single_values(params: Params, defined: frozenset[str]) -> Mapping[str, str]:
     return {name: found[0] for name, found in params.values.items()}
 
 
-def _decode(text: str, name: str | None) -> str:
-    """One name (``name`` None) or the value of parameter ``name``, unescaped and checked."""
+def _decode(text: str, name: str | None, checked: bool) -> str:
+    """One name (``name`` None) or the value of parameter ``name``, unescaped and checked
+    (``checked``: the raw text holds no control character, so one without an escape is fine)."""
     if "%" not in text:
         decoded = text.replace("+", " ")
+        if checked:
+            return decoded
     elif _BROKEN_ESCAPE.search(text):
         raise MalformedParameters(f"{_what(name)} contains a broken percent-escape")
     else:
