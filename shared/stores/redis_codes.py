@@ -8,11 +8,11 @@ replayed code is then recognised and what was issued from it can be revoked.
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 
 from redis.asyncio import Redis
 
+from shared import compact_json
 from shared.crypto.digests import sha256_hex
 from shared.models import AuthorizationGrant, CodeUse
 
@@ -77,7 +77,7 @@ class RedisCodeStore:
     async def consume(self, code: str, use: CodeUse, replay_window: int) -> AuthorizationGrant | None:
         """GETDEL plus the used marker, one round trip. ``use.grant_id`` is taken from the grant."""
         # Built by hand: dataclasses.asdict costs more than the rest of this call on the hot path.
-        marker = json.dumps({"access_jti": use.access_jti, "access_expires_at": use.access_expires_at})
+        marker = compact_json.dumps({"access_jti": use.access_jti, "access_expires_at": use.access_expires_at})
         raw = await self._consume(keys=list(self._keys(code)), args=[marker, replay_window])
         return AuthorizationGrant.from_json(raw) if raw else None
 
