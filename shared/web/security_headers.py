@@ -1,7 +1,7 @@
-"""The headers every answer carries, in one middleware (outermost, so it sees every answer):
-strict security headers (OWASP secure headers, RFC 9700 §4.16), and on every 503 ``Retry-After``
-(RFC 9110 §10.2.3), whoever produced it: a store outage, load shedding, an unreachable JWKS,
-/readyz. One layer rather than two: every request passes through each."""
+"""The headers every answer carries, in one middleware, the outermost of a service's own so that it
+sees every answer: strict security headers (OWASP secure headers, RFC 9700 §4.16), and on every
+503 ``Retry-After`` (RFC 9110 §10.2.3), whoever produced it: a store outage, load shedding, an
+unreachable JWKS, /readyz. One layer rather than two: every request passes through each."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ BASE_HEADERS = {
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_RETRY_AFTER = istr("Retry-After")
 
 
 def security_headers_middleware(*, https: bool, csp: str = API_CSP, no_store: bool = True,
@@ -57,6 +58,3 @@ def _apply(response: web.StreamResponse, headers: dict[istr, str], retry_after: 
         setdefault(name, value)
     if response.status == 503 and retry_after is not None and not response.prepared:
         setdefault(_RETRY_AFTER, retry_after)
-
-
-_RETRY_AFTER = istr("Retry-After")
