@@ -76,15 +76,13 @@ class AccessLogger(AbstractAccessLogger):
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         fields = access_fields(request, response, time)
-        extra = " ".join([f"{key}={fields[key]}" for key in _EXTRA_KEYS if key in fields])
+        args = (fields["remote"], fields["method"], fields["route"], fields["status"], fields["latency_ms"],
+                " ".join([f"{key}={fields[key]}" for key in _EXTRA_KEYS if key in fields]))
         batch = self._batch
         if batch is not None and self.logger.isEnabledFor(logging.INFO):
-            # _MESSAGE's text, made without the tuple of its arguments.
-            batch.add_line(self.logger.name, f"{fields['remote']} {fields['method']} {fields['route']} "
-                                             f"{fields['status']:d} {fields['latency_ms']:.1f}ms {extra}", fields)
+            batch.add_line(self.logger.name, _MESSAGE % args, fields)
         else:
-            self.logger.info(_MESSAGE, fields["remote"], fields["method"], fields["route"], fields["status"],
-                             fields["latency_ms"], extra, extra={"fields": fields})
+            self.logger.info(_MESSAGE, *args, extra={"fields": fields})
 
 
 PathOnlyAccessLogger = AccessLogger  # the name before request ids and reasons were added

@@ -17,7 +17,7 @@ from shared.bearer.responses import NO_STORE
 _HEADERS = {hdrs.CONTENT_TYPE: "application/json; charset=utf-8", **NO_STORE}
 
 
-def no_store_json(body: dict[str, Any] | bytes, status: int = 200) -> web.Response:
-    """``body``: a dict, or its JSON already encoded."""
+def no_store_json(body: dict[str, Any] | bytes) -> web.Response:
+    """A 200 with ``body``: a dict, or its JSON already encoded."""
     payload = body if isinstance(body, bytes) else compact_json.dumps(body).encode()
-    return web.Response(body=payload, status=status, headers=_HEADERS)
+    return web.Response(body=payload, headers=_HEADERS)

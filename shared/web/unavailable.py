@@ -1,6 +1,6 @@
 """How every service says "not now, try again": 503 temporarily_unavailable with Retry-After.
 
-``store_outage_middleware`` (inside the error middleware, used by all three app factories) turns
+``store_outage_middleware`` (inside the error middleware, in every app factory) turns
 a PostgreSQL or Redis outage into ``TemporarilyUnavailable``; the service's one error middleware
 renders it like any other protocol error (JSON on the APIs, a page on the authorize service). A
 store that is down is not a bug: nothing was issued and the client may retry. Every 503, whoever
