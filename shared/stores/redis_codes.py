@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from shared import compact_json
 from shared.crypto.digests import sha256_hex
 from shared.models import AuthorizationGrant, CodeUse
+from shared.stores.redis_scripts import LuaScript
 
 # The caller cannot know the grant id before the code is consumed, so the script copies it
 # from the stored grant into the marker (cjson is part of every Redis >= 2.6).
@@ -43,8 +44,8 @@ class RedisCodeStore:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
-        self._consume = redis.register_script(_CONSUME)
-        self._save_taking = redis.register_script(_SAVE_TAKING)
+        self._consume = LuaScript(redis, _CONSUME)
+        self._save_taking = LuaScript(redis, _SAVE_TAKING)
 
     def _keys(self, code: str) -> tuple[str, str]:
         """The code's key and its used marker's, from one digest."""
@@ -78,7 +79,7 @@ class RedisCodeStore:
         """GETDEL plus the used marker, one round trip. ``use.grant_id`` is taken from the grant."""
         # Built by hand: dataclasses.asdict costs more than the rest of this call on the hot path.
         marker = compact_json.dumps({"access_jti": use.access_jti, "access_expires_at": use.access_expires_at})
-        raw = await self._consume(keys=list(self._keys(code)), args=[marker, replay_window])
+        raw = await self._consume(keys=self._keys(code), args=[marker, replay_window])
         return AuthorizationGrant.from_json(raw) if raw else None
 
     async def find_use(self, code: str) -> CodeUse | None:

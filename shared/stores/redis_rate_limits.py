@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from shared.stores.redis_scripts import LuaScript
+
 # Many requests' admissions in one call, decided in order as if each came alone. KEYS: every
 # request's buckets, one request after another. ARGV[1]: how many requests; then per request its
 # bucket count followed by, per bucket, (emission interval ms, burst tolerance ms, charge 0/1).
@@ -111,8 +113,8 @@ class RedisRateLimits:
 
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._prefix = f"{prefix}rl:"
-        self._admit = redis.register_script(_ADMIT)
-        self._charge = redis.register_script(_CHARGE)
+        self._admit = LuaScript(redis, _ADMIT)
+        self._charge = LuaScript(redis, _CHARGE)
 
     def key(self, name: str) -> str:
         return self._prefix + name

@@ -35,6 +35,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from shared.crypto.digests import sha256_hex
+from shared.stores.redis_scripts import LuaScript
 
 Limit = Literal["user", "ip", "in_flight"]
 
@@ -112,10 +113,10 @@ class RedisLoginThrottle:
         self._max_ip = max_per_ip
         self._max_in_flight = max_in_flight_per_ip
         self._window = window
-        self._begin = redis.register_script(_BEGIN)
-        self._failed = redis.register_script(_FAILED)
-        self._succeeded = redis.register_script(_SUCCEEDED)
-        self._abandoned = redis.register_script(_ABANDONED)
+        self._begin = LuaScript(redis, _BEGIN)
+        self._failed = LuaScript(redis, _FAILED)
+        self._succeeded = LuaScript(redis, _SUCCEEDED)
+        self._abandoned = LuaScript(redis, _ABANDONED)
 
     async def begin(self, username: str, ip: str) -> LoginAttempt:
         """Takes this attempt's places before its password is hashed, unless a limit refuses it."""
