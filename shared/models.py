@@ -162,7 +162,8 @@ class AuthorizationGrant:
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> AuthorizationGrant:
-        data = json.loads(raw)
+        # Decoded first: json.loads would guess the encoding of bytes (UTF-16? -32?) each time.
+        data = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         data["scope"] = tuple(data["scope"])
         return cls(**data)
 
