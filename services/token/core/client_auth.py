@@ -48,13 +48,17 @@ def _decode_basic(value: str) -> tuple[str, str]:
         raise InvalidClient("malformed Basic credentials", used_basic=True)
     try:
         # Appendix B: both halves are form-urlencoded before being joined with ':'.
-        client_id = unquote_plus(raw_id, errors="strict")
-        secret = unquote_plus(raw_secret, errors="strict")
+        client_id, secret = _form_decoded(raw_id), _form_decoded(raw_secret)
     except UnicodeDecodeError:
         raise InvalidClient("malformed Basic credentials", used_basic=True) from None
     if not client_id or has_control_character(client_id) or has_control_character(secret):
         raise InvalidClient("malformed Basic credentials", used_basic=True)
     return client_id, secret
+
+
+def _form_decoded(text: str) -> str:
+    """unquote_plus, skipped for the usual id or secret that holds neither '%' nor '+'."""
+    return unquote_plus(text, errors="strict") if "%" in text or "+" in text else text
 
 
 def _from_basic(authorization: str, form: Mapping[str, str]) -> ClientCredentials:

@@ -25,16 +25,18 @@ GRANT_HANDLERS: dict[GrantType, GrantHandler] = {
     GrantType.AUTHORIZATION_CODE: exchange_code,
     GrantType.REFRESH_TOKEN: refresh,
 }
+# By value: the enum's own lookup by value (GrantType(raw)) goes through its metaclass, on every
+# token request.
+_BY_VALUE: dict[str, GrantType] = {grant_type.value: grant_type for grant_type in GrantType}
 
 
 def grant_type_of(form: Mapping[str, str], client: Client) -> GrantType:
     """§5.2: unsupported_grant_type for what we do not implement, unauthorized_client for what
     this client was not registered to use."""
     raw = required(form, "grant_type")
-    try:
-        grant_type = GrantType(raw)
-    except ValueError:
-        raise UnsupportedGrantType("this grant_type is not supported") from None
+    grant_type = _BY_VALUE.get(raw)
+    if grant_type is None:
+        raise UnsupportedGrantType("this grant_type is not supported")
     if grant_type not in client.grant_types:
         raise UnauthorizedClient(f"this client may not use the {grant_type} grant")
     return grant_type
