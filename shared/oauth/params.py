@@ -10,12 +10,19 @@ A repeat is counted even when one copy is empty (the strict reading); what a rep
 endpoint's to say (the authorization endpoint must first know whether it may redirect; RFC 8707
 lets resource repeat), so the parser records repeats instead of raising. ``single_values`` is the
 token endpoints' strict form.
+
+§3.1 and §3.2 also say an endpoint MUST ignore the parameters it does not recognise, so the
+authorization and token endpoints parse with ``lenient=True``: a value that cannot be decoded is
+then recorded under its name (``Params.malformed``) instead of refusing the request, and the
+endpoint refuses it only if the name is one of its own (``Params.problem``). A name that cannot
+be decoded is no name of ours, and is ignored. The endpoint must not take a malformed value of
+its own for an omitted one: dropped, a redirect_uri would fall back to the registered one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import unquote_to_bytes
@@ -23,6 +30,9 @@ from urllib.parse import unquote_to_bytes
 _BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # No parameter of ours may hold a control character (C0, DEL, C1); PostgreSQL refuses NUL.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+_NOTHING_MALFORMED: Mapping[str, str] = MappingProxyType({})
 
 
 class MalformedParameters(ValueError):
@@ -41,6 +51,8 @@ class Params:
 
     values: Mapping[str, tuple[str, ...]]
     repeated_names: frozenset[str] = field(default=frozenset())
+    # Lenient parsing only: what is wrong with each parameter whose value could not be decoded.
+    malformed: Mapping[str, str] = field(default_factory=lambda: _NOTHING_MALFORMED)
 
     def first(self, name: str) -> str | None:
         found = self.values.get(name)
@@ -55,6 +67,12 @@ class Params:
     def repeated(self) -> list[str]:
         return sorted(self.repeated_names)
 
+    def problem(self, names: Iterable[str]) -> str | None:
+        """What is wrong with the first of ``names`` sent malformed (lenient parsing); None if none was."""
+        if not self.malformed:
+            return None
+        return next((self.malformed[name] for name in names if name in self.malformed), None)
+
     def pairs(self) -> Iterator[tuple[str, str]]:
         """Every (name, value), repeated names as often as they came: to send the request on."""
         for name, values in self.values.items():
@@ -62,12 +80,18 @@ class Params:
                 yield name, value
 
 
-def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:
+def parse_urlencoded(raw: str | bytes, *, max_params: int, lenient: bool = False) -> Params:
+    """``lenient``: a malformed value is recorded in ``malformed`` and a malformed name ignored,
+    instead of refusing the whole request (see the module's docstring)."""
     # A query string is text, but aiohttp's pure-Python HTTP parser hands on raw non-ASCII bytes
     # (as surrogate escapes, which no encoder accepts): refuse them exactly as in a body.
-    if not raw.isascii():
-        raise MalformedParameters("the request contains characters that are not percent-encoded")
-    if isinstance(raw, bytes):
+    ascii_only = raw.isascii()
+    if not ascii_only:
+        if not lenient:
+            raise MalformedParameters("the request contains characters that are not percent-encoded")
+        # Each pair is then decoded and checked on its own; latin-1 keeps every byte as a character.
+        raw = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    elif isinstance(raw, bytes):
         raw = raw.decode("ascii")
     pairs = [pair for pair in raw.split("&") if pair] if raw else []
     if len(pairs) > max_params:
@@ -76,16 +100,27 @@ def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:
     # So the text is searched once, and then only the values that had an escape are again. In
     # ASCII text the characters that are not printable are exactly _CONTROL's (C0 and DEL), and
     # isprintable looks at each far faster than the expression does.
-    checked = raw.isprintable()
+    checked = ascii_only and raw.isprintable()
     values: dict[str, list[str]] = {}  # every name seen, with its non-empty values
     repeated: set[str] = set()
+    malformed: dict[str, str] = {}
     for pair in pairs:
         raw_name, _, raw_value = pair.partition("=")
         if checked and "%" not in pair:  # most pairs (codes, tokens, verifiers): nothing to unescape
             name, value = raw_name.replace("+", " "), raw_value.replace("+", " ")
-        else:
+        elif not lenient:
             name = _decode(raw_name, None, checked)
             value = _decode(raw_value, name, checked)
+        else:
+            try:
+                name = _decode(raw_name, None, checked)
+            except MalformedParameters:
+                continue  # no parameter of ours has such a name: ignored (§3.1)
+            try:
+                value = _decode(raw_value, name, checked)
+            except MalformedParameters as exc:
+                malformed.setdefault(name, str(exc))
+                value = ""  # sent, so it still counts as a repeat; its value is unusable
         found = values.get(name)
         if found is None:
             found = values[name] = []
@@ -94,12 +129,14 @@ def parse_urlencoded(raw: str | bytes, *, max_params: int) -> Params:
         if value:
             found.append(value)
     return Params(MappingProxyType({name: tuple(found) for name, found in values.items() if found}),
-                  frozenset(repeated))
+                  frozenset(repeated), MappingProxyType(malformed) if malformed else _NOTHING_MALFORMED)
 
 
 def single_values(params: Params, defined: frozenset[str]) -> Mapping[str, str]:
     """The strict form of §3.2 for the token, revocation and introspection endpoints: one value of
-    each parameter the endpoint ``defined``; others are ignored, repeated or not (§3.1)."""
+    each parameter the endpoint ``defined``; others are ignored, repeated or malformed or not (§3.1)."""
+    if (problem := params.problem(defined)) is not None:
+        raise MalformedParameters(problem)
     for name in params.repeated():
         if name in defined:
             raise MalformedParameters(f"parameter {name} is repeated")
@@ -109,6 +146,8 @@ def single_values(params: Params, defined: frozenset[str]) -> Mapping[str, str]:
 def _decode(text: str, name: str | None, checked: bool) -> str:
     """One name (``name`` None) or the value of parameter ``name``, unescaped and checked
     (``checked``: the raw text holds no control character, so one without an escape is fine)."""
+    if not text.isascii():  # only where lenient parsing let non-ASCII text through to here
+        raise MalformedParameters(f"{_what(name)} contains characters that are not percent-encoded")
     if "%" not in text:
         decoded = text.replace("+", " ")
         if checked:

@@ -72,3 +72,37 @@ def test_single_values_refuses_a_repeat_of_a_defined_name_and_keeps_the_rest():
 def test_single_values_ignores_a_repeat_of_a_name_the_endpoint_does_not_define():
     """RFC 6749 §3.1: unrecognized parameters are ignored, repeated or not."""
     assert single_values(parse_urlencoded("a=1&x=2&x=3", max_params=10), frozenset("a")) == {"a": "1", "x": "2"}
+
+
+B_IS_RAW = "parameter b contains characters that are not percent-encoded"
+
+
+@pytest.mark.parametrize("raw, values, malformed", [
+    pytest.param("a=1&b=%01", {"a": ("1",)}, {"b": "parameter b contains a control character"},
+                 id="a control character"),
+    pytest.param("b=%ZZ&a=1", {"a": ("1",)}, {"b": "parameter b contains a broken percent-escape"},
+                 id="a broken escape"),
+    pytest.param("a=1&b=caf\u00e9", {"a": ("1",)}, {"b": B_IS_RAW}, id="raw non-ASCII in a query string"),
+    pytest.param(b"a=1&b=caf\xc3\xa9", {"a": ("1",)}, {"b": B_IS_RAW}, id="raw non-ASCII bytes"),
+    pytest.param("a=1&b%00=2&caf\u00e9=3", {"a": ("1",)}, {}, id="a name that is no name of ours is ignored"),
+])
+def test_lenient_parsing_records_a_bad_value_under_its_name(raw, values, malformed):
+    params = parse_urlencoded(raw, max_params=10, lenient=True)
+    assert (dict(params.values), dict(params.malformed)) == (values, malformed)
+
+
+def test_a_malformed_copy_still_counts_as_a_repeat():
+    params = parse_urlencoded("a=1&a=%01", max_params=10, lenient=True)
+    assert params.is_repeated("a") and params.first("a") == "1" and params.problem(["a"]) is not None
+
+
+def test_lenient_parsing_still_limits_the_parameters():
+    with pytest.raises(MalformedParameters, match="more than 10 parameters"):
+        parse_urlencoded("&".join(f"p{i}=%01" for i in range(11)), max_params=10, lenient=True)
+
+
+def test_single_values_refuses_a_malformed_defined_name_and_ignores_the_others():
+    params = parse_urlencoded("a=1&x=%01&x=2", max_params=10, lenient=True)
+    assert single_values(params, frozenset("a")) == {"a": "1", "x": "2"}
+    with pytest.raises(MalformedParameters, match="parameter x contains a control character"):
+        single_values(params, frozenset("ax"))

@@ -1,7 +1,7 @@
 """Properties of the one request parser (shared.oauth.params, RFC 6749 §3.1, §3.2, Appendix B) and of
 the token endpoints' form reading (services.token.core.form): any input is a value or a typed error."""
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -110,3 +110,45 @@ def test_more_pairs_than_the_limit_is_malformed(limit, extra):
         assert f"more than {limit} parameters" in str(exc)
     else:
         raise AssertionError("the parameter limit was not enforced")
+
+
+@given(raw_inputs)
+def test_lenient_parsing_refuses_nothing_but_too_many_parameters(raw):
+    """The authorization and token endpoints parse leniently (RFC 6749 §3.1: unrecognized
+    parameters are ignored): a bad value is recorded under its name, never handed on."""
+    try:
+        params = parse_urlencoded(raw, max_params=MAX_PARAMS, lenient=True)
+    except MalformedParameters as exc:
+        assert f"more than {MAX_PARAMS} parameters" in str(exc)
+        return
+    _check_params(params)
+    for name, problem in params.malformed.items():
+        assert not has_control_character(name)
+        assert name not in params.values or params.is_repeated(name)  # a good copy beside the bad one
+        assert problem.startswith(f"parameter {name} ")
+
+
+@given(raw_inputs)
+def test_lenient_parsing_agrees_with_strict_parsing_where_that_accepts(raw):
+    try:
+        strict = parse_urlencoded(raw, max_params=MAX_PARAMS)
+    except MalformedParameters:
+        return
+    assert parse_urlencoded(raw, max_params=MAX_PARAMS, lenient=True) == strict
+
+
+@given(forms.filter(bool), st.sampled_from(["\x00", "\n", "\x7f", "\x85", "%ZZ", "%FF"]))
+def test_a_bad_value_is_recorded_with_the_strict_parsers_reason_and_the_rest_kept(form, bad):
+    name = sorted(form)[0]
+    raw = urlencode({**form, name: form[name] + bad if not bad.startswith("%") else "x"})
+    if bad.startswith("%"):  # an escape urlencode would not leave broken: written in by hand
+        raw = raw.replace(f"{quote_plus(name)}=x", f"{quote_plus(name)}=x{bad}", 1)
+    try:
+        parse_urlencoded(raw, max_params=MAX_PARAMS)
+    except MalformedParameters as exc:
+        reason = str(exc)
+    else:
+        raise AssertionError("the bad value was accepted")
+    params = parse_urlencoded(raw, max_params=MAX_PARAMS, lenient=True)
+    assert params.malformed == {name: reason} and params.problem(["other", name]) == reason
+    assert dict(params.values) == {n: (v,) for n, v in form.items() if n != name}

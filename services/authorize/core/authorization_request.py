@@ -14,7 +14,7 @@ from services.authorize.core.audience import chosen_api
 from services.authorize.core.client_redirect import VerifiedRedirect
 from services.authorize.core.errors import RegistrationNotSupported, RequestNotSupported, RequestUriNotSupported
 from services.authorize.core.scopes import requested_scope
-from shared.errors import InvalidRequest, UnauthorizedClient, UnsupportedResponseType
+from shared.errors import InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedResponseType
 from shared.models import Client
 from shared.oauth.catalog import EMPTY, ApiCatalog
 from shared.oauth.params import Params
@@ -58,6 +58,7 @@ class AuthorizationRequest:
 def validate_authorization_request(params: Params, client: Client, redirect: VerifiedRedirect,
                                    policy: Policy, catalog: ApiCatalog = EMPTY) -> AuthorizationRequest:
     no_repeated_parameters(params)
+    no_malformed_parameters(params)
     response_type_is_code(params)
     no_request_objects(params)
     response_mode_is_query(params)
@@ -79,6 +80,16 @@ def no_repeated_parameters(params: Params) -> None:
     for name in SINGLE_VALUED:
         if params.is_repeated(name):
             raise InvalidRequest(f"parameter {name} was sent more than once")
+
+
+def no_malformed_parameters(params: Params) -> None:
+    """A value of ours that could not be decoded (a control character, say); one of a parameter
+    this endpoint does not define was ignored (§3.1). A malformed scope is invalid_scope, as is
+    a scope with characters §3.3 does not allow."""
+    if (problem := params.problem(("scope",))) is not None:
+        raise InvalidScope(problem)
+    if (problem := params.problem((*SINGLE_VALUED, "resource"))) is not None:
+        raise InvalidRequest(problem)
 
 
 def response_type_is_code(params: Params) -> None:

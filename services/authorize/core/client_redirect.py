@@ -29,6 +29,7 @@ def client_id_of(params: Params) -> str:
     if params.is_repeated("client_id"):
         raise CannotRedirect("The request names its application (client_id) more than once.",
                              reason="client_id_repeated")
+    _well_formed(params, "client_id")
     client_id = params.first("client_id")
     if client_id is None:
         raise CannotRedirect("The request does not say which application it comes from (client_id is missing).",
@@ -48,6 +49,7 @@ def verified_redirect_uri(params: Params, client: Client) -> VerifiedRedirect:
         raise CannotRedirect("The request gives its return address (redirect_uri) more than once.",
                              reason="redirect_uri_repeated", client_id=client.client_id,
                              registered=client.redirect_uris)
+    _well_formed(params, "redirect_uri", client)  # not to be taken for an omitted one
     sent = params.first("redirect_uri")
     if sent is None:
         return _registered_default(params, client)
@@ -70,3 +72,16 @@ def _registered_default(params: Params, client: Client) -> VerifiedRedirect:
                              reason="redirect_uri_missing", client_id=client.client_id,
                              registered=client.redirect_uris)
     return VerifiedRedirect(client.redirect_uris[0], sent=False)
+
+
+def echoed_state(params: Params, client: Client) -> str | None:
+    """The state an error redirect carries back exactly (RFC 6749 §4.1.2.1). One sent malformed
+    cannot be, so its error is shown to the user like the others here."""
+    _well_formed(params, "state", client)
+    return params.first("state")
+
+
+def _well_formed(params: Params, name: str, client: Client | None = None) -> None:
+    if (problem := params.problem((name,))) is not None:
+        raise CannotRedirect(f"The request is malformed: {problem}.", reason="malformed_parameters",
+                             client_id=client.client_id if client is not None else None)

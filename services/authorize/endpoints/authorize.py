@@ -15,7 +15,7 @@ from aiohttp import web
 from services.authorize import flow
 from services.authorize.app_keys import COOKIES, PATHS, POLICY, STORES
 from services.authorize.core.authorization_request import validate_authorization_request
-from services.authorize.core.client_redirect import client_id_of, known_client, verified_redirect_uri
+from services.authorize.core.client_redirect import client_id_of, echoed_state, known_client, verified_redirect_uri
 from services.authorize.core.errors import CannotRedirect
 from services.authorize.core.logout_request import BadHint
 from services.authorize.error_pages import ErrorForClient
@@ -39,6 +39,7 @@ async def handle(request: web.Request) -> web.Response:
     params = await authorization_params(request)
     client = known_client(await _find_client(request, client_id_of(params)))
     redirect = verified_redirect_uri(params, client)
+    state = echoed_state(params, client)
     try:
         # The API catalog is cached: usually no query; one when stale or lacking what is asked for.
         catalog = await request.app[STORES].apis.knowing((params.first("scope") or "").split(),
@@ -50,11 +51,10 @@ async def handle(request: web.Request) -> web.Response:
             return again
         return await flow.start(request, authz, client)
     except OAuthError as error:
-        raise ErrorForClient(error, redirect.uri, params.first("state")) from None
+        raise ErrorForClient(error, redirect.uri, state) from None
     except STORE_ERRORS:
         log.warning("store unavailable during authorization", exc_info=True)
-        raise ErrorForClient(TemporarilyUnavailable("please try again in a moment"), redirect.uri,
-                             params.first("state")) from None
+        raise ErrorForClient(TemporarilyUnavailable("please try again in a moment"), redirect.uri, state) from None
 
 
 def cookie_withheld(request: web.Request) -> bool:

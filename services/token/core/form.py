@@ -2,8 +2,9 @@
 
 Only application/x-www-form-urlencoded in UTF-8 is accepted. A parameter these endpoints define
 sent twice is rejected (§3.1, §3.2), except resource (RFC 8707 §2, shared.oauth.resource); one
-they do not define is ignored (§3.1); one sent without a value counts as omitted (§3.1) and a
-value holding a control character is refused, all before any grant logic runs (shared.oauth.params).
+they do not define is ignored (§3.1, §3.2), even with a value that cannot be decoded; one sent
+without a value counts as omitted (§3.1) and a value of theirs holding a control character is
+refused, all before any grant logic runs (shared.oauth.params).
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ def check_content_type(content_type: str, charset: str | None) -> None:
 
 def parse_form(body: bytes, max_params: int) -> Mapping[str, str]:
     try:
-        params = parse_urlencoded(body, max_params=max_params)
+        params = parse_urlencoded(body, max_params=max_params, lenient=True)
         form = single_values(params, SINGLE_VALUED)
     except MalformedParameters as exc:
         raise InvalidRequest(str(exc)) from None
+    if (problem := params.problem(("resource",))) is not None:
+        raise InvalidRequest(problem)
     if params.is_repeated("resource"):
         resource_indicator(params.all("resource"))  # copies of one value are that value; two are refused
     return form

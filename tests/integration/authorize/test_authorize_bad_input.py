@@ -98,3 +98,55 @@ async def test_junk_cookies_are_ignored(authorize_client, web_app):
 async def test_huge_transaction_id_is_a_clean_400(authorize_client):
     response = await authorize_client.get("/login?tx=" + "A" * 5000)
     assert_clean_4xx(response.status, await response.text(), 400)
+
+
+def _query(params: dict[str, str], raw_extra: str) -> URL:
+    """The request's query as a browser encodes it, then ``raw_extra`` appended exactly as written."""
+    return URL(f"/authorize?{URL.build(query=params).raw_query_string}&{raw_extra}", encoded=True)
+
+
+@pytest.mark.parametrize("raw_extra", ["foo=%01", "foo=%ZZ", "foo=%FF%FE", "f%00o=1"],
+                         ids=["control character", "broken escape", "invalid UTF-8", "malformed name"])
+async def test_an_unrecognized_parameter_is_ignored_however_malformed(authorize_client, web_app, raw_extra):
+    """RFC 6749 §3.1: the authorization server MUST ignore unrecognized request parameters."""
+    params = authorization_params(client_id=web_app.client_id, redirect_uri=CALLBACK, scope="openid",
+                                  code_verifier=PKCE.verifier)
+    response = await authorize_client.get(_query(params, raw_extra), allow_redirects=False)
+    assert response.status == 302
+    assert URL(response.headers["Location"]).path.endswith("/login")
+
+
+@pytest.mark.parametrize("name, raw, error", [
+    ("scope", "openid%09profile", "invalid_scope"),
+    ("nonce", "n%01", "invalid_request"),
+    ("login_hint", "a%00", "invalid_request"),
+    ("code_challenge", "%ZZ", "invalid_request"),
+], ids=["a tab in scope", "a control character in nonce", "NUL in login_hint", "a broken escape in code_challenge"])
+async def test_a_malformed_value_of_a_defined_parameter_goes_back_to_the_client(authorize_client, web_app, name,
+                                                                                 raw, error):
+    """RFC 6749 §4.1.2.1: once the client and redirect URI are verified, errors are redirected."""
+    params = authorization_params(client_id=web_app.client_id, redirect_uri=CALLBACK, scope="openid",
+                                  code_verifier=PKCE.verifier)
+    params.pop(name, None)
+    response = await authorize_client.get(_query(params, f"{name}={raw}"), allow_redirects=False)
+    assert response.status == 302
+    location = URL(response.headers["Location"])
+    assert str(location.with_query(None)) == CALLBACK
+    assert location.query["error"] == error and location.query["state"] == params["state"]
+    assert "control character" in location.query["error_description"] or "escape" in location.query[
+        "error_description"]
+
+
+@pytest.mark.parametrize("name", ["client_id", "redirect_uri", "state"])
+async def test_a_malformed_client_id_redirect_uri_or_state_is_a_page(authorize_client, web_app, name):
+    """Not redirected: a malformed redirect_uri must not be taken for an omitted one (the one
+    registered URI), and a malformed state cannot be returned exactly. Not an OpenID request: one
+    without redirect_uri could otherwise go to the client's only registered URI (RFC 6749 §3.1.2.3)."""
+    params = authorization_params(client_id=web_app.client_id, redirect_uri=CALLBACK, scope="notes:read",
+                                  code_verifier=PKCE.verifier)
+    del params[name]
+    response = await authorize_client.get(_query(params, f"{name}=x%01"), allow_redirects=False)
+    body = await response.text()
+    assert_clean_4xx(response.status, body, 400)
+    assert "Location" not in response.headers
+    assert f"parameter {name} contains a control character" in body

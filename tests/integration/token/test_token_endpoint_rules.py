@@ -177,6 +177,20 @@ async def test_a_control_character_in_the_form_is_invalid_request(http, path, bo
     assert response.status == 400 and await error_of(response) == "invalid_request"
 
 
+@pytest.mark.parametrize("path, status, answer", [
+    ("/token", 400, {"error": "invalid_grant"}), ("/revoke", 200, None), ("/introspect", 200, {"active": False}),
+])
+async def test_a_malformed_parameter_these_endpoints_do_not_define_is_ignored(http, app_client, path, status,
+                                                                            answer):
+    """RFC 6749 §3.2: unrecognized parameters are ignored, even ones no client could have meant."""
+    body = b"grant_type=refresh_token&refresh_token=unknown&token=unknown&foo=%01&bar=%ZZ&b%00z=1"
+    response = await http.post(path, data=body, headers={
+        **FORM, "Authorization": basic(app_client.client_id, app_client.secret)})
+    assert response.status == status
+    if answer is not None:
+        assert {k: v for k, v in (await response.json()).items() if k in answer} == answer
+
+
 @pytest.mark.parametrize("path", ["/token", "/revoke", "/introspect"])
 @pytest.mark.parametrize("pair", [b"lk\x00app:secret", b"lk%00app:secret", b"lk_app:se%00cret"],
                          ids=["raw NUL in the id", "encoded NUL in the id", "encoded NUL in the secret"])

@@ -25,11 +25,17 @@ def test_resource_may_repeat_one_value_but_not_name_two():
         parse_form(b"resource=https%3A%2F%2Fa.example&resource=https%3A%2F%2Fb.example", max_params=50)
 
 
+def test_a_malformed_parameter_these_endpoints_do_not_define_is_ignored():
+    """RFC 6749 §3.2: "MUST ignore unrecognized request parameters", however malformed."""
+    assert parse_form(b"grant_type=x&foo=%01&bar=%ZZ&b%00z=1", max_params=50) == {"grant_type": "x"}
+
+
 @pytest.mark.parametrize("body, message", [
     (b"code=a&code=b", "parameter code is repeated"),
     (b"a=1&b=2&c=3", "more than 2 parameters"),
     (b"client_id=lk%00app", "parameter client_id contains a control character"),
-], ids=["a parameter twice", "more parameters than the limit", "a control character"])
+    (b"resource=%FF", "parameter resource is not valid UTF-8"),
+], ids=["a parameter twice", "more parameters than the limit", "a control character", "a malformed resource"])
 def test_malformed_bodies_are_invalid_request(body, message):
     """The parser's rules are tested once (tests/unit/test_params.py); here only their mapping."""
     with pytest.raises(InvalidRequest, match=message):
