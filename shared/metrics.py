@@ -27,7 +27,7 @@ REFRESH_OUTCOMES = ("rotated", "reuse_detected", "grace_reuse")
 LOGIN_OUTCOMES = ("succeeded", "failed", "throttled")
 CLIENT_AUTH_REASONS = ("malformed", "unknown_client", "wrong_method", "wrong_secret")
 BEARER_REASONS = ("expired", "bad_signature", "unknown_kid", "wrong_audience", "revoked", "wrong_issuer",
-                  "not_yet_valid", "malformed")
+                  "not_yet_valid", "malformed", "inactive_user")  # the last: the resource service's own check
 BACKCHANNEL_OUTCOMES = ("delivered", "failed", "timeout")
 # An event whose client_id is not an authenticated client never gets the per-client label.
 _UNAUTHENTICATED_EVENTS = frozenset({"client_auth_failure", "bearer_refused"})

@@ -14,15 +14,12 @@ from aiohttp import web
 
 from services.resource.app_keys import NOTES, SETTINGS
 from services.resource.core.notes import note_json, owner_of, parse_new_note
+from services.resource.inactive_user import inactive_user
 from shared.bearer import ACCESS_TOKEN, require_scope
-from shared.errors import InvalidRequest, InvalidToken
+from shared.errors import InvalidRequest
 from shared.stores.pg_notes import UnknownOwner
 
 NOTES_PATH = "/api/notes"
-
-
-def _inactive_user() -> InvalidToken:
-    return InvalidToken("the token's user no longer exists or is disabled")
 
 
 async def _json_body(request: web.Request) -> Any:
@@ -40,7 +37,7 @@ async def list_notes(request: web.Request) -> web.Response:
     try:
         notes = await request.app[NOTES].list_for(owner, request.app[SETTINGS].notes_page_size)
     except UnknownOwner:
-        raise _inactive_user() from None
+        raise inactive_user(request) from None
     return web.json_response({"notes": [note_json(n) for n in notes]})
 
 
@@ -54,7 +51,7 @@ async def get_note(request: web.Request) -> web.Response:
     try:
         note = await request.app[NOTES].get_for(owner, note_id)
     except UnknownOwner:
-        raise _inactive_user() from None
+        raise inactive_user(request) from None
     if note is None:
         raise web.HTTPNotFound()
     return web.json_response(note_json(note))
@@ -67,5 +64,5 @@ async def create_note(request: web.Request) -> web.Response:
     try:
         note = await request.app[NOTES].create(owner, body)
     except UnknownOwner:
-        raise _inactive_user() from None
+        raise inactive_user(request) from None
     return web.json_response(note_json(note), status=201, headers={"Location": f"{NOTES_PATH}/{note.id}"})

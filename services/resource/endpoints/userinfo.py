@@ -11,8 +11,8 @@ from aiohttp import web
 
 from services.resource.app_keys import PROFILES
 from services.resource.core.claims import userinfo_claims
+from services.resource.inactive_user import inactive_user
 from shared.bearer import ACCESS_TOKEN, require_scope
-from shared.errors import InvalidToken
 
 
 @require_scope("openid")
@@ -20,5 +20,5 @@ async def userinfo(request: web.Request) -> web.Response:
     access = request[ACCESS_TOKEN]
     user = await request.app[PROFILES].get(access.subject)
     if user is None or user.disabled:
-        raise InvalidToken("the token's user no longer exists or is disabled")
+        raise inactive_user(request)
     return web.json_response(userinfo_claims(user, access.scopes))

@@ -40,6 +40,18 @@ async def test_a_refused_token_counts_its_reason_and_one_security_event(http, re
     assert moved(before, after, EVENTS, event="bearer_refused") == 1
 
 
+@pytest.mark.parametrize("path, scope", [("/userinfo", "openid"), ("/api/notes", "notes:read")])
+async def test_a_token_of_a_user_who_is_gone_is_counted_as_refused(http, resource_url, settings, signing_key, path,
+                                                                   scope):
+    """Refused by the service's own check, not the verifier's: counted all the same."""
+    token = mint(signing_key, access_claims(settings, str(uuid.uuid4()), scope))
+    before = await scrape(http, resource_url + "/metrics")
+    assert await _get(http, resource_url + path, token) == 401
+    after = await scrape(http, resource_url + "/metrics")
+    assert moved(before, after, "latchkey_bearer_refused_total", reason="inactive_user") == 1
+    assert moved(before, after, EVENTS, event="bearer_refused") == 1
+
+
 async def test_a_note_request_is_labelled_with_the_route_template(http, resource_url, user, token_for):
     before = await scrape(http, resource_url + "/metrics")
     note_id = uuid.uuid4()
