@@ -28,7 +28,7 @@ from shared.crypto.digests import new_secret, sha256_hex
 from shared.errors import InvalidGrant
 from shared.models import AuditEvent, AuthorizationGrant, Client, CodeRedemption, CodeUse, NewRefreshToken
 from shared.oauth.scopes import format_scope
-from shared.pkce import verify_code_verifier
+from shared.pkce import is_valid_code_verifier, verify_code_verifier
 
 REFRESH_TOKEN_BYTES = 32  # 256 bits (RFC 6749 §10.10 asks for at least 128)
 
@@ -68,6 +68,8 @@ def check_pkce(grant: AuthorizationGrant, verifier: str | None) -> None:
         return
     if verifier is None:
         raise PkceMismatch("code_verifier is required")
+    if not is_valid_code_verifier(verifier):  # its syntax is public: saying so helps and tells nothing
+        raise PkceMismatch("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1)")
     if grant.code_challenge_method != "S256" or not verify_code_verifier(verifier, grant.code_challenge):
         raise PkceMismatch("code_verifier does not match the code_challenge")
 

@@ -91,6 +91,16 @@ def test_pkce_rule(challenge, method, verifier, ok):
             check_pkce(grant, verifier)
 
 
+@pytest.mark.parametrize("verifier", ["x" * 42, "x" * 129, "x" * 42 + "!", "x" * 42 + " ", "x" * 42 + "+"],
+                         ids=["42 characters", "129 characters", "a '!'", "a space", "a '+'"])
+def test_a_malformed_verifier_is_named_as_such_even_when_it_hashes_to_the_challenge(verifier):
+    """RFC 7636 §4.1's syntax is checked before the hash, and the description says what is wrong."""
+    grant = replace(GRANT, code_challenge=s256_challenge(verifier), code_challenge_method="S256")
+    with pytest.raises(PkceMismatch, match="43 to 128 characters") as refused:
+        check_pkce(grant, verifier)
+    assert refused.value.body()["error"] == "invalid_grant"
+
+
 @pytest.mark.parametrize("scope, grant_types, expected", [
     (("openid", "offline_access"), {"authorization_code", "refresh_token"}, True),
     (("openid",), {"authorization_code", "refresh_token"}, False),
