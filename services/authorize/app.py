@@ -20,10 +20,12 @@ from services.authorize.cookies import Cookies
 from services.authorize.core.authorization_request import Policy
 from services.authorize.core.discovery import server_metadata
 from services.authorize.deps import Paths
+from services.authorize.endpoints import discovery
 from services.authorize.error_pages import html_error_middleware
 from services.authorize.resources import CLEANUP_CONTEXTS
 from services.authorize.routes import routes
 from shared.config import Settings
+from shared.web.cors import cors_middleware
 from shared.web.metrics import instrument
 from shared.web.readiness import readiness_context
 from shared.web.security_headers import PAGE_CSP, security_headers_middleware
@@ -40,10 +42,11 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         # Outermost first: security headers land on every response, error pages included, and
-        # Retry-After on every 503; beyond the limit a request is shed; outages become 503 pages.
+        # Retry-After on every 503; CORS preflights of discovery are answered before anything else;
+        # beyond the limit a request is shed; outages become 503 pages.
         middlewares=[security_headers_middleware(https=settings.issuer_is_https, csp=PAGE_CSP,
                                                  retry_after=settings.retry_after),
-                     html_error_middleware,
+                     cors_middleware(discovery.CORS_RULES), html_error_middleware,
                      load_shedding_middleware(settings, default_limit=MAX_CONCURRENT_REQUESTS),
                      store_outage_middleware],
     )

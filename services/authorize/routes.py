@@ -16,6 +16,7 @@ from services.authorize.endpoints import (
     switch_account,
 )
 from shared.endpoints import ACCOUNT_PATH, AUTHORIZE_PATH, CONSENT_PATH, LOGIN_PATH, LOGOUT_PATH, SWITCH_ACCOUNT_PATH
+from shared.web.cors import options_route
 from shared.web.health import healthz, readyz
 
 
@@ -37,6 +38,8 @@ def routes() -> list[web.RouteDef]:
         web.post(ACCOUNT_PATH + account.ACTIONS["password"], account_actions.change_password),
         web.get(discovery.OPENID_CONFIGURATION_PATH, discovery.handle),
         web.get(discovery.OAUTH_METADATA_PATH, discovery.handle),
+        options_route(discovery.OPENID_CONFIGURATION_PATH, discovery.METHODS),
+        options_route(discovery.OAUTH_METADATA_PATH, discovery.METHODS),
         web.get(static.STYLESHEET_PATH, static.stylesheet),
         web.get("/healthz", healthz),
         web.get("/readyz", readyz),

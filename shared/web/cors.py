@@ -1,6 +1,6 @@
 """CORS (the Fetch standard's CORS protocol) for the few endpoints a browser app calls itself:
-token, revocation, userinfo and JWKS. Nothing else gets CORS headers: not /authorize, not the
-pages, not introspection (a resource server's back channel, never a browser's).
+token, revocation, userinfo, JWKS and discovery. Nothing else gets CORS headers: not /authorize,
+not the pages, not introspection (a resource server's back channel, never a browser's).
 
 A rule per path decides whether an origin may read the answer. The origin is echoed (never
 ``*``, except for public data such as the JWKS) only when the rule allows it, so a page on any

@@ -9,9 +9,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.authorize.app_keys import DISCOVERY
+from shared.web.cors import CorsRule
 
 OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration"
 OAUTH_METADATA_PATH = "/.well-known/oauth-authorization-server"
+METHODS = ("GET",)
+# Any origin, answered "*": a preflight too (an app that sends a header of its own makes one).
+CORS_RULES = {path: CorsRule(METHODS, None) for path in (OPENID_CONFIGURATION_PATH, OAUTH_METADATA_PATH)}
 
 
 async def handle(request: web.Request) -> web.Response:

@@ -30,6 +30,19 @@ async def test_discovery_is_built_from_settings(authorize_client, app_settings, 
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_preflight_from_any_origin_is_answered(authorize_client, path):
+    """A single-page app that sends a header of its own (If-None-Match, say) makes the browser ask first."""
+    response = await authorize_client.options(path, headers={
+        "Origin": "https://spa.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert response.status == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
+    plain = await authorize_client.options(path)
+    assert plain.status == 204 and plain.headers["Allow"] == "GET, OPTIONS"
+
+
 async def test_both_documents_agree(authorize_client):
     first, second = [await (await authorize_client.get(p)).json() for p in PATHS]
     assert first == second
