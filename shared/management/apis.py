@@ -70,7 +70,9 @@ class ApiDeleted:
 # ---- validation: everything is checked before anything is written ----
 
 def check_identifier(identifier: str, dev_mode: bool) -> str:
-    """An absolute https URI without fragment; http only for a loopback host in dev mode."""
+    """An absolute https URI without fragment, query or credentials (RFC 8707 §2: a resource
+    MUST NOT have a fragment and SHOULD NOT have a query; RFC 3986 §3.2.1: user:password is
+    deprecated, and an audience is no place for one); http only for a loopback host in dev mode."""
     try:
         parts = urlsplit(identifier)
     except ValueError:
@@ -79,6 +81,10 @@ def check_identifier(identifier: str, dev_mode: bool) -> str:
         raise InvalidInput("API identifier must not contain white space or exceed 2000 characters")
     if "#" in identifier or not parts.hostname:
         raise InvalidInput(f"API identifier {identifier!r} must be an absolute URI with a host and no fragment")
+    if "?" in identifier:
+        raise InvalidInput(f"API identifier {identifier!r} must not have a query (RFC 8707 section 2)")
+    if "@" in parts.netloc:
+        raise InvalidInput("API identifier must not carry credentials (user:password@)")
     if parts.scheme == "https":
         return identifier
     if parts.scheme == "http" and is_loopback_url(identifier):
