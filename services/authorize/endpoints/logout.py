@@ -109,12 +109,14 @@ async def ask(request: web.Request, session_id: str, session: Session, logout: L
 
 
 async def confirm(request: web.Request, token: str) -> web.Response:
-    """The confirmation's POST: its token is taken once and must belong to this browser's session."""
+    """The confirmation's POST: its token must belong to this browser's session, and is taken once.
+    Only then: a POST from anywhere else (no session, another one) must not spend the user's form."""
     stores = request.app[STORES]
     session_id, session = await current_session(request)
-    record = await stores.transactions.take(token) if token else None
+    record = await stores.transactions.get(token) if token and session_id is not None else None
     if (record is None or record.get("kind") != CONFIRMATION or session_id is None or session is None
-            or not constant_time_equals(record.get("session", ""), sha256_hex(session_id))):
+            or not constant_time_equals(record.get("session", ""), sha256_hex(session_id))
+            or await stores.transactions.take(token) is None):  # of two racing submits, one wins
         raise CannotRedirect(EXPIRED_FORM, status=403, reason="logout_form_expired")
     client = await stores.clients.get(record["client_id"]) if record["client_id"] else None
     # Checked again: the client may have been disabled or its URIs changed while the page was open.

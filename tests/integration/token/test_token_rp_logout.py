@@ -305,6 +305,19 @@ async def test_a_confirmation_form_from_another_session_is_refused(suite, browse
         assert (await prompt_none(victim, rp)).get("code")
 
 
+async def test_a_confirmation_posted_from_elsewhere_does_not_spend_the_users_form(suite, browser, rp, user):
+    await sign_in(browser, suite, rp, user)
+    form = {"csrf": csrf_token(await (await logout(browser)).text())}
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(base_url=suite.issuer, cookie_jar=jar) as elsewhere:
+        assert (await elsewhere.post("/logout", data=form, allow_redirects=False)).status == 403  # no session
+        await sign_in(elsewhere, suite, rp, user)
+        assert (await elsewhere.post("/logout", data=form, allow_redirects=False)).status == 403  # another one
+        assert (await prompt_none(elsewhere, rp)).get("code")
+    assert (await browser.post("/logout", data=form, allow_redirects=False)).status == 200
+    assert (await prompt_none(browser, rp))["error"] == "login_required"
+
+
 @pytest.fixture
 async def expired_hint_key(pool, suite):
     """A published (retired, still listed) key of ours, to sign an ID token that has expired."""
