@@ -39,9 +39,10 @@ async def run_checks(env: Mapping[str, str]) -> list[Finding]:
         finally:
             await conn.close()
         found.extend(signing_keys.check_active(settings, keys))
+        now = datetime.now(UTC)
         if jwks is not None:
-            found.extend(signing_keys.check_served(shown, jwks))
-        found.extend(signing_keys.check_schedule(settings, keys, datetime.now(UTC)))
+            found.extend(signing_keys.check_served(shown, jwks, now, settings))
+        found.extend(signing_keys.check_schedule(settings, keys, now))
         found.extend(signing_keys.check_decrypts(settings, keys))
     found.extend(redis)
     return found

@@ -21,19 +21,33 @@ def check_active(settings: Settings, keys: list[StoredSigningKey]) -> list[Findi
     return [ok("active keys", f"one active key for each of {', '.join(settings.key_ring_algs)}")]
 
 
-def check_served(published: list[StoredSigningKey], jwks: dict[str, dict[str, Any]]) -> list[Finding]:
-    """The JWKS serves exactly the published keys (a token service polls the table every
-    LATCHKEY_KEY_POLL_SECONDS, so a key rotated a moment ago may show here once)."""
+def check_served(published: list[StoredSigningKey], jwks: dict[str, dict[str, Any]], now: datetime,
+                 settings: Settings) -> list[Finding]:
+    """The JWKS serves exactly the published keys. A token service loads a new key within
+    LATCHKEY_KEY_POLL_SECONDS and a cache in front of it may keep the old JWKS for its max-age, so
+    a key published less than both ago and not served yet is only a warning (`keys rotate` and
+    then `check` at once is no failure); later it fails."""
+    settle = timedelta(seconds=settings.key_poll_interval + settings.jwks_max_age)
     want = {k.kid: k for k in published}
-    absent = [f"{k.kid} ({k.alg}, {k.status})" for kid, k in want.items() if kid not in jwks]
+    absent = [k for kid, k in want.items() if kid not in jwks]
+    late = [_named(k) for k in absent if now - k.created_at >= settle]
+    settling = [_named(k) for k in absent if now - k.created_at < settle]
     extra = sorted(set(jwks) - set(want))
     wrong_alg = [kid for kid, k in want.items() if kid in jwks and jwks[kid].get("alg") != k.alg]
-    problems = ([f"not served: {', '.join(absent)}"] if absent else []) + \
+    problems = ([f"not served: {', '.join(late)}"] if late else []) + \
                ([f"served but not in the key ring: {', '.join(extra)}"] if extra else []) + \
                ([f"wrong alg for {', '.join(wrong_alg)}"] if wrong_alg else [])
     if problems:
         return [fail("jwks keys", "; ".join(problems))]
+    if settling:
+        return [Finding("jwks keys", "warn", f"not served yet: {', '.join(settling)}, published less than "
+                                             f"{int(settle.total_seconds())} s ago (LATCHKEY_KEY_POLL_SECONDS + "
+                                             "LATCHKEY_JWKS_MAX_AGE_SECONDS); check again after that")]
     return [ok("jwks keys", f"the JWKS serves the key ring's {len(want)} published keys")]
+
+
+def _named(key: StoredSigningKey) -> str:
+    return f"{key.kid} ({key.alg}, {key.status})"
 
 
 def check_schedule(settings: Settings, keys: list[StoredSigningKey], now: datetime) -> list[Finding]:

@@ -134,3 +134,22 @@ async def test_settings_that_disagree_with_what_is_served_fail(deployment):
     assert "FAIL discovery /.well-known/openid-configuration: token_endpoint is" in failed
     assert "FAIL jwks: cannot fetch" in failed
     assert "FAIL pkce required" in failed and "FAIL code lifetime" in failed
+
+
+async def test_keys_rotated_a_moment_ago_are_a_warning_not_a_failure(server_urls, test_env):
+    """`keys rotate`, then `check` at once: the token service has not loaded the new keys yet (it
+    looks every LATCHKEY_KEY_POLL_SECONDS, here 300, so the check cannot race it)."""
+    async with fresh_database(server_urls[0]) as database_url:
+        env = {**test_env, "DATABASE_URL": database_url, "LATCHKEY_KEY_ENCRYPTION_KEY": DEV_KEY_ENCRYPTION_KEY,
+               "LATCHKEY_KEY_POLL_SECONDS": "300", "LATCHKEY_KEY_ANNOUNCE_SECONDS": "3600"}
+        async with running(env) as deployment:
+            rotated = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "shared.cli.main", "keys", "rotate", "--json", cwd=REPO_ROOT,
+                env={**os.environ, **deployment.env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await asyncio.wait_for(rotated.communicate(), 60)
+            assert rotated.returncode == 0, err.decode()
+            code, out_text, err_text = await check(deployment.env, "--json")
+    report = json.loads(out_text)
+    [jwks] = [c for c in report["checks"] if c["name"] == "jwks keys"]
+    assert jwks["status"] == "warn" and "not served yet" in jwks["message"], jwks
+    assert code == 0, out_text + err_text
