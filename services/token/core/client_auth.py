@@ -3,9 +3,12 @@
 ``read_credentials`` finds which method a request uses: HTTP Basic with the id and secret
 form-urlencoded first (§2.3.1, Appendix B), the secret in the body (client_secret_post), or
 only a client_id (``none``, a public client, §2.1). Exactly one method per request.
-``check_client`` then says why the credentials fail for the registered client, or None: the
-method must be the one the client registered, and the secret is compared as a SHA-256 digest
-in constant time. Descriptions stay generic; the reason goes to the audit trail.
+``check_client`` then says why the credentials fail for the registered client, or None: a
+public client must send no secret and a confidential one its secret, by either secret method
+(whichever it registered: the two carry the same secret, and libraries differ in their default,
+openid-client 6 sending client_secret_post where RFC 7591's default is client_secret_basic), and
+the secret is compared as a SHA-256 digest in constant time. Descriptions stay generic; the
+reason goes to the audit trail.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from shared.models import AuthMethod, Client
 from shared.oauth.params import has_control_character
 
 AUTH_FAILED = "client authentication failed"
+_SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 # Compared against when the client is unknown, so that path costs the same digest and compare.
 _DECOY_HASH = sha256_hex("latchkey-decoy-client-secret")
 
@@ -99,7 +103,8 @@ def check_client(credentials: ClientCredentials, client: Client | None, now: dat
     previous_matches = constant_time_equals(given, previous)
     if client is None:
         return "unknown client"
-    if credentials.method != client.token_endpoint_auth_method:
+    if credentials.method != client.token_endpoint_auth_method and not (
+            credentials.method in _SECRET_METHODS and client.token_endpoint_auth_method in _SECRET_METHODS):
         return f"used {credentials.method}, registered {client.token_endpoint_auth_method}"
     if credentials.method == "none" or current_matches:
         return None

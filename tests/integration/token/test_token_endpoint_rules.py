@@ -110,10 +110,20 @@ async def test_two_authentication_methods_at_once_are_invalid_request(http, app_
     assert response.status == 400 and await error_of(response) == "invalid_request"
 
 
-async def test_the_registered_method_is_enforced(http, redis, settings, app_client, user):
+async def test_a_confidential_client_may_send_its_secret_by_either_method(http, redis, settings, app_client, user):
+    """Registered for Basic (RFC 7591's default), the secret in the body all the same, as
+    openid-client 6 sends it by default: the same secret, so the same client."""
     issued = await issue_code(redis, settings, app_client, user)
     form = {**code_form(issued), "client_id": app_client.client_id, "client_secret": app_client.secret}
-    response = await http.post("/token", data=form)  # right secret, but in the body: registered for Basic
+    response = await http.post("/token", data=form)
+    assert response.status == 200, await response.text()
+    wrong = await http.post("/token", data={**form, "client_secret": "wrong"})
+    assert wrong.status == 401 and await error_of(wrong) == "invalid_client"
+
+
+async def test_a_confidential_client_must_send_its_secret(http, app_client):
+    response = await http.post("/token", data={"grant_type": "authorization_code", "code": "x",
+                                                "client_id": app_client.client_id})
     assert response.status == 401 and await error_of(response) == "invalid_client"
 
 

@@ -74,14 +74,16 @@ def test_read_credentials_refuses(authorization, form, error):
     (ClientCredentials("lk_app", None, "none"), client("none"), None),
     (ClientCredentials("lk_app", "wrong", "client_secret_basic"), client(), "wrong secret"),
     (ClientCredentials("lk_app", "", "client_secret_basic"), client(), "wrong secret"),
-    (ClientCredentials("lk_app", "s3cret", "client_secret_post"), client(),
-     "used client_secret_post, registered client_secret_basic"),
+    (ClientCredentials("lk_app", "s3cret", "client_secret_post"), client(), None),
+    (ClientCredentials("lk_app", "s3cret", "client_secret_basic"), client("client_secret_post"), None),
+    (ClientCredentials("lk_app", "wrong", "client_secret_post"), client(), "wrong secret"),
     (ClientCredentials("lk_app", None, "none"), client(), "used none, registered client_secret_basic"),
     (ClientCredentials("lk_app", "anything", "client_secret_post"), client("none"),
      "used client_secret_post, registered none"),
     (ClientCredentials("lk_nobody", "s3cret", "client_secret_basic"), None, "unknown client"),
 ], ids=["basic with the right secret", "post with the right secret", "public client with none",
-        "wrong secret", "empty secret", "post when basic is registered",
+        "wrong secret", "empty secret", "post when basic is registered", "basic when post is registered",
+        "a wrong secret by the other method",
         "a confidential client sending no secret", "a public client sending a secret", "unknown client"])
 def test_check_client(credentials, registered, reason):
     assert check_client(credentials, registered) == reason
