@@ -58,8 +58,8 @@ async def html_error_middleware(request: web.Request, handler: Handler) -> web.S
         # The URIs a request sent and a client registered are a developer's business only.
         detail = (RedirectUriDetail(exc.redirect_uri_sent, exc.registered)
                   if exc.registered and request.app[SETTINGS].dev_mode else None)
-        return message_page(request, "This request cannot be completed", exc.message, status=exc.status,
-                            back_to=back_link(client), detail=detail)
+        title = "Temporarily unavailable" if exc.status == 503 else "This request cannot be completed"
+        return message_page(request, title, exc.message, status=exc.status, back_to=back_link(client), detail=detail)
     except TemporarilyUnavailable as exc:
         note_error(request, exc.error, reason_key(exc))
         return message_page(request, "Temporarily unavailable", "Sign-in is temporarily unavailable. "

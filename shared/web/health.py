@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shared.web.readiness import READINESS
+from shared.web.request_context import note_error
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -18,6 +19,8 @@ async def readyz(request: web.Request) -> web.Response:
     results = readiness.status()
     ok = all(results.values()) and not readiness.draining
     status = "draining" if readiness.draining else "ok" if ok else "unavailable"
+    if not ok:  # the access line says why, not server_error
+        note_error(request, "temporarily_unavailable", "draining" if readiness.draining else "not_ready")
     return web.json_response({"status": status,
                               **{name: "ok" if up else "down" for name, up in results.items()}},
                              status=200 if ok else 503)

@@ -140,6 +140,9 @@ async def test_postgres_crash_is_503_with_retry_after_everywhere_then_recovers(p
         print(f"\n/readyz 503 on all three {took:.1f} s after the crash (bound {ready_bound:.1f} s)")
         for http in (token, authorize, resource):
             assert (await http.get("/readyz")).headers["Retry-After"] == str(s.retry_after)
+        unready = await token.get("/readyz")  # the access line says why, not server_error
+        lines = await access_lines(caplog, unready.headers["X-Request-Id"])
+        assert len(lines) == 1 and "error=temporarily_unavailable reason=not_ready" in lines[0], lines
 
         response = await refresh(token, client, tokens[seen.id]["refresh_token"])
         assert unavailable(response, await response.text())
@@ -149,7 +152,7 @@ async def test_postgres_crash_is_503_with_retry_after_everywhere_then_recovers(p
         assert (await response.json())["error"] == "temporarily_unavailable"
         response = await authorize.get("/authorize", params=authorize_params, allow_redirects=False)
         assert unavailable(response, await response.text())
-        assert response.content_type == "text/html"
+        assert response.content_type == "text/html" and ">Temporarily unavailable</h1>" in await response.text()
         request_id = response.headers["X-Request-Id"]
         lines = await access_lines(caplog, request_id)
         assert len(lines) == 1 and "error=temporarily_unavailable reason=store_unavailable" in lines[0], lines
