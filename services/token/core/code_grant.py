@@ -68,9 +68,10 @@ def check_pkce(grant: AuthorizationGrant, verifier: str | None) -> None:
         return
     if verifier is None:
         raise PkceMismatch("code_verifier is required")
-    if not is_valid_code_verifier(verifier):  # its syntax is public: saying so helps and tells nothing
-        raise PkceMismatch("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1)")
     if grant.code_challenge_method != "S256" or not verify_code_verifier(verifier, grant.code_challenge):
+        if not is_valid_code_verifier(verifier):  # its syntax is public: saying so helps and tells nothing
+            raise PkceMismatch("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ "
+                               "(RFC 7636 section 4.1)")
         raise PkceMismatch("code_verifier does not match the code_challenge")
 
 
