@@ -30,8 +30,6 @@ from urllib.parse import unquote_to_bytes
 _BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # No parameter of ours may hold a control character (C0, DEL, C1); PostgreSQL refuses NUL.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 _NOTHING_MALFORMED: Mapping[str, str] = MappingProxyType({})
 
 
@@ -84,7 +82,8 @@ def parse_urlencoded(raw: str | bytes, *, max_params: int, lenient: bool = False
     """``lenient``: a malformed value is recorded in ``malformed`` and a malformed name ignored,
     instead of refusing the whole request (see the module's docstring)."""
     # A query string is text, but aiohttp's pure-Python HTTP parser hands on raw non-ASCII bytes
-    # (as surrogate escapes, which no encoder accepts): refuse them exactly as in a body.
+    # (as surrogate escapes, which no encoder accepts): refuse them exactly as in a body (leniently,
+    # only the pairs that hold them).
     ascii_only = raw.isascii()
     if not ascii_only:
         if not lenient:
