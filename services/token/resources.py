@@ -108,6 +108,7 @@ async def grants(app: web.Application) -> AsyncIterator[None]:
     yield
     await stop_tasks(*tasks)
     await sweeper.close()
+    await redemptions.close()
 
 
 async def backchannel_logouts(app: web.Application) -> AsyncIterator[None]:

@@ -6,6 +6,10 @@ the code's hash is what makes an exchange final: it rides in the statement the e
 makes (the first refresh token's INSERT, or the question whether the user is enabled), so single
 use costs no extra round trip. ``ON CONFLICT DO NOTHING`` on the primary key lets exactly one
 exchange of a code through, whatever Redis remembers.
+
+Exchanges that arrive while one statement is in flight share the next (``Batched``): one
+statement, one commit and one WAL flush for all of them, which is most of what a redemption
+costs PostgreSQL. Idle, a batch is a single exchange and waits for nothing.
 """
 
 from __future__ import annotations
@@ -14,51 +18,93 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.bearer.batching import Batched
 from shared.models import CodeRedemption, CodeUse, NewRefreshToken, Redeemed
-from shared.stores.pg_refresh_tokens import INSERT_COLUMNS, insert_args
+from shared.stores.pg_refresh_tokens import INSERT_COLUMNS
 
-_REDEEM = """INSERT INTO code_redemptions (code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1"""
-
-# $1-$6 the redemption ($3 its client), $7-$19 the refresh token ($11 its user). The refresh token
-# is inserted only when the redemption row is new and the user and client are enabled (a replica's
-# client cache may lag a disable by seconds; PostgreSQL does not); the outer SELECT says which.
-_REDEEM_ISSUING = f"""WITH redeemed AS ({_REDEEM}),
+# One row per exchange, as parallel arrays. A first refresh token is stored for the rows that
+# carry one (token_hash not null) when their redemption is new and their user and client exist
+# and are enabled (a replica's client cache may lag a disable by seconds; PostgreSQL does not).
+# Rows are told apart by access_jti, random per exchange: two exchanges of one code in one batch
+# share code_hash, and ON CONFLICT DO NOTHING lets only one of them through. Scopes travel
+# space-joined (a scope token has no space, RFC 6749 §3.3): unnest flattens an array of arrays.
+_REDEEM_MANY = f"""WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                             $6::timestamptz[], $7::uuid[], $8::text[], $9::uuid[], $10::text[], $11::text[],
+                             $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[])
+            AS i(code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at, user_id,
+                 token_hash, family_id, scope, resource, auth_time, token_expires_at, family_expires_at, sid)),
+    redeemed AS (
+        INSERT INTO code_redemptions (code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at)
+        SELECT code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at FROM input
+        ON CONFLICT DO NOTHING RETURNING access_jti),
+    enabled AS (
+        SELECT i.* FROM input i
+        WHERE i.access_jti IN (SELECT access_jti FROM redeemed)
+          AND EXISTS (SELECT 1 FROM users u WHERE u.id = i.user_id AND NOT u.disabled)
+          AND EXISTS (SELECT 1 FROM clients c WHERE c.client_id = i.client_id AND NOT c.disabled)),
     issued AS (
         INSERT INTO refresh_tokens ({INSERT_COLUMNS})
-        SELECT $7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19
-        FROM users WHERE id = $11 AND NOT disabled AND EXISTS (SELECT 1 FROM redeemed)
-          AND EXISTS (SELECT 1 FROM clients WHERE client_id = $3 AND NOT disabled)
-        RETURNING id)
-    SELECT EXISTS (SELECT 1 FROM redeemed) AS redeemed, EXISTS (SELECT 1 FROM issued) AS user_enabled"""
-
-_REDEEM_CHECKING_USER = f"""WITH redeemed AS ({_REDEEM})
-    SELECT EXISTS (SELECT 1 FROM redeemed) AS redeemed,
-           EXISTS (SELECT 1 FROM users WHERE id = $7 AND NOT disabled)
-           AND EXISTS (SELECT 1 FROM clients WHERE client_id = $3 AND NOT disabled) AS user_enabled"""
+        SELECT token_hash, family_id, NULL::uuid, client_id, user_id, string_to_array(scope, ' '), resource,
+               auth_time, token_expires_at, family_expires_at, access_jti, access_expires_at, sid
+        FROM enabled WHERE token_hash IS NOT NULL)
+    SELECT i.access_jti, i.access_jti IN (SELECT access_jti FROM redeemed) AS redeemed,
+           i.access_jti IN (SELECT access_jti FROM enabled) AS user_enabled
+    FROM input i"""
 
 _DELETE_EXPIRED = """DELETE FROM code_redemptions WHERE code_hash IN (
                          SELECT code_hash FROM code_redemptions WHERE expires_at < now() LIMIT $1)"""
 
+# One exchange: its redemption, its user, and the first refresh token it stores, if any.
+_Exchange = tuple[CodeRedemption, UUID | None, NewRefreshToken | None]
 
-def _args(r: CodeRedemption) -> tuple[object, ...]:
-    return (r.code_hash, r.grant_id, r.client_id, r.access_jti, r.access_expires_at, r.expires_at)
+
+_NO_TOKEN = (None,) * 8
+
+
+def _row(exchange: _Exchange) -> tuple[object, ...]:
+    """The statement's 15 parameters for one exchange, in order (the token's own client, jti and
+    expiry are the redemption's: one plan made both)."""
+    redemption, user_id, first = exchange
+    token = _NO_TOKEN if first is None else (
+        first.token_hash, first.family_id, " ".join(first.scope), first.resource, first.auth_time, first.expires_at,
+        first.family_expires_at, first.sid)
+    return (redemption.code_hash, redemption.grant_id, redemption.client_id, redemption.access_jti,
+            redemption.access_expires_at, redemption.expires_at, user_id, *token)
+
+
+def _columns(batch: list[_Exchange]) -> list[list[object]]:
+    return [list(column) for column in zip(*map(_row, batch), strict=True)]
 
 
 class PgCodeRedemptions:
     def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
         self._db = pool
+        self._batched: Batched[_Exchange, Redeemed | asyncpg.PostgresError] = Batched(self._redeem_many)
 
     async def redeem_issuing(self, redemption: CodeRedemption, first: NewRefreshToken) -> Redeemed:
-        """Records the redemption and stores the grant's first refresh token, one statement; the
+        """Records the redemption and stores the grant's first refresh token, in one statement; the
         token only if the redemption is new and its user and client exist and are enabled."""
-        row = await self._db.fetchrow(_REDEEM_ISSUING, *_args(redemption), *insert_args(first))
-        return Redeemed(row["redeemed"], row["user_enabled"])
+        return _raised(await self._batched.submit((redemption, first.user_id, first)))
 
     async def redeem_checking_user(self, redemption: CodeRedemption, user_id: UUID | None) -> Redeemed:
         """Records the redemption and asks whether the user and client exist and are enabled, one statement."""
-        row = await self._db.fetchrow(_REDEEM_CHECKING_USER, *_args(redemption), user_id)
-        return Redeemed(row["redeemed"], row["user_enabled"])
+        return _raised(await self._batched.submit((redemption, user_id, None)))
+
+    async def _redeem_many(self, batch: list[_Exchange]) -> list[Redeemed | asyncpg.PostgresError]:
+        try:
+            rows = await self._db.fetch(_REDEEM_MANY, *_columns(batch))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            # A row the statement refused (its user deleted that instant) fails the statement:
+            # each exchange goes again alone, so only that one fails.
+            if len(batch) == 1:
+                return [exc]
+            return [answer for exchange in batch for answer in await self._redeem_many([exchange])]
+        answers = {row["access_jti"]: Redeemed(row["redeemed"], row["user_enabled"]) for row in rows}
+        return [answers[redemption.access_jti] for redemption, _, _ in batch]
+
+    async def close(self) -> None:
+        await self._batched.close()
 
     async def find(self, code_hash: str) -> CodeUse | None:
         """What the first exchange of this code issued (only asked when a code is refused)."""
@@ -78,3 +124,9 @@ class PgCodeRedemptions:
             deleted += count
             if count < batch:
                 return deleted
+
+
+def _raised(answer: Redeemed | asyncpg.PostgresError) -> Redeemed:
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
