@@ -23,6 +23,9 @@ def token_from_header(values: Sequence[str]) -> str | None:
         raise InvalidBearerRequest("more than one Authorization header")
     scheme, _, credentials = values[0].strip(" ").partition(" ")
     if scheme.lower() != "bearer":
+        if scheme.lower().split(None, 1)[:1] == ["bearer"]:
+            # "Bearer<TAB>token": bearer credentials, but only SP may follow the scheme (RFC 9110 §11.4)
+            raise InvalidBearerRequest("malformed Authorization header")
         return None  # another scheme (e.g. Basic) carries no bearer token
     credentials = credentials.strip(" ")
     if not _B64TOKEN.fullmatch(credentials):
