@@ -35,10 +35,16 @@ class Batched(Generic[T, R]):
 
     async def _run(self) -> None:
         """Sends what is waiting, one batch at a time, until nothing is."""
+        batch: list[tuple[T, asyncio.Future[R]]] = []
         try:
             await asyncio.sleep(0)  # let the requests already being handled join the first batch
             while self._waiting:
-                batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch:]
+                taken, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch:]
+                # A waiter that gave up (its request timed out or was cancelled) is not sent:
+                # nobody would read the answer, and a write nobody waits for should not happen.
+                batch = [(item, future) for item, future in taken if not future.done()]
+                if not batch:
+                    continue
                 try:
                     answers = await self._many([item for item, _ in batch])
                 except Exception as exc:  # every waiter gets the same error (the caller decides open or closed)
@@ -50,6 +56,8 @@ class Batched(Generic[T, R]):
                     if not future.done():
                         future.set_result(answer)
         finally:
+            for _, future in batch:  # stopped mid-batch (close): its waiters are not left hanging
+                future.cancel()
             self._runner = None
 
     async def close(self) -> None:

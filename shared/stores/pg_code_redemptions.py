@@ -10,10 +10,19 @@ exchange of a code through, whatever Redis remembers.
 Exchanges that arrive while one statement is in flight share the next (``Batched``): one
 statement, one commit and one WAL flush for all of them, which is most of what a redemption
 costs PostgreSQL. Idle, a batch is a single exchange and waits for nothing.
+
+One exchange must not hold up the others. Storing a refresh token locks its user and client
+rows (the foreign keys), which an administrator's change of that user or client may hold for a
+while; a shared statement therefore waits at most ``SHARED_LOCK_TIMEOUT`` for a lock. When it
+times out, or one exchange's row is refused (a constraint, a deadlock with a replica), each
+exchange is redeemed alone, at once and on a connection of its own, as it was before exchanges
+were shared: only the exchange concerned waits, or fails.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 import asyncpg
@@ -28,6 +37,10 @@ from shared.stores.pg_refresh_tokens import INSERT_COLUMNS
 # Rows are told apart by access_jti, random per exchange: two exchanges of one code in one batch
 # share code_hash, and ON CONFLICT DO NOTHING lets only one of them through. Scopes travel
 # space-joined (a scope token has no space, RFC 6749 §3.3): unnest flattens an array of arrays.
+# Redemptions go in code_hash order, so two replicas' batches holding the same replayed codes
+# take their locks in one order and cannot deadlock. $16 is this statement's lock_timeout: set
+# (transaction-local) by the outer SELECT, before the end of the statement, where the foreign
+# keys of the new refresh tokens are checked and their user and client rows locked.
 _REDEEM_MANY = f"""WITH input AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
                              $6::timestamptz[], $7::uuid[], $8::text[], $9::uuid[], $10::text[], $11::text[],
@@ -37,6 +50,7 @@ _REDEEM_MANY = f"""WITH input AS (
     redeemed AS (
         INSERT INTO code_redemptions (code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at)
         SELECT code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at FROM input
+        ORDER BY code_hash
         ON CONFLICT DO NOTHING RETURNING access_jti),
     enabled AS (
         SELECT i.* FROM input i
@@ -49,14 +63,28 @@ _REDEEM_MANY = f"""WITH input AS (
                auth_time, token_expires_at, family_expires_at, access_jti, access_expires_at, sid
         FROM enabled WHERE token_hash IS NOT NULL)
     SELECT i.access_jti, i.access_jti IN (SELECT access_jti FROM redeemed) AS redeemed,
-           i.access_jti IN (SELECT access_jti FROM enabled) AS user_enabled
+           i.access_jti IN (SELECT access_jti FROM enabled) AS user_enabled,
+           set_config('lock_timeout', $16, true) AS lock_timeout
     FROM input i"""
+
+# How long a shared statement waits for a row lock before its exchanges go one by one. Longer
+# than an administrator's ordinary change holds one; an exchange alone waits without limit (its
+# request's LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS bounds it).
+SHARED_LOCK_TIMEOUT = "100ms"
+NO_LOCK_TIMEOUT = "0"
+
+# What one exchange's row can make a shared statement fail with; the others are not at fault.
+_ONE_ROWS_FAULT = (asyncpg.IntegrityConstraintViolationError, asyncpg.LockNotAvailableError,
+                   asyncpg.TransactionRollbackError)
 
 _DELETE_EXPIRED = """DELETE FROM code_redemptions WHERE code_hash IN (
                          SELECT code_hash FROM code_redemptions WHERE expires_at < now() LIMIT $1)"""
 
 # One exchange: its redemption, its user, and the first refresh token it stores, if any.
 _Exchange = tuple[CodeRedemption, UUID | None, NewRefreshToken | None]
+# What a shared statement answers an exchange: the result, or (the statement failed on some
+# exchange's row) the redemption for its waiter to make alone.
+_Answer = Redeemed | Callable[[], Awaitable[Redeemed]]
 
 
 _NO_TOKEN = (None,) * 8
@@ -78,28 +106,37 @@ def _columns(batch: list[_Exchange]) -> list[list[object]]:
 
 
 class PgCodeRedemptions:
-    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
+    def __init__(self, pool: asyncpg.Pool) -> None:
         self._db = pool
-        self._batched: Batched[_Exchange, Redeemed | asyncpg.PostgresError] = Batched(self._redeem_many)
+        self._batched: Batched[_Exchange, _Answer] = Batched(self._redeem_shared)
 
     async def redeem_issuing(self, redemption: CodeRedemption, first: NewRefreshToken) -> Redeemed:
         """Records the redemption and stores the grant's first refresh token, in one statement; the
         token only if the redemption is new and its user and client exist and are enabled."""
-        return _raised(await self._batched.submit((redemption, first.user_id, first)))
+        return await self._redeem((redemption, first.user_id, first))
 
     async def redeem_checking_user(self, redemption: CodeRedemption, user_id: UUID | None) -> Redeemed:
         """Records the redemption and asks whether the user and client exist and are enabled, one statement."""
-        return _raised(await self._batched.submit((redemption, user_id, None)))
+        return await self._redeem((redemption, user_id, None))
 
-    async def _redeem_many(self, batch: list[_Exchange]) -> list[Redeemed | asyncpg.PostgresError]:
+    async def _redeem(self, exchange: _Exchange) -> Redeemed:
+        answer = await self._batched.submit(exchange)
+        return answer if isinstance(answer, Redeemed) else await answer()
+
+    async def _redeem_shared(self, batch: list[_Exchange]) -> list[_Answer]:
         try:
-            rows = await self._db.fetch(_REDEEM_MANY, *_columns(batch))
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            # A row the statement refused (its user deleted that instant) fails the statement:
-            # each exchange goes again alone, so only that one fails.
-            if len(batch) == 1:
-                return [exc]
-            return [answer for exchange in batch for answer in await self._redeem_many([exchange])]
+            return [*await self._statement(batch, SHARED_LOCK_TIMEOUT)]
+        except _ONE_ROWS_FAULT:
+            # The batches after this one do not wait: each waiter redeems its exchange alone, at
+            # once and on a connection of its own, so only the exchange at fault waits or fails.
+            return [functools.partial(self._alone, exchange) for exchange in batch]
+
+    async def _alone(self, exchange: _Exchange) -> Redeemed:
+        [answer] = await self._statement([exchange], NO_LOCK_TIMEOUT)
+        return answer
+
+    async def _statement(self, batch: list[_Exchange], lock_timeout: str) -> list[Redeemed]:
+        rows = await self._db.fetch(_REDEEM_MANY, *_columns(batch), lock_timeout)
         answers = {row["access_jti"]: Redeemed(row["redeemed"], row["user_enabled"]) for row in rows}
         return [answers[redemption.access_jti] for redemption, _, _ in batch]
 
@@ -125,8 +162,3 @@ class PgCodeRedemptions:
             if count < batch:
                 return deleted
 
-
-def _raised(answer: Redeemed | asyncpg.PostgresError) -> Redeemed:
-    if isinstance(answer, Exception):
-        raise answer
-    return answer

@@ -118,3 +118,25 @@ async def test_an_exchange_the_database_refuses_fails_alone(redemptions, pool, o
     assert [a for i, a in enumerate(answers) if i != 1] == [Redeemed(True, True)] * 5
     assert await pool.fetchval("SELECT count(*) FROM code_redemptions WHERE code_hash = $1",
                                clash.redemption.code_hash) == 0  # nothing of it half-written
+
+
+async def test_a_locked_client_holds_up_only_its_own_exchange(redemptions, pool, settings, owner):
+    """An administrator's transaction holds a client row (FOR UPDATE, as management changes do):
+    that client's exchange waits for it, and the exchanges of other clients, in the same batch or
+    after it, do not."""
+    other = (await make_client(pool)).client_id
+    locked = an_exchange(owner)
+    async with pool.acquire() as admin, admin.transaction():
+        await admin.execute("SELECT 1 FROM clients WHERE client_id = $1 FOR UPDATE", owner[0])
+        waiting = asyncio.create_task(redemptions.redeem_issuing(locked.redemption, locked.first))
+        same_batch = [an_exchange((other, owner[1])) for _ in range(3)]
+        answers = await asyncio.wait_for(asyncio.gather(
+            *(redemptions.redeem_issuing(e.redemption, e.first) for e in same_batch)), timeout=2)
+        assert list(answers) == [Redeemed(True, True)] * 3
+        later = an_exchange((other, owner[1]))
+        assert await asyncio.wait_for(redemptions.redeem_issuing(later.redemption, later.first), timeout=2) == \
+            Redeemed(True, True)
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+    assert await asyncio.wait_for(waiting, timeout=5) == Redeemed(True, True)
+    assert await stored_token(pool, locked.first) is not None
