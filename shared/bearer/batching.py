@@ -56,8 +56,9 @@ class Batched(Generic[T, R]):
                     if not future.done():
                         future.set_result(answer)
         finally:
-            for _, future in batch:  # stopped mid-batch (close): its waiters are not left hanging
-                future.cancel()
+            for _, future in batch:  # stopped mid-batch (close): its waiters get a store error
+                if not future.done():
+                    future.set_exception(ConnectionError("stopped while the request was in flight"))
             self._runner = None
 
     async def close(self) -> None:

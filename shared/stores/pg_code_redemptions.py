@@ -16,7 +16,9 @@ rows (the foreign keys), which an administrator's change of that user or client 
 while; a shared statement therefore waits at most ``SHARED_LOCK_TIMEOUT`` for a lock. When it
 times out, or one exchange's row is refused (a constraint, a deadlock with a replica), each
 exchange is redeemed alone, at once and on a connection of its own, as it was before exchanges
-were shared: only the exchange concerned waits, or fails.
+were shared, and the next batches go on: the others of that batch are answered at once, and
+only the exchange concerned waits, or fails. (As before, an exchange waiting for a lock holds
+a pooled connection meanwhile; while a lock lasts, batches meeting it cost 100 ms more.)
 """
 
 from __future__ import annotations
@@ -38,13 +40,16 @@ from shared.stores.pg_refresh_tokens import INSERT_COLUMNS
 # share code_hash, and ON CONFLICT DO NOTHING lets only one of them through. Scopes travel
 # space-joined (a scope token has no space, RFC 6749 §3.3): unnest flattens an array of arrays.
 # Redemptions go in code_hash order, so two replicas' batches holding the same replayed codes
-# take their locks in one order and cannot deadlock. $16 is this statement's lock_timeout: set
-# (transaction-local) by the outer SELECT, before the end of the statement, where the foreign
-# keys of the new refresh tokens are checked and their user and client rows locked.
+# take their locks in one order and cannot deadlock. $16 is this statement's lock_timeout (NULL:
+# the server's), set transaction-local while the input is read, before any row is inserted
+# (the sort reads all of it first) and so before any lock is waited for: another transaction's
+# pending insert of the same code, or the user and client rows the new refresh tokens' foreign
+# keys lock at the end of the statement.
 _REDEEM_MANY = f"""WITH input AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                             $6::timestamptz[], $7::uuid[], $8::text[], $9::uuid[], $10::text[], $11::text[],
-                             $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[])
+        SELECT i.* FROM set_config('lock_timeout', coalesce($16, current_setting('lock_timeout')), true),
+             unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                    $6::timestamptz[], $7::uuid[], $8::text[], $9::uuid[], $10::text[], $11::text[],
+                    $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[])
             AS i(code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at, user_id,
                  token_hash, family_id, scope, resource, auth_time, token_expires_at, family_expires_at, sid)),
     redeemed AS (
@@ -63,15 +68,13 @@ _REDEEM_MANY = f"""WITH input AS (
                auth_time, token_expires_at, family_expires_at, access_jti, access_expires_at, sid
         FROM enabled WHERE token_hash IS NOT NULL)
     SELECT i.access_jti, i.access_jti IN (SELECT access_jti FROM redeemed) AS redeemed,
-           i.access_jti IN (SELECT access_jti FROM enabled) AS user_enabled,
-           set_config('lock_timeout', $16, true) AS lock_timeout
+           i.access_jti IN (SELECT access_jti FROM enabled) AS user_enabled
     FROM input i"""
 
 # How long a shared statement waits for a row lock before its exchanges go one by one. Longer
-# than an administrator's ordinary change holds one; an exchange alone waits without limit (its
-# request's LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS bounds it).
+# than an administrator's ordinary change holds one; an exchange alone waits as long as the
+# server's lock_timeout allows (its request's LATCHKEY_TOKEN_ISSUE_DEADLINE_SECONDS bounds it).
 SHARED_LOCK_TIMEOUT = "100ms"
-NO_LOCK_TIMEOUT = "0"
 
 # What one exchange's row can make a shared statement fail with; the others are not at fault.
 _ONE_ROWS_FAULT = (asyncpg.IntegrityConstraintViolationError, asyncpg.LockNotAvailableError,
@@ -132,10 +135,10 @@ class PgCodeRedemptions:
             return [functools.partial(self._alone, exchange) for exchange in batch]
 
     async def _alone(self, exchange: _Exchange) -> Redeemed:
-        [answer] = await self._statement([exchange], NO_LOCK_TIMEOUT)
+        [answer] = await self._statement([exchange], None)
         return answer
 
-    async def _statement(self, batch: list[_Exchange], lock_timeout: str) -> list[Redeemed]:
+    async def _statement(self, batch: list[_Exchange], lock_timeout: str | None) -> list[Redeemed]:
         rows = await self._db.fetch(_REDEEM_MANY, *_columns(batch), lock_timeout)
         answers = {row["access_jti"]: Redeemed(row["redeemed"], row["user_enabled"]) for row in rows}
         return [answers[redemption.access_jti] for redemption, _, _ in batch]

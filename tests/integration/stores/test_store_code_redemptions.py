@@ -140,3 +140,26 @@ async def test_a_locked_client_holds_up_only_its_own_exchange(redemptions, pool,
         assert not waiting.done()
     assert await asyncio.wait_for(waiting, timeout=5) == Redeemed(True, True)
     assert await stored_token(pool, locked.first) is not None
+
+
+async def test_a_code_another_transaction_is_redeeming_holds_up_only_its_own_exchange(redemptions, pool, owner):
+    """Another replica's redemption of the same code, not yet committed: the lock wait on its row
+    is bounded like any other in a shared statement, so unrelated exchanges go on."""
+    replayed = an_exchange(owner)
+    r = replayed.redemption
+    async with pool.acquire() as other:
+        transaction = other.transaction()
+        await transaction.start()
+        await other.execute(
+            """INSERT INTO code_redemptions (code_hash, grant_id, client_id, access_jti, access_expires_at, expires_at)
+               VALUES ($1, $2, $3, 'other', $4, $5)""", r.code_hash, r.grant_id, r.client_id, r.access_expires_at,
+            r.expires_at)
+        waiting = asyncio.create_task(redemptions.redeem_checking_user(r, owner[1]))
+        unrelated = [an_exchange(owner) for _ in range(2)]
+        answers = await asyncio.wait_for(asyncio.gather(
+            *(redemptions.redeem_issuing(e.redemption, e.first) for e in unrelated)), timeout=2)
+        assert list(answers) == [Redeemed(True, True)] * 2
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        await transaction.rollback()
+    assert await asyncio.wait_for(waiting, timeout=5) == Redeemed(True, True)
