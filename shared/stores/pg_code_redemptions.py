@@ -88,9 +88,7 @@ _Exchange = tuple[CodeRedemption, UUID | None, NewRefreshToken | None]
 # What a shared statement answers an exchange: the result, or (the statement failed on some
 # exchange's row) the redemption for its waiter to make alone.
 _Answer = Redeemed | Callable[[], Awaitable[Redeemed]]
-
-
-_NO_TOKEN = (None,) * 8
+_NO_TOKEN = (None,) * 8  # the 8 refresh-token parameters of an exchange that stores none
 
 
 def _row(exchange: _Exchange) -> tuple[object, ...]:
@@ -164,4 +162,3 @@ class PgCodeRedemptions:
             deleted += count
             if count < batch:
                 return deleted
-
